@@ -1,0 +1,1 @@
+"""The agent: model clients, the refinement loop and the search strategies."""

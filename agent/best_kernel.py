@@ -1,0 +1,73 @@
+"""``best_kernel.py``: the run's best correct candidate as a standalone file. It imports only
+torch and triton, and run as a script it checks itself against the problem's PyTorch
+reference, which it carries as text."""
+
+from __future__ import annotations
+
+from kernelwright.agent.budget import speedup
+from kernelwright.problem import ProblemInfo
+from kernelwright.runlog import AttemptRecord
+
+SELF_CHECK = '''
+
+def _kernelwright_self_check():
+    """Compare ModelNew with the reference on one set of random inputs."""
+    import sys
+
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    reference = {"__name__": "kernelwright_reference"}
+    exec(_REFERENCE, reference)
+    if device == "cpu":
+        reference.update(_CPU_SIZES)  # the interpreter is slow: the sizes the run checked
+    torch.manual_seed(0)
+    init = reference["get_init_inputs"]()
+    with torch.device(device):
+        inputs = reference["get_inputs"]()
+    inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
+    torch.manual_seed(0)
+    model = reference["Model"](*init).to(device).eval()
+    torch.manual_seed(0)
+    candidate = ModelNew(*init).to(device).eval()
+    with torch.no_grad():
+        expected = model(*[x.clone() if isinstance(x, torch.Tensor) else x for x in inputs])
+        actual = candidate(*inputs)
+    pairs = list(zip(expected, actual)) if isinstance(expected, (tuple, list)) else [(expected, actual)]
+    ok = True
+    for i, (e, a) in enumerate(pairs):
+        err = (a.float() - e.float()).abs().max().item() if a.shape == e.shape else float("inf")
+        close = a.shape == e.shape and torch.allclose(a.float(), e.float(), atol=_ATOL, rtol=_RTOL)
+        print(f"output {i}: shape {tuple(a.shape)}, max abs error {err:.3g}, "
+              f"{'ok' if close else 'MISMATCH'} (atol {_ATOL}, rtol {_RTOL}) on {device}")
+        ok = ok and close
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    _kernelwright_self_check()
+'''
+
+
+def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) -> str:
+    s = speedup(record)
+    speed = f", {s:.2f}x eager PyTorch" if s is not None else ", not timed (CPU interpreter)"
+    source = "a replay of recorded answers" if record.replay else "the model"
+    dtype = problem.meta.dtype or "float32"
+    tol = problem.tolerance(dtype)
+    header = (
+        f'"""Best kernel of kernelwright run {record.run_id} for problem {problem.name!r}.\n\n'
+        f"Attempt {record.attempt_id} (turn {record.turn}, sample {record.sample}) by "
+        f"{record.model}, {source}: {record.outcome.status.value} at shape {shape!r}{speed}.\n"
+        "Standalone: imports only torch and triton. `python best_kernel.py` checks it against\n"
+        "the PyTorch reference carried below; without a GPU run it with TRITON_INTERPRET=1.\n"
+        '"""\n\n'
+    )
+    code = record.code or ""
+    tail = (
+        "\n\n# The problem this kernel solves (the reference it was checked against).\n"
+        f"_REFERENCE = {problem.source!r}\n"
+        f"_CPU_SIZES = {problem.meta.shapes.get('small', {})!r}\n"
+        f"_ATOL, _RTOL = {tol.atol!r}, {tol.rtol!r}\n"
+    )
+    return header + code.rstrip() + "\n" + tail + SELF_CHECK

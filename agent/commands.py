@@ -1,0 +1,235 @@
+"""``kernelwright generate``: ask a model for a Triton kernel, check it, feed back, repeat."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import shlex
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from click.core import ParameterSource
+from rich.console import Console
+
+from kernelwright.agent.errors import AgentError
+from kernelwright.agent.progress import Progress
+from kernelwright.agent.run import GenerateConfig, execute, prepare
+from kernelwright.problem import ProblemError, resolve_problem
+from kernelwright.runlog import RunDir
+
+
+class Strategy(str, Enum):
+    refine = "refine"
+    best_of_k = "best-of-k"
+    beam = "beam"
+
+
+class Variant(str, Enum):
+    bare = "bare"
+    contract = "contract"
+    full = "full"
+
+
+# Command-line option -> GenerateConfig field, where the names differ.
+FIELDS = {
+    "max_wall": "max_wall_s",
+    "prompt": "prompt_variant",
+    "timeout": "eval_timeout_s",
+    "request_timeout": "request_timeout_s",
+    "no_cache": "cache",
+}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from '90', '90s', '10m' or '1.5h'."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
+    if not m:
+        raise AgentError(f"--max-wall {text!r}: give seconds, or a number with s, m or h")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def _config(
+    ctx: typer.Context, given: dict[str, Any], stored: dict[str, Any] | None
+) -> GenerateConfig:
+    """The run's config: the options given; resuming, the stored ones wherever none was given."""
+    values: dict[str, Any] = {}
+    for option, value in given.items():
+        field = FIELDS.get(option, option)
+        explicit = ctx.get_parameter_source(option) in (
+            ParameterSource.COMMANDLINE,
+            ParameterSource.ENVIRONMENT,
+        )
+        if stored is not None and not explicit and field in stored and option != "problem":
+            values[field] = stored[field]
+            continue
+        if option == "no_cache":
+            value = not value
+        elif option == "max_wall" and value is not None:
+            value = parse_duration(value)
+        elif isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, Path):
+            value = str(value)
+        values[field] = value
+    return GenerateConfig.model_validate(values)
+
+
+def generate(
+    ctx: typer.Context,
+    problem: Annotated[
+        str,
+        typer.Argument(help="A problem file, or a bundled problem's name (softmax, level1/gelu)."),
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model name at the endpoint; replay:FILE replays a transcript, "
+            "replay:demo the bundled one (offline).",
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENAI_BASE_URL",
+            help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.",
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable that holds the API key.")
+    ] = "OPENAI_API_KEY",
+    temperature: Annotated[
+        float | None, typer.Option(help="Sampling temperature (default: the server's).")
+    ] = None,
+    max_tokens: Annotated[int, typer.Option(help="Most tokens per answer.")] = 8192,
+    seed: Annotated[int, typer.Option(help="Base sampling seed; sample k asks with seed+k.")] = 0,
+    strategy: Annotated[Strategy, typer.Option(help="Search strategy.")] = Strategy.refine,
+    turns: Annotated[int, typer.Option(help="Turns per trajectory (rounds, for beam).")] = 5,
+    samples: Annotated[
+        int, typer.Option(help="Trajectories (best-of-k) or answers per round (beam).")
+    ] = 1,
+    beam_width: Annotated[int, typer.Option(help="Candidates a beam keeps.")] = 2,
+    target_speedup: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop once a correct kernel is this many times faster than eager PyTorch."
+        ),
+    ] = None,
+    target_roofline: Annotated[
+        float | None,
+        typer.Option(help="Stop once a correct kernel reaches this percent of the roofline bound."),
+    ] = None,
+    max_tokens_total: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Dollar budget of the run, at list price.")
+    ] = None,
+    max_wall: Annotated[
+        str | None, typer.Option(help="Wall-time budget: seconds, or 10m, 1h.")
+    ] = None,
+    shape: Annotated[
+        str | None,
+        typer.Option(
+            help="Shape set to check at (default: small on the CPU, the problem's own on a GPU)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run directory (default: runs/<problem>-<time>).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the run in --out where it stopped.")
+    ] = False,
+    record: Annotated[
+        Path | None, typer.Option(help="Append every model exchange to this transcript file.")
+    ] = None,
+    prompt: Annotated[Variant, typer.Option(help="Prompt variant.")] = Variant.full,
+    concurrency: Annotated[int, typer.Option(help="Model calls in flight at most.")] = 4,
+    workers: Annotated[
+        int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds one candidate may run.")] = 120.0,
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds one model call may take before it is retried.")
+    ] = 600.0,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Always ask the endpoint; do not read or write the cache."),
+    ] = False,
+    prices: Annotated[
+        Path | None,
+        typer.Option(help="JSON price table: {model: {input: $/Mtok, output: $/Mtok}}."),
+    ] = None,
+) -> None:
+    """Ask a model for a Triton kernel, check it in the sandbox, feed back, and repeat."""
+    console = Console(stderr=True)
+    given = dict(locals())
+    for name in ("ctx", "console", "out", "resume"):
+        given.pop(name)
+    try:
+        code = _generate(ctx, given, out, resume, console)
+    except (AgentError, ProblemError) as e:
+        console.print(f"[red]error:[/] {e}", highlight=False)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+def _generate(
+    ctx: typer.Context, given: dict[str, Any], out: Path | None, resume: bool, console: Console
+) -> int:
+    spec = given["problem"]
+    path = resolve_problem(spec).resolve()
+    given["problem"] = path
+    stored = None
+    if resume:
+        if out is None or not RunDir(out).exists():
+            raise AgentError("--resume needs --out DIR, a run directory with a run.json")
+        stored = RunDir(out).read_info().config
+    if given["shape"] is None and stored is None:
+        import torch
+
+        given["shape"] = "default" if torch.cuda.is_available() else "small"
+    if given["model"] is None and stored is None:
+        raise AgentError("--model is required (a model name, or replay:demo for the offline demo)")
+    config = _config(ctx, given, stored)
+    config.check()
+    if out is None:
+        out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    rundir, info = prepare(config, out, resume)
+    resume_cmd = f"kernelwright generate {shlex.quote(spec)} --out {shlex.quote(str(out))} --resume"
+    console.print(f"run directory: {out}", highlight=False)
+    try:
+        summary = asyncio.run(execute(config, rundir, info, progress=Progress(console)))
+    except KeyboardInterrupt:
+        done = len(rundir.attempts())
+        console.print(
+            f"\ninterrupted: {done} attempt(s) saved in {out}; continue with:\n  {resume_cmd}",
+            highlight=False,
+        )
+        return 130
+    _report(console, summary, out)
+    return 0 if summary["correct"] else 1
+
+
+def _report(console: Console, summary: dict[str, Any], out: Path) -> None:
+    best = summary["best"]
+    what = summary["status"]
+    if best is not None:
+        what += f" (turn {best['turn']}, sample {best['sample']})"
+        if best["speedup_eager"] is not None:
+            what += f", {best['speedup_eager']:.2f}x eager"
+    source = " [cyan](replay of recorded answers)[/]" if summary["replay"] else ""
+    console.print(
+        f"{summary['problem']}: {what}{source} after {summary['attempts']} attempt(s); "
+        f"stopped: {summary['stop_reason']}; tokens "
+        f"{summary['prompt_tokens'] + summary['completion_tokens']}, "
+        f"${summary['cost_usd']:.4f} (charged ${summary['charged_usd']:.4f})",
+        highlight=False,
+    )
+    for note in summary["notes"]:
+        console.print(f"  note: {note}", highlight=False)
+    if summary["best_kernel"]:
+        console.print(f"best kernel: {out / summary['best_kernel']}", highlight=False)
+    console.print(f"records: {out / 'attempts.jsonl'}, {out / 'summary.json'}", highlight=False)

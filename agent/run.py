@@ -1,0 +1,311 @@
+"""A ``generate`` run end to end: its configuration, the model client and the sandbox it uses,
+the run directory it writes (``run.json``, ``attempts.jsonl``, ``summary.json``,
+``best_kernel.py``), and resuming one that was stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from kernelwright.agent import prompting
+from kernelwright.agent.best_kernel import render_best_kernel
+from kernelwright.agent.budget import Ledger, Limits, speedup
+from kernelwright.agent.cache import CachedClient, ResponseCache
+from kernelwright.agent.errors import AgentError
+from kernelwright.agent.loop import Evaluator, Session
+from kernelwright.agent.models import ModelClient, OnRetry, OpenAIClient
+from kernelwright.agent.pricing import PriceTable
+from kernelwright.agent.progress import Progress
+from kernelwright.agent.replay import RecordingClient, ReplayClient, is_replay, transcript_path
+from kernelwright.agent.strategies import run_strategy
+from kernelwright.outcome import Outcome
+from kernelwright.problem import ProblemInfo, read_problem
+from kernelwright.runlog import AttemptRecord, RunDir, RunInfo, now
+from kernelwright.sandbox.executor import EvalRequest, LocalExecutor
+from kernelwright.versions import library_versions
+
+# A resumed run must ask the same questions in the same way; anything else may change.
+IDENTITY = (
+    "model",
+    "base_url",
+    "temperature",
+    "max_tokens",
+    "seed",
+    "strategy",
+    "samples",
+    "beam_width",
+    "shape",
+    "prompt_variant",
+)
+
+
+class GenerateConfig(BaseModel):
+    problem: str
+    model: str
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float | None = None  # None: the server's default (reasoning models want it)
+    max_tokens: int = 8192
+    seed: int = 0
+    strategy: str = "refine"
+    turns: int = 5
+    samples: int = 1
+    beam_width: int = 2
+    target_speedup: float | None = None
+    target_roofline: float | None = None
+    max_tokens_total: int | None = None
+    max_cost: float | None = None
+    max_wall_s: float | None = None
+    shape: str = "small"
+    prompt_variant: str = "full"
+    concurrency: int = 4
+    workers: int | None = None
+    eval_timeout_s: float = 120.0
+    request_timeout_s: float = 600.0
+    cache: bool = True
+    record: str | None = None
+    prices: str | None = None
+
+    def limits(self) -> Limits:
+        return Limits(
+            turns=self.turns,
+            target_speedup=self.target_speedup,
+            target_roofline=self.target_roofline,
+            max_tokens_total=self.max_tokens_total,
+            max_cost=self.max_cost,
+            max_wall_s=self.max_wall_s,
+        )
+
+    def check(self) -> None:
+        if self.strategy == "refine" and self.samples > 1:
+            raise AgentError(f"--samples {self.samples} needs --strategy best-of-k or beam")
+        if self.strategy == "beam" and self.samples < self.beam_width:
+            raise AgentError(
+                f"beam: --samples ({self.samples}) must be at least "
+                f"--beam-width ({self.beam_width})"
+            )
+        priced = is_replay(self.model) or PriceTable.load(self.prices).lookup(self.model)
+        if self.max_cost is not None and not priced:
+            raise AgentError(
+                f"--max-cost needs the price of {self.model!r}: give a table "
+                "with --prices FILE (see kernelwright.agent.pricing)"
+            )
+        for name in ("turns", "samples", "beam_width", "concurrency", "max_tokens"):
+            if getattr(self, name) < 1:
+                raise AgentError(f"--{name.replace('_', '-')} must be at least 1")
+
+
+def device_facts() -> dict[str, Any] | None:
+    """The GPU the kernels will run on, for the prompt and run.json; None on the CPU."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    p = torch.cuda.get_device_properties(0)
+    return {
+        "name": p.name,
+        "capability": f"{p.major}.{p.minor}",
+        "sms": p.multi_processor_count,
+        "memory_gib": round(p.total_memory / 2**30, 1),
+    }
+
+
+def open_client(
+    config: GenerateConfig, problem: ProblemInfo, on_retry: OnRetry | None = None
+) -> ModelClient:
+    client: ModelClient
+    if is_replay(config.model):
+        client = ReplayClient(config.model, transcript_path(config.model, problem.name))
+    else:
+        client = OpenAIClient(
+            config.model,
+            base_url=config.base_url,
+            api_key_env=config.api_key_env,
+            prices=PriceTable.load(config.prices),
+            concurrency=config.concurrency,
+            request_timeout_s=config.request_timeout_s,
+            on_retry=on_retry,
+        )
+        if config.cache:
+            client = CachedClient(client, ResponseCache())
+    if config.record:
+        note = f"recorded by kernelwright generate {problem.name}"
+        if isinstance(client, ReplayClient):
+            note = f"re-recorded from a replay of {client.path}: {client.note}"
+        client = RecordingClient(client, config.record, note=note)
+    return client
+
+
+class SandboxEvaluator:
+    """The loop's Evaluator, backed by the sandbox's executor."""
+
+    def __init__(self, executor: LocalExecutor, shape: str, timeout_s: float):
+        self.executor = executor
+        self.shape = shape
+        self.timeout_s = timeout_s
+
+    async def evaluate(self, problem: Path, code: str) -> Outcome:
+        request = EvalRequest(
+            problem=problem, code=code, shape=self.shape, timeout_s=self.timeout_s, timing=True
+        )
+        return await self.executor.evaluate(request)
+
+
+def prepare(config: GenerateConfig, out: Path, resume: bool) -> tuple[RunDir, RunInfo]:
+    """Write (or, resuming, check and update) run.json; the config in it is the one that runs."""
+    problem = read_problem(config.problem)
+    rundir = RunDir(out)
+    if resume:
+        if not rundir.exists():
+            raise AgentError(f"{out}: nothing to resume (no run.json there)")
+        info = rundir.read_info()
+        stored = GenerateConfig.model_validate(info.config)
+        changed = [k for k in IDENTITY if getattr(stored, k) != getattr(config, k)]
+        if changed:
+            raise AgentError(
+                f"{out} was run with other settings ({', '.join(changed)}); resume it with "
+                "the same ones, or start a new run with another --out"
+            )
+        if info.problems and info.problems[0].sha256 != problem.sha256:
+            raise AgentError(f"{config.problem} changed since {out} was started; start a new run")
+        info.config = config.model_dump()
+        info.finished_at = None
+    else:
+        if rundir.exists():
+            raise AgentError(
+                f"{out} already holds a run: pass --resume to continue it, or choose another --out"
+            )
+        device = device_facts() or {"name": "cpu (Triton interpreter)"}
+        info = RunInfo(
+            kind="generate",
+            command=sys.argv,
+            config=config.model_dump(),
+            prompt_version=prompting.prompt_version(),
+            versions={**library_versions(), "device": device},
+        )
+    rundir.write_info(info)
+    return rundir, info
+
+
+async def execute(
+    config: GenerateConfig,
+    rundir: RunDir,
+    info: RunInfo,
+    *,
+    progress: Progress | None = None,
+    client: ModelClient | None = None,
+    evaluator: Evaluator | None = None,
+) -> dict[str, Any]:
+    """Run the strategy; whatever happens, leave summary.json and best_kernel.py behind.
+    ``client`` and ``evaluator`` replace the ones the config names (for tests and embedding)."""
+    problem = read_problem(config.problem)
+    ledger = Ledger(config.limits())
+    done = rundir.attempts()
+    for record in done:
+        ledger.add(record, charged=not (record.usage.cached or record.replay))
+    client = client or open_client(config, problem, progress.retry if progress else None)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(client.aclose)
+        if evaluator is None:
+            executor = await stack.enter_async_context(LocalExecutor(workers=config.workers))
+            evaluator = SandboxEvaluator(executor, config.shape, config.eval_timeout_s)
+        session = Session(
+            run_id=info.run_id,
+            problem=problem,
+            shape=config.shape,
+            client=client,
+            evaluator=evaluator,
+            ledger=ledger,
+            variant=config.prompt_variant,
+            target=device_facts(),
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            seed=config.seed,
+            resumed={(r.turn, r.sample): r for r in done},
+        )
+        info.problems = [session.ref]
+        rundir.write_info(info)
+
+        def on_attempt(record: AttemptRecord) -> None:
+            rundir.append(record)
+            if progress:
+                progress.attempt(record)
+
+        session.on_attempt = on_attempt
+        interrupted = False
+        if progress:
+            progress.start(client, ledger, resumed=len(done))
+        try:
+            await run_strategy(
+                session, config.strategy, samples=config.samples, beam_width=config.beam_width
+            )
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            interrupted = True
+            ledger.stop("interrupted")
+            raise
+        except AgentError as e:
+            session.notes.append(f"stopped by an error: {e}")
+            ledger.stop("error")
+            raise
+        finally:
+            if progress:
+                progress.stop()
+            summary = finish(rundir, info, session, config, interrupted)
+    return summary
+
+
+def finish(
+    rundir: RunDir, info: RunInfo, session: Session, config: GenerateConfig, interrupted: bool
+) -> dict[str, Any]:
+    ledger = session.ledger
+    attempts = rundir.attempts()
+    best = ledger.best
+    if best is not None and best.outcome.correct:
+        (rundir.path / "best_kernel.py").write_text(
+            render_best_kernel(best, session.problem, config.shape)
+        )
+    reason = ledger.stop_reason
+    if reason is None:
+        reason = "solved" if best is not None and ledger.limits.satisfied(best) else "turns"
+    summary = {
+        "run_id": info.run_id,
+        "problem": session.problem.name,
+        "model": session.client.name,
+        "replay": session.client.replay,
+        "strategy": config.strategy,
+        "status": best.outcome.status.value if best else "no_attempt",
+        "correct": bool(best and best.outcome.correct),
+        "best": None
+        if best is None
+        else {
+            "attempt_id": best.attempt_id,
+            "turn": best.turn,
+            "sample": best.sample,
+            "status": best.outcome.status.value,
+            "speedup_eager": speedup(best),
+            "pct_of_bound": best.outcome.roofline.pct_of_bound if best.outcome.roofline else None,
+        },
+        "best_kernel": "best_kernel.py" if best is not None and best.outcome.correct else None,
+        "attempts": len(attempts),
+        "by_status": dict(Counter(a.outcome.status.value for a in attempts)),
+        "stop_reason": reason,
+        "notes": session.notes,
+        "prompt_tokens": ledger.prompt_tokens,
+        "completion_tokens": ledger.completion_tokens,
+        "cost_usd": round(ledger.cost_usd, 6),
+        "charged_usd": round(ledger.charged_usd, 6),
+        "cache_hits": sum(a.usage.cached for a in attempts),
+        "wall_s": round(ledger.elapsed(), 3),
+        "prompt_version": info.prompt_version,
+    }
+    rundir.write_json("summary.json", summary)
+    if not interrupted:
+        info.finished_at = now()
+        rundir.write_info(info)
+    return summary

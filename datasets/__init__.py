@@ -1,0 +1,1 @@
+"""The training corpus: schema, filters, dedup, splits, exports and problem generators."""

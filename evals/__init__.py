@@ -1,0 +1,1 @@
+"""The eval suite: runner, metrics and reports."""

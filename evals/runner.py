@@ -1,0 +1,342 @@
+"""``kernelwright eval``: every problem of a suite through the agent, into one run directory.
+
+The run directory is the one ``generate`` writes (``run.json`` of kind ``eval``, one
+``attempts.jsonl`` for all problems), plus ``summary.json`` (how each problem ended) and,
+at the end, ``metrics.json``, ``report.md`` and ``report.html``. Problems run concurrently
+against one sandbox executor; each attempt is appended as it finishes, so ``resume``
+continues an interrupted eval: recorded attempts are served back to the loop instead of
+asking the model again.
+
+Settings are the agent's (``GenerateConfig``), the same for every problem; budgets and
+targets apply per problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from kernelwright.agent import prompting
+from kernelwright.agent.budget import Ledger
+from kernelwright.agent.errors import (
+    AgentError,
+    AuthError,
+    MissingKeyError,
+    UnknownModelError,
+    UnreachableError,
+)
+from kernelwright.agent.loop import Evaluator, Session
+from kernelwright.agent.models import ModelClient
+from kernelwright.agent.replay import is_replay
+from kernelwright.agent.run import (
+    IDENTITY,
+    GenerateConfig,
+    SandboxEvaluator,
+    device_facts,
+    open_client,
+)
+from kernelwright.agent.strategies import run_strategy
+from kernelwright.evals.metrics import Metrics, problem_key
+from kernelwright.evals.report import write_report
+from kernelwright.evals.suite import Suite, SuiteProblem
+from kernelwright.problem import ProblemError, ProblemInfo
+from kernelwright.runlog import AttemptRecord, ProblemRef, RunDir, RunInfo, now
+from kernelwright.sandbox.executor import Executor, LocalExecutor
+from kernelwright.versions import library_versions
+
+# Errors that every problem would meet in turn: they end the eval at once.
+FATAL = (MissingKeyError, AuthError, UnreachableError, UnknownModelError)
+
+
+class EvalError(Exception):
+    """An eval that cannot run; the message says why, for a person."""
+
+
+class EvalConfig(BaseModel):
+    """The suite and the agent settings every problem runs with."""
+
+    suite: str
+    # The per-problem settings; ``agent.problem`` holds the suite spec and is replaced by
+    # each problem's path.
+    agent: GenerateConfig
+
+    def dump(self) -> dict[str, Any]:
+        """run.json's ``config``: flat, with the same keys as a generate run's."""
+        return {"suite": self.suite, **self.agent.model_dump(exclude={"problem"})}
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> EvalConfig:
+        rest = {k: v for k, v in data.items() if k != "suite"}
+        return cls(suite=data["suite"], agent=GenerateConfig(problem=data["suite"], **rest))
+
+    def for_problem(self, problem: SuiteProblem) -> GenerateConfig:
+        return self.agent.model_copy(update={"problem": str(problem.path)})
+
+
+async def run_problem(
+    config: GenerateConfig,
+    problem: ProblemInfo,
+    *,
+    run_id: str,
+    client: ModelClient,
+    evaluator: Evaluator,
+    done: Sequence[AttemptRecord] = (),
+    on_attempt: Callable[[AttemptRecord], None] = lambda record: None,
+) -> Session:
+    """One problem through the configured strategy; ``done`` are its attempts already on
+    disk (served back instead of asking again). Returns the session: ledger and notes."""
+    ledger = Ledger(config.limits())
+    for record in done:
+        ledger.add(record, charged=not (record.usage.cached or record.replay))
+    session = Session(
+        run_id=run_id,
+        problem=problem,
+        shape=config.shape,
+        client=client,
+        evaluator=evaluator,
+        ledger=ledger,
+        variant=config.prompt_variant,
+        target=device_facts(),
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+        seed=config.seed,
+        on_attempt=on_attempt,
+        resumed={(r.turn, r.sample): r for r in done},
+    )
+    await run_strategy(
+        session, config.strategy, samples=config.samples, beam_width=config.beam_width
+    )
+    return session
+
+
+class ProblemSummary(BaseModel):
+    """How one problem of the eval ended (``summary.json``)."""
+
+    problem: str
+    path: str
+    attempts: int = 0
+    correct: bool = False
+    stop_reason: str | None = None
+    notes: list[str] = []
+    error: str | None = None
+
+
+@dataclass
+class EvalResult:
+    run: RunDir
+    info: RunInfo
+    problems: list[ProblemSummary]
+    metrics: Metrics | None = None
+    report: Path | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def problem_ref(problem: SuiteProblem, shape: str) -> ProblemRef:
+    info = problem.info
+    return ProblemRef(
+        name=info.name,
+        path=str(info.path),
+        sha256=info.sha256,
+        level=info.level,
+        tags=list(info.meta.tags),
+        shape=shape,
+    )
+
+
+def prepare(
+    cfg: EvalConfig, suite: Suite, out: Path, resume: bool, argv: list[str]
+) -> tuple[RunDir, RunInfo]:
+    """Write run.json (or, resuming, check that the run asks the same questions)."""
+    run = RunDir(out)
+    refs = [problem_ref(p, cfg.agent.shape) for p in suite.problems]
+    if resume:
+        if not run.exists():
+            raise EvalError(f"{out}: nothing to resume (no run.json there)")
+        info = run.read_info()
+        if info.kind != "eval":
+            raise EvalError(f"{out}: a {info.kind} run, not an eval; cannot resume it as one")
+        stored = EvalConfig.load(info.config)
+        changed = [k for k in IDENTITY if getattr(stored.agent, k) != getattr(cfg.agent, k)]
+        if stored.suite != cfg.suite:
+            changed.insert(0, "suite")
+        if changed:
+            raise EvalError(
+                f"{out} was run with other settings ({', '.join(changed)}); resume it with the "
+                "same ones, or start a new run with another --out"
+            )
+        before = {problem_key(r): r.sha256 for r in info.problems}
+        moved = [problem_key(r) for r in refs if before.get(problem_key(r), r.sha256) != r.sha256]
+        if moved:
+            raise EvalError(f"{', '.join(moved)} changed since {out} was started; start a new run")
+        info.config = cfg.dump()
+        info.problems = refs
+        info.finished_at = None
+    else:
+        if run.exists():
+            raise EvalError(
+                f"{out} already holds a run: pass --resume to continue it, or choose another --out"
+            )
+        info = RunInfo(
+            kind="eval",
+            command=argv,
+            config=cfg.dump(),
+            prompt_version=prompting.prompt_version(),
+            versions={
+                **library_versions(),
+                "device": device_facts() or {"name": "cpu (Triton interpreter)"},
+            },
+            problems=refs,
+        )
+    run.write_info(info)
+    return run, info
+
+
+class EvalProgress:
+    """One line per finished problem on the console; the lead's Progress shows attempts."""
+
+    def __init__(self, console, total: int):
+        self.console = console
+        self.total = total
+        self.finished = 0
+
+    def problem_done(self, summary: ProblemSummary) -> None:
+        self.finished += 1
+        if summary.error:
+            what = f"[red]error[/]: {summary.error}"
+        elif summary.correct:
+            what = "[green]correct[/]"
+        else:
+            what = f"[yellow]not solved[/] ({summary.stop_reason or 'turns'})"
+        self.console.print(
+            f"[{self.finished}/{self.total}] {summary.problem}: {what}, "
+            f"{summary.attempts} attempt(s)",
+            highlight=False,
+        )
+
+
+async def execute(
+    cfg: EvalConfig,
+    suite: Suite,
+    run: RunDir,
+    info: RunInfo,
+    *,
+    executor: Executor | None = None,
+    client_for: Callable[[GenerateConfig, ProblemInfo], ModelClient] | None = None,
+    progress: EvalProgress | None = None,
+) -> list[ProblemSummary]:
+    """Run every problem of the suite; ``executor`` and ``client_for`` replace the sandbox and
+    the model clients the config names (for tests and embedding)."""
+    done_by_problem: dict[str, list[AttemptRecord]] = {}
+    for record in run.attempts():
+        done_by_problem.setdefault(record.problem.sha256, []).append(record)
+    gate = asyncio.Semaphore(cfg.agent.concurrency)
+    shared: dict[str, ModelClient] = {}
+
+    async with contextlib.AsyncExitStack() as stack:
+        if executor is None:
+            executor = await stack.enter_async_context(LocalExecutor(workers=cfg.agent.workers))
+
+        def client(config: GenerateConfig, problem: ProblemInfo) -> ModelClient:
+            if client_for is not None:
+                return client_for(config, problem)
+            # A replay serves one transcript per problem; a live endpoint is shared, so that
+            # its limit on calls in flight holds for the whole eval.
+            if is_replay(config.model):
+                return open_client(config, problem)
+            if "live" not in shared:
+                shared["live"] = open_client(config, problem)
+                stack.push_async_callback(shared["live"].aclose)
+            return shared["live"]
+
+        async def one(problem: SuiteProblem) -> ProblemSummary:
+            config = cfg.for_problem(problem)
+            key = problem_key(problem_ref(problem, config.shape))
+            summary = ProblemSummary(problem=key, path=str(problem.path))
+            done = done_by_problem.get(problem.info.sha256, [])
+            records = list(done)
+
+            def on_attempt(record: AttemptRecord) -> None:
+                run.append(record)
+                records.append(record)
+
+            async with gate:
+                c = None
+                try:
+                    c = client(config, problem.info)
+                    evaluator = SandboxEvaluator(executor, config.shape, config.eval_timeout_s)
+                    session = await run_problem(
+                        config,
+                        problem.info,
+                        run_id=info.run_id,
+                        client=c,
+                        evaluator=evaluator,
+                        done=done,
+                        on_attempt=on_attempt,
+                    )
+                    summary.stop_reason = session.ledger.stop_reason
+                    summary.notes = session.notes
+                except FATAL:
+                    raise
+                except (AgentError, ProblemError) as e:
+                    summary.error = str(e)
+                finally:
+                    if c is not None and c is not shared.get("live") and client_for is None:
+                        await c.aclose()
+            summary.attempts = len(records)
+            summary.correct = any(r.outcome.correct for r in records)
+            if progress:
+                progress.problem_done(summary)
+            return summary
+
+        tasks = [asyncio.ensure_future(one(p)) for p in suite.problems]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+
+def finish(run: RunDir, info: RunInfo, summaries: list[ProblemSummary]) -> EvalResult:
+    """summary.json, run.json's end time, and the report files."""
+    run.write_json("summary.json", {"problems": [s.model_dump() for s in summaries]})
+    info.finished_at = now()
+    run.write_info(info)
+    files = write_report([run.path])
+    return EvalResult(
+        run=run,
+        info=info,
+        problems=summaries,
+        metrics=files.runs[0],
+        report=files.html,
+        errors=[f"{s.problem}: {s.error}" for s in summaries if s.error],
+    )
+
+
+def run_eval(
+    cfg: EvalConfig,
+    suite: Suite,
+    out: Path,
+    *,
+    resume: bool = False,
+    argv: list[str] | None = None,
+    executor: Executor | None = None,
+    client_for: Callable[[GenerateConfig, ProblemInfo], ModelClient] | None = None,
+    progress_console=None,
+) -> EvalResult:
+    """Run the suite and write the report. Raises EvalError or AgentError, with a message."""
+    cfg.agent.check()
+    run, info = prepare(cfg, suite, out, resume, argv if argv is not None else sys.argv)
+    progress = EvalProgress(progress_console, len(suite.problems)) if progress_console else None
+    summaries = asyncio.run(
+        execute(cfg, suite, run, info, executor=executor, client_for=client_for, progress=progress)
+    )
+    return finish(run, info, summaries)

@@ -1,0 +1,1 @@
+"""Jinja2 templates and the model-facing abstraction: contract, Triton guide, patterns."""

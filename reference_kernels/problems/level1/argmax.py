@@ -1,0 +1,38 @@
+import torch
+import torch.nn as nn
+
+KERNELWRIGHT = {
+    "name": "argmax",
+    "level": 1,
+    "tags": ["reduction", "argmax"],
+    "dtype": "float32",
+    "description": (
+        "Index (int64) of the largest element of each row; ties go to the first index, "
+        "as in torch.argmax."
+    ),
+    "shapes": {
+        "small": {"batch_size": 3, "dim": 4500},
+        "bench": {"batch_size": 8192, "dim": 8192},
+    },
+    "bytes": "batch_size * dim * 4 + batch_size * 8",
+    "flops": "batch_size * dim",
+}
+
+batch_size = 4096
+dim = 8192
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        return torch.argmax(x, dim=-1)
+
+
+def get_inputs():
+    return [torch.randn(batch_size, dim, dtype=torch.float32)]
+
+
+def get_init_inputs():
+    return []

@@ -1,0 +1,45 @@
+import torch
+import torch.nn as nn
+
+KERNELWRIGHT = {
+    "name": "fused_matmul_softmax",
+    "level": 2,
+    "tags": ["matmul", "fusion", "softmax", "reduction"],
+    "dtype": "float16",
+    "description": (
+        "A matrix product followed by a row softmax: softmax(A @ B, dim=-1), A [M, K], "
+        "B [K, N]. The row statistics can be gathered in the matmul epilogue so the logits "
+        "are read back only once."
+    ),
+    "shapes": {
+        "small": {"M": 45, "K": 40, "N": 300},
+        "bench": {"M": 4096, "K": 1024, "N": 4096},
+    },
+    "bytes": "2 * (M * K + K * N + M * N)",
+    "flops": "2 * M * N * K + 4 * M * N",
+    # The probabilities are about 1/N each: the default atol (1e-2) would accept anything.
+    "tolerances": {"float16": {"atol": 1e-5, "rtol": 1e-2}},
+}
+
+M = 1024
+K = 512
+N = 1024
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, a, b):
+        return torch.softmax(torch.matmul(a, b), dim=-1)
+
+
+def get_inputs():
+    # Scaled so the logits have unit variance and the softmax is neither flat nor one-hot.
+    a = torch.randn(M, K, dtype=torch.float16)
+    b = torch.randn(K, N, dtype=torch.float16) / K**0.5
+    return [a, b]
+
+
+def get_init_inputs():
+    return []

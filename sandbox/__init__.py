@@ -1,0 +1,1 @@
+"""Sandboxed, warm, crash-proof evaluation of untrusted candidate kernels."""

@@ -1,0 +1,313 @@
+"""Guards against candidates that game the check.
+
+Two lines of defence. ``static_violations`` reads the source (AST) for early, clear
+messages. The dynamic guards run inside the worker around the candidate: an op trace
+at the torch dispatcher, a Triton launch counter, monitors on threads, processes,
+streams and introspection, and an integrity snapshot of the functions the check
+relies on. The static check is never the only line: each trick it names is also
+caught, or made harmless, at run time.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+# Captured before install() wraps sys._getframe, so the guards can use the original.
+_getframe = sys._getframe
+
+# Modules whose use in a candidate has no legitimate purpose in a kernel module.
+FORBIDDEN_IMPORTS = {
+    "gc": "reaching into other objects (gc)",
+    "inspect": "reaching into frames and other objects (inspect)",
+    "ctypes": "raw memory and process access (ctypes)",
+    "threading": "threads",
+    "_thread": "threads",
+    "multiprocessing": "subprocesses",
+    "concurrent": "threads or subprocesses (concurrent.futures)",
+    "subprocess": "subprocesses",
+    "signal": "signal handlers",
+    "socket": "network access",
+    "pickle": "deserialising arbitrary objects",
+    "kernelwright": "reaching into the checker (kernelwright)",
+}
+# kernelwright's helper library is the one part of kernelwright a candidate may use.
+ALLOWED_KERNELWRIGHT = ("kernelwright.prompts.kwlib",)
+
+FORBIDDEN_ATTRS = {
+    "_getframe": "reading interpreter frames (sys._getframe)",
+    "f_back": "reading interpreter frames",
+    "f_locals": "reading interpreter frames",
+    "f_globals": "reading interpreter frames",
+    "__globals__": "reaching into other functions' globals",
+    "get_objects": "reaching into other objects (gc.get_objects)",
+    "get_referrers": "reaching into other objects (gc.get_referrers)",
+    "Stream": "work on a side stream (torch.cuda.Stream)",
+    "set_stream": "work on a side stream",
+    "fork": "subprocesses (os.fork)",
+    "system": "subprocesses (os.system)",
+    "_exit": "ending the process (os._exit)",
+    "kill": "signalling processes (os.kill)",
+}
+
+# Roots whose attributes a candidate must not assign: patching them changes the check.
+PROTECTED_ROOTS = {"torch", "triton", "time", "os", "sys", "builtins", "np", "numpy", "F", "nn", "tl"}
+
+# Allocation, view and layout ops: what a kernel's forward needs besides its launches.
+ALLOWED_OPS = frozenset(
+    """
+    empty empty_like empty_strided new_empty new_empty_strided zeros zeros_like new_zeros
+    ones ones_like new_ones full full_like new_full fill_ zero_ arange scalar_tensor
+    view _unsafe_view reshape _reshape_alias view_as permute transpose t expand expand_as
+    squeeze unsqueeze flatten unflatten slice select narrow split split_with_sizes chunk
+    unbind as_strided alias detach clone contiguous copy_ _to_copy to lift_fresh
+    lift_fresh_copy _local_scalar_dense item is_same_size resize_ set_ movedim
+    _has_compatible_shallow_copy_type is_nonzero
+    """.split()
+)
+
+
+@dataclass
+class Violation:
+    rule: str
+    detail: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"{self.rule}: {self.detail}{where}"
+
+
+def _root_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def static_violations(tree: ast.Module) -> list[Violation]:
+    """Tricks visible in the source, named for the message."""
+    out: list[Violation] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for name in names:
+                if name.startswith(ALLOWED_KERNELWRIGHT):
+                    continue
+                top = name.split(".")[0]
+                if top in FORBIDDEN_IMPORTS:
+                    out.append(Violation("forbidden import", f"{name}: {FORBIDDEN_IMPORTS[top]}", node.lineno))
+        elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRS:
+            out.append(Violation("forbidden attribute", f".{node.attr}: {FORBIDDEN_ATTRS[node.attr]}", node.lineno))
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                if isinstance(t, ast.Attribute) and _root_name(t) in PROTECTED_ROOTS:
+                    out.append(Violation("patching", f"assigns {ast.unparse(t)}: the checker's functions must not be replaced", node.lineno))
+        elif isinstance(node, ast.Call):
+            fn = node.func
+            if isinstance(fn, ast.Name) and fn.id in {"setattr", "delattr"} and node.args:
+                if _root_name(node.args[0]) in PROTECTED_ROOTS:
+                    out.append(Violation("patching", f"{fn.id}() on {ast.unparse(node.args[0])}", node.lineno))
+            if isinstance(fn, ast.Name) and fn.id in {"__import__", "exec", "eval", "compile"}:
+                out.append(Violation("dynamic code", f"{fn.id}() hides what the module does", node.lineno))
+    return out
+
+
+class GuardState:
+    """What the dynamic guards saw while candidate code ran."""
+
+    def __init__(self) -> None:
+        self.active = False  # candidate code is running (import or forward)
+        self.in_forward = False
+        self.suspended = 0  # >0 inside a Triton launch: the interpreter's own torch ops
+        self.launches = 0
+        self.torch_ops: Counter[str] = Counter()
+        self.events: list[str] = []
+        self.candidate_file: str | None = None
+
+    def reset_forward(self) -> None:
+        self.launches = 0
+        self.torch_ops.clear()
+
+    def flag(self, what: str) -> None:
+        if self.active and what not in self.events:
+            self.events.append(what)
+
+
+STATE = GuardState()
+
+
+def _called_from_candidate() -> bool:
+    # Only the direct caller counts: torch and warnings read frames for their own reasons.
+    name = _getframe(2).f_code.co_filename
+    return name == STATE.candidate_file or name == "<string>"
+
+
+def _wrap_launch(cls: type) -> None:
+    original = cls.run
+
+    def run(self, *args, **kwargs):
+        if kwargs.get("warmup"):
+            return original(self, *args, **kwargs)
+        STATE.launches += 1
+        STATE.suspended += 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            STATE.suspended -= 1
+
+    run.__wrapped__ = original
+    cls.run = run
+
+
+def _refuse(what: str, original):
+    def refused(*args, **kwargs):
+        if STATE.active:
+            STATE.flag(what)
+            raise PermissionError(f"kernelwright: {what} are not allowed in a candidate")
+        return original(*args, **kwargs)
+
+    return refused
+
+
+def _watch_introspection(what: str, original):
+    def watched(*args, **kwargs):
+        if STATE.active and _called_from_candidate():
+            STATE.flag(what)
+        return original(*args, **kwargs)
+
+    return watched
+
+
+def install() -> None:
+    """Install the dynamic guards in this (worker) process, once, before any candidate."""
+    import gc
+    import inspect
+
+    import torch
+    from triton.runtime.jit import JITFunction
+
+    _wrap_launch(JITFunction)
+    try:
+        from triton.runtime.interpreter import InterpretedFunction
+
+        _wrap_launch(InterpretedFunction)
+    except ImportError:
+        pass
+
+    threading.Thread.start = _refuse("threads", threading.Thread.start)
+    subprocess.Popen.__init__ = _refuse("subprocesses", subprocess.Popen.__init__)
+    for name in ("fork", "system", "posix_spawn", "posix_spawnp", "forkpty"):
+        if hasattr(os, name):
+            setattr(os, name, _refuse("subprocesses", getattr(os, name)))
+    if torch.cuda.is_available():
+        torch.cuda.Stream.__new__ = _refuse_stream(torch.cuda.Stream.__new__)
+        torch.cuda.set_stream = _refuse("side streams", torch.cuda.set_stream)
+    for name in ("get_objects", "get_referrers", "get_referents"):
+        setattr(gc, name, _watch_introspection(f"reaching into other objects (gc.{name})", getattr(gc, name)))
+
+    # Frame functions must answer as if unwrapped: torch.fx and others read f_back.
+    def getframe(depth: int = 0):
+        if STATE.active and _called_from_candidate():
+            STATE.flag("reading interpreter frames (sys._getframe)")
+        return _getframe(depth + 1)
+
+    def currentframe():
+        if STATE.active and _called_from_candidate():
+            STATE.flag("reading interpreter frames (inspect.currentframe)")
+        return _getframe(1)
+
+    def stack(context: int = 1):
+        if STATE.active and _called_from_candidate():
+            STATE.flag("reading interpreter frames (inspect.stack)")
+        return inspect.getouterframes(_getframe(1), context)
+
+    sys._getframe = getframe
+    inspect.currentframe = currentframe
+    inspect.stack = stack
+
+
+def _refuse_stream(original_new):
+    def new(cls, *args, **kwargs):
+        if STATE.active:
+            STATE.flag("side streams")
+            raise PermissionError("kernelwright: side streams are not allowed in a candidate")
+        return original_new(cls) if original_new is object.__new__ else original_new(cls, *args, **kwargs)
+
+    return new
+
+
+def op_trace_mode():
+    """A TorchDispatchMode that counts the aten ops forward issues outside Triton launches."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class OpTrace(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if not STATE.suspended:
+                STATE.torch_ops[func.overloadpacket.__name__] += 1
+            return func(*args, **(kwargs or {}))
+
+    return OpTrace()
+
+
+def disallowed_ops(ops: dict[str, int]) -> dict[str, int]:
+    return {op: n for op, n in ops.items() if op.rstrip("_") not in ALLOWED_OPS and op not in ALLOWED_OPS}
+
+
+@dataclass
+class Snapshot:
+    """Identity of every function the check relies on, taken before any candidate ran."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        snap = cls()
+        for label, ns in _protected_namespaces():
+            for attr, value in list(vars(ns).items()):
+                snap.ids[f"{label}.{attr}"] = id(value)
+        return snap
+
+    def changed(self) -> list[str]:
+        now: dict[str, Any] = {}
+        for label, ns in _protected_namespaces():
+            for attr, value in list(vars(ns).items()):
+                now[f"{label}.{attr}"] = id(value)
+        return sorted(k for k, v in self.ids.items() if now.get(k, v) != v)
+
+
+def _protected_namespaces():
+    import time
+
+    import numpy
+    import torch
+    import torch.nn.functional
+    import triton
+    import triton.language
+    import triton.testing
+
+    yield "torch", torch
+    yield "torch.nn.functional", torch.nn.functional
+    yield "torch.Tensor", torch.Tensor
+    yield "torch.nn.Module", torch.nn.Module
+    yield "torch.testing", torch.testing
+    yield "torch.cuda", torch.cuda
+    yield "triton", triton
+    yield "triton.language", triton.language
+    yield "triton.testing", triton.testing
+    yield "time", time
+    yield "numpy", numpy
+    yield "builtins", builtins
+    yield "os", os
+    yield "sys", sys

@@ -1,0 +1,277 @@
+"""From what a worker measured to an Outcome. Runs in the parent, never in a worker.
+
+The worker reports data (outputs, inputs as left, launch counts, ops seen, guard
+events); every verdict is decided here, by code the candidate never shared a
+process with. Checks are recorded in order; the first failed one sets the status.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kernelwright.outcome import Check, Outcome, Status
+from kernelwright.problem import ProblemInfo
+from kernelwright.sandbox import guards
+from kernelwright.sandbox.verify import bitwise_equal, compare
+
+# Code-looking lines: a text with none of these is not an attempt at Python at all.
+_CODE_LINE = re.compile(r"^\s*(import |from \S+ import |def |class |@|\w+\s*=)", re.M)
+
+
+def load(path: str) -> Any:
+    # weights_only: a file the candidate could have written must not run code when read.
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def read_capture(path: Path, cap: int) -> str:
+    """The candidate's stdout+stderr, head and tail kept, saying how much was cut."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            if size <= cap:
+                return f.read().decode(errors="replace")
+            head = f.read(cap // 2).decode(errors="replace")
+            f.seek(size - cap // 2)
+            tail = f.read().decode(errors="replace")
+    except OSError:
+        return ""
+    return f"{head}\n[... {size - cap} bytes of output cut ...]\n{tail}"
+
+
+def precheck(code: str) -> Outcome | None:
+    """What can be said without running anything: format, syntax, static guards."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as e:
+        if not _CODE_LINE.search(code):
+            return Outcome(
+                status=Status.format_error,
+                message="The answer is not Python code: expected one Python module defining "
+                        "class ModelNew(nn.Module).",
+                checks=[Check(name="format", passed=False, detail="not Python")],
+            )
+        line = (e.text or "").rstrip()
+        return Outcome(
+            status=Status.compile_error,
+            message=f"Python syntax error at line {e.lineno}: {e.msg}" + (f"\n    {line}" if line else ""),
+            checks=[Check(name="syntax", passed=False, detail=f"line {e.lineno}: {e.msg}")],
+            details={"compile": {"line": e.lineno, "error": e.msg}},
+        )
+    defined = {
+        n.name for n in tree.body if isinstance(n, ast.ClassDef)
+    } | {
+        t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    }
+    if "ModelNew" not in defined:
+        return Outcome(
+            status=Status.format_error,
+            message="The module does not define ModelNew: write class ModelNew(nn.Module) with "
+                    "the same constructor and forward signature as Model.",
+            checks=[Check(name="format", passed=False, detail="no ModelNew")],
+        )
+    violations = guards.static_violations(tree)
+    if violations:
+        return Outcome(
+            status=Status.rejected,
+            message="Rejected before running: " + "; ".join(map(str, violations)),
+            checks=[Check(name="static guards", passed=False, detail=str(v)) for v in violations],
+            details={"rule": violations[0].rule},
+        )
+    return None
+
+
+def crashed(how: str, output: str, env: dict) -> Outcome:
+    hint = ""
+    if "SIGSEGV" in how or "SIGBUS" in how:
+        hint = " (a segmentation fault: an out-of-bounds access in a kernel, or native code)"
+    elif "SIGKILL" in how:
+        hint = " (killed: often a memory limit, or the candidate killed itself)"
+    elif "SIGXFSZ" in how:
+        hint = " (the file-size limit: too much output written)"
+    return Outcome(
+        status=Status.crashed,
+        message=f"The candidate crashed the sandbox worker: {how}{hint}. The worker was replaced.",
+        checks=[Check(name="ran to completion", passed=False, detail=how)],
+        env=env,
+        output=output,
+    )
+
+
+def timed_out(limit: float, output: str, env: dict) -> Outcome:
+    return Outcome(
+        status=Status.timeout,
+        message=f"The candidate did not finish within {limit:g} s (an infinite loop in Python or "
+                "in a kernel, or a deadlock); it and everything it started were killed.",
+        checks=[Check(name="finished in time", passed=False, detail=f"limit {limit:g} s")],
+        env=env,
+        output=output,
+    )
+
+
+def forged(output: str, env: dict) -> Outcome:
+    return Outcome(
+        status=Status.rejected,
+        message="Rejected: the candidate wrote a message into the checker's own channel "
+                "(a forged verdict). The worker was replaced.",
+        checks=[Check(name="verdict channel untouched", passed=False, detail="forged message")],
+        env=env, output=output, details={"rule": "forged verdict"},
+    )
+
+
+def _error_outcome(err: dict, stage: str, output: str, env: dict, events: list[str]) -> Outcome:
+    kind, etype, msg, line = err["kind"], err["type"], err["message"], err.get("line")
+    where = f" at line {line}" if line else ""
+    if events:
+        return _rejected(events, output, env)
+    if kind == "exit":
+        return Outcome(
+            status=Status.runtime_error,
+            message=f"The candidate called sys.exit() during {stage}{where}; exiting is not a result.",
+            checks=[Check(name=stage, passed=False, detail="SystemExit")],
+            env=env, output=output,
+        )
+    if "libdevice" in msg or "libdevice" in err.get("traceback", "")[-1500:] and kind == "triton_interpreter":
+        call = re.search(r"libdevice\.(\w+)", err.get("traceback", "") + msg)
+        name = f"libdevice.{call.group(1)}" if call else "a libdevice function"
+        return Outcome(
+            status=Status.runtime_error,
+            message=f"Cannot check this on the CPU: Triton's interpreter does not implement {name}. "
+                    "Use tl.* math instead, or check on a GPU.",
+            checks=[Check(name="interpreter support", passed=False, detail=name)],
+            env=env, output=output, details={"interpreter_gap": name},
+        )
+    compile_kinds = {"syntax", "import", "triton_compile"}
+    interp_compile = kind == "triton_interpreter" and etype in {
+        "ValueError", "TypeError", "AssertionError", "CompilationError", "AttributeError",
+        "NotImplementedError", "NameError",
+    }
+    if kind in compile_kinds or interp_compile:
+        status = Status.compile_error
+        what = "does not compile" if stage != "import" else "failed to import"
+    else:
+        status = Status.runtime_error
+        what = f"raised during {stage}"
+    details: dict[str, Any] = {"error": {"type": etype, "line": line, "stage": stage}}
+    return Outcome(
+        status=status,
+        message=f"The candidate {what}{where}: {etype}: {msg}".strip(),
+        checks=[Check(name=stage, passed=False, detail=f"{etype}: {msg[:300]}")],
+        env=env, output=output, details={**details, "traceback": err.get("traceback", "")},
+    )
+
+
+def _rejected(events: list[str], output: str, env: dict, checks: list[Check] | None = None) -> Outcome:
+    return Outcome(
+        status=Status.rejected,
+        message="Rejected: the candidate used " + "; ".join(events)
+                + ". Kernels must compute in Triton, in forward, on the current stream.",
+        checks=(checks or []) + [Check(name="runtime guards", passed=False, detail=e) for e in events],
+        env=env, output=output, details={"rule": events[0]},
+    )
+
+
+def judge(
+    info: ProblemInfo,
+    job,
+    reference: list[dict],
+    result: dict,
+    output: str,
+    env: dict,
+    notes: list[str],
+) -> Outcome:
+    env = {**env, "notes": notes} if notes else env
+    events = list(result.get("guard_events", []))
+    if result.get("tainted"):
+        events.append("patching of " + ", ".join(result["tainted"][:5]))
+    if result.get("error_kind") == "no_model_new":
+        return Outcome(status=Status.format_error, env=env, output=output,
+                       message="The module defines no class ModelNew.",
+                       checks=[Check(name="format", passed=False, detail="no ModelNew")])
+    if result.get("error"):
+        return _error_outcome(result["error"], result.get("stage", "?"), output, env, events)
+    if events:
+        return _rejected(events, output, env)
+    checks: list[Check] = []
+    details: dict[str, Any] = {}
+    for trial, ref in zip(result["trials"], reference, strict=False):
+        seed = trial["seed"]
+        tag = f"seed {seed}"
+        failed = _trial_checks(info, job, trial, ref, tag, checks, details)
+        if failed is not None:
+            return Outcome(status=failed, message=_message(checks, details), checks=checks,
+                           env=env, output=output, details=details)
+    if len(result["trials"]) < len(reference):
+        return Outcome(status=Status.runtime_error, message="the candidate did not run every trial",
+                       checks=checks, env=env, output=output)
+    return Outcome(
+        status=Status.correct,
+        message=f"Correct on {len(reference)} seeds at shape {job.shape}.",
+        checks=checks, env=env, output=output, details=details,
+    )
+
+
+def _trial_checks(info, job, trial, ref, tag, checks: list[Check], details) -> Status | None:
+    def fail(name: str, detail: str, status: Status) -> Status:
+        checks.append(Check(name=f"{name} ({tag})", passed=False, detail=detail))
+        return status
+
+    if not trial["plain"]:
+        return fail("plain tensor output", "forward returned " + ", ".join(trial["output_types"])
+                    + ": outputs must be plain torch.Tensor, not subclasses or lazy objects",
+                    Status.rejected)
+    if trial["launches"] == 0:
+        return fail("launched a Triton kernel", "forward launched no Triton kernel", Status.rejected)
+    ops = guards.disallowed_ops(trial["torch_ops"])
+    if ops and not job.allow_torch_ops:
+        listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
+        details["rule"] = "torch compute in forward"
+        return fail("no torch compute in forward",
+                    f"forward computed with PyTorch ops: {listed}. Only allocation, view and layout "
+                    "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
+                    Status.rejected)
+    got = load(trial["file"])
+    for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
+        if not bitwise_equal(before, after):
+            return fail("inputs unchanged", f"forward modified input {i} in place", Status.incorrect)
+    checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
+    outs, refs = got["outputs"], ref["outputs"]
+    if got["snapshot"] is not None and not all(
+        bitwise_equal(a, b) for a, b in zip(got["snapshot"], outs, strict=False)
+    ):
+        details["rule"] = "work after forward returned"
+        return fail("finished on the current stream",
+                    "outputs changed after forward returned: work on another stream", Status.rejected)
+    if len(outs) != len(refs):
+        return fail("output count", f"forward returned {len(outs)} outputs, expected {len(refs)}",
+                    Status.incorrect)
+    for i, (o, r) in enumerate(zip(outs, refs, strict=True)):
+        dtype = str(r.dtype).removeprefix("torch.") if isinstance(r, torch.Tensor) else "float32"
+        tol = info.tolerance(dtype)
+        cmp = compare(o, r, tol.atol, tol.rtol)
+        name = f"output {i} matches" if len(refs) > 1 else "output matches"
+        checks.append(Check(name=f"{name} ({tag})", passed=cmp.ok, detail=cmp.detail))
+        if not cmp.ok:
+            details["mismatch"] = _diagnose(o, r, tol.atol, tol.rtol, i)
+            return Status.incorrect
+    return None
+
+
+def _diagnose(out, ref, atol: float, rtol: float, index: int) -> dict[str, Any]:
+    from kernelwright.prompts.feedback import diagnose_mismatch
+
+    if not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor)) or out.shape != ref.shape:
+        return {"output": index}
+    return {"output": index, **diagnose_mismatch(out, ref, atol, rtol)}
+
+
+def _message(checks: list[Check], details: dict) -> str:
+    failed = [c for c in checks if not c.passed]
+    first = failed[0] if failed else None
+    text = f"{first.name}: {first.detail}" if first else "failed"
+    diagnosis = details.get("mismatch", {}).get("diagnosis")
+    return text + (f" Diagnosis: {diagnosis}" if diagnosis else "")

@@ -1,0 +1,289 @@
+"""The warm worker pool: one long-lived worker per device, replaced when it dies.
+
+A pool owns its workers and its scratch folder. ``evaluate`` is thread-safe: each call
+takes an idle worker, runs one candidate through the protocol of ``worker.py`` and
+turns what it measured into an ``Outcome`` (``judge.py``). A hang, a crash or a
+poisoned CUDA context costs that worker, never the pool: the slot is restarted.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import kernelwright
+from kernelwright.outcome import Outcome
+from kernelwright.problem import ProblemError, read_problem
+from kernelwright.sandbox import judge
+from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
+
+# Making inputs and running the reference is the problem's cost, not the candidate's.
+REFERENCE_TIMEOUT_S = 600.0
+WORKER_START_TIMEOUT_S = 300.0
+
+
+@dataclass
+class Job:
+    problem: Path
+    code: str
+    shape: str | None = None
+    timeout_s: float = 60.0
+    timing: bool = False
+    allow_torch_ops: bool = False
+    seeds: list[int] = field(default_factory=lambda: [secrets.randbelow(2**31) for _ in range(3)])
+    init_seed: int = 0
+
+
+def cuda_device_count() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:
+        return 0
+
+
+def default_devices(requested: str | None = None, workers: int | None = None) -> list[str]:
+    """One worker per visible GPU; on the CPU, ``workers`` (default: the core count)."""
+    if requested and requested != "auto":
+        if requested.startswith("cuda") and cuda_device_count() == 0:
+            raise ProblemError(f"--device {requested}: no CUDA device is visible")
+        return [requested] * (workers or 1)
+    n = cuda_device_count()
+    if n:
+        return [f"cuda:{i}" for i in range(n)]
+    return ["cpu"] * (workers or os.cpu_count() or 1)
+
+
+def default_shapes(info, device: str) -> list[str]:
+    """Every declared shape set on a GPU; on the CPU interpreter only ``small``."""
+    if device.startswith("cuda"):
+        names = list(info.meta.shapes) or ["default"]
+        return sorted(names, key=lambda n: n == "bench")
+    return ["small"]
+
+
+def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:
+    """One Outcome over several shape sets: the first failure, or all checks and the timing."""
+    shape, last = outcomes[-1]
+    if len(outcomes) == 1:
+        last.env["shapes"] = [shape]
+        return last
+    merged = last.model_copy(deep=True)
+    merged.checks = [
+        c.model_copy(update={"name": f"[{s}] {c.name}"}) for s, o in outcomes for c in o.checks
+    ]
+    merged.env["shapes"] = [s for s, _ in outcomes]
+    if last.correct:
+        merged.message = f"Correct on every shape set ({', '.join(merged.env['shapes'])})."
+    else:
+        merged.message = f"[shape {shape}] {last.message}"
+    return merged
+
+
+class Slot:
+    """One worker position in the pool; the process behind it may be replaced."""
+
+    def __init__(self, pool: Pool, index: int, device: str):
+        self.pool = pool
+        self.index = index
+        self.device = device
+        self.handle: WorkerHandle | None = None
+        self.env: dict[str, Any] = {}
+        self.scratch = pool.scratch / f"worker{index}"
+        self.restarts = 0
+
+    def ensure(self) -> WorkerHandle:
+        if self.handle is None:
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            handle = self.pool.backend.start(self._spec())
+            try:
+                msg = handle.recv(WORKER_START_TIMEOUT_S)
+            except WorkerDied as e:
+                raise RuntimeError(f"the sandbox worker failed to start: {e}; "
+                                   f"its output: {self.capture_tail()}") from None
+            if not msg or msg.get("type") != "ready":
+                handle.kill()
+                raise RuntimeError(f"the sandbox worker did not start within {WORKER_START_TIMEOUT_S:.0f} s")
+            self.handle = handle
+            self.env = msg["env"]
+        return self.handle
+
+    def _spec(self) -> WorkerSpec:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ANTHROPIC"))}
+        env["KERNELWRIGHT_DEVICE"] = "cuda:0" if self.device.startswith("cuda") else "cpu"
+        if self.device.startswith("cuda"):
+            env["CUDA_VISIBLE_DEVICES"] = self.device.split(":")[1] if ":" in self.device else "0"
+            env.pop("TRITON_INTERPRET", None)
+        else:
+            env["TRITON_INTERPRET"] = "1"
+            env["CUDA_VISIBLE_DEVICES"] = ""
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["HOME"] = str(self.scratch)
+        limits = self.pool.limits
+        if self.device.startswith("cuda"):
+            limits = Limits(**{**limits.__dict__, "address_space_bytes": None})
+        source_root = Path(kernelwright.__file__).resolve().parent.parent
+        return WorkerSpec(
+            device=self.device,
+            scratch=self.scratch,
+            env=env,
+            limits=limits,
+            read_only=(Path(sys.prefix), Path(sys.base_prefix), source_root),
+        )
+
+    def kill(self) -> None:
+        if self.handle is not None:
+            self.handle.kill()
+            self.handle = None
+            self.restarts += 1
+
+    def capture_tail(self) -> str:
+        return judge.read_capture(self.scratch / "capture.log", self.pool.limits.output_bytes)
+
+
+class Pool:
+    def __init__(
+        self,
+        backend: Backend,
+        devices: list[str],
+        limits: Limits | None = None,
+        scratch: Path | None = None,
+    ):
+        self.backend = backend
+        self.limits = limits or Limits()
+        self._own_scratch = scratch is None
+        self.scratch = Path(scratch or tempfile.mkdtemp(prefix="kernelwright-"))
+        self.slots = [Slot(self, i, d) for i, d in enumerate(devices)]
+        self._idle: queue.Queue[Slot] = queue.Queue()
+        for s in self.slots:
+            self._idle.put(s)
+        self._closed = False
+        self._lock = threading.Lock()
+        self._jobs = 0
+
+    def warm(self) -> None:
+        """Start every worker now, in parallel, instead of at first use."""
+        threads = [threading.Thread(target=s.ensure, daemon=True) for s in self.slots]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def evaluate(self, job: Job) -> Outcome:
+        early = judge.precheck(job.code)
+        if early is not None:
+            early.env.update(self.backend_env())
+            return early
+        info = read_problem(job.problem)
+        slot = self._idle.get()
+        try:
+            shapes = [job.shape] if job.shape else default_shapes(info, slot.device)
+            outcomes = []
+            for i, shape in enumerate(shapes):
+                # Time once, at the last (largest) shape set.
+                timed = job.timing and i == len(shapes) - 1
+                outcome = self._run(slot, replace(job, shape=shape, timing=timed), info)
+                outcomes.append((shape, outcome))
+                if not outcome.correct:
+                    break
+            return merge_shapes(outcomes)
+        finally:
+            self._idle.put(slot)
+
+    def backend_env(self) -> dict[str, Any]:
+        return {"sandbox": self.backend.name}
+
+    def _run(self, slot: Slot, job: Job, info) -> Outcome:
+        with self._lock:
+            self._jobs += 1
+            jobdir = slot.scratch / f"job{self._jobs}"
+        jobdir.mkdir(parents=True)
+        try:
+            (jobdir / "candidate.py").write_text(job.code)
+            handle = slot.ensure()
+            env = {**slot.env, **self.backend_env(), "seeds": job.seeds,
+                   "track": "allow-torch-ops" if job.allow_torch_ops else "strict"}
+            nonce = secrets.token_hex(16)
+            handle.send({
+                "type": "job", "nonce": nonce, "dir": str(jobdir), "problem": str(info.path),
+                "shape": job.shape, "seeds": job.seeds, "init_seed": job.init_seed,
+                "timing": job.timing,
+            })
+            try:
+                msg = handle.recv(REFERENCE_TIMEOUT_S)
+            except WorkerDied as e:
+                slot.kill()
+                raise ProblemError(f"{info.path}: the worker died running the reference ({e})") from None
+            if msg is None:
+                slot.kill()
+                raise ProblemError(f"{info.path}: the reference took over {REFERENCE_TIMEOUT_S:.0f} s")
+            if msg.get("nonce") != nonce:
+                slot.kill()
+                raise RuntimeError("the sandbox worker sent an unexpected message before the candidate ran")
+            if msg["type"] == "problem_error":
+                raise ProblemError(msg["message"])
+            reference = judge.load(msg["file"])
+            handle.send({"type": "go"})
+            try:
+                result = handle.recv(job.timeout_s)
+                if result is not None and result.get("nonce") != nonce:
+                    # Only candidate code can have written this: a forged verdict.
+                    output = slot.capture_tail()
+                    slot.kill()
+                    return judge.forged(output, env)
+            except WorkerDied as e:
+                output = slot.capture_tail()
+                slot.kill()
+                return judge.crashed(str(e), output, env)
+            if result is None:
+                output = slot.capture_tail()
+                slot.kill()
+                return judge.timed_out(job.timeout_s, output, env)
+            output = slot.capture_tail()
+            try:
+                outcome = judge.judge(info, job, reference, result, output, env, msg.get("notes", []))
+            except (KeyError, TypeError, ValueError, AttributeError, OSError):
+                # A result with this job's nonce but not of the worker's making.
+                slot.kill()
+                return judge.forged(output, env)
+            if result.get("tainted"):
+                slot.kill()  # it exits by itself; make sure, and start a fresh one next time
+            return outcome
+        finally:
+            shutil.rmtree(jobdir, ignore_errors=True)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for s in self.slots:
+            s.kill()
+        if self._own_scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def make_pool(
+    sandbox: str = "auto",
+    device: str | None = None,
+    workers: int | None = None,
+    limits: Limits | None = None,
+) -> Pool:
+    from kernelwright.sandbox.isolation import select_backend
+
+    return Pool(select_backend(sandbox), default_devices(device, workers), limits)
+

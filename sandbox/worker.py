@@ -1,0 +1,349 @@
+"""The worker: a long-lived process that runs untrusted candidates.
+
+Started by a backend as ``python -m kernelwright.sandbox.worker SCRATCH``. It imports
+torch and Triton once, then serves jobs, JSON lines on stdin/stdout:
+
+    parent -> {"type": "job", ...}      worker -> {"type": "reference", "file": ...}
+    parent -> {"type": "go"}            worker -> {"type": "result", ...}
+
+The worker never judges. Before the candidate is imported it makes every trial's
+inputs and runs the reference, and hands both to the parent, which keeps them out
+of the candidate's reach. It then runs the candidate on copies and hands back the
+outputs and the inputs as the candidate left them; the parent compares. What the
+candidate prints goes to a capture file, never to the protocol pipe.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import importlib.util
+import json
+import os
+import random
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class Protocol:
+    """The protocol pipe, moved off fds 0/1 so the candidate's prints cannot reach it."""
+
+    def __init__(self, capture: Path):
+        self.inp = os.fdopen(os.dup(0), "r", buffering=1)
+        self.out = os.fdopen(os.dup(1), "w", buffering=1)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        self.capture = capture
+        fd = os.open(capture, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+    nonce: str | None = None
+
+    def send(self, msg: dict[str, Any]) -> None:
+        # The parent treats a line without this job's nonce as a forgery.
+        msg["nonce"] = self.nonce
+        self.out.write(json.dumps(msg, default=str) + "\n")
+        self.out.flush()
+
+    def recv(self) -> dict[str, Any]:
+        line = self.inp.readline()
+        if not line:
+            sys.exit(0)  # parent closed the pipe: shut down
+        return json.loads(line)
+
+    def rewind_capture(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.ftruncate(1, 0)
+        os.lseek(1, 0, os.SEEK_SET)
+
+
+def _subreaper() -> None:
+    # Orphans of the candidate's children re-parent to us, so kill_tree finds them all.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _interpreter_autotune() -> None:
+    """The interpreter cannot benchmark configs: pick the first, deterministically."""
+    from triton.runtime.autotuner import Autotuner
+
+    prune = Autotuner.prune_configs
+    Autotuner.prune_configs = lambda self, kwargs: prune(self, kwargs)[:1]
+    Autotuner._bench = lambda self, *a, **k: [0.0, 0.0, 0.0]
+
+
+def _env(device: str, interpreter: bool) -> dict[str, Any]:
+    import torch
+    import triton
+
+    env: dict[str, Any] = {
+        "device": device,
+        "interpreter": interpreter,
+        "torch": torch.__version__,
+        "triton": triton.__version__,
+        "python": sys.version.split()[0],
+    }
+    if device.startswith("cuda"):
+        env["device_name"] = torch.cuda.get_device_name()
+        env["cuda"] = torch.version.cuda
+        try:
+            env["driver"] = torch.cuda.driver_version() if hasattr(torch.cuda, "driver_version") else None
+        except Exception:
+            env["driver"] = None
+    else:
+        env["device_name"] = "cpu (Triton interpreter)"
+    return env
+
+
+class Worker:
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.proto = Protocol(scratch / "capture.log")
+        _subreaper()
+        self.interpreter = os.environ.get("TRITON_INTERPRET") == "1"
+        import torch
+        import torch._dynamo  # noqa: F401  (it rebinds torch.manual_seed on import: before the snapshot)
+        import triton  # noqa: F401  (imported once, here, so every job finds it warm)
+
+        from kernelwright.sandbox import guards
+
+        self.torch = torch
+        self.guards = guards
+        self.device = os.environ.get("KERNELWRIGHT_DEVICE", "cpu")
+        if self.interpreter:
+            _interpreter_autotune()
+        guards.install()
+        self.snapshot = guards.Snapshot.take()
+        self.jobs = 0
+
+    # --- the job -----------------------------------------------------------------
+
+    def serve(self) -> None:
+        self.proto.send({"type": "ready", "pid": os.getpid(), "env": _env(self.device, self.interpreter)})
+        while True:
+            msg = self.proto.recv()
+            if msg.get("type") != "job":
+                continue
+            self.jobs += 1
+            self.proto.rewind_capture()
+            self.proto.nonce = msg.get("nonce")
+            result = self.run_job(msg)
+            self._cleanup()
+            changed = self.snapshot.changed()
+            if changed:
+                result["tainted"] = changed
+            self.proto.send(result)
+            if changed:
+                sys.exit(0)  # a patched process never serves another candidate
+
+    def run_job(self, job: dict[str, Any]) -> dict[str, Any]:
+        from kernelwright.problem import ProblemError, read_problem, exec_problem
+
+        torch = self.torch
+        jobdir = Path(job["dir"])
+        try:
+            pm = exec_problem(read_problem(job["problem"]), job.get("shape"))
+            dtype, notes = self._run_dtype(pm)
+            ref_model = self._build(pm, pm.module.Model, job["init_seed"], dtype)
+            trials = []
+            for seed in job["seeds"]:
+                inputs = self._cast(pm.inputs(seed, self.device).args, dtype)
+                with torch.no_grad():
+                    out = ref_model(*[self._clone(a) for a in inputs])
+                trials.append((seed, inputs, _as_list(out)))
+        except ProblemError as e:
+            return {"type": "problem_error", "message": str(e)}
+        except Exception as e:
+            return {"type": "problem_error", "message": f"the reference failed: {type(e).__name__}: {e}"}
+        ref_file = jobdir / "reference.pt"
+        torch.save([{"seed": s, "inputs": i, "outputs": o} for s, i, o in trials], ref_file)
+        self.proto.send({"type": "reference", "file": str(ref_file), "notes": notes + pm.notes})
+        go = self.proto.recv()
+        if go.get("type") != "go":
+            return {"type": "result", "stage": "aborted", "error": "the parent did not say go"}
+        # The reference outputs are poisoned before they are freed: uninitialised memory
+        # the candidate allocates can never hold them.
+        for _, _, outs in trials:
+            _poison(outs)
+        trials = [(s, i) for s, i, _ in trials]
+        del ref_model
+        return self._run_candidate(job, pm, dtype, trials, jobdir)
+
+    def _run_candidate(self, job, pm, dtype, trials, jobdir: Path) -> dict[str, Any]:
+        torch = self.torch
+        guards = self.guards
+        state = guards.STATE
+        result: dict[str, Any] = {"type": "result", "trials": [], "stage": "import"}
+        path = jobdir / "candidate.py"
+        state.candidate_file = str(path)
+        state.events.clear()
+        os.environ["TRITON_CACHE_DIR"] = str(jobdir / "triton-cache")
+        try:
+            state.active = True
+            spec = importlib.util.spec_from_file_location(f"kw_candidate_{self.jobs}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            cls = getattr(module, "ModelNew", None)
+            if not isinstance(cls, type):
+                result.update(stage="import", error_kind="no_model_new")
+                return result
+            result["stage"] = "init"
+            model = self._build(pm, cls, job["init_seed"], dtype)
+            result["stage"] = "forward"
+            for k, (seed, inputs) in enumerate(trials):
+                result["trials"].append(self._trial(model, inputs, seed, k, jobdir))
+            if job.get("timing") and self.device.startswith("cuda"):
+                result["stage"] = "timing"
+                result["timing_file"] = self._time(job, pm, model, trials, jobdir)
+            result["stage"] = "done"
+        except BaseException as e:  # SystemExit and KeyboardInterrupt from a candidate too
+            result["error"] = _describe(e, str(path))
+        finally:
+            state.active = False
+            state.in_forward = False
+        result["guard_events"] = list(state.events)
+        return result
+
+    def _trial(self, model, inputs, seed: int, k: int, jobdir: Path) -> dict[str, Any]:
+        torch = self.torch
+        state = self.guards.STATE
+        # A spacer of random size moves every trial's inputs to fresh addresses.
+        spacer = torch.empty(random.randint(1, 1 << 16), dtype=torch.uint8, device=self.device)
+        args = [self._clone(a) for a in inputs]
+        del spacer
+        state.reset_forward()
+        state.in_forward = True
+        with torch.no_grad(), self.guards.op_trace_mode():
+            out = model(*args)
+        state.in_forward = False
+        outs = _as_list(out)
+        types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]
+        plain = all(type(o) is torch.Tensor or not isinstance(o, torch.Tensor) for o in outs)
+        snapshot = None
+        if plain and self.device.startswith("cuda"):
+            # Copied on the current stream before any sync: work still running on
+            # another stream shows up as a difference between the copy and the output.
+            snapshot = [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
+            torch.cuda.synchronize()
+        trial_file = jobdir / f"trial{k}.pt"
+        payload = {
+            "outputs": outs if plain else [],
+            "snapshot": snapshot,
+            "inputs_after": args,
+        }
+        torch.save(payload, trial_file)
+        return {
+            "seed": seed,
+            "file": str(trial_file),
+            "output_types": types,
+            "plain": plain,
+            "launches": state.launches,
+            "torch_ops": dict(state.torch_ops),
+        }
+
+    def _time(self, job, pm, model, trials, jobdir: Path) -> str:
+        from kernelwright.sandbox import measure
+
+        file = jobdir / "timing.pt"
+        measure.time_candidate(job, pm, model, trials, self.device, file)
+        return str(file)
+
+    # --- helpers -----------------------------------------------------------------
+
+    def _run_dtype(self, pm):
+        torch = self.torch
+        name = pm.info.meta.dtype
+        notes = []
+        if name == "bfloat16" and self.interpreter:
+            # The interpreter computes bf16 as NaN without a word; fp32 keeps the check honest.
+            name = "float32"
+            notes.append("bf16 problem run in float32: Triton's CPU interpreter mishandles bf16")
+        return (getattr(torch, name) if name else None), notes
+
+    def _build(self, pm, cls, seed: int, dtype):
+        model = pm.build(cls, seed, self.device)
+        return model.to(dtype) if dtype is not None else model
+
+    def _cast(self, args, dtype):
+        torch = self.torch
+        if dtype is None:
+            return args
+        return [a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
+
+    def _clone(self, a):
+        return a.clone() if isinstance(a, self.torch.Tensor) else a
+
+    def _cleanup(self) -> None:
+        from kernelwright.sandbox.backends import kill_tree
+
+        kill_tree(os.getpid(), include_root=False)
+        # Zombies of killed children are ours to reap, as subreaper.
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        if self.device.startswith("cuda"):
+            self.torch.cuda.synchronize()
+
+
+def _as_list(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _poison(tensors) -> None:
+    import torch
+
+    for t in tensors:
+        if isinstance(t, torch.Tensor) and type(t) is torch.Tensor:
+            if t.is_floating_point() or t.is_complex():
+                t.fill_(float("nan"))
+            elif t.dtype != torch.bool:
+                t.fill_(-1)
+
+
+def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
+    """Classify an exception raised by candidate code, for the parent's message."""
+    tb = traceback.extract_tb(e.__traceback__)
+    in_candidate = [f for f in tb if f.filename == candidate_file]
+    line = in_candidate[-1].lineno if in_candidate else None
+    text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    kind = "exception"
+    mod = type(e).__module__ or ""
+    if isinstance(e, SystemExit):
+        kind = "exit"
+    elif isinstance(e, SyntaxError):
+        kind = "syntax"
+        line = e.lineno
+    elif mod.startswith("triton") and "Compil" in type(e).__name__:
+        kind = "triton_compile"
+    elif isinstance(e, (ImportError, NameError)) and not any("triton" in f.filename for f in tb):
+        kind = "import"
+    elif any("triton/runtime/interpreter" in f.filename or "triton/language" in f.filename for f in tb):
+        kind = "triton_interpreter"
+    return {
+        "kind": kind,
+        "type": type(e).__name__,
+        "message": str(e)[:2000],
+        "line": line,
+        "traceback": text[-6000:],
+    }
+
+
+def main() -> None:
+    scratch = Path(sys.argv[1])
+    worker = Worker(scratch)
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()

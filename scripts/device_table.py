@@ -1,0 +1,162 @@
+"""Check every bundled problem with its bundled solution on the GPU, and tabulate the results.
+
+    python scripts/device_table.py --out OUT [--shape bench] [--deadline-s 180]
+
+For each ``reference_kernels/problems/level*/NAME.py`` with a ``reference_kernels/solutions/
+NAME.py``, runs ``kernelwright check PROBLEM SOLUTION --shape SHAPE --json`` (one Outcome JSON
+per line) and writes ``OUT/table.json`` after every problem, so a killed run keeps what it
+finished. Prints the table last. Problems not reached before the deadline are listed as
+``not_run``. Exit status: 0 when every solution is correct, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+PROBLEMS = REPO / "reference_kernels" / "problems"
+SOLUTIONS = REPO / "reference_kernels" / "solutions"
+CHECK = [sys.executable, "-m", "kernelwright.cli", "check"]
+# A check that cannot start within this much of the deadline is not started.
+MIN_START_S = 20.0
+
+
+def pairs(problems: Path = PROBLEMS, solutions: Path = SOLUTIONS) -> list[tuple[Path, Path]]:
+    """(problem, solution) for every bundled problem, in level and name order."""
+    return [(p, solutions / p.name) for p in sorted(problems.glob("level*/*.py"))
+            if p.name != "__init__.py"]
+
+
+def last_outcome(stdout: str) -> dict[str, Any] | None:
+    """The last line of stdout that is an Outcome object (it has a status)."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and "status" in obj:
+            return obj
+    return None
+
+
+def _tail(text: str, limit: int = 300) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:limit] if lines else ""
+
+
+def row_for(problem: Path, outcome: dict[str, Any] | None, wall_s: float,
+            error: str = "") -> dict[str, Any]:
+    name = f"{problem.parent.name}/{problem.stem}"
+    if outcome is None:
+        return {"problem": name, "status": "no_outcome", "eager_ms": None, "compiled_ms": None,
+                "solution_ms": None, "pct_of_roofline": None, "bound_by": None,
+                "speedup_eager": None, "speedup_compiled": None, "wall_s": round(wall_s, 1),
+                "message": error}
+    timing = outcome.get("timing") or {}
+    roof = outcome.get("roofline") or {}
+    return {
+        "problem": name,
+        "status": outcome["status"],
+        "eager_ms": timing.get("eager_ms"),
+        "compiled_ms": timing.get("compiled_ms"),
+        "solution_ms": timing.get("candidate_ms"),
+        "pct_of_roofline": roof.get("pct_of_bound"),
+        "bound_by": roof.get("bound_by"),
+        "speedup_eager": timing.get("speedup_eager"),
+        "speedup_compiled": timing.get("speedup_compiled"),
+        "wall_s": round(wall_s, 1),
+        "message": "" if outcome["status"] == "correct" else (outcome.get("message") or "")[:300],
+        "outcome": outcome,
+    }
+
+
+def run_check(problem: Path, solution: Path, shape: str, timeout_s: float,
+              command: list[str]) -> dict[str, Any]:
+    if not solution.exists():
+        return row_for(problem, None, 0.0, f"no bundled solution {solution.name}")
+    start = time.monotonic()
+    cmd = [*command, str(problem), str(solution), "--shape", shape, "--json",
+           "--timeout", str(int(timeout_s))]
+    try:
+        # The check's own timeout covers the candidate; this one covers the whole command.
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 60)
+    except subprocess.TimeoutExpired:
+        return row_for(problem, None, time.monotonic() - start,
+                       f"kernelwright check did not finish within {timeout_s + 60:.0f} s")
+    outcome = last_outcome(done.stdout)
+    error = "" if outcome else (f"exit {done.returncode}: "
+                                f"{_tail(done.stderr) or _tail(done.stdout) or 'no output'}")
+    return row_for(problem, outcome, time.monotonic() - start, error)
+
+
+def _fmt(value: Any, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    header = (f"{'problem':34} {'status':14} {'eager ms':>10} {'compiled ms':>12} "
+              f"{'solution ms':>12} {'% roofline':>10} {'bound':>7} {'x eager':>8} "
+              f"{'x compiled':>10} {'wall s':>7}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        lines.append(
+            f"{r['problem']:34} {r['status']:14} {_fmt(r['eager_ms'], '10.4f')} "
+            f"{_fmt(r['compiled_ms'], '12.4f')} {_fmt(r['solution_ms'], '12.4f')} "
+            f"{_fmt(r['pct_of_roofline'], '10.1f')} {r['bound_by'] or '-':>7} "
+            f"{_fmt(r['speedup_eager'], '8.2f')} {_fmt(r['speedup_compiled'], '10.2f')} "
+            f"{_fmt(r['wall_s'], '7.1f')}"
+        )
+        if r["message"]:
+            lines.append(f"    {r['message']}")
+    correct = sum(r["status"] == "correct" for r in rows)
+    lines.append(f"{correct}/{len(rows)} correct")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for table.json")
+    parser.add_argument("--shape", default="bench")
+    parser.add_argument("--timeout-s", type=float, default=120.0, help="per solution")
+    parser.add_argument("--deadline-s", type=float, default=None,
+                        help="start no check after this many seconds")
+    parser.add_argument("--problems", type=Path, default=PROBLEMS)
+    parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
+    parser.add_argument("--check-command", default=None,
+                        help="command to run instead of 'python -m kernelwright.cli check'")
+    args = parser.parse_args(argv)
+    command = args.check_command.split() if args.check_command else CHECK
+    todo = pairs(args.problems, args.solutions)
+    if not todo:
+        print(f"no problems under {args.problems}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = args.out / "table.json"
+    start = time.monotonic()
+    rows: list[dict[str, Any]] = []
+    for problem, solution in todo:
+        left = None if args.deadline_s is None else args.deadline_s - (time.monotonic() - start)
+        if left is not None and left < MIN_START_S:
+            rows.append({**row_for(problem, None, 0.0, "not started: the deadline was reached"),
+                         "status": "not_run"})
+        else:
+            timeout = args.timeout_s if left is None else min(args.timeout_s, max(10.0, left - 60))
+            rows.append(run_check(problem, solution, args.shape, timeout, command))
+            print(f"{rows[-1]['problem']}: {rows[-1]['status']} ({rows[-1]['wall_s']} s)",
+                  flush=True)
+        table.write_text(json.dumps({"shape": args.shape, "rows": rows}, indent=1))
+    print(render(rows))
+    return 0 if all(r["status"] == "correct" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+# Asks for 256 GiB, far beyond any limit.
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _scale_shift(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(y_ptr + offs, 2.0 * x + 1.0, mask=mask)
+
+
+def scale_shift(x):
+    x = x.contiguous()
+    y = torch.empty_like(x)
+    _scale_shift[(triton.cdiv(x.numel(), 1024),)](x, y, x.numel(), BLOCK=1024)
+    return y
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        hog = torch.ones(1 << 38, dtype=torch.uint8)
+        return scale_shift(x) + hog[0]

@@ -1,0 +1,34 @@
+# Writes into the host's /tmp and the host user's home, then answers correctly.
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _scale_shift(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(y_ptr + offs, 2.0 * x + 1.0, mask=mask)
+
+
+def scale_shift(x):
+    x = x.contiguous()
+    y = torch.empty_like(x)
+    _scale_shift[(triton.cdiv(x.numel(), 1024),)](x, y, x.numel(), BLOCK=1024)
+    return y
+
+
+TARGETS = ["__HOST_TMP_FILE__", "__HOST_HOME_FILE__"]
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        for path in TARGETS:
+            try:
+                with open(path, "w") as f:
+                    f.write("escaped")
+            except OSError:
+                pass
+        return scale_shift(x)

@@ -1,0 +1,192 @@
+"""Hostile candidates against every isolation backend, through one warm pool per backend.
+
+Each fault runs in the pool all the others use, and the pool must come out of it able to
+pass a correct kernel, with one worker and nothing the candidate started left alive.
+Backends this machine cannot run are skipped, except those named in
+KERNELWRIGHT_REQUIRE_SANDBOXES (CI sets "bwrap,docker"), which then fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+from kernelwright.sandbox.isolation import BACKENDS
+from kernelwright.sandbox.pool import Job, Pool
+
+from kernelwright.outcome import Outcome, Status
+
+FAULTS = Path(__file__).parent / "candidates" / "faults"
+PROBLEM = FAULTS / "problem.py"
+HANG_TIMEOUT_S = 6.0
+STRONG = {"bwrap", "docker"}  # the backends that promise no network and no host writes
+
+
+def backend_param(name: str):
+    marks = [getattr(pytest.mark, name)] if name in STRONG else []
+    return pytest.param(name, marks=marks, id=name)
+
+
+@pytest.fixture(scope="module", params=[backend_param(n) for n in ("subprocess", *STRONG)])
+def pool(request):
+    name = request.param
+    backend = BACKENDS[name]()
+    ok, why = backend.available()
+    if not ok:
+        required = os.environ.get("KERNELWRIGHT_REQUIRE_SANDBOXES", "").split(",")
+        if name in required:
+            pytest.fail(f"{name} is required here but unavailable: {why}")
+        pytest.skip(f"{name} unavailable: {why}")
+    with Pool(backend, ["cpu"]) as p:
+        p.warm()
+        yield p
+
+
+def run(pool: Pool, candidate: str, timeout_s: float = 30.0, **subst: str) -> Outcome:
+    code = (FAULTS / candidate).read_text()
+    for key, value in subst.items():
+        code = code.replace(f"__{key}__", value)
+    job = Job(problem=PROBLEM, code=code, shape="small", timeout_s=timeout_s)
+    return pool.evaluate(job)
+
+
+def worker_processes(pool: Pool) -> list[int]:
+    """Live worker interpreters of this pool, whatever wraps them (bwrap, docker-init)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if (
+            argv
+            and Path(argv[0].decode(errors="replace")).name.startswith("python")
+            and b"kernelwright.sandbox.worker" in argv
+            and any(str(pool.scratch).encode() in a for a in argv)
+        ):
+            pids.append(int(entry))
+    return pids
+
+
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def assert_healthy(pool: Pool) -> None:
+    """The pool still passes a correct kernel, and runs exactly one worker."""
+    outcome = run(pool, "good.py")
+    assert outcome.status is Status.correct, outcome.message
+    assert outcome.env["sandbox"] == pool.backend.name
+    assert len(worker_processes(pool)) == 1
+
+
+@pytest.mark.parametrize("candidate", ["loop_python.py", "loop_kernel.py"])
+def test_hang_times_out(pool, candidate):
+    outcome = run(pool, candidate, timeout_s=HANG_TIMEOUT_S)
+    assert outcome.status is Status.timeout, outcome.message
+    assert_healthy(pool)
+
+
+@pytest.mark.parametrize("candidate", ["segfault.py", "sigkill_self.py", "os_exit.py"])
+def test_death_is_a_crash(pool, candidate):
+    outcome = run(pool, candidate)
+    assert outcome.status is Status.crashed, outcome.message
+    assert_healthy(pool)
+
+
+def test_sys_exit_is_an_error_not_a_pass(pool):
+    outcome = run(pool, "sys_exit.py")
+    assert outcome.status in (Status.runtime_error, Status.crashed), outcome.message
+    assert_healthy(pool)
+
+
+def test_forged_verdict_is_ignored(pool):
+    outcome = run(pool, "forge_verdict.py")
+    assert outcome.status is not Status.correct, outcome.message
+    assert_healthy(pool)
+
+
+def test_huge_allocation_fails_cleanly(pool):
+    outcome = run(pool, "alloc_huge.py")
+    assert outcome.status in (Status.runtime_error, Status.crashed), outcome.message
+    assert_healthy(pool)
+
+
+@pytest.mark.parametrize(
+    ("candidate", "status"), [("sleepers.py", Status.correct), ("sleepers_hang.py", Status.timeout)]
+)
+def test_children_in_new_sessions_do_not_survive(pool, candidate, status):
+    marker = f"kw-sleeper-{uuid.uuid4().hex}"
+    outcome = run(pool, candidate, timeout_s=HANG_TIMEOUT_S, MARKER=marker)
+    assert outcome.status is status, outcome.message
+    assert processes_with(marker) == []
+    assert_healthy(pool)
+
+
+def test_loopback_connection(pool):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        outcome = run(pool, "connect_loopback.py", PORT=str(listener.getsockname()[1]))
+        try:
+            conn, _ = listener.accept()
+            conn.close()
+            arrived = True
+        except TimeoutError:
+            arrived = False
+    assert outcome.status is Status.correct, outcome.message
+    # Documented: only the namespace backends cut the network.
+    assert arrived is (pool.backend.name not in STRONG)
+    assert_healthy(pool)
+
+
+def test_writes_to_host_tmp_and_home(pool):
+    name = f"kw-escape-{uuid.uuid4().hex}"
+    targets = [Path("/tmp") / name, Path.home() / name]
+    try:
+        outcome = run(
+            pool,
+            "write_host.py",
+            HOST_TMP_FILE=str(targets[0]),
+            HOST_HOME_FILE=str(targets[1]),
+        )
+        assert outcome.status is Status.correct, outcome.message
+        appeared = [t.exists() for t in targets]
+        # Documented: the subprocess backend runs with the user's own rights.
+        assert appeared == [pool.backend.name not in STRONG] * 2
+    finally:
+        for t in targets:
+            t.unlink(missing_ok=True)
+    assert_healthy(pool)
+
+
+def test_output_flood_is_capped(pool):
+    outcome = run(pool, "flood_output.py")
+    assert outcome.status is Status.correct, outcome.message
+    cap = pool.limits.output_bytes
+    assert len(outcome.output) < cap + 200
+    assert outcome.output.startswith("FLOOD-HEAD")
+    assert outcome.output.rstrip().endswith("FLOOD-TAIL")
+    cut = re.search(r"(\d+) bytes of output cut", outcome.output)
+    assert cut and int(cut.group(1)) >= 100 * 1024 * 1024 - cap
+    assert_healthy(pool)
+
+
+def test_correct_kernel_passes_after_all_faults(pool):
+    assert_healthy(pool)
+    assert all(s.restarts > 0 for s in pool.slots)  # the faults did cost workers
