@@ -150,6 +150,9 @@ def generate(
     workers: Annotated[
         int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
     ] = None,
+    sandbox: Annotated[
+        str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
+    ] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds one candidate may run.")] = 120.0,
     request_timeout: Annotated[
         float, typer.Option(help="Seconds one model call may take before it is retried.")
@@ -187,10 +190,6 @@ def _generate(
         if out is None or not RunDir(out).exists():
             raise AgentError("--resume needs --out DIR, a run directory with a run.json")
         stored = RunDir(out).read_info().config
-    if given["shape"] is None and stored is None:
-        import torch
-
-        given["shape"] = "default" if torch.cuda.is_available() else "small"
     if given["model"] is None and stored is None:
         raise AgentError("--model is required (a model name, or replay:demo for the offline demo)")
     config = _config(ctx, given, stored)

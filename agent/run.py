@@ -28,6 +28,7 @@ from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemInfo, read_problem
 from kernelwright.runlog import AttemptRecord, RunDir, RunInfo, now
 from kernelwright.sandbox.executor import EvalRequest, LocalExecutor
+from kernelwright.sandbox.isolation import BackendUnavailable
 from kernelwright.versions import library_versions
 
 # A resumed run must ask the same questions in the same way; anything else may change.
@@ -62,10 +63,11 @@ class GenerateConfig(BaseModel):
     max_tokens_total: int | None = None
     max_cost: float | None = None
     max_wall_s: float | None = None
-    shape: str = "small"
+    shape: str | None = None  # None: the sandbox's choice (small on the CPU, all on a GPU)
     prompt_variant: str = "full"
     concurrency: int = 4
     workers: int | None = None
+    sandbox: str = "auto"
     eval_timeout_s: float = 120.0
     request_timeout_s: float = 600.0
     cache: bool = True
@@ -145,7 +147,7 @@ def open_client(
 class SandboxEvaluator:
     """The loop's Evaluator, backed by the sandbox's executor."""
 
-    def __init__(self, executor: LocalExecutor, shape: str, timeout_s: float):
+    def __init__(self, executor: LocalExecutor, shape: str | None, timeout_s: float):
         self.executor = executor
         self.shape = shape
         self.timeout_s = timeout_s
@@ -213,12 +215,17 @@ async def execute(
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(client.aclose)
         if evaluator is None:
-            executor = await stack.enter_async_context(LocalExecutor(workers=config.workers))
+            try:
+                executor = LocalExecutor(workers=config.workers, sandbox=config.sandbox)
+            except BackendUnavailable as e:
+                raise AgentError(f"--sandbox {config.sandbox}: {e}") from None
+            await stack.enter_async_context(executor)
             evaluator = SandboxEvaluator(executor, config.shape, config.eval_timeout_s)
         session = Session(
             run_id=info.run_id,
             problem=problem,
-            shape=config.shape,
+            # ProblemRef wants a name: "auto" is the sandbox's default choice of shape sets.
+            shape=config.shape or "auto",
             client=client,
             evaluator=evaluator,
             ledger=ledger,
@@ -268,7 +275,7 @@ def finish(
     best = ledger.best
     if best is not None and best.outcome.correct:
         (rundir.path / "best_kernel.py").write_text(
-            render_best_kernel(best, session.problem, config.shape)
+            render_best_kernel(best, session.problem, session.shape)
         )
     reason = ledger.stop_reason
     if reason is None:

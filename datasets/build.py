@@ -15,11 +15,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-import kernelwright
 from kernelwright.datasets import card
-from kernelwright.datasets.collect import collect
+from kernelwright.datasets.collect import CollectError, collect
 from kernelwright.datasets.contamination import check, default_suites, load_suite
 from kernelwright.datasets.dedup import code_hash, select_unique
 from kernelwright.datasets.export import (
@@ -37,6 +34,9 @@ from kernelwright.datasets.export import (
 from kernelwright.datasets.reward import REWARD_VERSION
 from kernelwright.datasets.schema import CORPUS_SCHEMA_VERSION, AttemptEntry, trajectories
 from kernelwright.datasets.split import SPLITS, assign_split, group_problems
+from pydantic import BaseModel, Field
+
+import kernelwright
 from kernelwright.problem import ProblemError
 
 NEAR_DUP = 0.85
@@ -107,7 +107,10 @@ def build_corpus(
 ) -> BuildReport:
     if not run_dirs:
         raise BuildError("no run directories given")
-    attempts, infos = collect(run_dirs, licence)
+    try:
+        attempts, infos = collect(run_dirs, licence)
+    except CollectError as e:
+        raise BuildError(str(e)) from None
     suites = list(eval_suites) if eval_suites else default_suites()
     try:
         suite, suite_sigs = load_suite(suites)
@@ -170,7 +173,9 @@ def build_corpus(
                 episode_dups += 1
                 continue
             seen_episodes.add(key)
-            eid = t.trajectory_id if len(chains) == 1 else f"{t.trajectory_id}/{chain[-1].attempt_id}"
+            eid = (
+                t.trajectory_id if len(chains) == 1 else f"{t.trajectory_id}/{chain[-1].attempt_id}"
+            )
             subset = "gpu" if t.verification == "gpu" else "interpreter"
             rl[subset].append(episode_row(t, chain, eid, ctx))
 
@@ -185,8 +190,7 @@ def build_corpus(
         near_dup_threshold=near_dup,
     )
     rows_attempts = [
-        attempt_row(a, ctx, kept.get(a.attempt_id), duplicates.get(a.attempt_id))
-        for a in attempts
+        attempt_row(a, ctx, kept.get(a.attempt_id), duplicates.get(a.attempt_id)) for a in attempts
     ]
     _write(out, "attempts", None, rows_attempts, ATTEMPTS, report)
     _write(out, "sft", "verified", sft["verified"], SFT, report)
@@ -225,7 +229,9 @@ def build_corpus(
             "split": splits[p.sha256],
             "group": group_of[p.sha256],
             "source_known": p.source is not None,
-            "contamination": contamination[p.sha256].model_dump() if p.sha256 in contamination else None,
+            "contamination": contamination[p.sha256].model_dump()
+            if p.sha256 in contamination
+            else None,
         }
         for p in sorted(problems.values(), key=lambda p: p.name)
     }
@@ -259,4 +265,3 @@ def _write(
                 rows=len(part),
             )
         )
-

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kernelwright.datasets.contamination import CONTAMINATION_NEAR_DUP
 from kernelwright.datasets.reward import REWARD_VERSION, reward
 from kernelwright.datasets.schema import AttemptEntry, trajectories
 from kernelwright.datasets.split import SPLITS
@@ -50,7 +51,9 @@ def plots(attempts: list[AttemptEntry], kept: dict[str, str], out: Path) -> dict
 
     plt, fig, ax = _figure()
     statuses = sorted({a.outcome.status.value for a in attempts})
-    backends = [b for b in ("gpu", "interpreter", "none") if any(a.verification == b for a in attempts)]
+    backends = [
+        b for b in ("gpu", "interpreter", "none") if any(a.verification == b for a in attempts)
+    ]
     counts = Counter((a.outcome.status.value, a.verification) for a in attempts)
     bottom = [0] * len(statuses)
     for b in backends:
@@ -165,7 +168,11 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
             ]
             for t, s, desc in (
                 ("sft", "verified", "chat ending in a kernel verified correct on a GPU"),
-                ("sft", "interpreter_verified", "chat ending in a kernel verified on the CPU interpreter only"),
+                (
+                    "sft",
+                    "interpreter_verified",
+                    "chat ending in a kernel verified on the CPU interpreter only",
+                ),
                 ("rl", "gpu", "multi-turn episode with per-turn rewards, verified on a GPU"),
                 ("rl", "interpreter", "multi-turn episode verified on the CPU interpreter"),
                 ("attempts", None, "every attempt of every run, labelled (not a training set)"),
@@ -178,7 +185,7 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         "```python",
         "import datasets",
         'sft = datasets.load_dataset("parquet", data_files={"train": "sft/verified/train.parquet"})',
-        "# or, from this folder: datasets.load_dataset(CORPUS_DIR, \"sft_verified\")",
+        '# or, from this folder: datasets.load_dataset(CORPUS_DIR, "sft_verified")',
         "```",
         "",
         "SFT rows have `kind` `solve` (the problem as first asked, then the verified answer) or "
@@ -195,17 +202,25 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         [
             ["attempts", c["attempts"]],
             ["trajectories", c["trajectories"]],
-            ["problems (groups after merging near-duplicate sources)",
-             f"{c['problems']} ({c['problem_groups']})"],
+            [
+                "problems (groups after merging near-duplicate sources)",
+                f"{c['problems']} ({c['problem_groups']})",
+            ],
             ["correct on a GPU", c["correct_gpu"]],
             ["correct on the CPU interpreter", c["correct_interpreter"]],
             ["SFT kernels, GPU-verified (after dedup)", c["sft_verified_kernels"]],
             ["SFT kernels, interpreter-verified (after dedup)", c["sft_interpreter_kernels"]],
             ["repair pairs", c["repair_pairs"]],
-            ["RL episodes, GPU / interpreter", f"{c['episodes_gpu']} / {c['episodes_interpreter']}"],
+            [
+                "RL episodes, GPU / interpreter",
+                f"{c['episodes_gpu']} / {c['episodes_interpreter']}",
+            ],
         ],
     )
-    lines += ["", "Attempt outcomes: " + ", ".join(f"{k} {v}" for k, v in report.status.items()) + "."]
+    lines += [
+        "",
+        "Attempt outcomes: " + ", ".join(f"{k} {v}" for k, v in report.status.items()) + ".",
+    ]
     lines += ["", "## Sources", ""]
     lines += _table(
         ["run", "kind", "path"], [[r["run_id"], r["kind"], r["path"]] for r in report.runs]
@@ -235,8 +250,11 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         "- `sft_verified` holds only kernels whose verdict was `correct` on a GPU. Kernels "
         "correct only on Triton's CPU interpreter (no timing, no GPU memory model) are kept apart "
         "in `*_interpreter` configs"
-        + (" (included in this build)." if report.include_interpreter else
-           "; this build left them out (`--include-interpreter` adds them)."),
+        + (
+            " (included in this build)."
+            if report.include_interpreter
+            else "; this build left them out (`--include-interpreter` adds them)."
+        ),
         f"- Deduplication per problem group, best kernel kept (GPU-verified, then fastest): "
         f"{c['exact_duplicates']} exact duplicates (same code without comments, docstrings or "
         f"formatting) and {c['near_duplicates']} near duplicates (MinHash over 5-token shingles, "
@@ -247,8 +265,8 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         "",
         "## Splits",
         "",
-        "Splits are by problem, never by row: problems whose sources are near duplicates form one "
-        "group, and a hash of the group picks its split (80/10/10 in expectation), so a problem "
+        "Splits are by problem, never by row: problems that compute nearly the same thing (the "
+        "same model code with other sizes, comments or names) form one group, and a hash of the group picks its split (80/10/10 in expectation), so a problem "
         "and its twins are in exactly one split in every build.",
         "",
     ]
@@ -260,18 +278,22 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         "## Contamination",
         "",
         f"Checked against {c['eval_suite_problems']} eval-suite problems "
-        f"({', '.join(report.eval_suites)}): exact (file hash or normalised source) and near "
-        f"(MinHash Jaccard >= 0.8) matches are flagged in the `contaminated` column, not dropped. "
+        f"({', '.join(report.eval_suites)}): exact (same file) and near (what the problems compute, "
+        f"MinHash Jaccard >= {CONTAMINATION_NEAR_DUP}) matches are flagged in the `contaminated` column, not dropped. "
         f"Flagged problems: {len(contaminated)} of {c['problems']}. To train a model that will "
-        "be evaluated on that suite: `ds.filter(lambda r: not r[\"contaminated\"])`.",
+        'be evaluated on that suite: `ds.filter(lambda r: not r["contaminated"])`.',
         "",
     ]
     if contaminated:
         lines += _table(
             ["problem", "match", "eval problem", "similarity"],
             [
-                [p["name"], p["contamination"]["match"], p["contamination"]["eval_problem"],
-                 p["contamination"]["similarity"]]
+                [
+                    p["name"],
+                    p["contamination"]["match"],
+                    p["contamination"]["eval_problem"],
+                    p["contamination"]["similarity"],
+                ]
                 for p in contaminated.values()
             ],
         )

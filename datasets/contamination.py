@@ -1,24 +1,24 @@
 """Contamination check: corpus problems whose source matches a problem of an eval suite.
 
-A match is exact (same file hash, or same normalised source) or near (MinHash similarity of
-the normalised sources at or above the threshold). Matches are flagged, not dropped: the
+A match is exact (same file hash) or near: what the two problems compute
+(``dedup.problem_text``: their classes and functions, not sizes or boilerplate) is identical,
+or similar by MinHash at or above the threshold. Matches are flagged, not dropped: the
 corpus may be meant for a model that will not be evaluated on that suite.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from kernelwright.datasets.dedup import minhash, problem_text, similarity
+from kernelwright.datasets.schema import ProblemEntry
 from pydantic import BaseModel
 
-from kernelwright.datasets.dedup import minhash, normalise_code, similarity
-from kernelwright.datasets.schema import ProblemEntry
 from kernelwright.problem import ProblemError, bundled_problems_dir, find_problems, read_problem
 
-CONTAMINATION_NEAR_DUP = 0.8
+CONTAMINATION_NEAR_DUP = 0.9
 
 
 class Contamination(BaseModel):
@@ -30,7 +30,6 @@ class Contamination(BaseModel):
 class EvalProblem(BaseModel):
     path: str
     sha256: str
-    normalised_sha256: str
 
 
 def default_suites() -> list[Path]:
@@ -47,15 +46,8 @@ def load_suite(roots: Iterable[Path]) -> tuple[list[EvalProblem], np.ndarray]:
                 info = read_problem(path)
             except ProblemError:
                 continue
-            norm = normalise_code(info.source)
-            problems.append(
-                EvalProblem(
-                    path=str(path),
-                    sha256=info.sha256,
-                    normalised_sha256=hashlib.sha256(norm.encode()).hexdigest(),
-                )
-            )
-            sigs.append(minhash(norm))
+            problems.append(EvalProblem(path=str(path), sha256=info.sha256))
+            sigs.append(minhash(problem_text(info.source)))
     return problems, np.array(sigs)
 
 
@@ -67,7 +59,6 @@ def check(
 ) -> dict[str, Contamination]:
     """sha256 of each contaminated corpus problem -> what it matches."""
     by_hash = {p.sha256: p for p in suite}
-    by_norm = {p.normalised_sha256: p for p in suite}
     out: dict[str, Contamination] = {}
     for problem in problems:
         if problem.sha256 in by_hash:
@@ -77,14 +68,7 @@ def check(
             continue
         if problem.source is None or not suite:
             continue
-        norm = normalise_code(problem.source)
-        norm_hash = hashlib.sha256(norm.encode()).hexdigest()
-        if norm_hash in by_norm:
-            out[problem.sha256] = Contamination(
-                match="exact", eval_problem=by_norm[norm_hash].path, similarity=1.0
-            )
-            continue
-        sims = similarity(minhash(norm), suite_sigs)
+        sims = similarity(minhash(problem_text(problem.source)), suite_sigs)
         best = int(sims.argmax())
         if sims[best] >= threshold:
             out[problem.sha256] = Contamination(

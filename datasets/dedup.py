@@ -1,4 +1,5 @@
-"""Code normalisation, exact hashes and MinHash near-duplicate detection.
+"""Code normalisation, exact hashes and MinHash near-duplicate detection, for kernels and
+problems.
 
 Two kernels are exact duplicates when their normalised code is equal: comments, docstrings
 and formatting removed (``ast.unparse`` of the tree without docstrings). They are near
@@ -19,9 +20,9 @@ import numpy as np
 
 SHINGLE = 5
 NUM_PERM = 128
-# The permutations are (a*x + b) mod P over 32-bit shingle hashes, with a, b < 2^32 so that
-# a*x + b stays below 2^64; P is the Mersenne prime 2^61 - 1.
-_P = np.uint64((1 << 61) - 1)
+# Universal hashing (a*x + b) mod P with P the Mersenne prime 2^31 - 1 and x, a, b < P: the
+# product stays below 2^62, so uint64 arithmetic is exact and each permutation is a true one.
+_P = np.uint64((1 << 31) - 1)
 _SEED = 20240611
 
 T = TypeVar("T")
@@ -51,14 +52,38 @@ def normalise_code(code: str) -> str:
     return ast.unparse(_strip_docstrings(tree))
 
 
+def problem_text(source: str) -> str:
+    """What a problem computes, for comparing problems: its normalised classes and functions
+    other than the input factories. Sizes, imports and comments are left out, so a copy with
+    other sizes matches, while two ops written from the same template do not."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return normalise_code(source)
+    body = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef))
+        and node.name not in ("get_inputs", "get_init_inputs")
+    ]
+    return ast.unparse(_strip_docstrings(ast.Module(body=body, type_ignores=[])))
+
+
 def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode()).hexdigest()
 
 
 def tokens(text: str) -> list[str]:
     """Python tokens of normalised code (no comments, no layout); words when it won't tokenize."""
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER, tokenize.ENCODING}
+    skip = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+        tokenize.ENCODING,
+    }
     try:
         return [
             t.string
@@ -71,8 +96,8 @@ def tokens(text: str) -> list[str]:
 
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(_SEED)
-    a = rng.integers(1, 1 << 32, size=NUM_PERM, dtype=np.uint64)
-    b = rng.integers(0, 1 << 32, size=NUM_PERM, dtype=np.uint64)
+    a = rng.integers(1, int(_P), size=NUM_PERM, dtype=np.uint64)
+    b = rng.integers(0, int(_P), size=NUM_PERM, dtype=np.uint64)
     return a, b
 
 
@@ -86,8 +111,10 @@ def minhash(text: str) -> np.ndarray:
         toks = toks + [""] * (SHINGLE - len(toks))
     shingles = {" ".join(toks[i : i + SHINGLE]) for i in range(len(toks) - SHINGLE + 1)}
     hashes = np.array(
-        [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little")
-         for s in sorted(shingles)],
+        [
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little") % int(_P)
+            for s in sorted(shingles)
+        ],
         dtype=np.uint64,
     )
     return ((_A[None, :] * hashes[:, None] + _B[None, :]) % _P).min(axis=0)

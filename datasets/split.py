@@ -1,5 +1,6 @@
-"""Train/validation/test by problem: every record of a problem, and of any problem whose source
-is a near duplicate of it, lands in one split, chosen by a hash (stable across builds)."""
+"""Train/validation/test by problem: every record of a problem, and of any problem that computes
+nearly the same thing (``dedup.problem_text``), lands in one split, chosen by a hash that is
+stable across builds."""
 
 from __future__ import annotations
 
@@ -7,22 +8,21 @@ import hashlib
 from collections.abc import Iterable
 
 import numpy as np
-
-from kernelwright.datasets.dedup import minhash, normalise_code, similarity
+from kernelwright.datasets.dedup import minhash, problem_text, similarity
 from kernelwright.datasets.schema import ProblemEntry
 
 SPLITS = ("train", "validation", "test")
 DEFAULT_FRACTIONS = (0.8, 0.1, 0.1)
-# Problems this similar are one problem for splitting: a copy with a renamed constant or a
-# changed comment must not sit in train while its twin is in test.
+# Problems this similar are one problem for splitting: a copy with other sizes, a renamed
+# variable or a changed comment must not sit in train while its twin is in test.
 PROBLEM_NEAR_DUP = 0.9
 
 
 def problem_key(problem: ProblemEntry) -> str:
-    """Identity of a problem's content: its normalised source, else its file hash."""
+    """Identity of what a problem computes (``problem_text``), else its file hash."""
     if problem.source is None:
         return problem.sha256
-    return hashlib.sha256(normalise_code(problem.source).encode()).hexdigest()
+    return hashlib.sha256(problem_text(problem.source).encode()).hexdigest()
 
 
 def group_problems(problems: Iterable[ProblemEntry]) -> dict[str, str]:
@@ -38,7 +38,7 @@ def group_problems(problems: Iterable[ProblemEntry]) -> dict[str, str]:
         return i
 
     with_source = [i for i, p in enumerate(problems) if p.source is not None]
-    sigs = np.array([minhash(normalise_code(problems[i].source or "")) for i in with_source])
+    sigs = np.array([minhash(problem_text(problems[i].source or "")) for i in with_source])
     for n, i in enumerate(with_source):
         sims = similarity(sigs[n], sigs[:n])
         for m in np.nonzero(sims >= PROBLEM_NEAR_DUP)[0]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, Field
 
+from kernelwright.agent.replay import is_replay as is_replay_model
 from kernelwright.outcome import Status
 from kernelwright.runlog import AttemptRecord, ProblemRef, RunInfo
 
@@ -22,7 +23,6 @@ K_VALUES: tuple[int, ...] = (1, 2, 5, 10, 20, 50, 100)
 BASELINES: tuple[str, ...] = ("eager", "compiled")
 # An attempt "compiled" unless it never reached a launchable kernel.
 NOT_COMPILED = frozenset({Status.compile_error, Status.format_error})
-REPLAY_PREFIX = "replay:"
 
 
 def p_key(p: float) -> str:
@@ -60,7 +60,7 @@ def problem_key(ref: ProblemRef) -> str:
 
 
 def is_replay(records: Sequence[AttemptRecord]) -> bool:
-    return any(r.replay or r.model.startswith(REPLAY_PREFIX) for r in records)
+    return any(r.replay or is_replay_model(r.model) for r in records)
 
 
 class SampleResult(BaseModel):
@@ -404,7 +404,7 @@ def compute_metrics(
     k_values = _k_values(problems)
     models = sorted({a.model for a in attempts})
     variants = sorted({a.prompt_variant for a in attempts})
-    replay = is_replay(attempts) or any(m.startswith(REPLAY_PREFIX) for m in models)
+    replay = is_replay(attempts)
     devices = sorted(
         {
             str(d)

@@ -96,24 +96,54 @@ _CDNA3_MMA = (
 )
 
 
-def _h100_family(key: str, name: str, bandwidth_tb: float, sms: int, fp64: float, fp32: float,
-                 tf32_sparse: float, source: str, l2_mib: int = 50) -> HardwareSpec:
+def _h100_family(
+    key: str,
+    name: str,
+    bandwidth_tb: float,
+    sms: int,
+    fp64: float,
+    fp32: float,
+    tf32_sparse: float,
+    source: str,
+    l2_mib: int = 50,
+) -> HardwareSpec:
     # Hopper: bf16 = fp16 = 2x tf32 and fp8 = 4x tf32, all halved from the sparse figures.
     return HardwareSpec(
-        key=key, name=name, vendor="nvidia", bandwidth=bandwidth_tb * TERA,
-        fp64=fp64 * TERA, fp32=fp32 * TERA, tf32=tf32_sparse / 2 * TERA,
-        bf16=tf32_sparse * TERA, fp16=tf32_sparse * TERA, fp8=tf32_sparse * 2 * TERA,
-        sm_count=sms, smem_per_sm=228 * KIB, l2_bytes=l2_mib * MIB,
-        mma_shapes=_HOPPER_MMA, source=source,
+        key=key,
+        name=name,
+        vendor="nvidia",
+        bandwidth=bandwidth_tb * TERA,
+        fp64=fp64 * TERA,
+        fp32=fp32 * TERA,
+        tf32=tf32_sparse / 2 * TERA,
+        bf16=tf32_sparse * TERA,
+        fp16=tf32_sparse * TERA,
+        fp8=tf32_sparse * 2 * TERA,
+        sm_count=sms,
+        smem_per_sm=228 * KIB,
+        l2_bytes=l2_mib * MIB,
+        mma_shapes=_HOPPER_MMA,
+        source=source,
     )
 
 
 def _a100(key: str, name: str, bandwidth_gb: float) -> HardwareSpec:
     return HardwareSpec(
-        key=key, name=name, vendor="nvidia", bandwidth=bandwidth_gb * 1e9,
-        fp64=19.5 * TERA, fp32=19.5 * TERA, tf32=156 * TERA, bf16=312 * TERA, fp16=312 * TERA,
-        fp8=None, sm_count=108, smem_per_sm=164 * KIB, l2_bytes=40 * MIB,
-        mma_shapes=_AMPERE_MMA, source="NVIDIA A100 datasheet",
+        key=key,
+        name=name,
+        vendor="nvidia",
+        bandwidth=bandwidth_gb * 1e9,
+        fp64=19.5 * TERA,
+        fp32=19.5 * TERA,
+        tf32=156 * TERA,
+        bf16=312 * TERA,
+        fp16=312 * TERA,
+        fp8=None,
+        sm_count=108,
+        smem_per_sm=164 * KIB,
+        l2_bytes=40 * MIB,
+        mma_shapes=_AMPERE_MMA,
+        source="NVIDIA A100 datasheet",
     )
 
 
@@ -122,31 +152,95 @@ def _a100(key: str, name: str, bandwidth_gb: float) -> HardwareSpec:
 SPECS: dict[str, HardwareSpec] = {
     s.key: s
     for s in (
-        _h100_family("h100-sxm", "NVIDIA H100 SXM5 80GB", 3.35, 132, 67, 67, 989,
-                     "NVIDIA H100 datasheet (SXM5)"),
-        _h100_family("h100-pcie", "NVIDIA H100 PCIe 80GB", 2.0, 114, 51, 51, 756,
-                     "NVIDIA H100 datasheet (PCIe)"),
-        _h100_family("h100-nvl", "NVIDIA H100 NVL 94GB", 3.9, 132, 60, 60, 835,
-                     "NVIDIA H100 product page (NVL)"),
-        _h100_family("h200-sxm", "NVIDIA H200 SXM 141GB", 4.8, 132, 67, 67, 989,
-                     "NVIDIA H200 product page (SXM)", l2_mib=60),
-        _h100_family("h200-nvl", "NVIDIA H200 NVL 141GB", 4.8, 132, 60, 60, 835,
-                     "NVIDIA H200 product page (NVL)", l2_mib=60),
+        _h100_family(
+            "h100-sxm",
+            "NVIDIA H100 SXM5 80GB",
+            3.35,
+            132,
+            67,
+            67,
+            989,
+            "NVIDIA H100 datasheet (SXM5)",
+        ),
+        _h100_family(
+            "h100-pcie",
+            "NVIDIA H100 PCIe 80GB",
+            2.0,
+            114,
+            51,
+            51,
+            756,
+            "NVIDIA H100 datasheet (PCIe)",
+        ),
+        _h100_family(
+            "h100-nvl",
+            "NVIDIA H100 NVL 94GB",
+            3.9,
+            132,
+            60,
+            60,
+            835,
+            "NVIDIA H100 product page (NVL)",
+        ),
+        _h100_family(
+            "h200-sxm",
+            "NVIDIA H200 SXM 141GB",
+            4.8,
+            132,
+            67,
+            67,
+            989,
+            "NVIDIA H200 product page (SXM)",
+            l2_mib=60,
+        ),
+        _h100_family(
+            "h200-nvl",
+            "NVIDIA H200 NVL 141GB",
+            4.8,
+            132,
+            60,
+            60,
+            835,
+            "NVIDIA H200 product page (NVL)",
+            l2_mib=60,
+        ),
         _a100("a100-sxm-80gb", "NVIDIA A100 SXM4 80GB", 2039),
         _a100("a100-sxm-40gb", "NVIDIA A100 SXM4 40GB", 1555),
         _a100("a100-pcie-80gb", "NVIDIA A100 PCIe 80GB", 1935),
         _a100("a100-pcie-40gb", "NVIDIA A100 PCIe 40GB", 1555),
         HardwareSpec(
-            key="l40s", name="NVIDIA L40S", vendor="nvidia", bandwidth=864e9,
-            fp64=None, fp32=91.6 * TERA, tf32=183 * TERA, bf16=362.05 * TERA,
-            fp16=362.05 * TERA, fp8=733 * TERA, sm_count=142, smem_per_sm=100 * KIB,
-            l2_bytes=96 * MIB, mma_shapes=_ADA_MMA, source="NVIDIA L40S datasheet",
+            key="l40s",
+            name="NVIDIA L40S",
+            vendor="nvidia",
+            bandwidth=864e9,
+            fp64=None,
+            fp32=91.6 * TERA,
+            tf32=183 * TERA,
+            bf16=362.05 * TERA,
+            fp16=362.05 * TERA,
+            fp8=733 * TERA,
+            sm_count=142,
+            smem_per_sm=100 * KIB,
+            l2_bytes=96 * MIB,
+            mma_shapes=_ADA_MMA,
+            source="NVIDIA L40S datasheet",
         ),
         HardwareSpec(
-            key="mi300x", name="AMD Instinct MI300X", vendor="amd", bandwidth=5.3 * TERA,
-            fp64=163.4 * TERA, fp32=163.4 * TERA, tf32=653.7 * TERA, bf16=1307.4 * TERA,
-            fp16=1307.4 * TERA, fp8=2614.9 * TERA, sm_count=304, smem_per_sm=64 * KIB,
-            l2_bytes=256 * MIB, mma_shapes=_CDNA3_MMA, source="AMD Instinct MI300X data sheet",
+            key="mi300x",
+            name="AMD Instinct MI300X",
+            vendor="amd",
+            bandwidth=5.3 * TERA,
+            fp64=163.4 * TERA,
+            fp32=163.4 * TERA,
+            tf32=653.7 * TERA,
+            bf16=1307.4 * TERA,
+            fp16=1307.4 * TERA,
+            fp8=2614.9 * TERA,
+            sm_count=304,
+            smem_per_sm=64 * KIB,
+            l2_bytes=256 * MIB,
+            mma_shapes=_CDNA3_MMA,
+            source="AMD Instinct MI300X data sheet",
         ),
     )
 }
@@ -243,10 +337,10 @@ def peaks_for(device_name: str | None, torch_version: str | None = None) -> Peak
             bandwidth = float(bw)
             measured_keys.add("bandwidth")
         for dtype, rate in measured["flops"].items():
-            if dtype in DTYPES and isinstance(rate, (int, float)):
-                if _sane(rate, datasheet_flops.get(dtype)):
-                    flops[dtype] = float(rate)
-                    measured_keys.add(dtype)
+            known = dtype in DTYPES and isinstance(rate, (int, float))
+            if known and _sane(rate, datasheet_flops.get(dtype)):
+                flops[dtype] = float(rate)
+                measured_keys.add(dtype)
     if bandwidth is None:
         return None
     if not measured_keys:
@@ -256,8 +350,11 @@ def peaks_for(device_name: str | None, torch_version: str | None = None) -> Peak
     else:
         source = "measured+datasheet"
     return Peaks(
-        device=device_name, bandwidth=bandwidth, flops=flops,
-        l2_bytes=spec.l2_bytes if spec else None, source=source,
+        device=device_name,
+        bandwidth=bandwidth,
+        flops=flops,
+        l2_bytes=spec.l2_bytes if spec else None,
+        source=source,
     )
 
 
@@ -265,6 +362,17 @@ def peaks_for(device_name: str | None, torch_version: str | None = None) -> Peak
 # products are large enough to run at the library's best rate on every device in the table.
 COPY_PROBE_BYTES = 1 << 30
 MATMUL_PROBE = {"bf16": 8192, "fp16": 8192, "tf32": 8192, "fp32": 4096}
+
+
+def _copy_probe():
+    """The copy's timing; its 2 GiB of buffers are freed on return."""
+    import torch
+
+    from kernelwright.sandbox.timing import time_fn
+
+    src = torch.empty(COPY_PROBE_BYTES // 4, dtype=torch.float32, device="cuda").normal_()
+    dst = torch.empty_like(src)
+    return time_fn(lambda: dst.copy_(src), warmup_ms=50, budget_ms=500)
 
 
 def measure_peaks() -> dict:
@@ -277,10 +385,7 @@ def measure_peaks() -> dict:
     if reason:
         raise RuntimeError(f"cannot measure peaks: {reason}")
     device_name = torch.cuda.get_device_name()
-    src = torch.empty(COPY_PROBE_BYTES // 4, dtype=torch.float32, device="cuda").normal_()
-    dst = torch.empty_like(src)
-    copy = time_fn(lambda: dst.copy_(src), warmup_ms=50, budget_ms=500)
-    del src, dst
+    copy = _copy_probe()
     record: dict = {
         "device": device_name,
         "torch": torch.__version__,
@@ -289,8 +394,12 @@ def measure_peaks() -> dict:
         "probes": {"copy_bytes": 2 * COPY_PROBE_BYTES, "copy_ms": copy.median_ms},
         "measured_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16, "tf32": torch.float32,
-              "fp32": torch.float32}
+    dtypes = {
+        "bf16": torch.bfloat16,
+        "fp16": torch.float16,
+        "tf32": torch.float32,
+        "fp32": torch.float32,
+    }
     old_precision = torch.get_float32_matmul_precision()
     try:
         for key, n in MATMUL_PROBE.items():
@@ -314,10 +423,12 @@ def _fmt_rate(value: float | None, unit: float, suffix: str) -> str:
 
 
 def describe(peaks: Peaks, spec: HardwareSpec | None) -> str:
-    lines = [f"device: {peaks.device} ({spec.name if spec else 'not in the datasheet table'})",
-             f"peaks source: {peaks.source}",
-             f"bandwidth: {_fmt_rate(peaks.bandwidth, 1e12, 'TB/s')}"
-             + (f" (datasheet {_fmt_rate(spec.bandwidth, 1e12, 'TB/s')})" if spec else "")]
+    lines = [
+        f"device: {peaks.device} ({spec.name if spec else 'not in the datasheet table'})",
+        f"peaks source: {peaks.source}",
+        f"bandwidth: {_fmt_rate(peaks.bandwidth, 1e12, 'TB/s')}"
+        + (f" (datasheet {_fmt_rate(spec.bandwidth, 1e12, 'TB/s')})" if spec else ""),
+    ]
     for d in DTYPES:
         sheet = f" (datasheet {_fmt_rate(spec.throughput(d), TERA, 'TFLOP/s')})" if spec else ""
         lines.append(f"{d}: {_fmt_rate(peaks.flops.get(d), TERA, 'TFLOP/s')}{sheet}")
@@ -329,8 +440,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m kernelwright.hardware",
         description="Print the roofline ceilings of this machine's GPU (or the whole table).",
     )
-    parser.add_argument("--measure", action="store_true",
-                        help="probe copy bandwidth and matmul rates on the GPU and cache them")
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="probe copy bandwidth and matmul rates on the GPU and cache them",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     import torch
@@ -340,9 +454,15 @@ def main(argv: list[str] | None = None) -> int:
             print("--measure needs a CUDA device; none is available", file=sys.stderr)
             return 2
         rows = [dataclasses.asdict(s) for s in SPECS.values()]
-        print(json.dumps(rows, indent=1) if args.json else "\n".join(
-            f"{s.key:16} {s.name:26} {s.bandwidth / 1e12:5.2f} TB/s  bf16 "
-            f"{_fmt_rate(s.bf16, TERA, 'TFLOP/s')}" for s in SPECS.values()))
+        print(
+            json.dumps(rows, indent=1)
+            if args.json
+            else "\n".join(
+                f"{s.key:16} {s.name:26} {s.bandwidth / 1e12:5.2f} TB/s  bf16 "
+                f"{_fmt_rate(s.bf16, TERA, 'TFLOP/s')}"
+                for s in SPECS.values()
+            )
+        )
         return 0
     if args.measure:
         measure_peaks()
@@ -351,8 +471,11 @@ def main(argv: list[str] | None = None) -> int:
     if peaks is None:
         print(f"{name}: not in the datasheet table and no measured peaks; run with --measure")
         return 1
-    print(json.dumps(dataclasses.asdict(peaks), indent=1) if args.json
-          else describe(peaks, lookup(name)))
+    print(
+        json.dumps(dataclasses.asdict(peaks), indent=1)
+        if args.json
+        else describe(peaks, lookup(name))
+    )
     return 0
 
 

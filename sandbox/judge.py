@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from pydantic import BaseModel, Field
 
 from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
@@ -21,6 +22,29 @@ from kernelwright.sandbox.verify import bitwise_equal, compare
 
 # Code-looking lines: a text with none of these is not an attempt at Python at all.
 _CODE_LINE = re.compile(r"^\s*(import |from \S+ import |def |class |@|\w+\s*=)", re.M)
+
+
+class TrialReport(BaseModel):
+    seed: int
+    file: str
+    output_types: list[str]
+    plain: bool
+    launches: int
+    torch_ops: dict[str, int]
+
+
+class WorkerResult(BaseModel):
+    """The worker's report of one candidate: data only, never a verdict."""
+
+    type: str
+    nonce: str
+    stage: str
+    trials: list[TrialReport] = Field(default_factory=list)
+    error: dict[str, Any] | None = None
+    error_kind: str | None = None
+    guard_events: list[str] = Field(default_factory=list)
+    tainted: list[str] | None = None
+    timing_file: str | None = None
 
 
 def load(path: str) -> Any:
@@ -179,33 +203,32 @@ def judge(
     info: ProblemInfo,
     job,
     reference: list[dict],
-    result: dict,
+    result: WorkerResult,
     output: str,
     env: dict,
     notes: list[str],
 ) -> Outcome:
     env = {**env, "notes": notes} if notes else env
-    events = list(result.get("guard_events", []))
-    if result.get("tainted"):
-        events.append("patching of " + ", ".join(result["tainted"][:5]))
-    if result.get("error_kind") == "no_model_new":
+    events = list(result.guard_events)
+    if result.tainted:
+        events.append("patching of " + ", ".join(result.tainted[:5]))
+    if result.error_kind == "no_model_new":
         return Outcome(status=Status.format_error, env=env, output=output,
                        message="The module defines no class ModelNew.",
                        checks=[Check(name="format", passed=False, detail="no ModelNew")])
-    if result.get("error"):
-        return _error_outcome(result["error"], result.get("stage", "?"), output, env, events)
+    if result.error:
+        return _error_outcome(result.error, result.stage, output, env, events)
     if events:
         return _rejected(events, output, env)
     checks: list[Check] = []
     details: dict[str, Any] = {}
-    for trial, ref in zip(result["trials"], reference, strict=False):
-        seed = trial["seed"]
-        tag = f"seed {seed}"
-        failed = _trial_checks(info, job, trial, ref, tag, checks, details)
+    for k, (trial, ref) in enumerate(zip(result.trials, reference, strict=False)):
+        tag = f"seed {trial.seed}"
+        failed = _trial_checks(info, job, trial, ref, reference[:k], tag, checks, details)
         if failed is not None:
             return Outcome(status=failed, message=_message(checks, details), checks=checks,
                            env=env, output=output, details=details)
-    if len(result["trials"]) < len(reference):
+    if len(result.trials) < len(reference):
         return Outcome(status=Status.runtime_error, message="the candidate did not run every trial",
                        checks=checks, env=env, output=output)
     return Outcome(
@@ -215,18 +238,18 @@ def judge(
     )
 
 
-def _trial_checks(info, job, trial, ref, tag, checks: list[Check], details) -> Status | None:
+def _trial_checks(info, job, trial, ref, earlier, tag, checks: list[Check], details) -> Status | None:
     def fail(name: str, detail: str, status: Status) -> Status:
         checks.append(Check(name=f"{name} ({tag})", passed=False, detail=detail))
         return status
 
-    if not trial["plain"]:
-        return fail("plain tensor output", "forward returned " + ", ".join(trial["output_types"])
+    if not trial.plain:
+        return fail("plain tensor output", "forward returned " + ", ".join(trial.output_types)
                     + ": outputs must be plain torch.Tensor, not subclasses or lazy objects",
                     Status.rejected)
-    if trial["launches"] == 0:
+    if trial.launches == 0:
         return fail("launched a Triton kernel", "forward launched no Triton kernel", Status.rejected)
-    ops = guards.disallowed_ops(trial["torch_ops"])
+    ops = guards.disallowed_ops(trial.torch_ops)
     if ops and not job.allow_torch_ops:
         listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
         details["rule"] = "torch compute in forward"
@@ -234,7 +257,7 @@ def _trial_checks(info, job, trial, ref, tag, checks: list[Check], details) -> S
                     f"forward computed with PyTorch ops: {listed}. Only allocation, view and layout "
                     "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
                     Status.rejected)
-    got = load(trial["file"])
+    got = load(trial.file)
     for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
         if not bitwise_equal(before, after):
             return fail("inputs unchanged", f"forward modified input {i} in place", Status.incorrect)
@@ -254,11 +277,27 @@ def _trial_checks(info, job, trial, ref, tag, checks: list[Check], details) -> S
         tol = info.tolerance(dtype)
         cmp = compare(o, r, tol.atol, tol.rtol)
         name = f"output {i} matches" if len(refs) > 1 else "output matches"
+        if not cmp.ok:
+            cmp.detail += _why_wrong(o, earlier, i, tol)
         checks.append(Check(name=f"{name} ({tag})", passed=cmp.ok, detail=cmp.detail))
         if not cmp.ok:
             details["mismatch"] = _diagnose(o, r, tol.atol, tol.rtol, i)
             return Status.incorrect
     return None
+
+
+def _why_wrong(out, earlier: list[dict], index: int, tol) -> str:
+    """Name the tricks that leave a recognisable trace in a wrong output."""
+    if isinstance(out, torch.Tensor) and out.is_floating_point() and out.numel():
+        if bool(torch.isnan(out).all()):
+            return (" -- every element is NaN: uninitialised memory (the checker fills freed "
+                    "memory with NaN, so a freed reference can never be returned)")
+    for k, ref in enumerate(earlier):
+        r = ref["outputs"][index]
+        if isinstance(r, torch.Tensor) and compare(out, r, tol.atol, tol.rtol).ok:
+            return (f" -- it equals the reference of an earlier trial (#{k + 1}): a result "
+                    "cached across calls; every trial has fresh inputs")
+    return ""
 
 
 def _diagnose(out, ref, atol: float, rtol: float, index: int) -> dict[str, Any]:

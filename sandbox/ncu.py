@@ -107,18 +107,45 @@ def collect_metrics(
     with tempfile.TemporaryDirectory(prefix="kw-ncu-") as tmp:
         report = Path(tmp) / "report"
         profile = [
-            ncu, "--target-processes", "all", "--profile-from-start", "off",
-            "--clock-control", "none", "--launch-count", str(MAX_KERNELS),
-            "--metrics", ",".join(METRICS), "--export", str(report), "--force-overwrite",
-            sys.executable, "-m", "kernelwright.sandbox.ncu",
-            "--problem", str(problem), "--solution", str(solution),
-            "--shape", shape, "--seed", str(seed),
+            ncu,
+            "--target-processes",
+            "all",
+            "--profile-from-start",
+            "off",
+            "--clock-control",
+            "none",
+            "--launch-count",
+            str(MAX_KERNELS),
+            "--metrics",
+            ",".join(METRICS),
+            "--export",
+            str(report),
+            "--force-overwrite",
+            sys.executable,
+            "-m",
+            "kernelwright.sandbox.ncu",
+            "--problem",
+            str(problem),
+            "--solution",
+            str(solution),
+            "--shape",
+            shape,
+            "--seed",
+            str(seed),
         ]
         error = _run(profile, timeout_s)
         if error:
             return {"tool": "ncu", "error": error}
-        imported = [ncu, "--import", f"{report}.ncu-rep", "--csv", "--page", "raw",
-                    "--print-units", "base"]
+        imported = [
+            ncu,
+            "--import",
+            f"{report}.ncu-rep",
+            "--csv",
+            "--page",
+            "raw",
+            "--print-units",
+            "base",
+        ]
         try:
             out = subprocess.run(imported, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:

@@ -181,7 +181,7 @@ class Pool:
     def evaluate(self, job: Job) -> Outcome:
         early = judge.precheck(job.code)
         if early is not None:
-            early.env.update(self.backend_env())
+            early.env.update(self.base_env())
             return early
         info = read_problem(job.problem)
         slot = self._idle.get()
@@ -199,8 +199,10 @@ class Pool:
         finally:
             self._idle.put(slot)
 
-    def backend_env(self) -> dict[str, Any]:
-        return {"sandbox": self.backend.name}
+    def base_env(self) -> dict[str, Any]:
+        """What is known before a worker answers: enough for verdicts made without one."""
+        device = self.slots[0].device
+        return {"sandbox": self.backend.name, "device": device, "interpreter": device == "cpu"}
 
     def _run(self, slot: Slot, job: Job, info) -> Outcome:
         with self._lock:
@@ -210,7 +212,7 @@ class Pool:
         try:
             (jobdir / "candidate.py").write_text(job.code)
             handle = slot.ensure()
-            env = {**slot.env, **self.backend_env(), "seeds": job.seeds,
+            env = {**slot.env, **self.base_env(), "seeds": job.seeds,
                    "track": "allow-torch-ops" if job.allow_torch_ops else "strict"}
             nonce = secrets.token_hex(16)
             handle.send({
@@ -250,12 +252,13 @@ class Pool:
                 return judge.timed_out(job.timeout_s, output, env)
             output = slot.capture_tail()
             try:
-                outcome = judge.judge(info, job, reference, result, output, env, msg.get("notes", []))
-            except (KeyError, TypeError, ValueError, AttributeError, OSError):
-                # A result with this job's nonce but not of the worker's making.
+                report = judge.WorkerResult.model_validate(result)
+            except ValueError:
+                # A message with this job's nonce but not of the worker's making.
                 slot.kill()
                 return judge.forged(output, env)
-            if result.get("tainted"):
+            outcome = judge.judge(info, job, reference, report, output, env, msg.get("notes", []))
+            if report.tainted:
                 slot.kill()  # it exits by itself; make sure, and start a fresh one next time
             return outcome
         finally:

@@ -94,7 +94,9 @@ class TimingStats(BaseModel):
     flush_bytes: int = 0
 
 
-def median_ci(samples: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+def median_ci(
+    samples: Sequence[float], confidence: float = CONFIDENCE
+) -> tuple[float, float] | None:
     """Distribution-free confidence interval of the median from order statistics.
 
     With B ~ Binomial(n, 1/2) counting samples below the true median, [x_(l), x_(n+1-l)]
@@ -306,8 +308,13 @@ def time_fn(
 
     samples, converged = collect_samples(
         lambda n: _run_batch(fn, flush, n),
-        per_rep_ms=per_rep_ms, budget_ms=budget_ms, rel_ci=rel_ci, min_reps=min_reps,
-        max_reps=max_reps, confidence=confidence, clock=clock,
+        per_rep_ms=per_rep_ms,
+        budget_ms=budget_ms,
+        rel_ci=rel_ci,
+        min_reps=min_reps,
+        max_reps=max_reps,
+        confidence=confidence,
+        clock=clock,
     )
     stats = summarize(samples, confidence)
     update: dict[str, Any] = {
@@ -396,9 +403,7 @@ def time_baselines(
     ``compile_error`` and never cached (it may be the environment's, not the problem's).
     """
     if compile_mode is not None and compile_mode not in COMPILE_MODES:
-        raise ValueError(
-            f"compile mode {compile_mode!r} is not one of {', '.join(COMPILE_MODES)}"
-        )
+        raise ValueError(f"compile mode {compile_mode!r} is not one of {', '.join(COMPILE_MODES)}")
     reason = timing_unavailable_reason()
     if reason:
         raise TimingUnavailable(reason)
@@ -411,8 +416,12 @@ def time_baselines(
 
     def timed(variant: str, callable_model: Any) -> TimingStats:
         key = BaselineKey(
-            problem_sha256=pm.info.sha256, shape=pm.shape, device=device,
-            torch=torch.__version__, triton=triton.__version__, variant=variant,
+            problem_sha256=pm.info.sha256,
+            shape=pm.shape,
+            device=device,
+            torch=torch.__version__,
+            triton=triton.__version__,
+            variant=variant,
         )
         hit = cache.load(key)
         cached[variant] = hit is not None
@@ -435,7 +444,10 @@ def time_baselines(
                     _first_line(str(e))
                 )
     return Baselines(
-        eager=eager, compiled=compiled, compile_mode=compile_mode, compile_error=error,
+        eager=eager,
+        compiled=compiled,
+        compile_mode=compile_mode,
+        compile_error=error,
         cached=cached,
     )
 

@@ -319,7 +319,14 @@ def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
     text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     kind = "exception"
     mod = type(e).__module__ or ""
-    if isinstance(e, SystemExit):
+    etype, message = type(e).__name__, str(e)
+    if etype == "InterpreterError":
+        # The interpreter wraps what the kernel raised; the inner error is the news.
+        inner = e.__cause__ or e.__context__
+        kind = "triton_interpreter"
+        if inner is not None:
+            etype, message = type(inner).__name__, str(inner)
+    elif isinstance(e, SystemExit):
         kind = "exit"
     elif isinstance(e, SyntaxError):
         kind = "syntax"
@@ -332,8 +339,8 @@ def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
         kind = "triton_interpreter"
     return {
         "kind": kind,
-        "type": type(e).__name__,
-        "message": str(e)[:2000],
+        "type": etype,
+        "message": message[:2000],
         "line": line,
         "traceback": text[-6000:],
     }

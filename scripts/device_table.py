@@ -29,8 +29,11 @@ MIN_START_S = 20.0
 
 def pairs(problems: Path = PROBLEMS, solutions: Path = SOLUTIONS) -> list[tuple[Path, Path]]:
     """(problem, solution) for every bundled problem, in level and name order."""
-    return [(p, solutions / p.name) for p in sorted(problems.glob("level*/*.py"))
-            if p.name != "__init__.py"]
+    return [
+        (p, solutions / p.name)
+        for p in sorted(problems.glob("level*/*.py"))
+        if p.name != "__init__.py"
+    ]
 
 
 def last_outcome(stdout: str) -> dict[str, Any] | None:
@@ -53,14 +56,24 @@ def _tail(text: str, limit: int = 300) -> str:
     return lines[-1][:limit] if lines else ""
 
 
-def row_for(problem: Path, outcome: dict[str, Any] | None, wall_s: float,
-            error: str = "") -> dict[str, Any]:
+def row_for(
+    problem: Path, outcome: dict[str, Any] | None, wall_s: float, error: str = ""
+) -> dict[str, Any]:
     name = f"{problem.parent.name}/{problem.stem}"
     if outcome is None:
-        return {"problem": name, "status": "no_outcome", "eager_ms": None, "compiled_ms": None,
-                "solution_ms": None, "pct_of_roofline": None, "bound_by": None,
-                "speedup_eager": None, "speedup_compiled": None, "wall_s": round(wall_s, 1),
-                "message": error}
+        return {
+            "problem": name,
+            "status": "no_outcome",
+            "eager_ms": None,
+            "compiled_ms": None,
+            "solution_ms": None,
+            "pct_of_roofline": None,
+            "bound_by": None,
+            "speedup_eager": None,
+            "speedup_compiled": None,
+            "wall_s": round(wall_s, 1),
+            "message": error,
+        }
     timing = outcome.get("timing") or {}
     roof = outcome.get("roofline") or {}
     return {
@@ -79,22 +92,38 @@ def row_for(problem: Path, outcome: dict[str, Any] | None, wall_s: float,
     }
 
 
-def run_check(problem: Path, solution: Path, shape: str, timeout_s: float,
-              command: list[str]) -> dict[str, Any]:
+def run_check(
+    problem: Path, solution: Path, shape: str, timeout_s: float, command: list[str]
+) -> dict[str, Any]:
     if not solution.exists():
         return row_for(problem, None, 0.0, f"no bundled solution {solution.name}")
     start = time.monotonic()
-    cmd = [*command, str(problem), str(solution), "--shape", shape, "--json",
-           "--timeout", str(int(timeout_s))]
+    cmd = [
+        *command,
+        str(problem),
+        str(solution),
+        "--shape",
+        shape,
+        "--json",
+        "--timeout",
+        str(int(timeout_s)),
+    ]
     try:
         # The check's own timeout covers the candidate; this one covers the whole command.
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 60)
     except subprocess.TimeoutExpired:
-        return row_for(problem, None, time.monotonic() - start,
-                       f"kernelwright check did not finish within {timeout_s + 60:.0f} s")
+        return row_for(
+            problem,
+            None,
+            time.monotonic() - start,
+            f"kernelwright check did not finish within {timeout_s + 60:.0f} s",
+        )
     outcome = last_outcome(done.stdout)
-    error = "" if outcome else (f"exit {done.returncode}: "
-                                f"{_tail(done.stderr) or _tail(done.stdout) or 'no output'}")
+    error = (
+        ""
+        if outcome
+        else (f"exit {done.returncode}: {_tail(done.stderr) or _tail(done.stdout) or 'no output'}")
+    )
     return row_for(problem, outcome, time.monotonic() - start, error)
 
 
@@ -103,9 +132,11 @@ def _fmt(value: Any, spec: str) -> str:
 
 
 def render(rows: list[dict[str, Any]]) -> str:
-    header = (f"{'problem':34} {'status':14} {'eager ms':>10} {'compiled ms':>12} "
-              f"{'solution ms':>12} {'% roofline':>10} {'bound':>7} {'x eager':>8} "
-              f"{'x compiled':>10} {'wall s':>7}")
+    header = (
+        f"{'problem':34} {'status':14} {'eager ms':>10} {'compiled ms':>12} "
+        f"{'solution ms':>12} {'% roofline':>10} {'bound':>7} {'x eager':>8} "
+        f"{'x compiled':>10} {'wall s':>7}"
+    )
     lines = [header, "-" * len(header)]
     for r in rows:
         lines.append(
@@ -127,12 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for table.json")
     parser.add_argument("--shape", default="bench")
     parser.add_argument("--timeout-s", type=float, default=120.0, help="per solution")
-    parser.add_argument("--deadline-s", type=float, default=None,
-                        help="start no check after this many seconds")
+    parser.add_argument(
+        "--deadline-s", type=float, default=None, help="start no check after this many seconds"
+    )
     parser.add_argument("--problems", type=Path, default=PROBLEMS)
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
-    parser.add_argument("--check-command", default=None,
-                        help="command to run instead of 'python -m kernelwright.cli check'")
+    parser.add_argument(
+        "--check-command",
+        default=None,
+        help="command to run instead of 'python -m kernelwright.cli check'",
+    )
     args = parser.parse_args(argv)
     command = args.check_command.split() if args.check_command else CHECK
     todo = pairs(args.problems, args.solutions)
@@ -146,13 +181,18 @@ def main(argv: list[str] | None = None) -> int:
     for problem, solution in todo:
         left = None if args.deadline_s is None else args.deadline_s - (time.monotonic() - start)
         if left is not None and left < MIN_START_S:
-            rows.append({**row_for(problem, None, 0.0, "not started: the deadline was reached"),
-                         "status": "not_run"})
+            rows.append(
+                {
+                    **row_for(problem, None, 0.0, "not started: the deadline was reached"),
+                    "status": "not_run",
+                }
+            )
         else:
             timeout = args.timeout_s if left is None else min(args.timeout_s, max(10.0, left - 60))
             rows.append(run_check(problem, solution, args.shape, timeout, command))
-            print(f"{rows[-1]['problem']}: {rows[-1]['status']} ({rows[-1]['wall_s']} s)",
-                  flush=True)
+            print(
+                f"{rows[-1]['problem']}: {rows[-1]['status']} ({rows[-1]['wall_s']} s)", flush=True
+            )
         table.write_text(json.dumps({"shape": args.shape, "rows": rows}, indent=1))
     print(render(rows))
     return 0 if all(r["status"] == "correct" for r in rows) else 1

@@ -13,7 +13,7 @@ from kernelwright.agent.models import ModelClient
 from kernelwright.outcome import Outcome, Status, Timing
 from kernelwright.problem import read_problem
 
-PROBLEM = '''import torch
+PROBLEM = """import torch
 import torch.nn as nn
 
 KERNELWRIGHT = {"name": "scale_shift", "level": 1, "shapes": {"small": {"N": 1000}}}
@@ -32,9 +32,9 @@ def get_inputs():
 
 def get_init_inputs():
     return []
-'''
+"""
 
-_TRITON = '''import torch
+_TRITON = """import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
@@ -55,7 +55,7 @@ class ModelNew(nn.Module):
         n = x.numel()
         scale_shift_kernel[(triton.cdiv(n, 256),)](x, y, n, BLOCK=256)
         return y
-'''
+"""
 
 # Correct; and one whose shift is off by one: the sandbox reports a real mismatch.
 GOOD_KERNEL = _TRITON.replace("SHIFT", "1.0")

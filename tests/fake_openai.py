@@ -163,8 +163,10 @@ class FakeOpenAI:
                 if self.path.rstrip("/") != "/v1/models":
                     self._send(404, {"error": {"message": f"no route {self.path}"}}, {})
                     return
-                data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"}
-                        for m in fake.models]
+                data = [
+                    {"id": m, "object": "model", "created": 0, "owned_by": "fake"}
+                    for m in fake.models
+                ]
                 self._send(200, {"object": "list", "data": data}, {})
 
             def do_POST(self) -> None:
@@ -178,16 +180,18 @@ class FakeOpenAI:
                     return
                 if body.get("model") not in fake.models:
                     message = f"The model `{body.get('model')}` does not exist"
-                    error = {"message": message, "type": "invalid_request_error",
-                             "code": "model_not_found"}
+                    error = {
+                        "message": message,
+                        "type": "invalid_request_error",
+                        "code": "model_not_found",
+                    }
                     self._send(404, {"error": error}, {})
                     return
                 reply = fake._next(body)
                 if reply.delay_s and fake._closing.wait(reply.delay_s):
                     return
                 if reply.status != 200:
-                    error = {"message": reply.error or "error", "type": "error",
-                             "code": reply.code}
+                    error = {"message": reply.error or "error", "type": "error", "code": reply.code}
                     self._send(reply.status, {"error": error}, reply.headers)
                     return
                 self._send(200, self._completion(body, reply), reply.headers)
@@ -212,8 +216,11 @@ class FakeOpenAI:
                     "created": int(time.time()),
                     "model": body["model"],
                     "choices": choices,
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                              "total_tokens": prompt + completion},
+                    "usage": {
+                        "prompt_tokens": prompt,
+                        "completion_tokens": completion,
+                        "total_tokens": prompt + completion,
+                    },
                 }
 
         return Handler

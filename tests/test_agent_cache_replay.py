@@ -56,7 +56,8 @@ def test_rerun_hits_the_cache_asks_nothing_and_repeats_the_trajectory(server, tm
     assert [r.messages for r in again] == [r.messages for r in first]
     assert all(r.usage.cached for r in again) and not any(r.usage.cached for r in first)
     assert s.ledger.charged_usd == 0 and s.ledger.tokens == sum(
-        r.usage.prompt_tokens + r.usage.completion_tokens for r in first)
+        r.usage.prompt_tokens + r.usage.completion_tokens for r in first
+    )
 
 
 def test_cache_key_covers_the_whole_request(server):

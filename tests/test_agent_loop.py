@@ -11,7 +11,6 @@ from agent_fakes import FakeEvaluator, kernel, session, write_problem
 from fake_openai import FakeOpenAI, Reply, context_overflow, fenced, good, malformed, truncated
 
 from kernelwright.agent.errors import ContextLengthError
-from kernelwright.agent.loop import refine
 from kernelwright.agent.models import OpenAIClient, RetryPolicy
 from kernelwright.agent.strategies import run_strategy
 from kernelwright.outcome import Status
@@ -36,8 +35,12 @@ def key(monkeypatch):
 
 
 def run(server, problem, strategy="refine", evaluator=None, samples=1, beam_width=2, **limits):
-    client = OpenAIClient("fake-model", base_url=server.base_url, api_key_env="TEST_KEY",
-                          retry=RetryPolicy(base_s=0.01))
+    client = OpenAIClient(
+        "fake-model",
+        base_url=server.base_url,
+        api_key_env="TEST_KEY",
+        retry=RetryPolicy(base_s=0.01),
+    )
     evaluator = evaluator or FakeEvaluator()
     s = session(problem, client, evaluator, **limits)
     written = []
@@ -74,7 +77,10 @@ def test_malformed_and_truncated_answers_are_format_errors_never_evaluated(serve
     server.push(malformed(), truncated(kernel()), good(kernel()))
     s, records, evaluator = run(server, problem)
     assert [r.outcome.status for r in records] == [
-        Status.format_error, Status.format_error, Status.correct]
+        Status.format_error,
+        Status.format_error,
+        Status.correct,
+    ]
     assert records[0].code is None and len(evaluator.codes) == 1
     requests = server.chat_requests()
     assert "No ```python code block" in requests[1]["messages"][-1]["content"]
@@ -119,8 +125,9 @@ def by_seed(table):
 
 
 def test_best_of_k_runs_trajectories_at_once_and_picks_the_fastest(server, problem):
-    server.responder = by_seed({0: kernel("correct", 1.2), 1: kernel("correct", 3.0),
-                                2: kernel("incorrect", message="no")})
+    server.responder = by_seed(
+        {0: kernel("correct", 1.2), 1: kernel("correct", 3.0), 2: kernel("incorrect", message="no")}
+    )
     evaluator = FakeEvaluator(delay_s=0.2)
     s, records, _ = run(server, problem, "best-of-k", evaluator, samples=3, turns=1)
     assert sorted(r.sample for r in records) == [0, 1, 2]
@@ -142,8 +149,12 @@ def test_beam_keeps_the_best_and_improves_them(server, problem):
         if len(body["messages"]) == 2:
             return Reply(contents=[fenced(c) for c in round0])
         parent = body["messages"][-2]["content"]
-        return Reply(contents=[fenced(c) for c in improvements[next(
-            k for k in improvements if k.strip() in parent)]])
+        return Reply(
+            contents=[
+                fenced(c)
+                for c in improvements[next(k for k in improvements if k.strip() in parent)]
+            ]
+        )
 
     server.responder = respond
     s, records, _ = run(server, problem, "beam", samples=4, beam_width=2, turns=2)

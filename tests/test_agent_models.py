@@ -121,8 +121,9 @@ def test_unreachable_url():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: nothing listens there
-    c = OpenAIClient("m", base_url=f"http://127.0.0.1:{port}/v1", api_key_env="TEST_KEY",
-                     retry=FAST)
+    c = OpenAIClient(
+        "m", base_url=f"http://127.0.0.1:{port}/v1", api_key_env="TEST_KEY", retry=FAST
+    )
     with pytest.raises(UnreachableError, match=rf"cannot reach http://127.0.0.1:{port}/v1"):
         ask(c)
 
@@ -152,8 +153,11 @@ def test_n_is_topped_up_when_the_server_ignores_it(server):
 
 def test_switches_to_max_completion_tokens_when_asked(server):
     server.push(
-        Reply(status=400, error="Unsupported parameter: 'max_tokens' is not supported with "
-              "this model. Use 'max_completion_tokens' instead."),
+        Reply(
+            status=400,
+            error="Unsupported parameter: 'max_tokens' is not supported with "
+            "this model. Use 'max_completion_tokens' instead.",
+        ),
         answer("ok"),
     )
     assert ask(client(server)).choices[0].content == "ok"

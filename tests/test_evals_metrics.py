@@ -202,7 +202,9 @@ def test_label_from_run_info():
 def test_metrics_round_trip_json(golden):
     data = json.loads(golden.model_dump_json())
     assert data["timing_measured"] is True
-    assert data["overall"]["fast_p"]["eager"]["1.5"] == approx(golden.overall.fast_p["eager"]["1.5"])
+    assert data["overall"]["fast_p"]["eager"]["1.5"] == approx(
+        golden.overall.fast_p["eager"]["1.5"]
+    )
     assert Metrics.model_validate(data) == golden
 
 

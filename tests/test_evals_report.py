@@ -44,8 +44,16 @@ def test_single_run_report(run_a):
     files = write_report([run_a])
     assert files.html == run_a / "report.html"
     html = files.html.read_text()
-    for title in ("Runs", "Summary", "fast_p: correct and speedup &gt; p", "pass@k and fast_p@k",
-                  "Per level", "Per tag", "Improvement per turn", "Per problem"):
+    for title in (
+        "Runs",
+        "Summary",
+        "fast_p: correct and speedup &gt; p",
+        "pass@k and fast_p@k",
+        "Per level",
+        "Per tag",
+        "Improvement per turn",
+        "Per problem",
+    ):
         assert f"<h2>{title}</h2>" in html
     summary = section(html, "Summary")
     assert "correct rate (samples, = pass@1)" in summary and "55.6%" in summary
@@ -141,12 +149,21 @@ def test_report_renders_in_headless_chromium(run_a, run_b, tmp_path):
     png = tmp_path / "report.png"
     subprocess.run(
         [
-            str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-background-networking", "--disable-component-update", "--no-first-run",
-            f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
-            "--window-size=1280,2000", files.html.resolve().as_uri(),
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={png}",
+            "--window-size=1280,2000",
+            files.html.resolve().as_uri(),
         ],
-        check=True, capture_output=True, timeout=120,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     from PIL import Image
 
@@ -155,7 +172,8 @@ def test_report_renders_in_headless_chromium(run_a, run_b, tmp_path):
     colors = image.getcolors(maxcolors=1 << 20)
     assert colors is not None and len(colors) > 50  # text, tables and highlights, not blank
     # The highlight green of the best cells is on screen: the CSS applied.
-    assert any(abs(r - 0xDA) < 6 and abs(g - 0xFB) < 6 and abs(b - 0xE1) < 6
-               for _, (r, g, b) in colors)
+    assert any(
+        abs(r - 0xDA) < 6 and abs(g - 0xFB) < 6 and abs(b - 0xE1) < 6 for _, (r, g, b) in colors
+    )
     white = sum(n for n, c in colors if c == (255, 255, 255))
     assert white < 0.97 * image.size[0] * image.size[1]

@@ -77,7 +77,9 @@ class VerdictExecutor:
                 timing=Timing(candidate_ms=0.5, eager_ms=1.0, speedup_eager=2.0),
                 env={"device_name": "NVIDIA H200"},
             )
-        return Outcome(status=Status.incorrect, message="mismatch", env={"device_name": "NVIDIA H200"})
+        return Outcome(
+            status=Status.incorrect, message="mismatch", env={"device_name": "NVIDIA H200"}
+        )
 
     async def close(self) -> None:
         return None
@@ -88,8 +90,9 @@ def source_run(tmp_path: Path, codes: list[str | None]) -> tuple[Path, list]:
     problem.parent.mkdir(parents=True, exist_ok=True)
     problem.write_text(PROBLEM)
     info = read_problem(problem)
-    ref = ProblemRef(name="double", path=str(problem), sha256=info.sha256, level=1,
-                     tags=["elementwise"])
+    ref = ProblemRef(
+        name="double", path=str(problem), sha256=info.sha256, level=1, tags=["elementwise"]
+    )
     run = RunDir(tmp_path / "src")
     run.write_info(RunInfo(run_id="src-run", kind="eval", config={"model": "m"}, problems=[ref]))
     recs = []

@@ -8,13 +8,13 @@ import textwrap
 
 from kernelwright.sandbox.ncu import collect_metrics, ncu_enabled, parse_raw_csv
 
-RAW = textwrap.dedent('''\
+RAW = textwrap.dedent("""\
     ==PROF== Connected to process 1234
     "ID","Process ID","Process Name","Host Name","Kernel Name","Context","Stream","Block Size","Grid Size","Device","CC","dram__throughput.avg.pct_of_peak_sustained_elapsed","gpu__time_duration.sum","launch__registers_per_thread","launch__shared_mem_per_block_dynamic","launch__shared_mem_per_block_static","sm__throughput.avg.pct_of_peak_sustained_elapsed","sm__warps_active.avg.pct_of_peak_sustained_active"
     "","","","","","","","","","","","%","ns","register/thread","byte/block","byte/block","%","%"
     "0","1234","python","host","softmax_kernel","1","7","(256, 1, 1)","(8192, 1, 1)","0","9.0","89.51","62,208","32","0","1024","21.3","78.02"
     "1","1234","python","host","matmul_kernel","1","7","(256, 1, 1)","(1024, 1, 1)","0","9.0","12.5","1,045,000","168","98304","0","88.1","18.5"
-    ''')
+    """)
 
 
 def test_parse_raw_csv():
@@ -55,8 +55,10 @@ def test_failing_ncu_gives_a_one_line_error(tmp_path, monkeypatch):
     _fake_ncu(tmp_path, 'echo "==ERROR== Failed to initialize the profiler" >&2; exit 1')
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     result = collect_metrics(tmp_path / "p.py", tmp_path / "s.py", enabled=True)
-    assert result == {"tool": "ncu",
-                      "error": "ncu exited with 1: ==ERROR== Failed to initialize the profiler"}
+    assert result == {
+        "tool": "ncu",
+        "error": "ncu exited with 1: ==ERROR== Failed to initialize the profiler",
+    }
 
 
 def test_report_is_read_back_and_parsed(tmp_path, monkeypatch):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from kernelwright.hardware import peaks_for
-from kernelwright.problem import load_problem
 from kernelwright.sandbox.roofline import (
     IMPOSSIBLE_MARGIN,
     Cost,
@@ -18,7 +15,10 @@ from kernelwright.sandbox.roofline import (
     tensor_bytes,
 )
 
-SOFTMAX = '''
+from kernelwright.hardware import peaks_for
+from kernelwright.problem import load_problem
+
+SOFTMAX = """
 import torch
 ROWS = 8192
 COLS = 8192
@@ -30,9 +30,9 @@ def get_inputs():
     return [torch.randn(ROWS, COLS, dtype=torch.float16)]
 def get_init_inputs():
     return []
-'''
+"""
 
-LINEAR = '''
+LINEAR = """
 import torch
 M = 64
 K = 32
@@ -47,9 +47,9 @@ def get_inputs():
     return [torch.randn(M, K)]
 def get_init_inputs():
     return [K, N]
-'''
+"""
 
-DECLARED = '''
+DECLARED = """
 import torch
 N = 1000
 KERNELWRIGHT = {"flops": "7*N", "bytes": "3*N"}
@@ -60,7 +60,7 @@ def get_inputs():
     return [torch.randn(N, 4), torch.randn(4, 4)]
 def get_init_inputs():
     return []
-'''
+"""
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+import time
 
 import pytest
-
 from kernelwright.sandbox.timing import (
     Baselines,
     TimingStats,
@@ -153,8 +153,12 @@ def _stats(median: float) -> TimingStats:
 
 
 def test_make_timing_fills_speedups_and_stats():
-    baselines = Baselines(eager=_stats(3.0), compiled=_stats(1.5), compile_mode="default",
-                          cached={"eager": True, "compile:default": False})
+    baselines = Baselines(
+        eager=_stats(3.0),
+        compiled=_stats(1.5),
+        compile_mode="default",
+        cached={"eager": True, "compile:default": False},
+    )
     t = make_timing(_stats(0.75), baselines)
     assert (t.candidate_ms, t.eager_ms, t.compiled_ms) == (0.75, 3.0, 1.5)
     assert t.speedup_eager == pytest.approx(4.0) and t.speedup_compiled == pytest.approx(2.0)
@@ -169,3 +173,65 @@ def test_failed_compile_gives_no_compiled_speedup():
     assert t.compiled_ms is None and t.speedup_compiled is None
     assert t.stats["compile_error"] == "boom"
 
+
+class SimulatedDevice:
+    """Stands in for torch.cuda: events read the host clock when recorded, and synchronize()
+    waits out the work a call left "on another stream", which the events never see."""
+
+    def __init__(self):
+        self.pending_ms = 0.0
+
+    class Event:
+        def __init__(self, enable_timing: bool = False):
+            self.t = None
+
+        def record(self):
+            self.t = time.perf_counter()
+
+        def elapsed_time(self, end) -> float:
+            return (end.t - self.t) * 1e3
+
+    def synchronize(self):
+        _spin(self.pending_ms)
+        self.pending_ms = 0.0
+
+
+def _spin(ms: float) -> None:
+    end = time.perf_counter() + ms / 1e3
+    while time.perf_counter() < end:
+        pass
+
+
+@pytest.fixture
+def simulated(monkeypatch):
+    import torch
+    from kernelwright.sandbox import timing
+
+    dev = SimulatedDevice()
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "Event", SimulatedDevice.Event)
+    monkeypatch.setattr(torch.cuda, "synchronize", dev.synchronize)
+    monkeypatch.setattr(timing, "_flush_buffers", {0: torch.empty(1024, dtype=torch.int32)})
+    monkeypatch.setattr(timing, "_empty_call_ms", {})
+    return dev
+
+
+def test_time_fn_control_flow_on_a_simulated_device(simulated):
+    calls = []
+    stats = time_fn(lambda: calls.append(_spin(0.3)), warmup_ms=5, budget_ms=150)
+    assert stats.n >= 10 and len(calls) > stats.n  # first call, estimate and warm-up untimed
+    assert stats.warmup_reps >= 1
+    assert 0.3 <= stats.median_ms < 0.6
+    assert stats.flush_bytes == 4096
+    assert stats.host_excess_ms is not None and not stats.hidden_work
+
+
+def test_time_fn_flags_work_the_events_did_not_see(simulated):
+    def hidden():
+        simulated.pending_ms = 2.0  # "launched on a side stream": only synchronize() waits
+
+    stats = time_fn(hidden, warmup_ms=5, budget_ms=50)
+    assert stats.median_ms < 0.1
+    assert stats.hidden_work and stats.host_excess_ms > 1.5

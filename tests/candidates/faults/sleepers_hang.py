@@ -1,38 +1,29 @@
 # Starts children in new sessions that would sleep forever, then hangs itself.
-# Reached through importlib/getattr so the static guards do not stop it first: these
-# candidates test the sandbox behind them.
+# Forked through ctypes and reached through importlib/getattr so neither the static nor
+# the dynamic guards stop it first: these candidates test the sandbox behind them.
 import importlib
+import os
 import sys
 
-import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
 
-
-@triton.jit
-def _scale_shift(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n
-    x = tl.load(x_ptr + offs, mask=mask)
-    tl.store(y_ptr + offs, 2.0 * x + 1.0, mask=mask)
-
-
-def scale_shift(x):
-    x = x.contiguous()
-    y = torch.empty_like(x)
-    _scale_shift[(triton.cdiv(x.numel(), 1024),)](x, y, x.numel(), BLOCK=1024)
-    return y
-
-
-subprocess = importlib.import_module("subprocess")
+libc = importlib.import_module("ctypes").CDLL(None)
 MARKER = "__MARKER__"
 SLEEP = "import time\nwhile True: time.sleep(1)"
+
+
+@triton.jit
+def _unused(x_ptr):
+    tl.store(x_ptr, tl.load(x_ptr))
 
 
 class ModelNew(nn.Module):
     def forward(self, x):
         for _ in range(3):
-            subprocess.Popen([sys.executable, "-c", SLEEP, MARKER], start_new_session=True)
+            if libc.fork() == 0:
+                os.setsid()
+                os.execv(sys.executable, [sys.executable, "-c", SLEEP, MARKER])
         while True:
             pass

@@ -1,0 +1,30 @@
+"""Shared fixtures: one warm pool for the whole session (starting workers costs seconds)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+CANDIDATES = TESTS / "candidates"
+
+
+@pytest.fixture(scope="session")
+def pool():
+    from kernelwright.sandbox.backends import SubprocessBackend
+    from kernelwright.sandbox.pool import Pool
+
+    workers = max(2, os.cpu_count() or 2)
+    with Pool(SubprocessBackend(), ["cpu"] * workers) as p:
+        p.warm()
+        yield p
+
+
+def header(path: Path, key: str, default: str | None = None) -> str | None:
+    """A ``# key: value`` line from a candidate file's header comments."""
+    m = re.search(rf"^# {key}: (.+)$", path.read_text(), re.M)
+    return m.group(1).strip() if m else default
