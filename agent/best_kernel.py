@@ -1,10 +1,11 @@
 """``best_kernel.py``: the run's best correct candidate as a standalone file. It imports only
-torch and triton, and run as a script it checks itself against the problem's PyTorch
-reference, which it carries as text."""
+torch and triton (kwlib helpers are inlined), and run as a script it checks itself against
+the problem's PyTorch reference, which it carries as text."""
 
 from __future__ import annotations
 
 from kernelwright.agent.budget import speedup
+from kernelwright.prompts.kwlib import InlineError, inline_helpers
 from kernelwright.problem import ProblemInfo
 from kernelwright.runlog import AttemptRecord
 
@@ -63,7 +64,12 @@ def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) 
         "the PyTorch reference carried below; without a GPU run it with TRITON_INTERPRET=1.\n"
         '"""\n\n'
     )
-    code = record.code or ""
+    try:
+        # Candidates may import the kwlib helpers; the file carries their source instead.
+        code = inline_helpers(record.code or "")
+    except InlineError as e:
+        code = f"# kwlib helpers could not be inlined ({e}): this file needs kernelwright.\n"
+        code += record.code or ""
     tail = (
         "\n\n# The problem this kernel solves (the reference it was checked against).\n"
         f"_REFERENCE = {problem.source!r}\n"

@@ -44,7 +44,7 @@ class Session:
     ledger: Ledger
     variant: str = "full"
     target: dict[str, Any] | None = None  # device facts for the prompt
-    temperature: float = 0.0
+    temperature: float | None = None
     max_tokens: int = 8192
     seed: int = 0
     on_attempt: Callable[[AttemptRecord], None] = lambda record: None

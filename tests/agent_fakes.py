@@ -61,6 +61,28 @@ class ModelNew(nn.Module):
 GOOD_KERNEL = _TRITON.replace("SHIFT", "1.0")
 WRONG_KERNEL = _TRITON.replace("SHIFT", "2.0")
 
+# Correct, through the kwlib helpers a candidate may import.
+KWLIB_KERNEL = """import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+from kernelwright.prompts.kwlib import load_vec, store_vec
+
+
+@triton.jit
+def scale_shift_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    store_vec(y_ptr, load_vec(x_ptr, offs, n) * 2.0 + 1.0, offs, n)
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        x = x.contiguous()
+        y = torch.empty_like(x)
+        scale_shift_kernel[(triton.cdiv(x.numel(), 256),)](x, y, x.numel(), BLOCK=256)
+        return y
+"""
+
 
 def write_problem(folder: Path) -> Path:
     path = folder / "scale_shift.py"

@@ -10,7 +10,14 @@ import subprocess
 import sys
 
 import pytest
-from agent_fakes import GOOD_KERNEL, WRONG_KERNEL, FakeEvaluator, kernel, write_problem
+from agent_fakes import (
+    GOOD_KERNEL,
+    KWLIB_KERNEL,
+    WRONG_KERNEL,
+    FakeEvaluator,
+    kernel,
+    write_problem,
+)
 from fake_openai import FakeOpenAI, good
 
 from kernelwright.agent.best_kernel import render_best_kernel
@@ -101,7 +108,7 @@ def test_config_checks():
     GenerateConfig(problem="p", model="replay:demo", max_cost=1.0).check()
 
 
-@pytest.mark.parametrize(("code", "rc"), [(GOOD_KERNEL, 0), (WRONG_KERNEL, 1)])
+@pytest.mark.parametrize(("code", "rc"), [(GOOD_KERNEL, 0), (WRONG_KERNEL, 1), (KWLIB_KERNEL, 0)])
 def test_best_kernel_is_standalone_and_checks_itself(tmp_path, code, rc):
     problem = read_problem(write_problem(tmp_path))
     record = AttemptRecord(
