@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
-from kernelwright.sandbox import guards
+from kernelwright.sandbox import guards, measure
 from kernelwright.sandbox.verify import bitwise_equal, compare
 
 # Code-looking lines: a text with none of these is not an attempt at Python at all.
@@ -44,7 +44,7 @@ class WorkerResult(BaseModel):
     error_kind: str | None = None
     guard_events: list[str] = Field(default_factory=list)
     tainted: list[str] | None = None
-    timing_file: str | None = None
+    timing: dict[str, Any] | None = None
 
 
 def load(path: str) -> Any:
@@ -206,8 +206,10 @@ def judge(
     result: WorkerResult,
     output: str,
     env: dict,
-    notes: list[str],
+    measured: dict,
 ) -> Outcome:
+    """``measured`` is the worker's reference message: notes, cost and baselines."""
+    notes = measured.get("notes") or []
     env = {**env, "notes": notes} if notes else env
     events = list(result.guard_events)
     if result.tainted:
@@ -231,11 +233,38 @@ def judge(
     if len(result.trials) < len(reference):
         return Outcome(status=Status.runtime_error, message="the candidate did not run every trial",
                        checks=checks, env=env, output=output)
+    candidate_stats = None
+    if result.timing:
+        candidate_stats = result.timing["stats"]
+        timed = load(result.timing["file"])["outputs"] if result.timing.get("plain") else []
+        rechecked = len(timed) == len(reference[0]["outputs"]) and all(
+            compare(o, r, *_tol(info, r)).ok for o, r in zip(timed, reference[0]["outputs"], strict=True)
+        )
+        checks.append(Check(name="outputs of the timing runs match", passed=rechecked,
+                            detail="" if rechecked else "the last timed call returned a different "
+                            "result: work skipped or results cached across repeated calls"))
+        if not rechecked:
+            return Outcome(status=Status.incorrect, message=_message(checks, details),
+                           checks=checks, env=env, output=output, details=details)
+    v = measure.verdict(measured["cost"], measured.get("baselines"), candidate_stats,
+                        env.get("device_name"))
+    if v.problems:
+        checks += [Check(name="trustworthy time", passed=False, detail=p) for p in v.problems]
+        return Outcome(status=Status.rejected, message="Rejected: " + "; ".join(v.problems),
+                       checks=checks, env=env, output=output, timing=v.timing, roofline=v.roofline,
+                       details={"rule": v.problems[0].split(":")[0]})
     return Outcome(
         status=Status.correct,
         message=f"Correct on {len(reference)} seeds at shape {job.shape}.",
         checks=checks, env=env, output=output, details=details,
+        timing=v.timing, roofline=v.roofline,
     )
+
+
+def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
+    dtype = str(ref.dtype).removeprefix("torch.") if isinstance(ref, torch.Tensor) else "float32"
+    tol = info.tolerance(dtype)
+    return tol.atol, tol.rtol
 
 
 def _trial_checks(info, job, trial, ref, earlier, tag, checks: list[Check], details) -> Status | None:
@@ -273,20 +302,19 @@ def _trial_checks(info, job, trial, ref, earlier, tag, checks: list[Check], deta
         return fail("output count", f"forward returned {len(outs)} outputs, expected {len(refs)}",
                     Status.incorrect)
     for i, (o, r) in enumerate(zip(outs, refs, strict=True)):
-        dtype = str(r.dtype).removeprefix("torch.") if isinstance(r, torch.Tensor) else "float32"
-        tol = info.tolerance(dtype)
-        cmp = compare(o, r, tol.atol, tol.rtol)
+        atol, rtol = _tol(info, r)
+        cmp = compare(o, r, atol, rtol)
         name = f"output {i} matches" if len(refs) > 1 else "output matches"
         if not cmp.ok:
-            cmp.detail += _why_wrong(o, earlier, i, tol)
+            cmp.detail += _why_wrong(o, earlier, i, atol, rtol)
         checks.append(Check(name=f"{name} ({tag})", passed=cmp.ok, detail=cmp.detail))
         if not cmp.ok:
-            details["mismatch"] = _diagnose(o, r, tol.atol, tol.rtol, i)
+            details["mismatch"] = _diagnose(o, r, atol, rtol, i)
             return Status.incorrect
     return None
 
 
-def _why_wrong(out, earlier: list[dict], index: int, tol) -> str:
+def _why_wrong(out, earlier: list[dict], index: int, atol: float, rtol: float) -> str:
     """Name the tricks that leave a recognisable trace in a wrong output."""
     if isinstance(out, torch.Tensor) and out.is_floating_point() and out.numel():
         if bool(torch.isnan(out).all()):
@@ -294,7 +322,7 @@ def _why_wrong(out, earlier: list[dict], index: int, tol) -> str:
                     "memory with NaN, so a freed reference can never be returned)")
     for k, ref in enumerate(earlier):
         r = ref["outputs"][index]
-        if isinstance(r, torch.Tensor) and compare(out, r, tol.atol, tol.rtol).ok:
+        if isinstance(r, torch.Tensor) and compare(out, r, atol, rtol).ok:
             return (f" -- it equals the reference of an earlier trial (#{k + 1}): a result "
                     "cached across calls; every trial has fresh inputs")
     return ""

@@ -257,7 +257,7 @@ class Pool:
                 # A message with this job's nonce but not of the worker's making.
                 slot.kill()
                 return judge.forged(output, env)
-            outcome = judge.judge(info, job, reference, report, output, env, msg.get("notes", []))
+            outcome = judge.judge(info, job, reference, report, output, env, msg)
             if report.tainted:
                 slot.kill()  # it exits by itself; make sure, and start a fresh one next time
             return outcome

@@ -15,7 +15,6 @@ candidate prints goes to a capture file, never to the protocol pipe.
 
 from __future__ import annotations
 
-import ast
 import ctypes
 import importlib.util
 import json
@@ -146,7 +145,8 @@ class Worker:
                 sys.exit(0)  # a patched process never serves another candidate
 
     def run_job(self, job: dict[str, Any]) -> dict[str, Any]:
-        from kernelwright.problem import ProblemError, read_problem, exec_problem
+        from kernelwright.problem import ProblemError, exec_problem, read_problem
+        from kernelwright.sandbox import measure
 
         torch = self.torch
         jobdir = Path(job["dir"])
@@ -160,13 +160,24 @@ class Worker:
                 with torch.no_grad():
                     out = ref_model(*[self._clone(a) for a in inputs])
                 trials.append((seed, inputs, _as_list(out)))
+            # Cost and baselines, like the reference, are measured before the candidate exists.
+            first = [self._clone(a) for a in trials[0][1]]
+            cost = measure.reference_cost(pm, ref_model, first)
+            baselines = None
+            if job.get("timing") and self.device.startswith("cuda"):
+                try:
+                    baselines = measure.reference_baselines(pm, ref_model, first)
+                except Exception as e:
+                    notes.append(f"baselines not timed: {type(e).__name__}: {e}")
+            del first
         except ProblemError as e:
             return {"type": "problem_error", "message": str(e)}
         except Exception as e:
             return {"type": "problem_error", "message": f"the reference failed: {type(e).__name__}: {e}"}
         ref_file = jobdir / "reference.pt"
         torch.save([{"seed": s, "inputs": i, "outputs": o} for s, i, o in trials], ref_file)
-        self.proto.send({"type": "reference", "file": str(ref_file), "notes": notes + pm.notes})
+        self.proto.send({"type": "reference", "file": str(ref_file), "notes": notes + pm.notes,
+                         "cost": cost, "baselines": baselines})
         go = self.proto.recv()
         if go.get("type") != "go":
             return {"type": "result", "stage": "aborted", "error": "the parent did not say go"}
@@ -203,7 +214,7 @@ class Worker:
                 result["trials"].append(self._trial(model, inputs, seed, k, jobdir))
             if job.get("timing") and self.device.startswith("cuda"):
                 result["stage"] = "timing"
-                result["timing_file"] = self._time(job, pm, model, trials, jobdir)
+                result["timing"] = self._time(model, trials, jobdir)
             result["stage"] = "done"
         except BaseException as e:  # SystemExit and KeyboardInterrupt from a candidate too
             result["error"] = _describe(e, str(path))
@@ -250,12 +261,16 @@ class Worker:
             "torch_ops": dict(state.torch_ops),
         }
 
-    def _time(self, job, pm, model, trials, jobdir: Path) -> str:
+    def _time(self, model, trials, jobdir: Path) -> dict[str, Any]:
         from kernelwright.sandbox import measure
 
+        args = [self._clone(a) for a in trials[0][1]]
+        stats, last = measure.time_candidate(model, args)
         file = jobdir / "timing.pt"
-        measure.time_candidate(job, pm, model, trials, self.device, file)
-        return str(file)
+        outs = _as_list(last)
+        plain = all(type(o) is self.torch.Tensor or not isinstance(o, self.torch.Tensor) for o in outs)
+        self.torch.save({"outputs": outs if plain else []}, file)
+        return {"stats": stats, "file": str(file), "plain": plain}
 
     # --- helpers -----------------------------------------------------------------
 

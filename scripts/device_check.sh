@@ -19,13 +19,14 @@
 #
 # The machine has no network. Python packages it lacks (pydantic and openai, with their
 # dependencies) travel as wheels: put them in .whl/ (or shared/wheels/, wheels/, or a folder
-# named by KW_WHEELS), downloaded on a machine with network for the device's Python 3.12:
+# named by KW_WHEELS) and carry that folder with the call. Downloaded, on a machine with
+# network, for the device's CPython 3.12 (this set was resolved on 2026-11-26, 5.4 MB):
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #     --implementation cp --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-#     -d .whl pydantic pydantic-core annotated-types typing-inspection openai jiter distro
-# and carry that folder with the call. They are installed with
-#   pip install --no-index --no-deps --target /tmp/kw-site WHEELS/*.whl
-# and put first on PYTHONPATH; kernelwright itself is installed editable, without network.
+#     -d .whl pydantic==2.14.4 pydantic-core==2.50.5 annotated-types typing-inspection \
+#     typing-extensions openai==2.54.0 jiter distro sniffio
+# They are installed with `pip install --no-index --no-deps --target /tmp/kw-site WHEELS/*.whl`,
+# first on PYTHONPATH; kernelwright itself is installed editable, without network.
 
 set -u -o pipefail
 
@@ -100,7 +101,10 @@ install() {
   else
     echo "no wheel folder (.whl, shared/wheels, wheels): using the machine's packages"
   fi
-  "$PY" -m pip install -q --no-index --no-deps --no-build-isolation -e . || return 1
+  # Editable needs setuptools >= 64 there; otherwise a plain copy into the same target folder.
+  "$PY" -m pip install -q --no-index --no-deps --no-build-isolation -e . \
+    || "$PY" -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/kw-site . \
+    || return 1
   "$PY" -c 'import pydantic, kernelwright.sandbox.timing, kernelwright.cli; print("kernelwright importable")'
 }
 
