@@ -232,6 +232,11 @@ class ProblemModule:
         torch.manual_seed(seed)
         with torch.device(device):
             args = _call(self.info.path, self.module, "get_inputs")
+        if not any(isinstance(a, torch.Tensor) for a in args):
+            raise ProblemError(
+                f"{self.info.path}: get_inputs() returned no tensors "
+                f"({', '.join(type(a).__name__ for a in args) or 'nothing'})"
+            )
         out = []
         for a in args:
             if isinstance(a, torch.Tensor):

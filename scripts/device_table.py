@@ -93,8 +93,14 @@ def row_for(
 
 
 def run_check(
-    problem: Path, solution: Path, shape: str, timeout_s: float, command: list[str]
+    problem: Path,
+    solution: Path,
+    shape: str,
+    timeout_s: float,
+    wall_s: float,
+    command: list[str],
 ) -> dict[str, Any]:
+    """One ``check``: ``timeout_s`` is its own per-solution timeout, ``wall_s`` the command's."""
     if not solution.exists():
         return row_for(problem, None, 0.0, f"no bundled solution {solution.name}")
     start = time.monotonic()
@@ -109,14 +115,13 @@ def run_check(
         str(int(timeout_s)),
     ]
     try:
-        # The check's own timeout covers the candidate; this one covers the whole command.
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 60)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=wall_s)
     except subprocess.TimeoutExpired:
         return row_for(
             problem,
             None,
             time.monotonic() - start,
-            f"kernelwright check did not finish within {timeout_s + 60:.0f} s",
+            f"kernelwright check did not finish within {wall_s:.0f} s",
         )
     outcome = last_outcome(done.stdout)
     error = (
@@ -188,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
         else:
-            timeout = args.timeout_s if left is None else min(args.timeout_s, max(10.0, left - 60))
-            rows.append(run_check(problem, solution, args.shape, timeout, command))
+            # The command gets a minute beyond the check's own timeout (process start, the
+            # baselines), and never more than what is left before the deadline.
+            wall = args.timeout_s + 60 if left is None else min(args.timeout_s + 60, left)
+            timeout = max(10.0, min(args.timeout_s, wall - 30))
+            rows.append(run_check(problem, solution, args.shape, timeout, wall, command))
             print(
                 f"{rows[-1]['problem']}: {rows[-1]['status']} ({rows[-1]['wall_s']} s)", flush=True
             )
