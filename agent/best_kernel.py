@@ -5,8 +5,8 @@ the problem's PyTorch reference, which it carries as text."""
 from __future__ import annotations
 
 from kernelwright.agent.budget import speedup
-from kernelwright.prompts.kwlib import InlineError, inline_helpers
 from kernelwright.problem import ProblemInfo
+from kernelwright.prompts.kwlib import InlineError, inline_helpers
 from kernelwright.runlog import AttemptRecord
 
 SELF_CHECK = '''

@@ -27,12 +27,6 @@ class Strategy(str, Enum):
     beam = "beam"
 
 
-class Variant(str, Enum):
-    bare = "bare"
-    contract = "contract"
-    full = "full"
-
-
 # Command-line option -> GenerateConfig field, where the names differ.
 FIELDS = {
     "max_wall": "max_wall_s",
@@ -145,7 +139,12 @@ def generate(
     record: Annotated[
         Path | None, typer.Option(help="Append every model exchange to this transcript file.")
     ] = None,
-    prompt: Annotated[Variant, typer.Option(help="Prompt variant.")] = Variant.full,
+    prompt: Annotated[
+        str,
+        typer.Option(
+            help="Prompt variant: bare, contract or full, with +part/-part edits (full-patterns)."
+        ),
+    ] = "full",
     concurrency: Annotated[int, typer.Option(help="Model calls in flight at most.")] = 4,
     workers: Annotated[
         int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")

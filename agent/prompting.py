@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernelwright.agent.errors import AgentError
 from kernelwright.agent.models import Message
 from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemInfo
 from kernelwright.prompts import render
 from kernelwright.runlog import AttemptRecord
 
-VARIANTS = ("bare", "contract", "full")
-
 
 def prompt_version() -> str:
     return render.PROMPT_VERSION
+
+
+def check_variant(variant: str) -> None:
+    """``bare``, ``contract`` or ``full``, optionally with +part/-part edits."""
+    try:
+        render.PromptConfig.from_variant(variant)
+    except ValueError as e:
+        raise AgentError(f"--prompt: {e}") from None
 
 
 def first_messages(

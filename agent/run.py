@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from kernelwright import hardware
 from kernelwright.agent import prompting
 from kernelwright.agent.best_kernel import render_best_kernel
 from kernelwright.agent.budget import Ledger, Limits, speedup
@@ -85,6 +86,7 @@ class GenerateConfig(BaseModel):
         )
 
     def check(self) -> None:
+        prompting.check_variant(self.prompt_variant)
         if self.strategy == "refine" and self.samples > 1:
             raise AgentError(f"--samples {self.samples} needs --strategy best-of-k or beam")
         if self.strategy == "beam" and self.samples < self.beam_width:
@@ -104,18 +106,33 @@ class GenerateConfig(BaseModel):
 
 
 def device_facts() -> dict[str, Any] | None:
-    """The GPU the kernels will run on, for the prompt and run.json; None on the CPU."""
+    """The GPU the kernels will run on, for the prompt (render.TargetFacts) and run.json; None
+    on the CPU, where the interpreter runs them."""
     import torch
 
     if not torch.cuda.is_available():
         return None
     p = torch.cuda.get_device_properties(0)
-    return {
+    facts: dict[str, Any] = {
         "name": p.name,
-        "capability": f"{p.major}.{p.minor}",
+        "arch": f"sm_{p.major}{p.minor}",
         "sms": p.multi_processor_count,
         "memory_gib": round(p.total_memory / 2**30, 1),
     }
+    spec = hardware.lookup(p.name)
+    if spec is not None:
+        facts.update(
+            smem_per_sm_kb=spec.smem_per_sm / 1024,
+            l2_mb=spec.l2_bytes / 2**20,
+            tensor_core_shapes=spec.mma_shapes,
+        )
+    peaks = hardware.peaks_for(p.name, torch.__version__)
+    if peaks is not None:
+        facts.update(
+            bandwidth_gbs=peaks.bandwidth / 1e9,
+            tflops={k: v / 1e12 for k, v in peaks.flops.items()},
+        )
+    return facts
 
 
 def open_client(

@@ -15,6 +15,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
+import kernelwright
 from kernelwright.datasets import card
 from kernelwright.datasets.collect import CollectError, collect
 from kernelwright.datasets.contamination import check, default_suites, load_suite
@@ -34,9 +37,6 @@ from kernelwright.datasets.export import (
 from kernelwright.datasets.reward import REWARD_VERSION
 from kernelwright.datasets.schema import CORPUS_SCHEMA_VERSION, AttemptEntry, trajectories
 from kernelwright.datasets.split import SPLITS, assign_split, group_problems
-from pydantic import BaseModel, Field
-
-import kernelwright
 from kernelwright.problem import ProblemError
 
 NEAR_DUP = 0.85

@@ -248,8 +248,8 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         "## Filters",
         "",
         "- `sft_verified` holds only kernels whose verdict was `correct` on a GPU. Kernels "
-        "correct only on Triton's CPU interpreter (no timing, no GPU memory model) are kept apart "
-        "in `*_interpreter` configs"
+        "correct only on Triton's CPU interpreter (no timing, no GPU memory model) are kept apart, "
+        "in `sft_interpreter_verified` (and their episodes in `rl_interpreter`)"
         + (
             " (included in this build)."
             if report.include_interpreter

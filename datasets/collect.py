@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from kernelwright.datasets.schema import AttemptEntry, ProblemEntry, attempt_entry
 from pydantic import ValidationError
 
+from kernelwright.datasets.schema import AttemptEntry, ProblemEntry, attempt_entry
 from kernelwright.problem import ProblemError, bundled_problems_dir, find_problems, read_problem
 from kernelwright.runlog import ProblemRef, RunDir, RunInfo
 

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from kernelwright.datasets.dedup import minhash, problem_text, similarity
-from kernelwright.datasets.schema import ProblemEntry
 from pydantic import BaseModel
 
+from kernelwright.datasets.dedup import minhash, problem_text, similarity
+from kernelwright.datasets.schema import ProblemEntry
 from kernelwright.problem import ProblemError, bundled_problems_dir, find_problems, read_problem
 
 CONTAMINATION_NEAR_DUP = 0.9

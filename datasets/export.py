@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from kernelwright.datasets.contamination import Contamination
 from kernelwright.datasets.dedup import code_hash
 from kernelwright.datasets.reward import REWARD_VERSION, Reward, reward

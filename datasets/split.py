@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Iterable
 
 import numpy as np
+
 from kernelwright.datasets.dedup import minhash, problem_text, similarity
 from kernelwright.datasets.schema import ProblemEntry
 

@@ -15,7 +15,7 @@ import typer
 from click.core import ParameterSource
 from rich.console import Console
 
-from kernelwright.agent.commands import Strategy, Variant, _config
+from kernelwright.agent.commands import Strategy, _config
 from kernelwright.agent.errors import AgentError
 from kernelwright.evals.metrics import Metrics
 from kernelwright.evals.report import ReportError, write_report
@@ -59,7 +59,12 @@ def eval_command(
         typer.Option(help="Search strategy (default: refine, or best-of-k with --samples > 1)."),
     ] = None,
     beam_width: Annotated[int, typer.Option(help="Candidates a beam keeps.")] = 2,
-    prompt: Annotated[Variant, typer.Option(help="Prompt variant.")] = Variant.full,
+    prompt: Annotated[
+        str,
+        typer.Option(
+            help="Prompt variant: bare, contract or full, with +part/-part edits (full-patterns)."
+        ),
+    ] = "full",
     shape: Annotated[
         str | None,
         typer.Option(

@@ -41,13 +41,15 @@ def check(
     solutions: list[Path] = typer.Argument(..., help="Candidate module(s) defining ModelNew."),
     json_out: bool = typer.Option(False, "--json", help="One Outcome JSON object per line."),
     timeout: float = typer.Option(120.0, help="Seconds per solution before it is killed."),
-    shape: str = typer.Option(None, help="Shape set (default: 'small' on the CPU, every "
-                              "declared set on a GPU)."),
+    shape: str = typer.Option(
+        None, help="Shape set (default: 'small' on the CPU, every declared set on a GPU)."
+    ),
     device: str = typer.Option("auto", help="'cpu', 'cuda:N', or 'auto'."),
     sandbox: str = typer.Option("auto", help="auto | subprocess | bwrap | docker."),
     workers: int = typer.Option(None, help="Workers on the CPU (default: core count)."),
     allow_torch_ops: bool = typer.Option(
-        False, help="Relaxed track: allow PyTorch compute in forward (recorded in the Outcome)."),
+        False, help="Relaxed track: allow PyTorch compute in forward (recorded in the Outcome)."
+    ),
     timing: bool = typer.Option(True, help="Time on a GPU against eager and torch.compile."),
     seed: int = typer.Option(None, help="Fix the trial seeds (default: fresh random seeds)."),
 ) -> None:
@@ -71,7 +73,11 @@ def check(
             fail(f"{sol}: cannot read solution ({e})")
     seeds = [seed + i for i in range(3)] if seed is not None else None
     try:
-        pool = make_pool(sandbox, device, min(workers or len(codes), len(codes)) if device in (None, "auto", "cpu") else workers)
+        pool = make_pool(
+            sandbox,
+            device,
+            min(workers or len(codes), len(codes)) if device in (None, "auto", "cpu") else workers,
+        )
     except (ProblemError, RuntimeError) as e:
         fail(str(e))
     all_correct = True
@@ -79,8 +85,15 @@ def check(
         from concurrent.futures import ThreadPoolExecutor
 
         requests = [
-            EvalRequest(problem=path, code=c, shape=shape, timeout_s=timeout, timing=timing,
-                        allow_torch_ops=allow_torch_ops, seeds=seeds)
+            EvalRequest(
+                problem=path,
+                code=c,
+                shape=shape,
+                timeout_s=timeout,
+                timing=timing,
+                allow_torch_ops=allow_torch_ops,
+                seeds=seeds,
+            )
             for c in codes
         ]
         try:
@@ -117,13 +130,17 @@ def _print_outcome(sol: Path, outcome) -> None:
     elif outcome.env.get("interpreter"):
         out.print("  timing: not measured (Triton CPU interpreter: correctness only)")
     if outcome.roofline and outcome.roofline.pct_of_bound is not None:
-        out.print(f"  roofline: {outcome.roofline.pct_of_bound:.1f}% of the "
-                  f"{outcome.roofline.bound_by}-bound limit")
+        out.print(
+            f"  roofline: {outcome.roofline.pct_of_bound:.1f}% of the "
+            f"{outcome.roofline.bound_by}-bound limit"
+        )
     env = outcome.env
     if env:
-        out.print(f"  [dim]{env.get('device_name', env.get('device'))}, sandbox "
-                  f"{env.get('sandbox')}, torch {env.get('torch')}, triton {env.get('triton')}[/dim]",
-                  highlight=False)
+        out.print(
+            f"  [dim]{env.get('device_name', env.get('device'))}, sandbox "
+            f"{env.get('sandbox')}, torch {env.get('torch')}, triton {env.get('triton')}[/dim]",
+            highlight=False,
+        )
     for note in env.get("notes", []):
         out.print(f"  [yellow]note:[/yellow] {note}", highlight=False)
     if outcome.output.strip() and not outcome.correct:
@@ -133,10 +150,13 @@ def _print_outcome(sol: Path, outcome) -> None:
 
 @problems_app.command("list")
 def problems_list(
-    path: Path = typer.Argument(None, help="A folder of problem files (default: the bundled suite)."),
+    path: Path = typer.Argument(
+        None, help="A folder of problem files (default: the bundled suite)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="One JSON object per problem."),
     degenerate: bool = typer.Option(
-        True, help="Run each reference at its small shape to warn about degenerate outputs."),
+        True, help="Run each reference at its small shape to warn about degenerate outputs."
+    ),
 ) -> None:
     """List problems: level, tags, dtype, shape sets, and warnings."""
     from kernelwright.problem import bundled_problems_dir, find_problems, read_problem
@@ -155,8 +175,12 @@ def problems_list(
             rows.append({"path": str(f), "error": str(e)})
             continue
         row = {
-            "name": info.name, "path": str(f), "level": info.level, "tags": info.meta.tags,
-            "dtype": info.meta.dtype, "shapes": info.shape_names,
+            "name": info.name,
+            "path": str(f),
+            "level": info.level,
+            "tags": info.meta.tags,
+            "dtype": info.meta.dtype,
+            "shapes": info.shape_names,
         }
         if degenerate:
             row["warning"] = degenerate_warning(info)
@@ -172,8 +196,14 @@ def problems_list(
         if "error" in r:
             table.add_row(Path(r["path"]).stem, "", "", "", "", f"[red]{r['error']}[/red]")
             continue
-        table.add_row(r["name"], str(r["level"] or ""), ", ".join(r["tags"]), r["dtype"] or "",
-                      ", ".join(r["shapes"]), f"[yellow]{r.get('warning') or ''}[/yellow]")
+        table.add_row(
+            r["name"],
+            str(r["level"] or ""),
+            ", ".join(r["tags"]),
+            r["dtype"] or "",
+            ", ".join(r["shapes"]),
+            f"[yellow]{r.get('warning') or ''}[/yellow]",
+        )
     out.print(table)
 
 
@@ -188,11 +218,15 @@ def main() -> None:
         import tempfile
         import traceback
 
-        with tempfile.NamedTemporaryFile("w", prefix="kernelwright-crash-", suffix=".txt",
-                                         delete=False) as f:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="kernelwright-crash-", suffix=".txt", delete=False
+        ) as f:
             traceback.print_exc(file=f)
-        console.print(f"[red]internal error:[/red] {type(e).__name__}: {e} "
-                      f"(traceback in {f.name}; please report it)", highlight=False)
+        console.print(
+            f"[red]internal error:[/red] {type(e).__name__}: {e} "
+            f"(traceback in {f.name}; please report it)",
+            highlight=False,
+        )
         sys.exit(3)
 
 

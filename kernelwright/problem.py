@@ -101,9 +101,26 @@ class ProblemInfo:
 
 
 _SAFE_NODES = (
-    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.Dict, ast.List, ast.Tuple,
-    ast.BinOp, ast.UnaryOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow,
-    ast.Mod, ast.USub, ast.UAdd, ast.LShift, ast.RShift,
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Dict,
+    ast.List,
+    ast.Tuple,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Pow,
+    ast.Mod,
+    ast.USub,
+    ast.UAdd,
+    ast.LShift,
+    ast.RShift,
 )
 
 
@@ -129,9 +146,7 @@ def read_problem(path: str | Path) -> ProblemInfo:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as e:
         raise ProblemError(f"{path}:{e.lineno}: syntax error in problem file: {e.msg}") from None
-    names = {
-        n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))
-    }
+    names = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
     missing = [n for n in ("Model", "get_inputs", "get_init_inputs") if n not in names]
     if missing:
         raise ProblemError(
@@ -166,7 +181,9 @@ def read_problem(path: str | Path) -> ProblemInfo:
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ProblemError(f"{path}: bad KERNELWRIGHT metadata at {where}: {first['msg']}") from None
+        raise ProblemError(
+            f"{path}: bad KERNELWRIGHT metadata at {where}: {first['msg']}"
+        ) from None
     for shape, overrides in meta.shapes.items():
         unknown = sorted(set(overrides) - set(constants))
         if unknown:
@@ -191,8 +208,22 @@ def eval_formula(formula: str | int | None, constants: dict[str, Any]) -> int | 
     if isinstance(formula, int):
         return formula
     tree = ast.parse(formula, mode="eval")
-    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
-               ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.USub, ast.Mod)
+    allowed = (
+        ast.Expression,
+        ast.BinOp,
+        ast.UnaryOp,
+        ast.Constant,
+        ast.Name,
+        ast.Load,
+        ast.Add,
+        ast.Sub,
+        ast.Mult,
+        ast.Div,
+        ast.FloorDiv,
+        ast.Pow,
+        ast.USub,
+        ast.Mod,
+    )
     for node in ast.walk(tree):
         if not isinstance(node, allowed):
             raise ProblemError(f"formula {formula!r}: only arithmetic over constants is allowed")
@@ -311,9 +342,7 @@ def _input_numels(path: Path, module: types.ModuleType) -> list[int]:
 
 def _scale_down(info: ProblemInfo, module: types.ModuleType) -> dict[str, Any]:
     """Halve the largest size constants until every input fits the interpreter's budget."""
-    scalable = {
-        k: v for k, v in info.constants.items() if isinstance(v, int) and v >= SCALE_MIN
-    }
+    scalable = {k: v for k, v in info.constants.items() if isinstance(v, int) and v >= SCALE_MIN}
     overrides: dict[str, Any] = {}
     for _ in range(64):
         numels = _input_numels(info.path, module)
@@ -360,7 +389,11 @@ def resolve_problem(spec: str) -> Path:
         return p
     root = bundled_problems_dir()
     stem = p.stem if p.suffix == ".py" else p.name
-    matches = [q for q in find_problems(root) if q.stem == stem or str(q.relative_to(root)).removesuffix(".py") == spec]
+    matches = [
+        q
+        for q in find_problems(root)
+        if q.stem == stem or str(q.relative_to(root)).removesuffix(".py") == spec
+    ]
     if len(matches) == 1:
         return matches[0]
     if not matches:

@@ -241,7 +241,9 @@ def _kwlib_imports(tree: ast.Module) -> tuple[list[ast.stmt], dict[str, str], se
                     raise InlineError(f"line {node.lineno}: kwlib has no helper {a.name!r}")
         elif isinstance(node, ast.ImportFrom) and node.module == "kernelwright.prompts":
             if any(a.name != "kwlib" for a in node.names):
-                raise InlineError(f"line {node.lineno}: only kwlib may be imported from kernelwright")
+                raise InlineError(
+                    f"line {node.lineno}: only kwlib may be imported from kernelwright"
+                )
             aliases.update(a.asname or a.name for a in node.names)
         elif isinstance(node, ast.Import) and any(a.name == MODULE for a in node.names):
             if len(node.names) != 1 or node.names[0].asname is None:
@@ -287,9 +289,13 @@ def inline_helpers(code: str) -> str:
     needed: list[str] = []
     for helper in used.values():
         needed += [d for d in _deps(helper) if d not in needed]
-    defined = {
-        n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
-    } | {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))} | {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     clash = sorted(defined & set(needed))
     if clash:
         raise InlineError(

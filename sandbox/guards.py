@@ -58,19 +58,81 @@ FORBIDDEN_ATTRS = {
 }
 
 # Roots whose attributes a candidate must not assign: patching them changes the check.
-PROTECTED_ROOTS = {"torch", "triton", "time", "os", "sys", "builtins", "np", "numpy", "F", "nn", "tl"}
+PROTECTED_ROOTS = {
+    "torch",
+    "triton",
+    "time",
+    "os",
+    "sys",
+    "builtins",
+    "np",
+    "numpy",
+    "F",
+    "nn",
+    "tl",
+}
 
 # Allocation, view and layout ops: what a kernel's forward needs besides its launches.
 ALLOWED_OPS = frozenset(
-    """
-    empty empty_like empty_strided new_empty new_empty_strided zeros zeros_like new_zeros
-    ones ones_like new_ones full full_like new_full fill_ zero_ arange scalar_tensor
-    view _unsafe_view reshape _reshape_alias view_as permute transpose t expand expand_as
-    squeeze unsqueeze flatten unflatten slice select narrow split split_with_sizes chunk
-    unbind as_strided alias detach clone contiguous copy_ _to_copy to lift_fresh
-    lift_fresh_copy _local_scalar_dense item is_same_size resize_ set_ movedim
-    _has_compatible_shallow_copy_type is_nonzero
-    """.split()
+    [
+        "empty",
+        "empty_like",
+        "empty_strided",
+        "new_empty",
+        "new_empty_strided",
+        "zeros",
+        "zeros_like",
+        "new_zeros",
+        "ones",
+        "ones_like",
+        "new_ones",
+        "full",
+        "full_like",
+        "new_full",
+        "fill_",
+        "zero_",
+        "arange",
+        "scalar_tensor",
+        "view",
+        "_unsafe_view",
+        "reshape",
+        "_reshape_alias",
+        "view_as",
+        "permute",
+        "transpose",
+        "t",
+        "expand",
+        "expand_as",
+        "squeeze",
+        "unsqueeze",
+        "flatten",
+        "unflatten",
+        "slice",
+        "select",
+        "narrow",
+        "split",
+        "split_with_sizes",
+        "chunk",
+        "unbind",
+        "as_strided",
+        "alias",
+        "detach",
+        "clone",
+        "contiguous",
+        "copy_",
+        "_to_copy",
+        "to",
+        "lift_fresh",
+        "lift_fresh_copy",
+        "_local_scalar_dense",
+        "item",
+        "is_same_size",
+        "resize_",
+        "set_",
+        "movedim",
+        "_has_compatible_shallow_copy_type",
+        "is_nonzero",
+    ]
 )
 
 
@@ -106,21 +168,43 @@ def static_violations(tree: ast.Module) -> list[Violation]:
                     continue
                 top = name.split(".")[0]
                 if top in FORBIDDEN_IMPORTS:
-                    out.append(Violation("forbidden import", f"{name}: {FORBIDDEN_IMPORTS[top]}", node.lineno))
+                    out.append(
+                        Violation(
+                            "forbidden import", f"{name}: {FORBIDDEN_IMPORTS[top]}", node.lineno
+                        )
+                    )
         elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRS:
-            out.append(Violation("forbidden attribute", f".{node.attr}: {FORBIDDEN_ATTRS[node.attr]}", node.lineno))
+            out.append(
+                Violation(
+                    "forbidden attribute",
+                    f".{node.attr}: {FORBIDDEN_ATTRS[node.attr]}",
+                    node.lineno,
+                )
+            )
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
                 if isinstance(t, ast.Attribute) and _root_name(t) in PROTECTED_ROOTS:
-                    out.append(Violation("patching", f"assigns {ast.unparse(t)}: the checker's functions must not be replaced", node.lineno))
+                    out.append(
+                        Violation(
+                            "patching",
+                            f"assigns {ast.unparse(t)}: the checker's functions must not be replaced",
+                            node.lineno,
+                        )
+                    )
         elif isinstance(node, ast.Call):
             fn = node.func
             if isinstance(fn, ast.Name) and fn.id in {"setattr", "delattr"} and node.args:
                 if _root_name(node.args[0]) in PROTECTED_ROOTS:
-                    out.append(Violation("patching", f"{fn.id}() on {ast.unparse(node.args[0])}", node.lineno))
+                    out.append(
+                        Violation(
+                            "patching", f"{fn.id}() on {ast.unparse(node.args[0])}", node.lineno
+                        )
+                    )
             if isinstance(fn, ast.Name) and fn.id in {"__import__", "exec", "eval", "compile"}:
-                out.append(Violation("dynamic code", f"{fn.id}() hides what the module does", node.lineno))
+                out.append(
+                    Violation("dynamic code", f"{fn.id}() hides what the module does", node.lineno)
+                )
     return out
 
 
@@ -212,10 +296,15 @@ def install() -> None:
         if hasattr(os, name):
             setattr(os, name, _refuse("subprocesses", getattr(os, name)))
     if torch.cuda.is_available():
-        torch.cuda.Stream.__new__ = _refuse_stream(torch.cuda.Stream.__new__)
+        for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
+            cls.__new__ = _refuse_stream(cls.__new__)
         torch.cuda.set_stream = _refuse("side streams", torch.cuda.set_stream)
     for name in ("get_objects", "get_referrers", "get_referents"):
-        setattr(gc, name, _watch_introspection(f"reaching into other objects (gc.{name})", getattr(gc, name)))
+        setattr(
+            gc,
+            name,
+            _watch_introspection(f"reaching into other objects (gc.{name})", getattr(gc, name)),
+        )
 
     # Frame functions must answer as if unwrapped: torch.fx and others read f_back.
     def getframe(depth: int = 0):
@@ -239,11 +328,20 @@ def install() -> None:
 
 
 def _refuse_stream(original_new):
+    """Refuse a stream other than the current one; torch itself wraps the current one."""
+    import torch
+
     def new(cls, *args, **kwargs):
+        if original_new is object.__new__:
+            obj = original_new(cls)
+        else:
+            obj = original_new(cls, *args, **kwargs)
         if STATE.active:
-            STATE.flag("side streams")
-            raise PermissionError("kernelwright: side streams are not allowed in a candidate")
-        return original_new(cls) if original_new is object.__new__ else original_new(cls, *args, **kwargs)
+            current = torch._C._cuda_getCurrentRawStream(torch.cuda.current_device())
+            if obj.cuda_stream != current:
+                STATE.flag("side streams")
+                raise PermissionError("kernelwright: side streams are not allowed in a candidate")
+        return obj
 
     return new
 
@@ -262,7 +360,11 @@ def op_trace_mode():
 
 
 def disallowed_ops(ops: dict[str, int]) -> dict[str, int]:
-    return {op: n for op, n in ops.items() if op.rstrip("_") not in ALLOWED_OPS and op not in ALLOWED_OPS}
+    return {
+        op: n
+        for op, n in ops.items()
+        if op.rstrip("_") not in ALLOWED_OPS and op not in ALLOWED_OPS
+    }
 
 
 @dataclass

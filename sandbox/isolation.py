@@ -85,7 +85,7 @@ def private_dirs(spec: WorkerSpec) -> list[Path]:
     dirs = [Path("/tmp")]
     for home in sorted(h.resolve() for h in homes if h.is_absolute()):
         covered = any(home.is_relative_to(d) for d in dirs)
-        if home != Path("/") and not covered and not home.is_relative_to(scratch):
+        if home.is_dir() and home != Path("/") and not covered and not home.is_relative_to(scratch):
             dirs.append(home)
     return dirs
 
@@ -386,10 +386,17 @@ class DockerBackend:
             config["mem_limit"] = limits.address_space_bytes
             config["memswap_limit"] = limits.address_space_bytes
         if spec.device.startswith("cuda"):
-            index = spec.device.partition(":")[2] or "0"
+            # The worker's CUDA_VISIBLE_DEVICES names host GPUs; the container sees only
+            # those, renumbered from 0.
+            visible = spec.env.get("CUDA_VISIBLE_DEVICES") or spec.device.partition(":")[2]
+            ids = [i.strip() for i in (visible or "0").split(",") if i.strip()]
             config["device_requests"] = [
-                types.DeviceRequest(device_ids=[index], capabilities=[["gpu"]])
+                types.DeviceRequest(device_ids=ids, capabilities=[["gpu"]])
             ]
+            config["environment"] = {
+                **spec.env,
+                "CUDA_VISIBLE_DEVICES": ",".join(str(i) for i in range(len(ids))),
+            }
         return config
 
     def start(self, spec: WorkerSpec) -> WorkerHandle:

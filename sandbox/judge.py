@@ -76,26 +76,29 @@ def precheck(code: str) -> Outcome | None:
             return Outcome(
                 status=Status.format_error,
                 message="The answer is not Python code: expected one Python module defining "
-                        "class ModelNew(nn.Module).",
+                "class ModelNew(nn.Module).",
                 checks=[Check(name="format", passed=False, detail="not Python")],
             )
         line = (e.text or "").rstrip()
         return Outcome(
             status=Status.compile_error,
-            message=f"Python syntax error at line {e.lineno}: {e.msg}" + (f"\n    {line}" if line else ""),
+            message=f"Python syntax error at line {e.lineno}: {e.msg}"
+            + (f"\n    {line}" if line else ""),
             checks=[Check(name="syntax", passed=False, detail=f"line {e.lineno}: {e.msg}")],
             details={"compile": {"line": e.lineno, "error": e.msg}},
         )
-    defined = {
-        n.name for n in tree.body if isinstance(n, ast.ClassDef)
-    } | {
-        t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    defined = {n.name for n in tree.body if isinstance(n, ast.ClassDef)} | {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
     }
     if "ModelNew" not in defined:
         return Outcome(
             status=Status.format_error,
             message="The module does not define ModelNew: write class ModelNew(nn.Module) with "
-                    "the same constructor and forward signature as Model.",
+            "the same constructor and forward signature as Model.",
             checks=[Check(name="format", passed=False, detail="no ModelNew")],
         )
     violations = guards.static_violations(tree)
@@ -130,7 +133,7 @@ def timed_out(limit: float, output: str, env: dict) -> Outcome:
     return Outcome(
         status=Status.timeout,
         message=f"The candidate did not finish within {limit:g} s (an infinite loop in Python or "
-                "in a kernel, or a deadlock); it and everything it started were killed.",
+        "in a kernel, or a deadlock); it and everything it started were killed.",
         checks=[Check(name="finished in time", passed=False, detail=f"limit {limit:g} s")],
         env=env,
         output=output,
@@ -141,9 +144,11 @@ def forged(output: str, env: dict) -> Outcome:
     return Outcome(
         status=Status.rejected,
         message="Rejected: the candidate wrote a message into the checker's own channel "
-                "(a forged verdict). The worker was replaced.",
+        "(a forged verdict). The worker was replaced.",
         checks=[Check(name="verdict channel untouched", passed=False, detail="forged message")],
-        env=env, output=output, details={"rule": "forged verdict"},
+        env=env,
+        output=output,
+        details={"rule": "forged verdict"},
     )
 
 
@@ -157,22 +162,34 @@ def _error_outcome(err: dict, stage: str, output: str, env: dict, events: list[s
             status=Status.runtime_error,
             message=f"The candidate called sys.exit() during {stage}{where}; exiting is not a result.",
             checks=[Check(name=stage, passed=False, detail="SystemExit")],
-            env=env, output=output,
+            env=env,
+            output=output,
         )
-    if "libdevice" in msg or "libdevice" in err.get("traceback", "")[-1500:] and kind == "triton_interpreter":
+    if (
+        "libdevice" in msg
+        or "libdevice" in err.get("traceback", "")[-1500:]
+        and kind == "triton_interpreter"
+    ):
         call = re.search(r"libdevice\.(\w+)", err.get("traceback", "") + msg)
         name = f"libdevice.{call.group(1)}" if call else "a libdevice function"
         return Outcome(
             status=Status.runtime_error,
             message=f"Cannot check this on the CPU: Triton's interpreter does not implement {name}. "
-                    "Use tl.* math instead, or check on a GPU.",
+            "Use tl.* math instead, or check on a GPU.",
             checks=[Check(name="interpreter support", passed=False, detail=name)],
-            env=env, output=output, details={"interpreter_gap": name},
+            env=env,
+            output=output,
+            details={"interpreter_gap": name},
         )
     compile_kinds = {"syntax", "import", "triton_compile"}
     interp_compile = kind == "triton_interpreter" and etype in {
-        "ValueError", "TypeError", "AssertionError", "CompilationError", "AttributeError",
-        "NotImplementedError", "NameError",
+        "ValueError",
+        "TypeError",
+        "AssertionError",
+        "CompilationError",
+        "AttributeError",
+        "NotImplementedError",
+        "NameError",
     }
     if kind in compile_kinds or interp_compile:
         status = Status.compile_error
@@ -185,17 +202,25 @@ def _error_outcome(err: dict, stage: str, output: str, env: dict, events: list[s
         status=status,
         message=f"The candidate {what}{where}: {etype}: {msg}".strip(),
         checks=[Check(name=stage, passed=False, detail=f"{etype}: {msg[:300]}")],
-        env=env, output=output, details={**details, "traceback": err.get("traceback", "")},
+        env=env,
+        output=output,
+        details={**details, "traceback": err.get("traceback", "")},
     )
 
 
-def _rejected(events: list[str], output: str, env: dict, checks: list[Check] | None = None) -> Outcome:
+def _rejected(
+    events: list[str], output: str, env: dict, checks: list[Check] | None = None
+) -> Outcome:
     return Outcome(
         status=Status.rejected,
-        message="Rejected: the candidate used " + "; ".join(events)
-                + ". Kernels must compute in Triton, in forward, on the current stream.",
-        checks=(checks or []) + [Check(name="runtime guards", passed=False, detail=e) for e in events],
-        env=env, output=output, details={"rule": events[0]},
+        message="Rejected: the candidate used "
+        + "; ".join(events)
+        + ". Kernels must compute in Triton, in forward, on the current stream.",
+        checks=(checks or [])
+        + [Check(name="runtime guards", passed=False, detail=e) for e in events],
+        env=env,
+        output=output,
+        details={"rule": events[0]},
     )
 
 
@@ -215,9 +240,13 @@ def judge(
     if result.tainted:
         events.append("patching of " + ", ".join(result.tainted[:5]))
     if result.error_kind == "no_model_new":
-        return Outcome(status=Status.format_error, env=env, output=output,
-                       message="The module defines no class ModelNew.",
-                       checks=[Check(name="format", passed=False, detail="no ModelNew")])
+        return Outcome(
+            status=Status.format_error,
+            env=env,
+            output=output,
+            message="The module defines no class ModelNew.",
+            checks=[Check(name="format", passed=False, detail="no ModelNew")],
+        )
     if result.error:
         return _error_outcome(result.error, result.stage, output, env, events)
     if events:
@@ -228,36 +257,73 @@ def judge(
         tag = f"seed {trial.seed}"
         failed = _trial_checks(info, job, trial, ref, reference[:k], tag, checks, details)
         if failed is not None:
-            return Outcome(status=failed, message=_message(checks, details), checks=checks,
-                           env=env, output=output, details=details)
+            return Outcome(
+                status=failed,
+                message=_message(checks, details),
+                checks=checks,
+                env=env,
+                output=output,
+                details=details,
+            )
     if len(result.trials) < len(reference):
-        return Outcome(status=Status.runtime_error, message="the candidate did not run every trial",
-                       checks=checks, env=env, output=output)
+        return Outcome(
+            status=Status.runtime_error,
+            message="the candidate did not run every trial",
+            checks=checks,
+            env=env,
+            output=output,
+        )
     candidate_stats = None
     if result.timing:
         candidate_stats = result.timing["stats"]
         timed = load(result.timing["file"])["outputs"] if result.timing.get("plain") else []
         rechecked = len(timed) == len(reference[0]["outputs"]) and all(
-            compare(o, r, *_tol(info, r)).ok for o, r in zip(timed, reference[0]["outputs"], strict=True)
+            compare(o, r, *_tol(info, r)).ok
+            for o, r in zip(timed, reference[0]["outputs"], strict=True)
         )
-        checks.append(Check(name="outputs of the timing runs match", passed=rechecked,
-                            detail="" if rechecked else "the last timed call returned a different "
-                            "result: work skipped or results cached across repeated calls"))
+        checks.append(
+            Check(
+                name="outputs of the timing runs match",
+                passed=rechecked,
+                detail=""
+                if rechecked
+                else "the last timed call returned a different "
+                "result: work skipped or results cached across repeated calls",
+            )
+        )
         if not rechecked:
-            return Outcome(status=Status.incorrect, message=_message(checks, details),
-                           checks=checks, env=env, output=output, details=details)
-    v = measure.verdict(measured["cost"], measured.get("baselines"), candidate_stats,
-                        env.get("device_name"))
+            return Outcome(
+                status=Status.incorrect,
+                message=_message(checks, details),
+                checks=checks,
+                env=env,
+                output=output,
+                details=details,
+            )
+    v = measure.verdict(
+        measured["cost"], measured.get("baselines"), candidate_stats, env.get("device_name")
+    )
     if v.problems:
         checks += [Check(name="trustworthy time", passed=False, detail=p) for p in v.problems]
-        return Outcome(status=Status.rejected, message="Rejected: " + "; ".join(v.problems),
-                       checks=checks, env=env, output=output, timing=v.timing, roofline=v.roofline,
-                       details={"rule": v.problems[0].split(":")[0]})
+        return Outcome(
+            status=Status.rejected,
+            message="Rejected: " + "; ".join(v.problems),
+            checks=checks,
+            env=env,
+            output=output,
+            timing=v.timing,
+            roofline=v.roofline,
+            details={"rule": v.problems[0].split(":")[0]},
+        )
     return Outcome(
         status=Status.correct,
         message=f"Correct on {len(reference)} seeds at shape {job.shape}.",
-        checks=checks, env=env, output=output, details=details,
-        timing=v.timing, roofline=v.roofline,
+        checks=checks,
+        env=env,
+        output=output,
+        details=details,
+        timing=v.timing,
+        roofline=v.roofline,
     )
 
 
@@ -267,46 +333,64 @@ def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
     return tol.atol, tol.rtol
 
 
-def _trial_checks(info, job, trial, ref, earlier, tag, checks: list[Check], details) -> Status | None:
+def _trial_checks(
+    info, job, trial, ref, earlier, tag, checks: list[Check], details
+) -> Status | None:
     def fail(name: str, detail: str, status: Status) -> Status:
         checks.append(Check(name=f"{name} ({tag})", passed=False, detail=detail))
         return status
 
     if not trial.plain:
-        return fail("plain tensor output", "forward returned " + ", ".join(trial.output_types)
-                    + ": outputs must be plain torch.Tensor, not subclasses or lazy objects",
-                    Status.rejected)
+        return fail(
+            "plain tensor output",
+            "forward returned "
+            + ", ".join(trial.output_types)
+            + ": outputs must be plain torch.Tensor, not subclasses or lazy objects",
+            Status.rejected,
+        )
     if trial.launches == 0:
-        return fail("launched a Triton kernel", "forward launched no Triton kernel", Status.rejected)
+        return fail(
+            "launched a Triton kernel", "forward launched no Triton kernel", Status.rejected
+        )
     ops = guards.disallowed_ops(trial.torch_ops)
     if ops and not job.allow_torch_ops:
         listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
         details["rule"] = "torch compute in forward"
-        return fail("no torch compute in forward",
-                    f"forward computed with PyTorch ops: {listed}. Only allocation, view and layout "
-                    "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
-                    Status.rejected)
+        return fail(
+            "no torch compute in forward",
+            f"forward computed with PyTorch ops: {listed}. Only allocation, view and layout "
+            "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
+            Status.rejected,
+        )
     got = load(trial.file)
     for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
         if not bitwise_equal(before, after):
-            return fail("inputs unchanged", f"forward modified input {i} in place", Status.incorrect)
+            return fail(
+                "inputs unchanged", f"forward modified input {i} in place", Status.incorrect
+            )
     checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
     outs, refs = got["outputs"], ref["outputs"]
     if got["snapshot"] is not None and not all(
         bitwise_equal(a, b) for a, b in zip(got["snapshot"], outs, strict=False)
     ):
         details["rule"] = "work after forward returned"
-        return fail("finished on the current stream",
-                    "outputs changed after forward returned: work on another stream", Status.rejected)
+        return fail(
+            "finished on the current stream",
+            "outputs changed after forward returned: work on another stream",
+            Status.rejected,
+        )
     if len(outs) != len(refs):
-        return fail("output count", f"forward returned {len(outs)} outputs, expected {len(refs)}",
-                    Status.incorrect)
+        return fail(
+            "output count",
+            f"forward returned {len(outs)} outputs, expected {len(refs)}",
+            Status.incorrect,
+        )
     for i, (o, r) in enumerate(zip(outs, refs, strict=True)):
         atol, rtol = _tol(info, r)
         cmp = compare(o, r, atol, rtol)
         name = f"output {i} matches" if len(refs) > 1 else "output matches"
         if not cmp.ok:
-            cmp.detail += _why_wrong(o, earlier, i, atol, rtol)
+            cmp.detail += _why_wrong(o, r, earlier, i, atol, rtol)
         checks.append(Check(name=f"{name} ({tag})", passed=cmp.ok, detail=cmp.detail))
         if not cmp.ok:
             details["mismatch"] = _diagnose(o, r, atol, rtol, i)
@@ -314,24 +398,33 @@ def _trial_checks(info, job, trial, ref, earlier, tag, checks: list[Check], deta
     return None
 
 
-def _why_wrong(out, earlier: list[dict], index: int, atol: float, rtol: float) -> str:
+def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: float) -> str:
     """Name the tricks that leave a recognisable trace in a wrong output."""
     if isinstance(out, torch.Tensor) and out.is_floating_point() and out.numel():
-        if bool(torch.isnan(out).all()):
-            return (" -- every element is NaN: uninitialised memory (the checker fills freed "
-                    "memory with NaN, so a freed reference can never be returned)")
+        o = out.detach().double()
+        scale = ref.detach().double().abs().nan_to_num(posinf=0, neginf=0).max().item() + 1.0
+        stray_nan = torch.isnan(o) & ~torch.isnan(ref.detach().double())
+        if bool(stray_nan.any()) or o.abs().nan_to_num(posinf=0, neginf=0).max().item() > 1e6 * scale:
+            return (" -- it looks like uninitialised memory: elements the kernel never wrote "
+                    "(freed memory is poisoned with NaN before the candidate runs, so a freed "
+                    "reference can never be returned)")
     for k, ref in enumerate(earlier):
         r = ref["outputs"][index]
         if isinstance(r, torch.Tensor) and compare(out, r, atol, rtol).ok:
-            return (f" -- it equals the reference of an earlier trial (#{k + 1}): a result "
-                    "cached across calls; every trial has fresh inputs")
+            return (
+                f" -- it equals the reference of an earlier trial (#{k + 1}): a result "
+                "cached across calls; every trial has fresh inputs"
+            )
     return ""
 
 
 def _diagnose(out, ref, atol: float, rtol: float, index: int) -> dict[str, Any]:
     from kernelwright.prompts.feedback import diagnose_mismatch
 
-    if not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor)) or out.shape != ref.shape:
+    if (
+        not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor))
+        or out.shape != ref.shape
+    ):
         return {"output": index}
     return {"output": index, **diagnose_mismatch(out, ref, atol, rtol)}
 

@@ -27,7 +27,9 @@ def reference_cost(pm, model, args) -> dict[str, Any]:
 
 def reference_baselines(pm, model, args) -> dict[str, Any]:
     mode = os.environ.get("KERNELWRIGHT_COMPILE_MODE", "default")
-    baselines = tm.time_baselines(pm, model, list(args), compile_mode=None if mode == "off" else mode)
+    baselines = tm.time_baselines(
+        pm, model, list(args), compile_mode=None if mode == "off" else mode
+    )
     return baselines.model_dump()
 
 

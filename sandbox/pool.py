@@ -108,11 +108,14 @@ class Slot:
             try:
                 msg = handle.recv(WORKER_START_TIMEOUT_S)
             except WorkerDied as e:
-                raise RuntimeError(f"the sandbox worker failed to start: {e}; "
-                                   f"its output: {self.capture_tail()}") from None
+                raise RuntimeError(
+                    f"the sandbox worker failed to start: {e}; its output: {self.capture_tail()}"
+                ) from None
             if not msg or msg.get("type") != "ready":
                 handle.kill()
-                raise RuntimeError(f"the sandbox worker did not start within {WORKER_START_TIMEOUT_S:.0f} s")
+                raise RuntimeError(
+                    f"the sandbox worker did not start within {WORKER_START_TIMEOUT_S:.0f} s"
+                )
             self.handle = handle
             self.env = msg["env"]
         return self.handle
@@ -212,25 +215,42 @@ class Pool:
         try:
             (jobdir / "candidate.py").write_text(job.code)
             handle = slot.ensure()
-            env = {**slot.env, **self.base_env(), "seeds": job.seeds,
-                   "track": "allow-torch-ops" if job.allow_torch_ops else "strict"}
+            env = {
+                **slot.env,
+                **self.base_env(),
+                "seeds": job.seeds,
+                "track": "allow-torch-ops" if job.allow_torch_ops else "strict",
+            }
             nonce = secrets.token_hex(16)
-            handle.send({
-                "type": "job", "nonce": nonce, "dir": str(jobdir), "problem": str(info.path),
-                "shape": job.shape, "seeds": job.seeds, "init_seed": job.init_seed,
-                "timing": job.timing,
-            })
+            handle.send(
+                {
+                    "type": "job",
+                    "nonce": nonce,
+                    "dir": str(jobdir),
+                    "problem": str(info.path),
+                    "shape": job.shape,
+                    "seeds": job.seeds,
+                    "init_seed": job.init_seed,
+                    "timing": job.timing,
+                }
+            )
             try:
                 msg = handle.recv(REFERENCE_TIMEOUT_S)
             except WorkerDied as e:
                 slot.kill()
-                raise ProblemError(f"{info.path}: the worker died running the reference ({e})") from None
+                raise ProblemError(
+                    f"{info.path}: the worker died running the reference ({e})"
+                ) from None
             if msg is None:
                 slot.kill()
-                raise ProblemError(f"{info.path}: the reference took over {REFERENCE_TIMEOUT_S:.0f} s")
+                raise ProblemError(
+                    f"{info.path}: the reference took over {REFERENCE_TIMEOUT_S:.0f} s"
+                )
             if msg.get("nonce") != nonce:
                 slot.kill()
-                raise RuntimeError("the sandbox worker sent an unexpected message before the candidate ran")
+                raise RuntimeError(
+                    "the sandbox worker sent an unexpected message before the candidate ran"
+                )
             if msg["type"] == "problem_error":
                 raise ProblemError(msg["message"])
             reference = judge.load(msg["file"])
@@ -289,4 +309,3 @@ def make_pool(
     from kernelwright.sandbox.isolation import select_backend
 
     return Pool(select_backend(sandbox), default_devices(device, workers), limits)
-

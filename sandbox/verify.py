@@ -60,8 +60,11 @@ def compare(out: Any, ref: Any, atol: float, rtol: float) -> Comparison:
     if not torch.equal(nan_o, nan_r):
         extra = (nan_o & ~nan_r).sum().item()
         missing = (nan_r & ~nan_o).sum().item()
-        return Comparison(False, f"NaN where the reference has a number at {extra} elements, "
-                                 f"a number where it has NaN at {missing}")
+        return Comparison(
+            False,
+            f"NaN where the reference has a number at {extra} elements, "
+            f"a number where it has NaN at {missing}",
+        )
     inf_o, inf_r = torch.isinf(o), torch.isinf(r)
     if not torch.equal(inf_o, inf_r) or not torch.equal(o[inf_o], r[inf_r]):
         return Comparison(False, "Inf at different elements or with a different sign")

@@ -121,7 +121,7 @@ def run_check(
             problem,
             None,
             time.monotonic() - start,
-            f"kernelwright check did not finish within {wall_s:.0f} s",
+            f"kernelwright check did not finish within {wall_s:g} s",
         )
     outcome = last_outcome(done.stdout)
     error = (

@@ -29,8 +29,12 @@ def server():
 
 @pytest.fixture
 def env(tmp_path):
-    return {**os.environ, "TEST_KEY": "sk-test", "KERNELWRIGHT_CACHE_DIR": str(tmp_path / "cache"),
-            "COLUMNS": "200"}
+    return {
+        **os.environ,
+        "TEST_KEY": "sk-test",
+        "KERNELWRIGHT_CACHE_DIR": str(tmp_path / "cache"),
+        "COLUMNS": "200",
+    }
 
 
 def command(*args: str) -> list[str]:
@@ -38,13 +42,20 @@ def command(*args: str) -> list[str]:
 
 
 def cli(env, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(command(*args), env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def endpoint(server) -> list[str]:
-    return ["--model", "fake-model", "--base-url", server.base_url, "--api-key-env", "TEST_KEY",
-            "--workers", "1"]
+    return [
+        "--model",
+        "fake-model",
+        "--base-url",
+        server.base_url,
+        "--api-key-env",
+        "TEST_KEY",
+        "--workers",
+        "1",
+    ]
 
 
 def test_first_attempt_fails_the_real_error_reaches_the_model_then_correct(server, env, tmp_path):
@@ -85,8 +96,9 @@ def test_killed_run_resumes_without_redoing_the_attempt(server, env, tmp_path):
     out = tmp_path / "run"
     server.push(good(WRONG_KERNEL), stalled(600, good(GOOD_KERNEL)))
     args = [str(problem), *endpoint(server), "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(command(*args), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         wait_for_attempts(out, 1, proc)
         while len(server.chat_requests()) < 2:  # the second turn is asked, and stalls
@@ -102,8 +114,10 @@ def test_killed_run_resumes_without_redoing_the_attempt(server, env, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "resuming: 1 attempt" in done.stderr
     attempts = RunDir(out).attempts()
-    assert [(a.turn, a.outcome.status.value) for a in attempts] == [(0, "incorrect"),
-                                                                     (1, "correct")]
+    assert [(a.turn, a.outcome.status.value) for a in attempts] == [
+        (0, "incorrect"),
+        (1, "correct"),
+    ]
     assert len(server.chat_requests()) == 3  # turn 0 was not asked again
     assert json.loads((out / "run.json").read_text())["finished_at"]
 
@@ -113,8 +127,9 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(server, env, tmp_path):
     out = tmp_path / "run"
     server.push(good(WRONG_KERNEL), stalled(600))
     args = [str(problem), *endpoint(server), "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(command(*args), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         wait_for_attempts(out, 1, proc)
         while len(server.chat_requests()) < 2:
@@ -136,8 +151,16 @@ def test_offline_demo_replays_and_fails_for_the_reasons_it_claims(env, tmp_path,
     header, exchanges = read_transcript(DEMO_DIR / f"{name}.jsonl")
     assert "not produced by a model" in header["note"]
     out = tmp_path / name
-    done = cli({**env, "OPENAI_API_KEY": ""}, name, "--model", "replay:demo", "--out", str(out),
-               "--workers", "1")
+    done = cli(
+        {**env, "OPENAI_API_KEY": ""},
+        name,
+        "--model",
+        "replay:demo",
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+    )
     assert done.returncode == 0, done.stderr
     assert "REPLAY" in done.stderr and "replay of recorded answers" in done.stderr
     attempts = RunDir(out).attempts()
@@ -151,8 +174,10 @@ def test_errors_are_one_line_with_exit_status_2(server, env, tmp_path):
     problem = write_problem(tmp_path)
     cases = [
         (["--model", "fake-model", "--api-key-env", "UNSET_KEY_VAR"], "$UNSET_KEY_VAR is not set"),
-        (["--model", "gpt-9", "--base-url", server.base_url, "--api-key-env", "TEST_KEY"],
-         "model 'gpt-9' not found"),
+        (
+            ["--model", "gpt-9", "--base-url", server.base_url, "--api-key-env", "TEST_KEY"],
+            "model 'gpt-9' not found",
+        ),
         (["--model", "replay:demo"], "no demo transcript for problem 'scale_shift'"),
         (["--model", "m", "--samples", "2"], "--samples 2 needs --strategy"),
     ]

@@ -41,8 +41,14 @@ def server():
 
 
 def config(server, problem, **kw) -> GenerateConfig:
-    return GenerateConfig(problem=str(problem), model="fake-model", base_url=server.base_url,
-                          api_key_env="TEST_KEY", cache=False, **kw)
+    return GenerateConfig(
+        problem=str(problem),
+        model="fake-model",
+        base_url=server.base_url,
+        api_key_env="TEST_KEY",
+        cache=False,
+        **kw,
+    )
 
 
 def generate(cfg, out, resume=False):
@@ -112,18 +118,34 @@ def test_config_checks():
 def test_best_kernel_is_standalone_and_checks_itself(tmp_path, code, rc):
     problem = read_problem(write_problem(tmp_path))
     record = AttemptRecord(
-        run_id="r", trajectory_id="t", problem=ProblemRef(name="scale_shift", path="p", sha256="s"),
-        turn=0, model="fake-model", prompt_version="v", messages=[], response="", code=code,
+        run_id="r",
+        trajectory_id="t",
+        problem=ProblemRef(name="scale_shift", path="p", sha256="s"),
+        turn=0,
+        model="fake-model",
+        prompt_version="v",
+        messages=[],
+        response="",
+        code=code,
         outcome=Outcome(status=Status.correct),
     )
     path = tmp_path / "elsewhere" / "best_kernel.py"
     path.parent.mkdir()
     path.write_text(render_best_kernel(record, problem, "small"))
-    imports = {line.split()[1] for line in path.read_text().splitlines()
-               if line.startswith(("import ", "from "))}
+    imports = {
+        line.split()[1]
+        for line in path.read_text().splitlines()
+        if line.startswith(("import ", "from "))
+    }
     assert imports <= {"torch", "torch.nn", "triton", "triton.language"}
     env = {**os.environ, "TRITON_INTERPRET": "1"}
-    done = subprocess.run([sys.executable, str(path)], cwd=path.parent, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=path.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == rc, done.stderr
     assert ("ok" if rc == 0 else "MISMATCH") in done.stdout

@@ -40,9 +40,22 @@ def test_status_and_message(pool, path):
 def test_check_cli_json_one_line_per_solution_in_order():
     files = [CANDIDATES / "broken" / n for n in ("correct.py", "wrong_values.py", "not_python.txt")]
     proc = subprocess.run(
-        [sys.executable, "-m", "kernelwright.cli", "check", str(PROBLEM), *map(str, files),
-         "--json", "--sandbox", "subprocess", "--timeout", "60"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "kernelwright.cli",
+            "check",
+            str(PROBLEM),
+            *map(str, files),
+            "--json",
+            "--sandbox",
+            "subprocess",
+            "--timeout",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [o["status"] for o in lines] == ["correct", "incorrect", "format_error"]
@@ -55,7 +68,9 @@ def test_check_cli_usage_errors_exit_2_without_traceback(tmp_path):
     bad.write_text("def get_inputs(:\n")
     proc = subprocess.run(
         [sys.executable, "-m", "kernelwright.cli", "check", str(bad), str(BROKEN[0])],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "syntax error in problem file" in proc.stderr

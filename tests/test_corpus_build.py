@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from kernelwright.datasets.build import BuildError, build_corpus
 from kernelwright.datasets.dedup import code_hash, minhash, normalise_code, similarity
 from kernelwright.datasets.schema import ProblemEntry
 from kernelwright.datasets.split import SPLITS, assign_split, group_problems
-
 from kernelwright.outcome import Outcome, Roofline, Status, Timing
 from kernelwright.problem import read_problem
 from kernelwright.runlog import AttemptRecord, ProblemRef, RunDir, RunInfo
@@ -199,6 +199,7 @@ def attempt(
     speedup: float | None = None,
     parent: AttemptRecord | None = None,
     attempt_id: str | None = None,
+    replay: bool = False,
 ) -> AttemptRecord:
     response = "Here is the kernel.\n```python\n" + (code or "") + "```" if code else "no code"
     extra = {"attempt_id": attempt_id} if attempt_id else {}
@@ -209,6 +210,7 @@ def attempt(
         problem=runs.refs[problem],
         turn=turn,
         model="model-a",
+        replay=replay,
         sampling={"temperature": 0.7},
         prompt_version="p1",
         messages=[
@@ -249,9 +251,14 @@ def corpus_inputs(tmp_path: Path):
     m1 = attempt(runs, "gen1", "matmul", "t5", 1, "rejected", KERNEL, GPU_ENV, parent=m0)
     gen = runs.run("gen1", [a0, a1, b0, c0, d0, m0, m1], kind="generate")
 
-    s0 = attempt(runs, "cpu1", "softmax", "t1", 0, "compile_error", "def broken(:", CPU_ENV)
-    s1 = attempt(runs, "cpu1", "softmax", "t1", 1, "correct", SOFTMAX_KERNEL, CPU_ENV, parent=s0)
-    s2 = attempt(runs, "cpu1", "softmax", "t2", 0, "correct", SOFTMAX_KERNEL, CPU_ENV)
+    # A replayed eval run on a machine without a GPU: every verdict from the interpreter.
+    s0 = attempt(
+        runs, "cpu1", "softmax", "t1", 0, "compile_error", "def broken(:", CPU_ENV, replay=True
+    )
+    s1 = attempt(
+        runs, "cpu1", "softmax", "t1", 1, "correct", SOFTMAX_KERNEL, CPU_ENV, parent=s0, replay=True
+    )
+    s2 = attempt(runs, "cpu1", "softmax", "t2", 0, "correct", SOFTMAX_KERNEL, CPU_ENV, replay=True)
     cpu = runs.run("cpu1", [s0, s1, s2])
     # A rescore re-verifies s2 on a GPU: same attempt id, the GPU verdict wins.
     s2_gpu = s2.model_copy(
@@ -422,3 +429,36 @@ def test_bad_inputs_get_one_line_errors(tmp_path: Path):
         build_corpus([run], tmp_path / "full")
     with pytest.raises(BuildError, match="eval suite"):
         build_corpus([run], tmp_path / "out", eval_suites=[tmp_path / "missing"])
+
+
+def test_replayed_cpu_run_alone_gives_sft_rl_and_a_card(corpus_inputs, tmp_path: Path):
+    run_dirs, suite, _ = corpus_inputs
+    out = tmp_path / "corpus"
+    report = build_corpus([run_dirs[1]], out, include_interpreter=True, eval_suites=[suite])
+    assert report.origins == {"replay": 3}
+    assert report.rows("sft", "interpreter_verified") == 2  # the kernel, and its repair
+    assert report.rows("rl", "interpreter") == 2 and report.rows("sft", "verified") == 0
+    card = (out / "README.md").read_text()
+    assert "No GPU timings" in card and "config_name: rl_interpreter" in card
+
+
+def test_cli_build(corpus_inputs, tmp_path: Path):
+    import typer
+    from typer.testing import CliRunner
+
+    from kernelwright.datasets import commands
+
+    app = typer.Typer()
+    app.command("build")(commands.build)
+    app.command("generate")(commands.generate)
+    run_dirs, suite, _ = corpus_inputs
+    out = tmp_path / "corpus"
+    args = ["build", *map(str, run_dirs), "--out", str(out), "--eval-suite", str(suite)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "sft/verified: 4 rows" in result.output and "dataset card" in result.output
+    bad = CliRunner().invoke(app, ["build", str(tmp_path / "nope"), "--out", str(out)])
+    assert bad.exit_code == 2
+    assert bad.output.strip().splitlines() == [
+        f"error: {tmp_path / 'nope'}: not a run directory (no run.json)"
+    ]

@@ -15,6 +15,7 @@ from kernelwright.problem import (
     load_problem,
     read_problem,
 )
+from kernelwright.sandbox.verify import degenerate_reason
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,9 @@ def test_hundred_distinct_problems_load_and_run(hundred: list[Path]):
         assert all(a.numel() <= SMALL_NUMEL_BUDGET for a in args)
         with torch.no_grad():
             out = pm.build(pm.module.Model, seed=3)(*args)
-        assert torch.isfinite(out).all() and out.abs().max() > 1e-4
-        assert out.max() - out.min() > 1e-4 * max(1.0, out.abs().max().item())
+        assert torch.isfinite(out).all()
+        tol = info.tolerance("float32")
+        assert degenerate_reason(out, tol.atol, tol.rtol) is None
     # The chains cover every family of ops.
     assert {"activation", "elementwise", "reduction", "norm", "matmul"} <= tags
 

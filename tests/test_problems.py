@@ -64,16 +64,26 @@ def test_declared_shape_sets_and_formulas():
 
 BROKEN = {
     "syntax": ("import torch\nclass Model(:\n", "syntax error in problem file"),
-    "no_model": ("def get_inputs():\n    return []\ndef get_init_inputs():\n    return []\n",
-                 "missing Model"),
-    "bad_meta": ("KERNELWRIGHT = {'levle': 1}\nclass Model: pass\ndef get_inputs(): return []\n"
-                 "def get_init_inputs(): return []\n", "bad KERNELWRIGHT metadata"),
-    "raising_inputs": ("import torch\nclass Model(torch.nn.Module):\n    pass\n"
-                       "def get_inputs():\n    raise ValueError('no data')\n"
-                       "def get_init_inputs():\n    return []\n", "get_inputs() raised ValueError"),
-    "not_tensors": ("import torch\nclass Model(torch.nn.Module):\n    pass\n"
-                    "def get_inputs():\n    return [1, 'x']\ndef get_init_inputs():\n    return []\n",
-                    "returned no tensors"),
+    "no_model": (
+        "def get_inputs():\n    return []\ndef get_init_inputs():\n    return []\n",
+        "missing Model",
+    ),
+    "bad_meta": (
+        "KERNELWRIGHT = {'levle': 1}\nclass Model: pass\ndef get_inputs(): return []\n"
+        "def get_init_inputs(): return []\n",
+        "bad KERNELWRIGHT metadata",
+    ),
+    "raising_inputs": (
+        "import torch\nclass Model(torch.nn.Module):\n    pass\n"
+        "def get_inputs():\n    raise ValueError('no data')\n"
+        "def get_init_inputs():\n    return []\n",
+        "get_inputs() raised ValueError",
+    ),
+    "not_tensors": (
+        "import torch\nclass Model(torch.nn.Module):\n    pass\n"
+        "def get_inputs():\n    return [1, 'x']\ndef get_init_inputs():\n    return []\n",
+        "returned no tensors",
+    ),
 }
 
 
@@ -96,7 +106,9 @@ def test_bundled_suite_has_every_category():
 def test_problems_list_reads_a_kernelbench_folder():
     proc = subprocess.run(
         [sys.executable, "-m", "kernelwright.cli", "problems", "list", str(KB), "--json"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -106,9 +118,18 @@ def test_problems_list_reads_a_kernelbench_folder():
 
 def test_problems_list_warns_about_degenerate_outputs():
     proc = subprocess.run(
-        [sys.executable, "-m", "kernelwright.cli", "problems", "list",
-         str(TESTS / "problems" / "wide_softmax.py"), "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "kernelwright.cli",
+            "problems",
+            "list",
+            str(TESTS / "problems" / "wide_softmax.py"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
     assert "degenerate" in row["warning"]

@@ -16,10 +16,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kernelwright.sandbox.isolation import BACKENDS
-from kernelwright.sandbox.pool import Job, Pool
 
 from kernelwright.outcome import Outcome, Status
+from kernelwright.sandbox.isolation import BACKENDS
+from kernelwright.sandbox.pool import Job, Pool
 
 FAULTS = Path(__file__).parent / "candidates" / "faults"
 PROBLEM = FAULTS / "problem.py"

@@ -135,3 +135,13 @@ def test_deadline_marks_the_rest_not_run(table, tmp_path):
     )
     rows = json.loads((out / "table.json").read_text())["rows"]
     assert {r["status"] for r in rows} == {"not_run"}
+
+
+def test_a_hanging_check_is_cut_at_its_wall_time(table, tmp_path):
+    problems, solutions = _suite(tmp_path)
+    fake = _fake_check(tmp_path, "import time\ntime.sleep(30)\n")
+    row = table.run_check(
+        problems / "level1" / "a.py", solutions / "a.py", "bench", 10.0, 0.5, fake.split()
+    )
+    assert row["status"] == "no_outcome"
+    assert row["message"] == "kernelwright check did not finish within 0.5 s"

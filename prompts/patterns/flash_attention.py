@@ -27,7 +27,11 @@ def attn_fwd_kernel(
     rn = tl.arange(0, BLOCK_N)
     rd = tl.arange(0, BLOCK_D)
     d_ok = rd[None, :] < head_dim
-    q = tl.load(q_ptr + base + rm[:, None] * stride_s + rd[None, :], mask=(rm[:, None] < seq_len) & d_ok, other=0.0)
+    q = tl.load(
+        q_ptr + base + rm[:, None] * stride_s + rd[None, :],
+        mask=(rm[:, None] < seq_len) & d_ok,
+        other=0.0,
+    )
     m_i = tl.full([BLOCK_M], -float("inf"), tl.float32)
     l_i = tl.zeros([BLOCK_M], tl.float32)
     acc = tl.zeros([BLOCK_M, BLOCK_D], tl.float32)
@@ -52,7 +56,11 @@ def attn_fwd_kernel(
         acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v, input_precision=PRECISION)
         m_i = m_new
     out = acc / l_i[:, None]
-    tl.store(o_ptr + base + rm[:, None] * stride_s + rd[None, :], out.to(o_ptr.dtype.element_ty), mask=(rm[:, None] < seq_len) & d_ok)
+    tl.store(
+        o_ptr + base + rm[:, None] * stride_s + rd[None, :],
+        out.to(o_ptr.dtype.element_ty),
+        mask=(rm[:, None] < seq_len) & d_ok,
+    )
 
 
 class ModelNew(nn.Module):

@@ -24,7 +24,9 @@ def gather_rows_kernel(w_ptr, idx_ptr, y_ptr, dim, stride_w, stride_y, BLOCK_D: 
 
 
 @triton.jit
-def scatter_add_rows_kernel(src_ptr, idx_ptr, out_ptr, dim, stride_src, stride_out, BLOCK_D: tl.constexpr):
+def scatter_add_rows_kernel(
+    src_ptr, idx_ptr, out_ptr, dim, stride_src, stride_out, BLOCK_D: tl.constexpr
+):
     row = tl.program_id(0)
     cols = tl.program_id(1) * BLOCK_D + tl.arange(0, BLOCK_D)
     mask = cols < dim
@@ -38,7 +40,9 @@ def scatter_add_rows(src, idx, num_rows):
     src = src.contiguous()
     out = torch.zeros((num_rows, src.shape[1]), device=src.device, dtype=torch.float32)
     grid = lambda META: (src.shape[0], triton.cdiv(src.shape[1], META["BLOCK_D"]))  # noqa: E731
-    scatter_add_rows_kernel[grid](src, idx, out, src.shape[1], src.stride(0), out.stride(0), BLOCK_D=256)
+    scatter_add_rows_kernel[grid](
+        src, idx, out, src.shape[1], src.stride(0), out.stride(0), BLOCK_D=256
+    )
     return out
 
 

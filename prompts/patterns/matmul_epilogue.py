@@ -38,12 +38,14 @@ def linear_relu_kernel(
         kk = k + rk
         a = tl.load(
             x_ptr + rm[:, None] * stride_xm + kk[None, :] * stride_xk,
-            mask=(rm[:, None] < M) & (kk[None, :] < K), other=0.0,
+            mask=(rm[:, None] < M) & (kk[None, :] < K),
+            other=0.0,
         )
         # weight is [N, K]: read a [BLOCK_K, BLOCK_N] tile of weight.T by swapping strides
         b = tl.load(
             w_ptr + kk[:, None] * stride_wk + rn[None, :] * stride_wn,
-            mask=(kk[:, None] < K) & (rn[None, :] < N), other=0.0,
+            mask=(kk[:, None] < K) & (rn[None, :] < N),
+            other=0.0,
         )
         acc = tl.dot(a, b, acc, input_precision=PRECISION)
     bias = tl.load(b_ptr + rn, mask=rn < N, other=0.0).to(tl.float32)

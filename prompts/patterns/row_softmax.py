@@ -45,6 +45,12 @@ class ModelNew(nn.Module):
         n_rows, n_cols = x2.shape
         BLOCK = min(triton.next_power_of_2(n_cols), 4096)
         softmax_kernel[(n_rows,)](
-            x2, y, n_cols, x2.stride(0), y.stride(0), BLOCK=BLOCK, num_warps=4 if BLOCK <= 1024 else 8
+            x2,
+            y,
+            n_cols,
+            x2.stride(0),
+            y.stride(0),
+            BLOCK=BLOCK,
+            num_warps=4 if BLOCK <= 1024 else 8,
         )
         return y.view(x.shape)

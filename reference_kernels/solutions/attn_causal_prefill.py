@@ -55,7 +55,8 @@ def _causal_attn_fwd_kernel(
     offs_n = tl.arange(0, BLOCK_N)
     offs_d = tl.arange(0, HEAD_DIM)
     m_ok = offs_m < seq_len
-    q = tl.load(q_ptr + offs_m[:, None] * stride_qs + offs_d[None, :], mask=m_ok[:, None], other=0.0)
+    q_ptrs = q_ptr + offs_m[:, None] * stride_qs + offs_d[None, :]
+    q = tl.load(q_ptrs, mask=m_ok[:, None], other=0.0)
     # K is read as K^T tiles [HEAD_DIM, BLOCK_N]; V as [BLOCK_N, HEAD_DIM].
     k_ptrs = k_ptr + offs_n[None, :] * stride_ks + offs_d[:, None]
     v_ptrs = v_ptr + offs_n[:, None] * stride_vs + offs_d[None, :]

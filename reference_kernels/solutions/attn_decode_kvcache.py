@@ -38,13 +38,14 @@ def _decode_split_kernel(
     for start_n in range(start, end, BLOCK_N):
         n = start_n + offs_n
         n_ok = n < end
-        k = tl.load(k_base + n[:, None] * stride_ks + offs_d[None, :], mask=n_ok[:, None], other=0.0)
+        kv_ok = n_ok[:, None]
+        k = tl.load(k_base + n[:, None] * stride_ks + offs_d[None, :], mask=kv_ok, other=0.0)
         s = tl.sum(k.to(tl.float32) * q[None, :], axis=1)
         s = tl.where(n_ok, s, float("-inf"))
         m_new = tl.maximum(m_i, tl.max(s, axis=0))
         p = tl.exp2(s - m_new)
         alpha = tl.exp2(m_i - m_new)
-        v = tl.load(v_base + n[:, None] * stride_vs + offs_d[None, :], mask=n_ok[:, None], other=0.0)
+        v = tl.load(v_base + n[:, None] * stride_vs + offs_d[None, :], mask=kv_ok, other=0.0)
         l_i = l_i * alpha + tl.sum(p, axis=0)
         acc = acc * alpha + tl.sum(p[:, None] * v.to(tl.float32), axis=0)
         m_i = m_new
@@ -71,7 +72,8 @@ def _decode_reduce_kernel(
     part = bh * num_splits + offs_s
     m = tl.load(part_m_ptr + part, mask=s_ok, other=float("-inf"))
     l_part = tl.load(part_l_ptr + part, mask=s_ok, other=0.0)
-    acc = tl.load(part_o_ptr + part[:, None] * HEAD_DIM + offs_d[None, :], mask=s_ok[:, None], other=0.0)
+    acc_ptrs = part_o_ptr + part[:, None] * HEAD_DIM + offs_d[None, :]
+    acc = tl.load(acc_ptrs, mask=s_ok[:, None], other=0.0)
     m_max = tl.max(m, axis=0)
     w = tl.exp2(m - m_max)
     o = tl.sum(acc * w[:, None], axis=0) / tl.sum(l_part * w, axis=0)

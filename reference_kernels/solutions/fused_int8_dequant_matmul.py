@@ -43,7 +43,8 @@ def _w8a16_matmul_kernel(
     # The scale is per output channel, so it factors out of the K sum.
     acc = acc * tl.load(scale_ptr + rn).to(tl.float32)[None, :]
     y_ptrs = y_ptr + offs_m[:, None] * stride_ym + offs_n[None, :] * stride_yn
-    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+    out_ok = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    tl.store(y_ptrs, acc.to(y_ptr.dtype.element_ty), mask=out_ok)
 
 
 class ModelNew(nn.Module):

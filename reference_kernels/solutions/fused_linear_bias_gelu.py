@@ -45,7 +45,8 @@ def _linear_bias_gelu_kernel(
     y = 0.5 * acc * (1.0 + tl.erf(acc * 0.7071067811865476))
 
     y_ptrs = y_ptr + offs_m[:, None] * stride_ym + offs_n[None, :] * stride_yn
-    tl.store(y_ptrs, y.to(y_ptr.dtype.element_ty), mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+    out_ok = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    tl.store(y_ptrs, y.to(y_ptr.dtype.element_ty), mask=out_ok)
 
 
 class ModelNew(nn.Module):
@@ -58,13 +59,15 @@ class ModelNew(nn.Module):
         M, K = x.shape
         N = w.shape[0]
         y = torch.empty((M, N), device=x.device, dtype=x.dtype)
-        BLOCK_M, BLOCK_N, BLOCK_K = 128, 256, 64
+        # 128x256 tiles spill registers in the erf epilogue; 128x128 with a deeper pipeline
+        # does not.
+        BLOCK_M, BLOCK_N, BLOCK_K = 128, 128, 64
         grid = (triton.cdiv(M, BLOCK_M) * triton.cdiv(N, BLOCK_N),)
         _linear_bias_gelu_kernel[grid](
             x, w, self.linear.bias, y,
             M, N, K,
             x.stride(0), x.stride(1), w.stride(0), w.stride(1), y.stride(0), y.stride(1),
             BLOCK_M=BLOCK_M, BLOCK_N=BLOCK_N, BLOCK_K=BLOCK_K, GROUP_M=8,
-            num_warps=8, num_stages=3,
+            num_warps=8, num_stages=4,
         )
         return y

@@ -108,10 +108,8 @@ def _moe_grouped_matmul_kernel(
     rows = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     assign = tl.load(sorted_ids_ptr + rows)
     valid = assign < n_assign
-    if FIRST_LAYER:
-        a_rows = assign // TOP_K
-    else:
-        a_rows = rows
+    # First layer: token rows of x; second: the sorted rows of h.
+    a_rows = assign // TOP_K if FIRST_LAYER else rows
     offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     offs_k = tl.arange(0, BLOCK_K)
     rn = offs_n % N
@@ -133,7 +131,8 @@ def _moe_grouped_matmul_kernel(
     else:
         out_rows = assign
     out_ptrs = out_ptr + out_rows[:, None] * stride_om + offs_n[None, :] * stride_on
-    tl.store(out_ptrs, acc.to(out_ptr.dtype.element_ty), mask=valid[:, None] & (offs_n[None, :] < N))
+    out_ok = valid[:, None] & (offs_n[None, :] < N)
+    tl.store(out_ptrs, acc.to(out_ptr.dtype.element_ty), mask=out_ok)
 
 
 @triton.jit

@@ -49,7 +49,8 @@ def get_inputs():
     cache = (batch_size, num_heads, max_seq_len, head_dim)
     k_cache = torch.randn(cache, dtype=torch.float16)
     v_cache = torch.randn(cache, dtype=torch.float16)
-    cache_seqlens = torch.randint(max_seq_len // 2, max_seq_len + 1, (batch_size,), dtype=torch.int32)
+    lengths = (max_seq_len // 2, max_seq_len + 1)
+    cache_seqlens = torch.randint(*lengths, (batch_size,), dtype=torch.int32)
     return [q, k_cache, v_cache, cache_seqlens]
 
 

@@ -1,0 +1,99 @@
+"""The contract a candidate is held to: the rules the system prompt states and the feedback
+quotes when a guard rejects a candidate. One table, so the two always say the same thing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    text: str  # as the prompt states it
+    # Words in the checker's rule names and messages (sandbox.judge / sandbox.guards) that
+    # point to this rule, so feedback can quote it.
+    matches: tuple[str, ...]
+
+
+# Torch calls that forward may use: allocation, views and layout.
+ALLOWED_TORCH = (
+    "torch.empty / empty_like / empty_strided / zeros / zeros_like / ones / full / arange",
+    "view / reshape / permute / transpose / t / expand / squeeze / unsqueeze / flatten",
+    "contiguous / clone / narrow / select / slicing / .to(device or dtype) / .shape / .stride()",
+)
+
+REJECTED = (
+    Rule(
+        "torch_compute",
+        "PyTorch compute inside forward (arithmetic on tensors such as x + y or x * 2, "
+        "torch.matmul, F.*, torch.sum, calling nn modules such as self.linear(x)): "
+        "Triton kernels must compute every output value.",
+        ("torch compute", "torch op", "pytorch op", "aten."),
+    ),
+    Rule(
+        "fallback",
+        "Falling back to the reference: calling Model, the reference's modules or any "
+        "library kernel instead of your own.",
+        ("fallback", "falls back", "falling back"),
+    ),
+    Rule(
+        "no_kernel",
+        "A forward that launches no Triton kernel.",
+        ("launched no", "no triton kernel", "launched a triton kernel"),
+    ),
+    Rule(
+        "concurrency",
+        "Threads, processes, subprocesses or side CUDA streams: launch on the current stream "
+        "and finish before forward returns.",
+        (
+            "thread",
+            "process",
+            "subprocess",
+            "stream",
+            "fork",
+            "signal",
+            "after forward returned",
+            "hidden from the timer",
+        ),
+    ),
+    Rule(
+        "patching",
+        "Patching torch, triton, timers or anything you did not define; exec/eval of hidden "
+        "code; writing into the checker's channels.",
+        ("patch", "dynamic code", "forged", "verdict", "assigns"),
+    ),
+    Rule(
+        "caching",
+        "Caching outputs across calls: every call computes from its own inputs.",
+        ("cach", "earlier trial", "timing runs"),
+    ),
+    Rule(
+        "introspection",
+        "Reading other objects through gc, inspect, sys._getframe, frames or other modules' "
+        "globals (to find the reference or its output); importing kernelwright other than kwlib.",
+        ("gc", "inspect", "frame", "globals", "reaching into", "kernelwright"),
+    ),
+    Rule(
+        "impossible_time",
+        "A time below the physical bound (roofline): no honest kernel beats the hardware.",
+        ("impossible", "below the hardware bound", "roofline"),
+    ),
+    Rule(
+        "plain_output",
+        "Returning anything but plain torch.Tensor outputs (no subclasses or lazy objects).",
+        ("plain tensor", "subclass"),
+    ),
+)
+
+RULES = {r.key: r for r in REJECTED}
+
+
+def rule_for(text: str) -> Rule | None:
+    """The contract rule a checker's rule name or message refers to, if one is recognisable."""
+    low = text.lower()
+    for rule in REJECTED:
+        for word in rule.matches:
+            if re.search(rf"(?<![a-z]){re.escape(word)}", low):
+                return rule
+    return None
