@@ -165,16 +165,37 @@ def _target(target: dict[str, Any] | None) -> TargetFacts | None:
 PATTERN_TAGS: dict[str, tuple[str, ...]] = {
     "flash_attention": ("attention", "flash", "decode", "kv-cache", "kvcache"),
     "matmul_epilogue": (
-        "matmul", "gemm", "linear", "mlp", "bmm", "batched", "quantization", "dequant", "conv",
+        "matmul",
+        "gemm",
+        "linear",
+        "mlp",
+        "bmm",
+        "batched",
+        "quantization",
+        "dequant",
+        "conv",
     ),  # fmt: skip
     "gather_scatter": ("gather", "scatter", "embedding", "index", "routing", "moe", "topk"),
     "row_softmax": (
-        "softmax", "reduction", "normalization", "norm", "layernorm", "rmsnorm", "argmax",
-        "scan", "cumsum",
+        "softmax",
+        "reduction",
+        "normalization",
+        "norm",
+        "layernorm",
+        "rmsnorm",
+        "argmax",
+        "scan",
+        "cumsum",
     ),  # fmt: skip
     "elementwise_epilogue": (
-        "elementwise", "activation", "pointwise", "positional-encoding", "rotary", "memory",
-        "transpose", "fusion",
+        "elementwise",
+        "activation",
+        "pointwise",
+        "positional-encoding",
+        "rotary",
+        "memory",
+        "transpose",
+        "fusion",
     ),  # fmt: skip
 }
 # Source words that stand in for tags when a problem has none (KernelBench files).
@@ -270,15 +291,20 @@ def _guide() -> str:
 
 def render_system(config: PromptConfig | str, target: dict[str, Any] | None) -> str:
     config = as_config(config)
-    return _env().get_template("system.j2").render(
-        config=config,
-        version=PROMPT_VERSION,
-        guide=_guide(),
-        rules=contract.REJECTED,
-        allowed=contract.ALLOWED_TORCH,
-        helpers=kwlib.helper_docs(),
-        device=_target(target),
-    ).strip()
+    return (
+        _env()
+        .get_template("system.j2")
+        .render(
+            config=config,
+            version=PROMPT_VERSION,
+            guide=_guide(),
+            rules=contract.REJECTED,
+            allowed=contract.ALLOWED_TORCH,
+            helpers=kwlib.helper_docs(),
+            device=_target(target),
+        )
+        .strip()
+    )
 
 
 def render_problem(
@@ -291,20 +317,25 @@ def render_problem(
     facts = _target(target)
     dtype = info.meta.dtype or "float32"
     tol = info.tolerance(dtype)
-    return _env().get_template("problem.j2").render(
-        config=config,
-        info=info,
-        source=reference_source(info),
-        sizes=_sizes(info, pm),
-        shape_sets=_shape_sets(info),
-        dtype=dtype,
-        tol=tol,
-        target=facts,
-        work=_work(info, facts),
-        patterns=[(p, pattern_source(p)) for p in select_patterns(info)]
-        if config.patterns
-        else [],
-    ).strip()
+    return (
+        _env()
+        .get_template("problem.j2")
+        .render(
+            config=config,
+            info=info,
+            source=reference_source(info),
+            sizes=_sizes(info, pm),
+            shape_sets=_shape_sets(info),
+            dtype=dtype,
+            tol=tol,
+            target=facts,
+            work=_work(info, facts),
+            patterns=[(p, pattern_source(p)) for p in select_patterns(info)]
+            if config.patterns
+            else [],
+        )
+        .strip()
+    )
 
 
 def _sizes(info: ProblemInfo, pm: ProblemModule | None) -> dict[str, Any]:

@@ -3,17 +3,16 @@
     python scripts/device_table.py --out OUT [--shape bench] [--deadline-s 180]
 
 For each ``reference_kernels/problems/level*/NAME.py`` with a ``reference_kernels/solutions/
-NAME.py``, runs ``kernelwright check PROBLEM SOLUTION --shape SHAPE --json`` (one Outcome JSON
-per line) and writes ``OUT/table.json`` after every problem, so a killed run keeps what it
-finished. Prints the table last. Problems not reached before the deadline are listed as
-``not_run``. Exit status: 0 when every solution is correct, 1 otherwise.
+NAME.py``, checks the pair through one warm sandbox pool (the same path as ``kernelwright check``,
+without a fresh process per problem) and writes ``OUT/table.json`` after every problem, so a
+killed run keeps what it finished. Prints the table last. Problems not reached before the
+deadline are listed as ``not_run``. Exit status: 0 when every solution is correct, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 PROBLEMS = REPO / "reference_kernels" / "problems"
 SOLUTIONS = REPO / "reference_kernels" / "solutions"
-CHECK = [sys.executable, "-m", "kernelwright.cli", "check"]
 # A check that cannot start within this much of the deadline is not started.
 MIN_START_S = 20.0
 
@@ -34,21 +32,6 @@ def pairs(problems: Path = PROBLEMS, solutions: Path = SOLUTIONS) -> list[tuple[
         for p in sorted(problems.glob("level*/*.py"))
         if p.name != "__init__.py"
     ]
-
-
-def last_outcome(stdout: str) -> dict[str, Any] | None:
-    """The last line of stdout that is an Outcome object (it has a status)."""
-    for line in reversed(stdout.splitlines()):
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(obj, dict) and "status" in obj:
-            return obj
-    return None
 
 
 def _tail(text: str, limit: int = 300) -> str:
@@ -92,44 +75,22 @@ def row_for(
     }
 
 
-def run_check(
-    problem: Path,
-    solution: Path,
-    shape: str,
-    timeout_s: float,
-    wall_s: float,
-    command: list[str],
-) -> dict[str, Any]:
-    """One ``check``: ``timeout_s`` is its own per-solution timeout, ``wall_s`` the command's."""
+def run_check(pool, problem: Path, solution: Path, shape: str, timeout_s: float) -> dict[str, Any]:
+    """One pair through the pool; a problem the checker cannot use becomes a row, not a crash."""
+    from kernelwright.problem import ProblemError
+    from kernelwright.sandbox.pool import Job
+
     if not solution.exists():
         return row_for(problem, None, 0.0, f"no bundled solution {solution.name}")
     start = time.monotonic()
-    cmd = [
-        *command,
-        str(problem),
-        str(solution),
-        "--shape",
-        shape,
-        "--json",
-        "--timeout",
-        str(int(timeout_s)),
-    ]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=wall_s)
-    except subprocess.TimeoutExpired:
-        return row_for(
-            problem,
-            None,
-            time.monotonic() - start,
-            f"kernelwright check did not finish within {wall_s:g} s",
-        )
-    outcome = last_outcome(done.stdout)
-    error = (
-        ""
-        if outcome
-        else (f"exit {done.returncode}: {_tail(done.stderr) or _tail(done.stdout) or 'no output'}")
+    job = Job(
+        problem=problem, code=solution.read_text(), shape=shape, timeout_s=timeout_s, timing=True
     )
-    return row_for(problem, outcome, time.monotonic() - start, error)
+    try:
+        outcome = pool.evaluate(job).model_dump(mode="json")
+    except (ProblemError, RuntimeError) as e:
+        return row_for(problem, None, time.monotonic() - start, str(e))
+    return row_for(problem, outcome, time.monotonic() - start)
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -168,13 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--problems", type=Path, default=PROBLEMS)
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
-    parser.add_argument(
-        "--check-command",
-        default=None,
-        help="command to run instead of 'python -m kernelwright.cli check'",
-    )
+    parser.add_argument("--sandbox", default="auto", help="auto | subprocess | bwrap | docker")
     args = parser.parse_args(argv)
-    command = args.check_command.split() if args.check_command else CHECK
     todo = pairs(args.problems, args.solutions)
     if not todo:
         print(f"no problems under {args.problems}", file=sys.stderr)
@@ -183,6 +139,15 @@ def main(argv: list[str] | None = None) -> int:
     table = args.out / "table.json"
     start = time.monotonic()
     rows: list[dict[str, Any]] = []
+    from kernelwright.sandbox.pool import make_pool
+
+    with make_pool(args.sandbox, workers=1) as pool:
+        _run_all(pool, todo, args, table, rows, start)
+    print(render(rows))
+    return 0 if all(r["status"] == "correct" for r in rows) else 1
+
+
+def _run_all(pool, todo, args, table: Path, rows: list[dict[str, Any]], start: float) -> None:
     for problem, solution in todo:
         left = None if args.deadline_s is None else args.deadline_s - (time.monotonic() - start)
         if left is not None and left < MIN_START_S:
@@ -193,17 +158,12 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
         else:
-            # The command gets a minute beyond the check's own timeout (process start, the
-            # baselines), and never more than what is left before the deadline.
-            wall = args.timeout_s + 60 if left is None else min(args.timeout_s + 60, left)
-            timeout = max(10.0, min(args.timeout_s, wall - 30))
-            rows.append(run_check(problem, solution, args.shape, timeout, wall, command))
+            timeout = args.timeout_s if left is None else max(10.0, min(args.timeout_s, left))
+            rows.append(run_check(pool, problem, solution, args.shape, timeout))
             print(
                 f"{rows[-1]['problem']}: {rows[-1]['status']} ({rows[-1]['wall_s']} s)", flush=True
             )
         table.write_text(json.dumps({"shape": args.shape, "rows": rows}, indent=1))
-    print(render(rows))
-    return 0 if all(r["status"] == "correct" for r in rows) else 1
 
 
 if __name__ == "__main__":

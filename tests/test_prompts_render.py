@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kernelwright.problem import bundled_problems_dir, exec_problem, find_problems, read_problem
-from kernelwright.prompts import render
+from kernelwright.prompts import render, show
 from kernelwright.prompts.render import (
     PARTS,
     PROMPT_VERSION,
@@ -181,11 +181,13 @@ def test_feedback_and_version_strings_are_stable():
     assert set(VARIANTS) == {"bare", "contract", "full"}
 
 
-def test_sample_prompt_for_the_readme_is_current():
-    """/work/notes/sample_prompt.md is written by `python -m kernelwright.prompts.sample`."""
-    from kernelwright.prompts.sample import sample_prompt
-
-    text = sample_prompt()
-    assert text.startswith("# A rendered prompt")
-    assert "## The contract" in text and "### Worked patterns" in text
+def test_show_prints_a_whole_prompt(capsys):
+    """The README's sample prompt is `python -m kernelwright.prompts.show softmax`."""
+    assert show.main(["softmax"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# A rendered prompt: softmax, variant full")
+    assert "## The contract" in text and "#### row_softmax" in text
     assert f"kernelwright prompt {PROMPT_VERSION}" in text
+    assert show.main(["no_such_problem"]) == 2
+    assert show.main(["softmax", "--variant", "nope"]) == 2
+    assert "error: unknown prompt variant" in capsys.readouterr().err

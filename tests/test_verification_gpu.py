@@ -25,7 +25,7 @@ def gpu_pool():
 @pytest.mark.parametrize("path", GPU_TRICKS, ids=lambda p: p.stem)
 def test_gpu_trick_is_refused(gpu_pool, path):
     problem = TESTS / "problems" / f"{header(path, 'problem')}.py"
-    outcome = gpu_pool.evaluate(Job(problem=problem, code=path.read_text(), timing=False))
+    outcome = gpu_pool.evaluate(Job(problem=problem, code=path.read_text(), timing=True))
     assert outcome.status.value == header(path, "expect"), outcome.message
     assert header(path, "names") in outcome.message, outcome.message
 
