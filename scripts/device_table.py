@@ -34,11 +34,6 @@ def pairs(problems: Path = PROBLEMS, solutions: Path = SOLUTIONS) -> list[tuple[
     ]
 
 
-def _tail(text: str, limit: int = 300) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:limit] if lines else ""
-
-
 def row_for(
     problem: Path, outcome: dict[str, Any] | None, wall_s: float, error: str = ""
 ) -> dict[str, Any]:
