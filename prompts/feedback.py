@@ -24,6 +24,9 @@ MAX_BAD_INDICES = 5
 PERMUTATION_NUMEL_LIMIT = 1 << 24
 # Outputs above this many elements are diagnosed in float32 instead of float64 (memory).
 FLOAT64_NUMEL_LIMIT = 1 << 24
+# Row-constant patterns are judged on at most this many wrong rows.
+MAX_ROWS_CHECKED = 4096
+SCAN_CHUNK = 1 << 20
 # A trailing region counts as "the tail is wrong" when at least this share of it is wrong.
 TAIL_WRONG = 0.9
 
@@ -100,16 +103,11 @@ def diagnose_mismatch(out: torch.Tensor, ref: torch.Tensor, atol: float, rtol: f
         inf_count=int(torch.isinf(o).sum()),
         ref_nan_count=int(torch.isnan(r).sum()),
     )
-    bad_idx = bad.nonzero()
+    first = [_unravel(i, r.shape) for i in _first_true(bad.reshape(-1), MAX_BAD_INDICES)]
     result["first_bad_indices"] = [
-        {"index": idx.tolist(), "got": _num(o[tuple(idx)]), "expected": _num(r[tuple(idx)])}
-        for idx in bad_idx[:MAX_BAD_INDICES]
+        {"index": idx, "got": _num(o[tuple(idx)]), "expected": _num(r[tuple(idx)])} for idx in first
     ]
-    result["bad_box"] = (
-        [[int(bad_idx[:, d].min()), int(bad_idx[:, d].max())] for d in range(r.dim())]
-        if n_bad and r.dim()
-        else []
-    )
+    result["bad_box"] = [_span(_along(bad, d)) for d in range(r.dim())] if n_bad else []
     pattern, fields = _classify(o, r, bad, atol, rtol)
     result["pattern"] = pattern
     if pattern == "scattered":
@@ -123,6 +121,35 @@ def _num(x: torch.Tensor | float) -> float | str:
     if math.isnan(v) or math.isinf(v):
         return str(v)  # JSON has no NaN/Inf
     return float(f"{v:.6g}")
+
+
+def _first_true(flat: torch.Tensor, k: int) -> list[int]:
+    """Flat indices of the first k true elements, scanning in chunks (outputs can be huge)."""
+    found: list[int] = []
+    for start in range(0, flat.numel(), SCAN_CHUNK):
+        hits = flat[start : start + SCAN_CHUNK].nonzero().reshape(-1)[: k - len(found)]
+        found += (hits + start).tolist()
+        if len(found) >= k:
+            break
+    return found
+
+
+def _unravel(index: int, shape: torch.Size) -> list[int]:
+    out = []
+    for size in reversed(shape):
+        out.append(index % size)
+        index //= size
+    return out[::-1]
+
+
+def _along(mask: torch.Tensor, d: int) -> torch.Tensor:
+    """[size of dim d, rest]: the mask with dimension d first, the others flattened."""
+    return mask.movedim(d, 0).reshape(mask.shape[d], -1)
+
+
+def _span(per_index: torch.Tensor) -> list[int]:
+    hit = per_index.any(dim=1).nonzero().reshape(-1)
+    return [int(hit[0]), int(hit[-1])]
 
 
 def _box(box: list[list[int]]) -> str:
@@ -164,7 +191,7 @@ def _classify(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]]:
         return scaled
     nonfinite = ~torch.isfinite(o) & torch.isfinite(r)
     if nonfinite.any():
-        first = nonfinite.nonzero()[0].tolist()
+        first = _unravel(_first_true(nonfinite.reshape(-1), 1)[0], o.shape)
         return "nan", {"count": int(nonfinite.sum()), "first": first}
     allowed = atol + rtol * r.abs()
     excess = float(((o - r).abs() / allowed).max())
@@ -181,14 +208,14 @@ def _tail(bad: torch.Tensor) -> str | None:
     """Where the wrong elements are, if they are exactly a trailing region."""
     n = bad.numel()
     flat = bad.reshape(-1)
-    first = int(flat.nonzero()[0])
+    first = _first_true(flat, 1)[0]
     if first > 0 and n - first <= n // 2 and float(flat[first:].double().mean()) >= TAIL_WRONG:
         return f"flat elements {first}..{n - 1} (the last {n - first} of {n} in memory order)"
     for d in reversed(range(bad.dim())):
         size = bad.shape[d]
         if size < 2:
             continue
-        per_index = bad.movedim(d, 0).reshape(size, -1)
+        per_index = _along(bad, d)
         hit = per_index.any(dim=1)
         k = int(hit.nonzero()[0])
         tail_wrong = float(per_index[k:].double().mean())
@@ -201,7 +228,7 @@ def _row_constant(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]] | None:
     """Rows whose wrong elements are all off by one factor (or one offset) per row."""
     cols = o.shape[-1] if o.dim() else 1
     o2, r2, b2 = (t.reshape(-1, cols) for t in (o, r, bad))
-    hit = b2.any(dim=1)
+    hit = b2.any(dim=1).nonzero().reshape(-1)[:MAX_ROWS_CHECKED]
     o2, r2 = o2[hit], r2[hit]
     finite = torch.isfinite(o2) & torch.isfinite(r2)
     limit = max(2 * rtol, 1e-4)

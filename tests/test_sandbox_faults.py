@@ -23,7 +23,7 @@ from kernelwright.sandbox.pool import Job, Pool
 
 FAULTS = Path(__file__).parent / "candidates" / "faults"
 PROBLEM = FAULTS / "problem.py"
-HANG_TIMEOUT_S = 6.0
+HANG_TIMEOUT_S = 3.0
 STRONG = {"bwrap", "docker"}  # the backends that promise no network and no host writes
 
 
