@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sys
 from collections import Counter
 from pathlib import Path
@@ -17,7 +18,7 @@ from kernelwright import hardware
 from kernelwright.agent import prompting
 from kernelwright.agent.best_kernel import render_best_kernel
 from kernelwright.agent.budget import Ledger, Limits, speedup
-from kernelwright.agent.cache import CachedClient, ResponseCache
+from kernelwright.agent.cache import CachedClient, CachedEvaluator, DiskCache, default_cache_dir
 from kernelwright.agent.errors import AgentError
 from kernelwright.agent.loop import Evaluator, Session
 from kernelwright.agent.models import ModelClient, OnRetry, OpenAIClient
@@ -152,7 +153,7 @@ def open_client(
             on_retry=on_retry,
         )
         if config.cache:
-            client = CachedClient(client, ResponseCache())
+            client = CachedClient(client, DiskCache())
     if config.record:
         note = f"recorded by kernelwright generate {problem.name}"
         if isinstance(client, ReplayClient):
@@ -161,19 +162,54 @@ def open_client(
     return client
 
 
+TRIALS = 3
+
+
+def trial_seeds(seed: int, code: str) -> list[int]:
+    """The sandbox's input seeds for a candidate: fixed by the run's seed and the code, so a
+    re-run sees the same verdicts, and unknown to the model until it has written the code."""
+    digest = hashlib.sha256(f"{seed}:{code}".encode()).digest()
+    return [int.from_bytes(digest[4 * i : 4 * i + 4], "little") % 2**31 for i in range(TRIALS)]
+
+
 class SandboxEvaluator:
     """The loop's Evaluator, backed by the sandbox's executor."""
 
-    def __init__(self, executor: LocalExecutor, shape: str | None, timeout_s: float):
+    def __init__(self, executor: LocalExecutor, shape: str | None, timeout_s: float, seed: int):
         self.executor = executor
         self.shape = shape
         self.timeout_s = timeout_s
+        self.seed = seed
 
     async def evaluate(self, problem: Path, code: str) -> Outcome:
         request = EvalRequest(
-            problem=problem, code=code, shape=self.shape, timeout_s=self.timeout_s, timing=True
+            problem=problem,
+            code=code,
+            shape=self.shape,
+            timeout_s=self.timeout_s,
+            timing=True,
+            seeds=trial_seeds(self.seed, code),
         )
         return await self.executor.evaluate(request)
+
+
+def open_evaluator(config: GenerateConfig, executor: LocalExecutor) -> Evaluator:
+    evaluator: Evaluator = SandboxEvaluator(
+        executor, config.shape, config.eval_timeout_s, config.seed
+    )
+    # A replay is a demonstration of the sandbox too: its verdicts are always computed.
+    if not config.cache or is_replay(config.model):
+        return evaluator
+    versions = library_versions()
+    facts = device_facts()
+    context = {
+        "shape": config.shape,
+        "seed": config.seed,
+        "timeout_s": config.eval_timeout_s,
+        "device": facts["name"] if facts else "cpu",
+        "versions": {k: versions[k] for k in ("kernelwright", "torch", "triton", "cuda")},
+    }
+    return CachedEvaluator(evaluator, DiskCache(default_cache_dir() / "outcomes"), context)
 
 
 def prepare(config: GenerateConfig, out: Path, resume: bool) -> tuple[RunDir, RunInfo]:
@@ -237,7 +273,7 @@ async def execute(
             except BackendUnavailable as e:
                 raise AgentError(f"--sandbox {config.sandbox}: {e}") from None
             await stack.enter_async_context(executor)
-            evaluator = SandboxEvaluator(executor, config.shape, config.eval_timeout_s)
+            evaluator = open_evaluator(config, executor)
         session = Session(
             run_id=info.run_id,
             problem=problem,

@@ -35,12 +35,16 @@ from kernelwright.datasets.export import (
     write_table,
 )
 from kernelwright.datasets.reward import REWARD_VERSION
-from kernelwright.datasets.schema import CORPUS_SCHEMA_VERSION, AttemptEntry, trajectories
+from kernelwright.datasets.schema import (
+    CORPUS_SCHEMA_VERSION,
+    DEFAULT_LICENCE,
+    AttemptEntry,
+    trajectories,
+)
 from kernelwright.datasets.split import SPLITS, assign_split, group_problems
 from kernelwright.problem import ProblemError
 
 NEAR_DUP = 0.85
-DEFAULT_LICENCE = "Apache-2.0"
 # What a build writes; a rebuild clears these and nothing else.
 OUTPUTS = ("attempts", "sft", "rl", "plots", "README.md", "manifest.json")
 

@@ -1,5 +1,8 @@
 """The ``kernelwright corpus`` commands: build, generate, teach (wired into the CLI's
-``corpus`` sub-app). Bad input ends with a one-line message and exit status 2."""
+``corpus`` sub-app). Bad input ends with a one-line message and exit status 2.
+
+The heavy parts (pyarrow, matplotlib, inductor) are imported when a command runs, so the
+CLI starts without the ``corpus`` extra installed."""
 
 from __future__ import annotations
 
@@ -10,9 +13,7 @@ from typing import Annotated
 
 import typer
 
-from kernelwright.datasets import generator
-from kernelwright.datasets.build import DEFAULT_LICENCE, BuildError, build_corpus
-from kernelwright.datasets.split import SPLITS
+from kernelwright.datasets.schema import DEFAULT_LICENCE
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -42,6 +43,9 @@ def build(
     ),
 ) -> None:
     """Build a training corpus (SFT and RL Parquet, dataset card) from run directories."""
+    from kernelwright.datasets.build import BuildError, build_corpus
+    from kernelwright.datasets.split import SPLITS
+
     try:
         report = build_corpus(
             run_dirs,
@@ -81,6 +85,8 @@ def generate(
     ),
 ) -> None:
     """Generate fusion problems: random valid op chains, each checked to run."""
+    from kernelwright.datasets import generator
+
     try:
         paths = generator.generate(count, seed, out)
     except generator.GenerateError as e:

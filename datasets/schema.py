@@ -16,6 +16,8 @@ from kernelwright.outcome import Outcome, Status
 from kernelwright.runlog import AttemptRecord, RunInfo, Usage
 
 CORPUS_SCHEMA_VERSION = 1
+# kernelwright's own licence; a build can state another (`corpus build --licence`).
+DEFAULT_LICENCE = "Apache-2.0"
 
 Backend = Literal["gpu", "interpreter", "none"]
 Origin = Literal["live", "replay", "inductor-teacher"]

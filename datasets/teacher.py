@@ -140,9 +140,9 @@ def _dotted(node: ast.AST) -> str:
 
 def _parse_kernel(name: str, source: str) -> Kernel:
     tree = ast.parse(source)
-    fns = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    fns = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if len(fns) != 1:
-        raise TeacherError(f"kernel {name}: expected one function, found {len(fns)}")
+        raise TeacherError(f"kernel {name}: its source does not define {name}")
     fn = fns[0]
     meta: dict[str, Any] = {}
     for deco in fn.decorator_list:
@@ -224,10 +224,13 @@ def fallbacks(code: OutputCode) -> list[str]:
 
 
 def kernel_definition(kernel: Kernel, new_name: str) -> tuple[str, list[str]]:
-    """The kernel as a top-level ``@triton.jit`` function, and the imports its body needs."""
+    """The kernel as top-level ``@triton.jit`` functions (the kernel, then any helpers it
+    calls, such as a scan's combine function), renamed after ``new_name``, and the imports
+    their bodies need."""
     tree = ast.parse(kernel.source)
     lines = kernel.source.splitlines()
     imports = []
+    functions = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module not in DECORATOR_ONLY_MODULES:
             names = [a for a in node.names if a.name not in DECORATOR_ONLY_NAMES]
@@ -235,10 +238,17 @@ def kernel_definition(kernel: Kernel, new_name: str) -> tuple[str, list[str]]:
                 imports.append(ast.unparse(ast.ImportFrom(node.module, names, node.level)))
         elif isinstance(node, ast.Import):
             imports.append(ast.unparse(node))
-    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
-    body = lines[fn.lineno - 1 : fn.end_lineno]
-    body[0] = re.sub(rf"\bdef {re.escape(kernel.name)}\(", f"def {new_name}(", body[0], count=1)
-    return "@triton.jit\n" + "\n".join(body), imports
+        elif isinstance(node, ast.FunctionDef):
+            functions.append(node)
+    renames = {
+        fn.name: new_name if fn.name == kernel.name else f"{fn.name}_{new_name}" for fn in functions
+    }
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, renames)) + r")\b")
+    texts = []
+    for fn in sorted(functions, key=lambda f: f.name != kernel.name):
+        text = "\n".join(lines[fn.lineno - 1 : fn.end_lineno])
+        texts.append("@triton.jit\n" + pattern.sub(lambda m: renames[m.group(1)], text))
+    return "\n\n\n".join(texts), imports
 
 
 def _grid(kernel: Kernel, cfg: LaunchConfig, values: dict[str, Any]) -> tuple[int, int, int]:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from click.core import ParameterSource
 from rich.console import Console
 
 from kernelwright.agent.commands import Strategy, _config
@@ -21,7 +20,7 @@ from kernelwright.evals.metrics import Metrics
 from kernelwright.evals.report import ReportError, write_report
 from kernelwright.evals.rescore import RescoreConfig, RescoreError, rescore
 from kernelwright.evals.runner import EvalConfig, EvalError, run_eval
-from kernelwright.evals.suite import Suite, SuiteError, resolve_suite
+from kernelwright.evals.suite import SuiteError, resolve_suite
 from kernelwright.problem import ProblemError
 from kernelwright.runlog import RunDir
 
@@ -68,8 +67,8 @@ def eval_command(
     shape: Annotated[
         str | None,
         typer.Option(
-            help="Shape set (default: the suite file's, else small on the CPU and the "
-            "problem's own on a GPU)."
+            help="Shape set (default: the suite file's, else the sandbox's choice: small on "
+            "the CPU, every declared set on a GPU)."
         ),
     ] = None,
     resume: Annotated[
@@ -89,6 +88,9 @@ def eval_command(
     workers: Annotated[
         int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
     ] = None,
+    sandbox: Annotated[
+        str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
+    ] = "auto",
     base_url: Annotated[
         str | None,
         typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint URL."),
@@ -129,7 +131,7 @@ def eval_command(
 ) -> None:
     """Run a suite of problems through the agent and report compile rate, correctness,
     fast_p, pass@k, speedups and % of roofline (see evals/METRICS.md)."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     given = dict(locals())
     for name in ("ctx", "console", "suite", "out", "resume", "rescore_dir"):
         given.pop(name)
@@ -144,12 +146,10 @@ def eval_command(
     raise typer.Exit(code)
 
 
-def _default_shape(suite: Suite) -> str:
-    if suite.shape:
-        return suite.shape
-    import torch
-
-    return "default" if torch.cuda.is_available() else "small"
+def _on_command_line(ctx: typer.Context, name: str) -> bool:
+    # By name: typer may vendor its own click, whose ParameterSource is another enum.
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def _eval(
@@ -171,14 +171,14 @@ def _eval(
     if given["model"] is None and stored is None:
         raise EvalError("--model is required (a model name, or replay:demo for the offline demo)")
     if given["shape"] is None and stored is None:
-        given["shape"] = _default_shape(suite)
+        given["shape"] = suite.shape
     if given["strategy"] is None:
         given["strategy"] = "best-of-k" if given["samples"] > 1 else "refine"
     agent = _config(ctx, {"problem": spec, **given}, stored)
     cfg = EvalConfig(suite=spec, agent=agent)
     console.print(
         f"eval {spec}: {len(suite.problems)} problem(s), model {agent.model}, "
-        f"{agent.samples} sample(s) x {agent.turns} turn(s), shape {agent.shape}; "
+        f"{agent.samples} sample(s) x {agent.turns} turn(s), shape {agent.shape or 'auto'}; "
         f"run directory {out}",
         highlight=False,
     )
@@ -214,8 +214,8 @@ def _rescore(
     agent_only = [
         name
         for name in given
-        if name not in ("shape", "timeout", "workers", "concurrency")
-        and ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        if name not in ("shape", "timeout", "workers", "sandbox", "concurrency")
+        and _on_command_line(ctx, name)
     ]
     if agent_only:
         raise EvalError(
@@ -223,6 +223,7 @@ def _rescore(
             + ", ".join("--" + n.replace("_", "-") for n in agent_only)
         )
     from kernelwright.sandbox.executor import LocalExecutor
+    from kernelwright.sandbox.isolation import BackendUnavailable
 
     cfg = RescoreConfig(
         source=source,
@@ -234,7 +235,11 @@ def _rescore(
     )
 
     async def go() -> RunDir:
-        async with LocalExecutor(workers=given["workers"]) as executor:
+        try:
+            local = LocalExecutor(workers=given["workers"], sandbox=given["sandbox"])
+        except BackendUnavailable as e:
+            raise EvalError(f"--sandbox {given['sandbox']}: {e}") from None
+        async with local as executor:
             return await rescore(cfg, executor)
 
     console.print(f"re-scoring {source} into {out} on this machine (no model is called)")
@@ -293,7 +298,7 @@ def report_command(
 ) -> None:
     """Write report.html (self-contained), report.md and metrics.json for one or more runs,
     side by side."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     try:
         files = write_report(dirs, out)
     except USER_ERRORS as e:

@@ -143,7 +143,8 @@ async def rescore(
             request = EvalRequest(
                 problem=paths[record.problem.sha256],
                 code=record.code,
-                shape=shape,
+                # "auto": the sandbox picks (small on the CPU, every declared set on a GPU).
+                shape=None if shape == "auto" else shape,
                 timeout_s=cfg.timeout_s,
                 timing=cfg.timing,
             )

@@ -38,9 +38,9 @@ from kernelwright.agent.replay import is_replay
 from kernelwright.agent.run import (
     IDENTITY,
     GenerateConfig,
-    SandboxEvaluator,
     device_facts,
     open_client,
+    open_evaluator,
 )
 from kernelwright.agent.strategies import run_strategy
 from kernelwright.evals.metrics import Metrics, problem_key
@@ -49,6 +49,7 @@ from kernelwright.evals.suite import Suite, SuiteProblem
 from kernelwright.problem import ProblemError, ProblemInfo
 from kernelwright.runlog import AttemptRecord, ProblemRef, RunDir, RunInfo, now
 from kernelwright.sandbox.executor import Executor, LocalExecutor
+from kernelwright.sandbox.isolation import BackendUnavailable
 from kernelwright.versions import library_versions
 
 # Errors that every problem would meet in turn: they end the eval at once.
@@ -98,7 +99,7 @@ async def run_problem(
     session = Session(
         run_id=run_id,
         problem=problem,
-        shape=config.shape,
+        shape=session_shape(config),
         client=client,
         evaluator=evaluator,
         ledger=ledger,
@@ -138,6 +139,11 @@ class EvalResult:
     errors: list[str] = field(default_factory=list)
 
 
+def session_shape(config: GenerateConfig) -> str:
+    """The shape recorded in ProblemRef: "auto" is the sandbox's own choice of shape sets."""
+    return config.shape or "auto"
+
+
 def problem_ref(problem: SuiteProblem, shape: str) -> ProblemRef:
     info = problem.info
     return ProblemRef(
@@ -155,7 +161,7 @@ def prepare(
 ) -> tuple[RunDir, RunInfo]:
     """Write run.json (or, resuming, check that the run asks the same questions)."""
     run = RunDir(out)
-    refs = [problem_ref(p, cfg.agent.shape) for p in suite.problems]
+    refs = [problem_ref(p, session_shape(cfg.agent)) for p in suite.problems]
     if resume:
         if not run.exists():
             raise EvalError(f"{out}: nothing to resume (no run.json there)")
@@ -241,7 +247,11 @@ async def execute(
 
     async with contextlib.AsyncExitStack() as stack:
         if executor is None:
-            executor = await stack.enter_async_context(LocalExecutor(workers=cfg.agent.workers))
+            try:
+                local = LocalExecutor(workers=cfg.agent.workers, sandbox=cfg.agent.sandbox)
+            except BackendUnavailable as e:
+                raise EvalError(f"--sandbox {cfg.agent.sandbox}: {e}") from None
+            executor = await stack.enter_async_context(local)
 
         def client(config: GenerateConfig, problem: ProblemInfo) -> ModelClient:
             if client_for is not None:
@@ -257,7 +267,7 @@ async def execute(
 
         async def one(problem: SuiteProblem) -> ProblemSummary:
             config = cfg.for_problem(problem)
-            key = problem_key(problem_ref(problem, config.shape))
+            key = problem_key(problem_ref(problem, session_shape(config)))
             summary = ProblemSummary(problem=key, path=str(problem.path))
             done = done_by_problem.get(problem.info.sha256, [])
             records = list(done)
@@ -270,7 +280,7 @@ async def execute(
                 c = None
                 try:
                     c = client(config, problem.info)
-                    evaluator = SandboxEvaluator(executor, config.shape, config.eval_timeout_s)
+                    evaluator = open_evaluator(config, executor)
                     session = await run_problem(
                         config,
                         problem.info,

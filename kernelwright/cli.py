@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kernelwright.datasets import commands as corpus_commands
 from kernelwright.problem import ProblemError
 
 app = typer.Typer(
@@ -25,6 +26,14 @@ app = typer.Typer(
 )
 problems_app = typer.Typer(help="Inspect problem suites.", no_args_is_help=True)
 app.add_typer(problems_app, name="problems")
+corpus_app = typer.Typer(
+    help="Training corpus: build from run directories, generate problems, inductor teacher.",
+    no_args_is_help=True,
+)
+corpus_app.command("build")(corpus_commands.build)
+corpus_app.command("generate")(corpus_commands.generate)
+corpus_app.command("teach")(corpus_commands.teach)
+app.add_typer(corpus_app, name="corpus")
 
 console = Console(stderr=True)
 out = Console()

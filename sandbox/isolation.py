@@ -42,6 +42,9 @@ DEFAULT_DOCKER_IMAGE = "kernelwright-sandbox:latest"
 # folders hold what that Python links against (libc, libstdc++, the loader cache).
 # Not /sbin: the engine mounts its init there.
 HOST_SYSTEM_PATHS = ("/usr", "/bin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache")
+# A read-only mount does not stop connect() on a unix socket: the Docker engine's, in
+# /run, would hand a candidate the host. bwrap hides these folders under a tmpfs.
+RUNTIME_DIRS = ("/run", "/var/run")
 _KERNELWRIGHT_PACKAGES = (
     "kernelwright",
     "kernelwright.sandbox",
@@ -124,12 +127,15 @@ class BwrapBackend:
     """bubblewrap: Linux namespaces, no daemon, no image.
 
     Guarantees: no network (a new network namespace with only its own loopback); the
-    host's filesystem read-only, with an empty private /tmp and $HOME, so the only
-    writable host folder is the scratch folder; a pid namespace, so the candidate sees
+    host's filesystem read-only, with an empty private /tmp, $HOME and /run, so the
+    only writable host folder is the scratch folder and the host's sockets there (the
+    Docker engine's among them) are out of reach; no capabilities, even as root; a pid
+    namespace, so the candidate sees
     and can signal only its own processes, and killing bwrap kills all of them; bwrap
     dies with the process that started it. Rlimits as in the subprocess backend.
     Does not guarantee: hiding what the host's filesystem holds (everything readable by
-    the user stays readable), a memory or process-count cap enforced by a cgroup, or
+    the user stays readable, and a unix socket outside /tmp, $HOME and /run stays
+    connectable), a memory or process-count cap enforced by a cgroup, or
     protection from kernel bugs; GPU device nodes are shared with the host.
     """
 
@@ -162,12 +168,19 @@ class BwrapBackend:
         ok, exe = self.available()
         if not ok:
             raise BackendUnavailable(f"the bwrap sandbox is unavailable: {exe}")
-        args = [exe, "--die-with-parent", "--new-session"]
+        # As root, bwrap keeps every capability unless told: CAP_SYS_ADMIN would undo
+        # the read-only mounts and write the host kernel's settings in /proc/sys.
+        args = [exe, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        # A fresh procfs leaves the host kernel's settings writable to root.
+        args += ["--ro-bind", "/proc/sys", "/proc/sys"]
+        args += ["--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger"]
         for node in gpu_device_nodes():
             args += ["--dev-bind", node, node]
-        private = private_dirs(spec)
+        private = private_dirs(spec) + [
+            Path(d) for d in RUNTIME_DIRS if Path(d).is_dir() and not Path(d).is_symlink()
+        ]
         for d in private:
             args += ["--tmpfs", str(d)]
         # A private tmpfs hides what lay below it on the host (pyenv lives under $HOME,

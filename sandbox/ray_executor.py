@@ -204,8 +204,10 @@ class RayExecutor:
             self._idle.put_nowait(None)
 
     def _replace(self, member: Member) -> None:
-        self._members.remove(member)
         ray.kill(member.handle)
+        if self._closed:
+            return
+        self._members.remove(member)
         self.replaced += 1
         self._start_actors(1)
 
@@ -230,13 +232,15 @@ class RayExecutor:
         source = read_problem(job.problem).source
         errors: list[str] = []
         for _ in range(self.max_tries):
+            if self._closed:
+                raise ExecutorError("the Ray executor was closed while a candidate waited")
             member = await self._take()
             key = member.where["actor"]
             self.busy[key] = (member, request)
             try:
                 kind, body = await member.handle.evaluate.remote(job, source)
             except RayActorError as e:
-                errors.append(f"{member.where['host']}: {first_line(e)}")
+                errors.append(f"on {member.where['host']}: {first_line(e).rstrip('.')}")
                 self.requeued += 1
                 self._replace(member)
                 continue

@@ -10,7 +10,7 @@ import pytest
 from agent_fakes import FakeEvaluator, kernel, session, write_problem
 from fake_openai import FakeOpenAI, good
 
-from kernelwright.agent.cache import CachedClient, ResponseCache
+from kernelwright.agent.cache import CachedClient, CachedEvaluator, DiskCache
 from kernelwright.agent.errors import ReplayError
 from kernelwright.agent.models import ChatRequest, OpenAIClient, request_key
 from kernelwright.agent.replay import RecordingClient, ReplayClient, transcript_path
@@ -46,7 +46,7 @@ def openai_client(server):
 
 def test_rerun_hits_the_cache_asks_nothing_and_repeats_the_trajectory(server, tmp_path):
     problem = write_problem(tmp_path)
-    cache = ResponseCache(tmp_path / "cache")
+    cache = DiskCache(tmp_path / "cache")
     server.push(good(kernel("incorrect", message="off by one")), good(kernel()))
     _, first = trajectory(CachedClient(openai_client(server), cache), problem)
     assert len(server.chat_requests()) == 2
@@ -124,3 +124,22 @@ def test_replay_errors_are_one_line(tmp_path):
     bad.write_text('{"hello": 1}\n')
     with pytest.raises(ReplayError, match="not a kernelwright transcript"):
         ReplayClient("replay:bad", bad)
+
+
+def test_verdicts_are_cached_per_code_and_conditions(tmp_path):
+    problem = write_problem(tmp_path)
+    inner = FakeEvaluator()
+    cache = DiskCache(tmp_path / "outcomes")
+    evaluate = CachedEvaluator(inner, cache, {"seed": 0}).evaluate
+    first = asyncio.run(evaluate(problem, kernel("correct", 1.7)))
+    again = asyncio.run(evaluate(problem, kernel("correct", 1.7)))
+    assert len(inner.codes) == 1 and again.env["from_cache"] and "from_cache" not in first.env
+    assert again.timing == first.timing
+    asyncio.run(
+        CachedEvaluator(inner, cache, {"seed": 1}).evaluate(problem, kernel("correct", 1.7))
+    )
+    asyncio.run(evaluate(problem, kernel("correct", 1.8)))
+    assert len(inner.codes) == 3
+    for _ in range(2):
+        asyncio.run(evaluate(problem, kernel("crashed", message="illegal memory access")))
+    assert len(inner.codes) == 5  # a crash is asked again

@@ -46,6 +46,8 @@ def cli(env, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
 
 
 def endpoint(server) -> list[str]:
+    # The problems here live in tmp_path, out of the bwrap sandbox's view; the demo test below
+    # runs the default sandbox on bundled problems.
     return [
         "--model",
         "fake-model",
@@ -55,6 +57,8 @@ def endpoint(server) -> list[str]:
         "TEST_KEY",
         "--workers",
         "1",
+        "--sandbox",
+        "subprocess",
     ]
 
 

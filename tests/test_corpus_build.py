@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -135,17 +133,14 @@ CPU_ENV = {
 
 
 def hf_datasets():
-    """Hugging Face ``datasets``, even when the repository root (whose ``datasets/`` folder is
-    kernelwright's) is on sys.path, as under ``python -m pytest``."""
-    cached = sys.modules.get("datasets")
-    if cached is not None and Path(cached.__file__ or "").resolve().parent == REPO / "datasets":
-        del sys.modules["datasets"]
-    saved = sys.path[:]
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO]
-    try:
-        return importlib.import_module("datasets")
-    finally:
-        sys.path[:] = saved
+    """Hugging Face ``datasets``. Under ``python -m pytest`` the working directory comes first
+    on sys.path and the repository's ``datasets/`` folder would answer instead: run ``pytest``."""
+    import datasets
+
+    assert Path(datasets.__file__).resolve().parent != REPO / "datasets", (
+        "kernelwright's datasets/ folder shadows Hugging Face's: run `pytest`, not `python -m pytest`"
+    )
+    return datasets
 
 
 def outcome(status: str, env: dict, speedup: float | None = None) -> Outcome:

@@ -358,7 +358,7 @@ class Model(nn.Module):
 
     def forward(self, x, y):
         h = torch.relu(x * self.scale + 1.0)
-        return h - h.sum(dim=-1, keepdim=True) + y
+        return torch.cumsum(h - h.sum(dim=-1, keepdim=True), dim=-1) + y
 
 
 def get_inputs():
@@ -383,6 +383,8 @@ def test_real_inductor_triton_becomes_a_verified_candidate(tmp_path: Path):
         text = teacher.output_code(traced)
     code = parse_output_code(text)
     assert code.kernels and fallbacks(code) == []
+    # The scan's combine function is a second @triton.jit function in the kernel's module.
+    assert any("def _triton_helper_fn" in k.source for k in code.kernels.values())
     # Any block size is valid for inductor's masked kernels; on a GPU the autotuner picks it.
     configs = {
         name: LaunchConfig({c: 8 for c in k.constexprs}, num_warps=4, num_stages=1)

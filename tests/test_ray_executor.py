@@ -107,6 +107,30 @@ def test_an_actor_killed_mid_run_loses_no_candidate_and_runs_none_twice(cluster)
     assert victim not in {o.env["actor"] for o in outcomes}
 
 
+def test_a_candidate_whose_actor_dies_on_every_try_is_reported_crashed(cluster):
+    first, second = requests()[:2]
+
+    async def run() -> tuple[Outcome, Outcome, int]:
+        async with RayExecutor(sandbox="subprocess", workers=1, max_tries=1) as ex:
+            doomed = asyncio.ensure_future(ex.evaluate(first))
+            waiting = asyncio.ensure_future(ex.evaluate(second))
+            while not ex.busy:
+                await asyncio.sleep(0.01)
+            victim, request = next(iter(ex.busy.values()))
+            assert request is first
+            ray.kill(victim.handle)
+            return await doomed, await waiting, ex.replaced
+
+    doomed, waiting, replaced = asyncio.run(run())
+    assert doomed.status.value == "crashed"
+    assert "the Ray actor running it died on each of 1 tries" in doomed.message
+    assert "\n" not in doomed.message
+    assert doomed.env["requeues"] == 1
+    # The one actor was replaced, and its replacement served the candidate that waited.
+    assert replaced == 1
+    assert waiting.status.value == "correct" and waiting.env["requeues"] == 0
+
+
 def test_a_sandbox_that_cannot_start_is_one_clear_error(cluster):
     async def run() -> Outcome:
         # Not a backend name: every actor fails to make its pool, as on a node without one.

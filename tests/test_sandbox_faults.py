@@ -166,21 +166,35 @@ def test_children_in_new_sessions_do_not_survive(pool, candidate, started, statu
     assert_healthy(pool)
 
 
-def test_loopback_connection(pool):
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        listener.settimeout(0.5)
-        outcome = run(pool, "connect_loopback.py", PORT=str(listener.getsockname()[1]))
+def accepted(listener: socket.socket) -> bool:
+    listener.settimeout(0.5)
+    try:
+        conn, _ = listener.accept()
+    except TimeoutError:
+        return False
+    conn.close()
+    return True
+
+
+def test_host_sockets_loopback_and_unix(pool):
+    # /run is where an engine's socket lives (the Docker engine's: root on the host).
+    run_dir = Path("/run") if os.access("/run", os.W_OK) else Path(os.environ["XDG_RUNTIME_DIR"])
+    path = run_dir / f"kw-{uuid.uuid4().hex[:12]}.sock"
+    with socket.socket() as tcp, socket.socket(socket.AF_UNIX) as unix:
+        tcp.bind(("127.0.0.1", 0))
+        tcp.listen()
+        unix.bind(str(path))
+        unix.listen()
         try:
-            conn, _ = listener.accept()
-            conn.close()
-            arrived = True
-        except TimeoutError:
-            arrived = False
+            outcome = run(
+                pool, "connect_host.py", PORT=str(tcp.getsockname()[1]), UNIX_SOCKET=str(path)
+            )
+            arrived = [accepted(tcp), accepted(unix)]
+        finally:
+            path.unlink()
     assert outcome.status is Status.correct, outcome.message
-    # Documented: only the namespace backends cut the network.
-    assert arrived is (pool.backend.name not in STRONG)
+    # Documented: only the namespace backends cut the candidate off the host's sockets.
+    assert arrived == [pool.backend.name not in STRONG] * 2
     assert_healthy(pool)
 
 

@@ -31,7 +31,8 @@ from kernelwright.sandbox.isolation import (
     select_backend,
 )
 
-# Answers each message with its own pid; {"spawn": MARKER} first starts two sleepers in
+# Answers each message with its pid, its effective capabilities and whether it may
+# write a host kernel setting; {"spawn": MARKER} first starts two sleepers in
 # new sessions, one double-forked, with MARKER in their argv. A child subreaper, as the
 # real worker is, so the orphaned sleeper stays in its process tree.
 ECHO_WORKER = textwrap.dedent(
@@ -51,7 +52,10 @@ ECHO_WORKER = textwrap.dedent(
                     os.execv(sys.executable, [sys.executable, "-c", sleep, msg["spawn"]])
                 if daemon:
                     os.waitpid(pid, 0)
-        print(json.dumps({"pid": os.getpid(), **msg}), flush=True)
+        status = open("/proc/self/status").read()
+        caps = int(status.split("CapEff:")[1].split()[0], 16)
+        sysctl = os.access("/proc/sys/kernel/panic_on_oops", os.W_OK)
+        print(json.dumps({"pid": os.getpid(), "caps": caps, "sysctl": sysctl, **msg}), flush=True)
     """
 )
 
@@ -116,17 +120,19 @@ def test_worker_answers_and_kill_leaves_nothing(backend, tmp_path):
     assert wait_until(lambda: processes_with(marker) == [], timeout=5)
 
 
-def test_namespace_backends_hide_the_host_pids(backend, tmp_path):
+def test_namespace_backends_hide_pids_and_hold_no_power(backend, tmp_path):
     handle = backend.start(echo_spec(tmp_path))
     try:
         handle.send({})
-        inner = handle.recv(60)["pid"]
+        reply = handle.recv(60)
     finally:
         handle.kill()
     if backend.name == "subprocess":
-        assert inner == handle.pid
+        assert reply["pid"] == handle.pid
     else:
-        assert inner < 20  # numbered inside its own pid namespace
+        assert reply["pid"] < 20  # numbered inside its own pid namespace
+        assert reply["caps"] == 0  # root inside, but powerless
+        assert reply["sysctl"] is False
 
 
 @pytest.mark.bwrap
