@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kernelwright.agent.commands import Strategy, _config
 from kernelwright.agent.errors import AgentError
@@ -141,7 +142,7 @@ def eval_command(
         else:
             code = _eval(ctx, suite, given, out, resume, console)
     except USER_ERRORS as e:
-        console.print(f"[red]error:[/] {e}", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
 
@@ -180,7 +181,7 @@ def _eval(
         f"eval {spec}: {len(suite.problems)} problem(s), model {agent.model}, "
         f"{agent.samples} sample(s) x {agent.turns} turn(s), shape {agent.shape or 'auto'}; "
         f"run directory {out}",
-        highlight=False,
+        markup=False,
     )
     try:
         result = run_eval(cfg, suite, out, resume=resume, progress_console=console)
@@ -188,13 +189,13 @@ def _eval(
         console.print(
             f"\ninterrupted: {len(RunDir(out).attempts())} attempt(s) saved in {out}; continue "
             f"with:\n  kernelwright eval --out {out} --resume",
-            highlight=False,
+            markup=False,
         )
         return 130
     print_headline(console, result.metrics)
-    console.print(f"report: {result.report}", highlight=False)
+    console.print(f"report: {result.report}", markup=False)
     for error in result.errors:
-        console.print(f"[yellow]not evaluated:[/] {error}", highlight=False)
+        console.print(f"[yellow]not evaluated:[/] {escape(error)}", highlight=False)
     return 1 if result.errors else 0
 
 
@@ -242,19 +243,21 @@ def _rescore(
         async with local as executor:
             return await rescore(cfg, executor)
 
-    console.print(f"re-scoring {source} into {out} on this machine (no model is called)")
+    console.print(
+        f"re-scoring {source} into {out} on this machine (no model is called)", markup=False
+    )
     try:
         asyncio.run(go())
     except KeyboardInterrupt:
         console.print(
             f"\ninterrupted; continue with:\n  kernelwright eval --rescore {source} --out {out} "
             "--resume",
-            highlight=False,
+            markup=False,
         )
         return 130
     files = write_report([out])
     print_headline(console, files.runs[0])
-    console.print(f"report: {files.html}", highlight=False)
+    console.print(f"report: {files.html}", markup=False)
     return 0
 
 
@@ -265,7 +268,8 @@ def print_headline(console: Console, m: Metrics) -> None:
         return "n/a" if v is None else f"{100 * v:.1f}%"
 
     line = (
-        f"{m.label}{' (replay)' if m.replay else ''}: {o.problems} problem(s), "
+        f"{m.label}{' (replay)' if m.replay and 'replay' not in m.label else ''}: "
+        f"{o.problems} problem(s), "
         f"compiled {pct(o.compile_rate)}, correct {pct(o.correct_rate)} (pass@1), "
         f"solved {pct(o.solved_rate)}"
     )
@@ -278,7 +282,7 @@ def print_headline(console: Console, m: Metrics) -> None:
         )
     else:
         line += "; no timing on this machine (correctness only)"
-    console.print(line, highlight=False)
+    console.print(line, markup=False, highlight=False)
 
 
 def report_command(
@@ -302,8 +306,8 @@ def report_command(
     try:
         files = write_report(dirs, out)
     except USER_ERRORS as e:
-        console.print(f"[red]error:[/] {e}", highlight=False)
+        console.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         raise typer.Exit(2) from None
     for m in files.runs:
         print_headline(console, m)
-    console.print(f"wrote {files.html}, {files.markdown}, {files.metrics}", highlight=False)
+    console.print(f"wrote {files.html}, {files.markdown}, {files.metrics}", markup=False)

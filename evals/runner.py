@@ -17,11 +17,12 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
+from rich.markup import escape
 
 from kernelwright.agent import prompting
 from kernelwright.agent.budget import Ledger
@@ -42,7 +43,7 @@ from kernelwright.agent.run import (
     open_client,
     open_evaluator,
 )
-from kernelwright.agent.strategies import run_strategy
+from kernelwright.agent.strategies import gather_all, run_strategy
 from kernelwright.evals.metrics import Metrics, problem_key
 from kernelwright.evals.report import write_report
 from kernelwright.evals.suite import Suite, SuiteProblem
@@ -129,14 +130,11 @@ class ProblemSummary(BaseModel):
     error: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class EvalResult:
-    run: RunDir
-    info: RunInfo
-    problems: list[ProblemSummary]
-    metrics: Metrics | None = None
-    report: Path | None = None
-    errors: list[str] = field(default_factory=list)
+    metrics: Metrics
+    report: Path
+    errors: list[str]  # problems that could not be evaluated, with why
 
 
 def session_shape(config: GenerateConfig) -> str:
@@ -205,7 +203,7 @@ def prepare(
 
 
 class EvalProgress:
-    """One line per finished problem on the console; the lead's Progress shows attempts."""
+    """One line on the console per finished problem."""
 
     def __init__(self, console, total: int):
         self.console = console
@@ -215,13 +213,13 @@ class EvalProgress:
     def problem_done(self, summary: ProblemSummary) -> None:
         self.finished += 1
         if summary.error:
-            what = f"[red]error[/]: {summary.error}"
+            what = f"[red]error[/]: {escape(summary.error)}"
         elif summary.correct:
             what = "[green]correct[/]"
         else:
             what = f"[yellow]not solved[/] ({summary.stop_reason or 'turns'})"
         self.console.print(
-            f"[{self.finished}/{self.total}] {summary.problem}: {what}, "
+            f"\\[{self.finished}/{self.total}] {escape(summary.problem)}: {what}, "
             f"{summary.attempts} attempt(s)",
             highlight=False,
         )
@@ -305,14 +303,8 @@ async def execute(
                 progress.problem_done(summary)
             return summary
 
-        tasks = [asyncio.ensure_future(one(p)) for p in suite.problems]
-        try:
-            return list(await asyncio.gather(*tasks))
-        except BaseException:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        # A fatal error in one problem cancels the others.
+        return await gather_all([one(p) for p in suite.problems])
 
 
 def finish(run: RunDir, info: RunInfo, summaries: list[ProblemSummary]) -> EvalResult:
@@ -322,9 +314,6 @@ def finish(run: RunDir, info: RunInfo, summaries: list[ProblemSummary]) -> EvalR
     run.write_info(info)
     files = write_report([run.path])
     return EvalResult(
-        run=run,
-        info=info,
-        problems=summaries,
         metrics=files.runs[0],
         report=files.html,
         errors=[f"{s.problem}: {s.error}" for s in summaries if s.error],

@@ -186,7 +186,8 @@ class Pool:
         if early is not None:
             early.env.update(self.base_env())
             return early
-        info = read_problem(job.problem)
+        # Workers run in their scratch folders: a relative path must not reach them.
+        info = read_problem(Path(job.problem).resolve())
         slot = self._idle.get()
         try:
             shapes = [job.shape] if job.shape else default_shapes(info, slot.device)

@@ -1,5 +1,6 @@
-"""`generate` end to end, as a user runs it: the command in a subprocess, the real sandbox on the
-CPU interpreter, the real openai SDK against the local fake server, and the bundled demo."""
+"""`generate` end to end, as a user runs it: the typer command, the real sandbox on the CPU
+interpreter, the real openai SDK against the local fake server, and the bundled demo. Killing
+and interrupting a run need a process of their own; the rest runs in this one."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+import typer
 from agent_fakes import GOOD_KERNEL, WRONG_KERNEL, write_problem
 from fake_openai import FakeOpenAI, good, stalled
+from typer.testing import CliRunner
 
+from kernelwright.agent.commands import generate
 from kernelwright.agent.replay import DEMO_DIR, demo_problems, read_transcript
 from kernelwright.runlog import RunDir
 
@@ -27,26 +31,32 @@ def server():
         yield s
 
 
-@pytest.fixture
-def env(tmp_path):
-    return {
-        **os.environ,
+@pytest.fixture(autouse=True)
+def env(tmp_path, monkeypatch):
+    values = {
         "TEST_KEY": "sk-test",
         "KERNELWRIGHT_CACHE_DIR": str(tmp_path / "cache"),
         "COLUMNS": "200",
     }
+    for k, v in values.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    return {**os.environ, **values}
 
 
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-c", GENERATE, *args]
-
-
-def cli(env, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=timeout)
+def cli(*args: str):
+    """The command in this process; returns (exit code, stderr)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(generate)
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stderr
 
 
 def endpoint(server) -> list[str]:
-    # The problems here live in tmp_path, out of the bwrap sandbox's view; the demo test below
+    # These problems live in tmp_path, out of the bwrap sandbox's view; the demo test below
     # runs the default sandbox on bundled problems.
     return [
         "--model",
@@ -62,36 +72,46 @@ def endpoint(server) -> list[str]:
     ]
 
 
-def test_first_attempt_fails_the_real_error_reaches_the_model_then_correct(server, env, tmp_path):
+def test_first_attempt_fails_the_real_error_reaches_the_model_then_correct(server, tmp_path):
     problem = write_problem(tmp_path)
     out = tmp_path / "run"
     server.push(good(WRONG_KERNEL), good(GOOD_KERNEL))
-    done = cli(env, str(problem), *endpoint(server), "--out", str(out))
-    assert done.returncode == 0, done.stderr
+    code, stderr = cli(str(problem), *endpoint(server), "--out", str(out))
+    assert code == 0, stderr
     attempts = RunDir(out).attempts()
     assert [a.outcome.status.value for a in attempts] == ["incorrect", "correct"]
     error = attempts[0].outcome.message
-    assert error and error in attempts[0].feedback
-    feedback = server.chat_requests()[1]["messages"][-1]["content"]
-    assert feedback == attempts[0].feedback
+    assert "outside atol" in error and error in attempts[0].feedback
+    assert server.chat_requests()[1]["messages"][-1]["content"] == attempts[0].feedback
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "correct" and summary["replay"] is False
-    assert "correct" in done.stderr and "best kernel" in done.stderr
+    assert "scale_shift: correct (turn 1" in stderr and "best kernel" in stderr
 
     # The same run again: every answer comes from the cache, no request is made.
-    again = cli(env, str(problem), *endpoint(server), "--out", str(tmp_path / "again"))
-    assert again.returncode == 0, again.stderr
+    code, stderr = cli(str(problem), *endpoint(server), "--out", str(tmp_path / "again"))
+    assert code == 0, stderr
     assert len(server.chat_requests()) == 2
     repeated = RunDir(tmp_path / "again").attempts()
+    assert [a.messages for a in repeated] == [a.messages for a in attempts]
     assert [a.response for a in repeated] == [a.response for a in attempts]
     assert all(a.usage.cached for a in repeated)
 
 
-def wait_for_attempts(out: Path, n: int, proc: subprocess.Popen, limit: float = 180) -> None:
-    deadline = time.monotonic() + limit
-    while len(RunDir(out).attempts()) < n:
+def spawn(env, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", GENERATE, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_turn_1_is_asked(out: Path, proc: subprocess.Popen, server: FakeOpenAI) -> None:
+    deadline = time.monotonic() + 180
+    while len(RunDir(out).attempts()) < 1 or len(server.chat_requests()) < 2:
         assert proc.poll() is None, proc.communicate()[1]
-        assert time.monotonic() < deadline, "no attempt was written"
+        assert time.monotonic() < deadline, "the run did not get to turn 1"
         time.sleep(0.2)
 
 
@@ -99,24 +119,17 @@ def test_killed_run_resumes_without_redoing_the_attempt(server, env, tmp_path):
     problem = write_problem(tmp_path)
     out = tmp_path / "run"
     server.push(good(WRONG_KERNEL), stalled(600, good(GOOD_KERNEL)))
-    args = [str(problem), *endpoint(server), "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(
-        command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = spawn(env, str(problem), *endpoint(server), "--out", str(out), "--no-cache")
     try:
-        wait_for_attempts(out, 1, proc)
-        while len(server.chat_requests()) < 2:  # the second turn is asked, and stalls
-            time.sleep(0.1)
-        proc.kill()
-        proc.wait(30)
+        wait_until_turn_1_is_asked(out, proc, server)  # turn 0 is on disk, turn 1 stalls
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        proc.kill()
+        proc.communicate(timeout=30)
     assert [a.turn for a in RunDir(out).attempts()] == [0]
     server.push(good(GOOD_KERNEL))
-    done = cli(env, str(problem), "--out", str(out), "--resume", "--api-key-env", "TEST_KEY")
-    assert done.returncode == 0, done.stderr
-    assert "resuming: 1 attempt" in done.stderr
+    code, stderr = cli(str(problem), "--out", str(out), "--resume", "--api-key-env", "TEST_KEY")
+    assert code == 0, stderr
+    assert "resuming: 1 attempt" in stderr
     attempts = RunDir(out).attempts()
     assert [(a.turn, a.outcome.status.value) for a in attempts] == [
         (0, "incorrect"),
@@ -130,43 +143,29 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(server, env, tmp_path):
     problem = write_problem(tmp_path)
     out = tmp_path / "run"
     server.push(good(WRONG_KERNEL), stalled(600))
-    args = [str(problem), *endpoint(server), "--out", str(out), "--no-cache"]
-    proc = subprocess.Popen(
-        command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    proc = spawn(env, str(problem), *endpoint(server), "--out", str(out), "--no-cache")
     try:
-        wait_for_attempts(out, 1, proc)
-        while len(server.chat_requests()) < 2:
-            time.sleep(0.1)
+        wait_until_turn_1_is_asked(out, proc, server)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, stderr
-    assert "--resume" in stderr and str(out) in stderr and "Traceback" not in stderr
+    assert f"--out {out} --resume" in stderr and "Traceback" not in stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["stop_reason"] == "interrupted" and summary["attempts"] == 1
 
 
 @pytest.mark.parametrize("name", ["softmax", "gelu", "rms_norm"])
-def test_offline_demo_replays_and_fails_for_the_reasons_it_claims(env, tmp_path, name):
+def test_offline_demo_replays_and_fails_for_the_reasons_it_claims(tmp_path, name):
     assert name in demo_problems()
     header, exchanges = read_transcript(DEMO_DIR / f"{name}.jsonl")
     assert "not produced by a model" in header["note"]
     out = tmp_path / name
-    done = cli(
-        {**env, "OPENAI_API_KEY": ""},
-        name,
-        "--model",
-        "replay:demo",
-        "--out",
-        str(out),
-        "--workers",
-        "1",
-    )
-    assert done.returncode == 0, done.stderr
-    assert "REPLAY" in done.stderr and "replay of recorded answers" in done.stderr
+    code, stderr = cli(name, "--model", "replay:demo", "--out", str(out), "--workers", "1")
+    assert code == 0, stderr
+    assert "REPLAY" in stderr and "replay of recorded answers" in stderr
     attempts = RunDir(out).attempts()
     assert [a.outcome.status.value for a in attempts] == [x["expect_status"] for x in exchanges]
     assert attempts[0].outcome.status.value != "correct" and attempts[-1].outcome.correct
@@ -174,20 +173,19 @@ def test_offline_demo_replays_and_fails_for_the_reasons_it_claims(env, tmp_path,
     assert attempts[0].feedback in attempts[1].messages[-1]["content"]
 
 
-def test_errors_are_one_line_with_exit_status_2(server, env, tmp_path):
+def test_errors_are_one_line_with_exit_status_2(server, tmp_path):
     problem = write_problem(tmp_path)
     cases = [
         (["--model", "fake-model", "--api-key-env", "UNSET_KEY_VAR"], "$UNSET_KEY_VAR is not set"),
-        (
-            ["--model", "gpt-9", "--base-url", server.base_url, "--api-key-env", "TEST_KEY"],
-            "model 'gpt-9' not found",
-        ),
+        (endpoint(server)[2:] + ["--model", "gpt-9"], "model 'gpt-9' not found"),
         (["--model", "replay:demo"], "no demo transcript for problem 'scale_shift'"),
         (["--model", "m", "--samples", "2"], "--samples 2 needs --strategy"),
+        (["--model", "m", "--prompt", "fancy"], "unknown prompt variant 'fancy'"),
+        (["--model", "m", "--max-wall", "soon"], "--max-wall 'soon'"),
     ]
     for i, (args, message) in enumerate(cases):
-        done = cli(env, str(problem), *args, "--out", str(tmp_path / f"r{i}"), "--workers", "1")
-        assert done.returncode == 2, (args, done.stderr)
-        assert message in done.stderr and "Traceback" not in done.stderr
-    done = cli(env, "no_such_problem", "--model", "m")
-    assert done.returncode == 2 and "no bundled problem" in done.stderr
+        code, stderr = cli(str(problem), *args, "--out", str(tmp_path / f"r{i}"))
+        assert code == 2, (args, stderr)
+        assert message in stderr and len(stderr.strip().splitlines()) <= 2, stderr
+    code, stderr = cli("no_such_problem", "--model", "m")
+    assert code == 2 and "no bundled problem" in stderr

@@ -11,7 +11,6 @@ import sys
 
 import pytest
 from agent_fakes import (
-    GOOD_KERNEL,
     KWLIB_KERNEL,
     WRONG_KERNEL,
     FakeEvaluator,
@@ -114,7 +113,7 @@ def test_config_checks():
     GenerateConfig(problem="p", model="replay:demo", max_cost=1.0).check()
 
 
-@pytest.mark.parametrize(("code", "rc"), [(GOOD_KERNEL, 0), (WRONG_KERNEL, 1), (KWLIB_KERNEL, 0)])
+@pytest.mark.parametrize(("code", "rc"), [(KWLIB_KERNEL, 0), (WRONG_KERNEL, 1)])
 def test_best_kernel_is_standalone_and_checks_itself(tmp_path, code, rc):
     problem = read_problem(write_problem(tmp_path))
     record = AttemptRecord(

@@ -135,7 +135,8 @@ SCRIPT = {
 
 
 def config(spec: str, **agent) -> EvalConfig:
-    settings = {"model": "scripted-model", "turns": 2, "shape": "small", **agent}
+    # No caches: every verdict here must come from the test's own executor.
+    settings = {"model": "scripted-model", "turns": 2, "shape": "small", "cache": False, **agent}
     return EvalConfig(suite=spec, agent=GenerateConfig(problem=spec, **settings))
 
 

@@ -302,7 +302,7 @@ def test_feedback_correct_on_a_gpu_reports_speed_and_bound(bound_by, advice):
 
 def test_feedback_other_statuses():
     for status, words in [
-        (Status.timeout, "## Result: timeout"),
+        (Status.timeout, "Hint: look for a loop whose bound never moves"),
         (Status.crashed, "## Result: crashed"),
         (Status.runtime_error, "## Result: runtime error"),
         (Status.format_error, "Answer with exactly one ```python block"),
