@@ -157,6 +157,23 @@ def _print_outcome(sol: Path, outcome) -> None:
         out.print("    " + outcome.output.strip()[-800:].replace("\n", "\n    "), highlight=False)
 
 
+@app.command()
+def prompt(
+    problem: str = typer.Argument(..., help="Problem file, or the name of a bundled problem."),
+    variant: str = typer.Option("full", help="bare | contract | full, or finer: full-guide, "
+                                "contract+patterns, ..."),
+    shape: str = typer.Option("small", help="The shape set whose inputs the prompt lists."),
+) -> None:
+    """Print what the model sees for a problem: the system and the first user message."""
+    from kernelwright.prompts.show import render_prompt
+
+    try:
+        text = render_prompt(problem, variant, shape)
+    except (ProblemError, ValueError) as e:
+        fail(str(e))
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @problems_app.command("list")
 def problems_list(
     path: Path = typer.Argument(

@@ -21,6 +21,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -153,21 +154,27 @@ class BwrapBackend:
         exe = shutil.which("bwrap")
         if exe is None:
             return False, "bwrap is not installed (apt-get install bubblewrap)"
-        probe = [exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        probe += ["--unshare-net", "--unshare-pid", "--die-with-parent", "true"]
-        try:
-            done = subprocess.run(probe, capture_output=True, timeout=20)
-        except subprocess.TimeoutExpired:
-            return False, "bwrap did not start within 20 s"
+        # The probe runs `true` in the very sandbox a worker gets.
+        with tempfile.TemporaryDirectory() as scratch:
+            spec = WorkerSpec(device="cpu", scratch=Path(scratch), env=dict(os.environ))
+            try:
+                done = subprocess.run(
+                    self._command(exe, spec, ["true"]), capture_output=True, timeout=20
+                )
+            except subprocess.TimeoutExpired:
+                return False, "bwrap did not start within 20 s"
         if done.returncode != 0:
             why = done.stderr.decode(errors="replace").strip().splitlines()
             return False, f"bwrap cannot create namespaces here: {why[-1] if why else 'no reason'}"
         return True, exe
 
     def argv(self, spec: WorkerSpec, command: list[str]) -> list[str]:
-        ok, exe = self.available()
+        ok, detail = self.available()
         if not ok:
-            raise BackendUnavailable(f"the bwrap sandbox is unavailable: {exe}")
+            raise BackendUnavailable(f"the bwrap sandbox is unavailable: {detail}")
+        return self._command(detail, spec, command)
+
+    def _command(self, exe: str, spec: WorkerSpec, command: list[str]) -> list[str]:
         # As root, bwrap keeps every capability unless told: CAP_SYS_ADMIN would undo
         # the read-only mounts and write the host kernel's settings in /proc/sys.
         args = [exe, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kernelwright.problem import bundled_problems_dir, exec_problem, find_problems, read_problem
-from kernelwright.prompts import render, show
+from kernelwright.prompts import render
 from kernelwright.prompts.render import (
     PARTS,
     PROMPT_VERSION,
@@ -181,13 +181,19 @@ def test_feedback_and_version_strings_are_stable():
     assert set(VARIANTS) == {"bare", "contract", "full"}
 
 
-def test_show_prints_a_whole_prompt(capsys):
-    """The README's sample prompt is `python -m kernelwright.prompts.show softmax`."""
-    assert show.main(["softmax"]) == 0
-    text = capsys.readouterr().out
+def test_prompt_command_prints_a_whole_prompt():
+    """The README's sample prompt is `kernelwright prompt softmax`."""
+    from typer.testing import CliRunner
+
+    from kernelwright.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["prompt", "softmax"])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
     assert text.startswith("# A rendered prompt: softmax, variant full")
     assert "## The contract" in text and "#### row_softmax" in text
     assert f"kernelwright prompt {PROMPT_VERSION}" in text
-    assert show.main(["no_such_problem"]) == 2
-    assert show.main(["softmax", "--variant", "nope"]) == 2
-    assert "error: unknown prompt variant" in capsys.readouterr().err
+    assert runner.invoke(app, ["prompt", "no_such_problem"]).exit_code == 2
+    bad = runner.invoke(app, ["prompt", "softmax", "--variant", "nope"])
+    assert bad.exit_code == 2 and "unknown prompt variant" in bad.output
