@@ -56,10 +56,11 @@ def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) 
     source = "a replay of recorded answers" if record.replay else "the model"
     dtype = problem.meta.dtype or "float32"
     tol = problem.tolerance(dtype)
+    shapes = ", ".join(record.outcome.env.get("shapes") or [shape])
     header = (
         f'"""Best kernel of kernelwright run {record.run_id} for problem {problem.name!r}.\n\n'
         f"Attempt {record.attempt_id} (turn {record.turn}, sample {record.sample}) by "
-        f"{record.model}, {source}: {record.outcome.status.value} at shape {shape!r}{speed}.\n"
+        f"{record.model}, {source}:\n{record.outcome.status.value} at shape {shapes}{speed}.\n\n"
         "Standalone: imports only torch and triton. `python best_kernel.py` checks it against\n"
         "the PyTorch reference carried below; without a GPU run it with TRITON_INTERPRET=1.\n"
         '"""\n\n'

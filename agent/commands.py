@@ -218,12 +218,17 @@ def _report(console: Console, summary: dict[str, Any], out: Path) -> None:
         what += f" (turn {best['turn']}, sample {best['sample']})"
         if best["speedup_eager"] is not None:
             what += f", {best['speedup_eager']:.2f}x eager"
-    source = " [cyan](replay of recorded answers)[/]" if summary["replay"] else ""
+    tokens = summary["prompt_tokens"] + summary["completion_tokens"]
+    if summary["replay"]:
+        what += " [cyan](replay of recorded answers)[/]"
+        spent = f"{tokens} tokens as recorded, nothing spent"
+    else:
+        spent = f"{tokens} tokens, ${summary['cost_usd']:.4f}"
+        if summary["cache_hits"]:
+            spent += f" (${summary['charged_usd']:.4f} charged, the rest from the cache)"
     console.print(
-        f"{summary['problem']}: {what}{source} after {summary['attempts']} attempt(s); "
-        f"stopped: {summary['stop_reason']}; tokens "
-        f"{summary['prompt_tokens'] + summary['completion_tokens']}, "
-        f"${summary['cost_usd']:.4f} (charged ${summary['charged_usd']:.4f})",
+        f"{summary['problem']}: {what} after {summary['attempts']} attempt(s); "
+        f"stopped: {summary['stop_reason']}; {spent}",
         highlight=False,
     )
     for note in summary["notes"]:

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kernelwright.datasets import commands as corpus_commands
+from kernelwright.evals.commands import eval_command, report_command
 from kernelwright.problem import ProblemError
 
 app = typer.Typer(
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 problems_app = typer.Typer(help="Inspect problem suites.", no_args_is_help=True)
 app.add_typer(problems_app, name="problems")
+app.command("eval")(eval_command)
+app.command("report")(report_command)
 corpus_app = typer.Typer(
     help="Training corpus: build from run directories, generate problems, inductor teacher.",
     no_args_is_help=True,

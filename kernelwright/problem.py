@@ -135,13 +135,18 @@ def _literal(node: ast.AST, names: dict[str, Any] | None = None) -> Any:
     return eval(compile(expr, "<literal>", "eval"), {"__builtins__": {}}, dict(names or {}))
 
 
-def read_problem(path: str | Path) -> ProblemInfo:
-    """Parse a problem file: metadata, size constants and hash, without executing it."""
+def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
+    """Parse a problem file: metadata, size constants and hash, without executing it.
+
+    ``source`` is the file's text when it was read elsewhere (a sandbox worker cannot see
+    the caller's files); ``path`` then only names it.
+    """
     path = Path(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ProblemError(f"{path}: cannot read problem file ({e})") from None
+    if source is None:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ProblemError(f"{path}: cannot read problem file ({e})") from None
     try:
         tree = ast.parse(source, filename=str(path))
     except SyntaxError as e:

@@ -155,7 +155,8 @@ class Worker:
         torch = self.torch
         jobdir = Path(job["dir"])
         try:
-            pm = exec_problem(read_problem(job["problem"]), job.get("shape"))
+            info = read_problem(job["problem"], job["problem_source"])
+            pm = exec_problem(info, job.get("shape"))
             dtype, notes = self._run_dtype(pm)
             ref_model = self._build(pm, pm.module.Model, job["init_seed"], dtype)
             trials = []

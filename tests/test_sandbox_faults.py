@@ -232,4 +232,3 @@ def test_output_flood_is_capped(pool):
 
 def test_correct_kernel_passes_after_all_faults(pool):
     assert_healthy(pool)
-    assert all(s.restarts > 0 for s in pool.slots)  # the faults did cost workers
