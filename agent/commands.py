@@ -15,9 +15,7 @@ from click.core import ParameterSource
 from rich.console import Console
 
 from kernelwright.agent.errors import AgentError
-from kernelwright.agent.progress import Progress
-from kernelwright.agent.run import GenerateConfig, execute, prepare
-from kernelwright.problem import ProblemError, resolve_problem
+from kernelwright.problem import ProblemError, read_problem, resolve_problem
 from kernelwright.runlog import RunDir
 
 
@@ -45,9 +43,9 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def _config(
+def _config_values(
     ctx: typer.Context, given: dict[str, Any], stored: dict[str, Any] | None
-) -> GenerateConfig:
+) -> dict[str, Any]:
     """The run's config: the options given; resuming, the stored ones wherever none was given."""
     values: dict[str, Any] = {}
     for option, value in given.items():
@@ -68,7 +66,7 @@ def _config(
         elif isinstance(value, Path):
             value = str(value)
         values[field] = value
-    return GenerateConfig.model_validate(values)
+    return values
 
 
 def generate(
@@ -175,12 +173,19 @@ def generate(
     except (AgentError, ProblemError) as e:
         console.print(f"[red]error:[/] {e}", highlight=False)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("interrupted before the run started; nothing was written")
+        raise typer.Exit(130) from None
     raise typer.Exit(code)
 
 
 def _generate(
     ctx: typer.Context, given: dict[str, Any], out: Path | None, resume: bool, console: Console
 ) -> int:
+    # Imported here, not at the top: they load torch, and `kernelwright --help` should not.
+    from kernelwright.agent.progress import Progress
+    from kernelwright.agent.run import GenerateConfig, execute, open_client, prepare
+
     spec = given["problem"]
     path = resolve_problem(spec).resolve()
     given["problem"] = path
@@ -191,15 +196,18 @@ def _generate(
         stored = RunDir(out).read_info().config
     if given["model"] is None and stored is None:
         raise AgentError("--model is required (a model name, or replay:demo for the offline demo)")
-    config = _config(ctx, given, stored)
+    config = GenerateConfig.model_validate(_config_values(ctx, given, stored))
     config.check()
     if out is None:
         out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    progress = Progress(console)
+    # Before anything is written: a missing key or transcript leaves no half-made run behind.
+    client = open_client(config, read_problem(path), progress.retry)
     rundir, info = prepare(config, out, resume)
     resume_cmd = f"kernelwright generate {shlex.quote(spec)} --out {shlex.quote(str(out))} --resume"
     console.print(f"run directory: {out}", highlight=False)
     try:
-        summary = asyncio.run(execute(config, rundir, info, progress=Progress(console)))
+        summary = asyncio.run(execute(config, rundir, info, progress=progress, client=client))
     except KeyboardInterrupt:
         done = len(rundir.attempts())
         console.print(

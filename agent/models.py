@@ -136,15 +136,18 @@ def _retry_after(response: Any) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
-def _error_text(e: openai.APIStatusError) -> str:
+def _error_text(e: openai.APIStatusError, limit: int = 400) -> str:
+    """The server's error message, on one line."""
+    text = e.message
     body = e.body
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-        if isinstance(inner, str):
-            return inner
-    return e.message
+            text = str(inner["message"])
+        elif isinstance(inner, str):
+            text = inner
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _split_think(content: str) -> tuple[str, str | None]:
@@ -267,10 +270,11 @@ class OpenAIClient:
                 if (e.code or "") == "insufficient_quota":
                     raise ModelError(f"{self.base_url}: {_error_text(e)}") from None
                 reason, wait = "rate limited (429)", _retry_after(e.response)
-            except openai.InternalServerError as e:
-                reason, wait = f"server error ({e.status_code})", _retry_after(e.response)
             except openai.APIStatusError as e:
-                raise await self._classify(e) from None
+                # 5xx, and the two 4xx that mean "try again": request timeout and conflict.
+                if e.status_code < 500 and e.status_code not in (408, 409):
+                    raise await self._classify(e) from None
+                reason, wait = f"server error ({e.status_code})", _retry_after(e.response)
             failures += 1
             if failures > self.retry.retries:
                 raise RetriesExhaustedError(

@@ -27,6 +27,7 @@ class Progress:
     def __init__(self, console: Console | None = None):
         self.console = console or Console(stderr=True)
         self.ledger: Ledger | None = None
+        self.turns_done = 0
         self._live: Live | None = None
 
     def start(self, client: ModelClient, ledger: Ledger, resumed: int = 0) -> None:
@@ -50,6 +51,7 @@ class Progress:
         self.console.print(f"[dim]model call {reason}; retrying in {wait_s:.1f} s[/]")
 
     def attempt(self, record: AttemptRecord) -> None:
+        self.turns_done = max(self.turns_done, record.turn + 1)
         status = record.outcome.status
         s = speedup(record)
         usage = record.usage
@@ -76,7 +78,8 @@ class Progress:
             s = speedup(best)
             best_text = best.outcome.status.value + (f" {s:.2f}x" if s is not None else "")
         return Text(
-            f"attempts {ledger.attempts} · best {best_text} · tokens {_tokens(ledger.tokens)} · "
-            f"${ledger.cost_usd:.4f} · {ledger.elapsed():.0f}s",
+            f"turn {self.turns_done}/{ledger.limits.turns} · attempts {ledger.attempts} · "
+            f"best {best_text} · tokens {_tokens(ledger.tokens)} · ${ledger.cost_usd:.4f} · "
+            f"{ledger.elapsed():.0f}s",
             style="bold",
         )

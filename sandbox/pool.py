@@ -229,6 +229,8 @@ class Pool:
                     "nonce": nonce,
                     "dir": str(jobdir),
                     "problem": str(info.path),
+                    # The text travels: a sandboxed worker may not see the caller's files.
+                    "problem_source": info.source,
                     "shape": job.shape,
                     "seeds": job.seeds,
                     "init_seed": job.init_seed,

@@ -76,8 +76,12 @@ def test_first_attempt_fails_the_real_error_reaches_the_model_then_correct(serve
     problem = write_problem(tmp_path)
     out = tmp_path / "run"
     server.push(good(WRONG_KERNEL), good(GOOD_KERNEL))
-    code, stderr = cli(str(problem), *endpoint(server), "--out", str(out))
+    transcript = tmp_path / "transcript.jsonl"
+    code, stderr = cli(
+        str(problem), *endpoint(server), "--out", str(out), "--record", str(transcript)
+    )
     assert code == 0, stderr
+    assert len(read_transcript(transcript)[1]) == 2
     attempts = RunDir(out).attempts()
     assert [a.outcome.status.value for a in attempts] == ["incorrect", "correct"]
     error = attempts[0].outcome.message
@@ -187,5 +191,6 @@ def test_errors_are_one_line_with_exit_status_2(server, tmp_path):
         code, stderr = cli(str(problem), *args, "--out", str(tmp_path / f"r{i}"))
         assert code == 2, (args, stderr)
         assert message in stderr and len(stderr.strip().splitlines()) <= 2, stderr
+    assert not (tmp_path / "r0").exists()  # a missing key leaves no half-made run behind
     code, stderr = cli("no_such_problem", "--model", "m")
     assert code == 2 and "no bundled problem" in stderr

@@ -183,3 +183,13 @@ def test_records_serialise(server, problem):
     assert data["model"] == "fake-model" and data["replay"] is False
     assert data["sampling"] == {"temperature": 0.0, "max_tokens": 512, "n": 1, "seed": 0}
     assert data["problem"]["name"] == "scale_shift" and data["prompt_version"]
+
+
+def test_dollar_and_wall_budgets_stop_the_run(server, problem, monkeypatch):
+    server.push(good(kernel("incorrect", message="no")), good(kernel()))
+    monkeypatch.setattr("kernelwright.agent.models.PriceTable.cost", lambda self, model, p, c: 0.5)
+    s, records, _ = run(server, problem, turns=5, max_cost=0.4)
+    assert len(records) == 1 and s.ledger.stop_reason == "max_cost"
+    assert s.ledger.cost_usd == 0.5
+    s, records, _ = run(server, problem, turns=5, max_wall_s=0.0)
+    assert records == [] and s.ledger.stop_reason == "max_wall"
