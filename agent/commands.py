@@ -8,15 +8,17 @@ import re
 import shlex
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from click.core import ParameterSource
 from rich.console import Console
 
 from kernelwright.agent.errors import AgentError
 from kernelwright.problem import ProblemError, read_problem, resolve_problem
 from kernelwright.runlog import RunDir
+
+if TYPE_CHECKING:
+    from kernelwright.agent.run import GenerateConfig
 
 
 class Strategy(str, Enum):
@@ -43,17 +45,18 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def _config_values(
+def _config(
     ctx: typer.Context, given: dict[str, Any], stored: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> GenerateConfig:
     """The run's config: the options given; resuming, the stored ones wherever none was given."""
+    from kernelwright.agent.run import GenerateConfig
+
     values: dict[str, Any] = {}
     for option, value in given.items():
         field = FIELDS.get(option, option)
-        explicit = ctx.get_parameter_source(option) in (
-            ParameterSource.COMMANDLINE,
-            ParameterSource.ENVIRONMENT,
-        )
+        # By name: typer vendors its own click, whose ParameterSource is another enum.
+        source = ctx.get_parameter_source(option)
+        explicit = source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
         if stored is not None and not explicit and field in stored and option != "problem":
             values[field] = stored[field]
             continue
@@ -66,7 +69,7 @@ def _config_values(
         elif isinstance(value, Path):
             value = str(value)
         values[field] = value
-    return values
+    return GenerateConfig.model_validate(values)
 
 
 def generate(
@@ -184,7 +187,7 @@ def _generate(
 ) -> int:
     # Imported here, not at the top: they load torch, and `kernelwright --help` should not.
     from kernelwright.agent.progress import Progress
-    from kernelwright.agent.run import GenerateConfig, execute, open_client, prepare
+    from kernelwright.agent.run import execute, open_client, prepare
 
     spec = given["problem"]
     path = resolve_problem(spec).resolve()
@@ -196,7 +199,7 @@ def _generate(
         stored = RunDir(out).read_info().config
     if given["model"] is None and stored is None:
         raise AgentError("--model is required (a model name, or replay:demo for the offline demo)")
-    config = GenerateConfig.model_validate(_config_values(ctx, given, stored))
+    config = _config(ctx, given, stored)
     config.check()
     if out is None:
         out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"

@@ -56,8 +56,6 @@ def cli(*args: str):
 
 
 def endpoint(server) -> list[str]:
-    # These problems live in tmp_path, out of the bwrap sandbox's view; the demo test below
-    # runs the default sandbox on bundled problems.
     return [
         "--model",
         "fake-model",
@@ -67,8 +65,6 @@ def endpoint(server) -> list[str]:
         "TEST_KEY",
         "--workers",
         "1",
-        "--sandbox",
-        "subprocess",
     ]
 
 
@@ -131,7 +127,7 @@ def test_killed_run_resumes_without_redoing_the_attempt(server, env, tmp_path):
         proc.communicate(timeout=30)
     assert [a.turn for a in RunDir(out).attempts()] == [0]
     server.push(good(GOOD_KERNEL))
-    code, stderr = cli(str(problem), "--out", str(out), "--resume", "--api-key-env", "TEST_KEY")
+    code, stderr = cli(str(problem), "--out", str(out), "--resume", "--turns", "3")
     assert code == 0, stderr
     assert "resuming: 1 attempt" in stderr
     attempts = RunDir(out).attempts()
@@ -140,7 +136,11 @@ def test_killed_run_resumes_without_redoing_the_attempt(server, env, tmp_path):
         (1, "correct"),
     ]
     assert len(server.chat_requests()) == 3  # turn 0 was not asked again
-    assert json.loads((out / "run.json").read_text())["finished_at"]
+    info = json.loads((out / "run.json").read_text())
+    assert info["finished_at"]
+    # Options given again override the stored ones; the rest are the stored ones.
+    assert info["config"]["turns"] == 3 and info["config"]["api_key_env"] == "TEST_KEY"
+    assert info["config"]["cache"] is False
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(server, env, tmp_path):
