@@ -37,6 +37,19 @@ FIELDS = {
 }
 
 
+# Shared with `eval`: where candidates run means the same in every command.
+ExecutorOption = Annotated[
+    str, typer.Option(help="Where candidates run: local (this machine) or ray (a Ray cluster).")
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray cluster for --executor ray: auto, HOST:6379 or ray://HOST:10001 "
+        "(default: $RAY_ADDRESS, else a new local cluster)."
+    ),
+]
+
+
 def parse_duration(text: str) -> float:
     """Seconds from '90', '90s', '10m' or '1.5h'."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", text)
@@ -45,7 +58,7 @@ def parse_duration(text: str) -> float:
     return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[m.group(2)]
 
 
-def _config(
+def config_from_options(
     ctx: typer.Context, given: dict[str, Any], stored: dict[str, Any] | None
 ) -> GenerateConfig:
     """The run's config: the options given; resuming, the stored ones wherever none was given."""
@@ -153,6 +166,8 @@ def generate(
     sandbox: Annotated[
         str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
     ] = "auto",
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     timeout: Annotated[float, typer.Option(help="Seconds one candidate may run.")] = 120.0,
     request_timeout: Annotated[
         float, typer.Option(help="Seconds one model call may take before it is retried.")
@@ -199,7 +214,7 @@ def _generate(
         stored = RunDir(out).read_info().config
     if given["model"] is None and stored is None:
         raise AgentError("--model is required (a model name, or replay:demo for the offline demo)")
-    config = _config(ctx, given, stored)
+    config = config_from_options(ctx, given, stored)
     config.check()
     if out is None:
         out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"

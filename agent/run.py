@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import sys
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,8 @@ from kernelwright.agent.strategies import run_strategy
 from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemInfo, read_problem
 from kernelwright.runlog import AttemptRecord, RunDir, RunInfo, now
-from kernelwright.sandbox.executor import EvalRequest, LocalExecutor
-from kernelwright.sandbox.isolation import BackendUnavailable
+from kernelwright.sandbox.executor import EvalRequest, Executor
+from kernelwright.sandbox.executors import ExecutorError, make_executor
 from kernelwright.versions import library_versions
 
 # A resumed run must ask the same questions in the same way; anything else may change.
@@ -70,6 +71,8 @@ class GenerateConfig(BaseModel):
     concurrency: int = 4
     workers: int | None = None
     sandbox: str = "auto"
+    executor: str = "local"
+    ray_address: str | None = None
     eval_timeout_s: float = 120.0
     request_timeout_s: float = 600.0
     cache: bool = True
@@ -175,7 +178,7 @@ def trial_seeds(seed: int, code: str) -> list[int]:
 class SandboxEvaluator:
     """The loop's Evaluator, backed by the sandbox's executor."""
 
-    def __init__(self, executor: LocalExecutor, shape: str | None, timeout_s: float, seed: int):
+    def __init__(self, executor: Executor, shape: str | None, timeout_s: float, seed: int):
         self.executor = executor
         self.shape = shape
         self.timeout_s = timeout_s
@@ -193,7 +196,7 @@ class SandboxEvaluator:
         return await self.executor.evaluate(request)
 
 
-def open_evaluator(config: GenerateConfig, executor: LocalExecutor) -> Evaluator:
+def open_evaluator(config: GenerateConfig, executor: Executor) -> Evaluator:
     evaluator: Evaluator = SandboxEvaluator(
         executor, config.shape, config.eval_timeout_s, config.seed
     )
@@ -207,7 +210,10 @@ def open_evaluator(config: GenerateConfig, executor: LocalExecutor) -> Evaluator
         "seed": config.seed,
         "timeout_s": config.eval_timeout_s,
         "device": facts["name"] if facts else "cpu",
-        "versions": {k: versions[k] for k in ("kernelwright", "torch", "triton", "cuda")},
+        # The revision too: a change to the checker must not reuse an old verdict.
+        "versions": {
+            k: versions[k] for k in ("kernelwright", "git_revision", "torch", "triton", "cuda")
+        },
     }
     return CachedEvaluator(evaluator, DiskCache(default_cache_dir() / "outcomes"), context)
 
@@ -248,6 +254,50 @@ def prepare(config: GenerateConfig, out: Path, resume: bool) -> tuple[RunDir, Ru
     return rundir, info
 
 
+def open_session(
+    config: GenerateConfig,
+    problem: ProblemInfo,
+    *,
+    run_id: str,
+    client: ModelClient,
+    evaluator: Evaluator,
+    done: Sequence[AttemptRecord] = (),
+    on_attempt: Callable[[AttemptRecord], None] | None = None,
+) -> Session:
+    """One problem's session; ``done`` are its attempts already on disk, served back
+    instead of asked again, and charged to the budget unless cached or replayed."""
+    ledger = Ledger(config.limits())
+    for record in done:
+        ledger.add(record, charged=not (record.usage.cached or record.replay))
+    session = Session(
+        run_id=run_id,
+        problem=problem,
+        # ProblemRef wants a name: "auto" is the sandbox's default choice of shape sets.
+        shape=config.shape or "auto",
+        client=client,
+        evaluator=evaluator,
+        ledger=ledger,
+        variant=config.prompt_variant,
+        target=device_facts(),
+        temperature=config.temperature,
+        max_tokens=config.max_tokens,
+        seed=config.seed,
+        resumed={(r.turn, r.sample): r for r in done},
+    )
+    if on_attempt is not None:
+        session.on_attempt = on_attempt
+    return session
+
+
+async def run_problem(config: GenerateConfig, problem: ProblemInfo, **session_args) -> Session:
+    """One problem through the configured strategy, in a run directory the caller owns."""
+    session = open_session(config, problem, **session_args)
+    await run_strategy(
+        session, config.strategy, samples=config.samples, beam_width=config.beam_width
+    )
+    return session
+
+
 async def execute(
     config: GenerateConfig,
     rundir: RunDir,
@@ -260,35 +310,26 @@ async def execute(
     """Run the strategy; whatever happens, leave summary.json and best_kernel.py behind.
     ``client`` and ``evaluator`` replace the ones the config names (for tests and embedding)."""
     problem = read_problem(config.problem)
-    ledger = Ledger(config.limits())
     done = rundir.attempts()
-    for record in done:
-        ledger.add(record, charged=not (record.usage.cached or record.replay))
     client = client or open_client(config, problem, progress.retry if progress else None)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(client.aclose)
         if evaluator is None:
             try:
-                executor = LocalExecutor(workers=config.workers, sandbox=config.sandbox)
-            except BackendUnavailable as e:
-                raise AgentError(f"--sandbox {config.sandbox}: {e}") from None
-            await stack.enter_async_context(executor)
+                executor = make_executor(
+                    config.executor,
+                    ray_address=config.ray_address,
+                    workers=config.workers,
+                    sandbox=config.sandbox,
+                )
+            except ExecutorError as e:
+                raise AgentError(str(e)) from None
+            stack.push_async_callback(executor.close)
             evaluator = open_evaluator(config, executor)
-        session = Session(
-            run_id=info.run_id,
-            problem=problem,
-            # ProblemRef wants a name: "auto" is the sandbox's default choice of shape sets.
-            shape=config.shape or "auto",
-            client=client,
-            evaluator=evaluator,
-            ledger=ledger,
-            variant=config.prompt_variant,
-            target=device_facts(),
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
-            seed=config.seed,
-            resumed={(r.turn, r.sample): r for r in done},
+        session = open_session(
+            config, problem, run_id=info.run_id, client=client, evaluator=evaluator, done=done
         )
+        ledger = session.ledger
         info.problems = [session.ref]
         rundir.write_info(info)
 

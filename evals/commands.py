@@ -15,7 +15,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from kernelwright.agent.commands import Strategy, _config
+from kernelwright.agent.commands import (
+    ExecutorOption,
+    RayAddressOption,
+    Strategy,
+    config_from_options,
+)
 from kernelwright.agent.errors import AgentError
 from kernelwright.evals.metrics import Metrics
 from kernelwright.evals.report import ReportError, write_report
@@ -92,6 +97,8 @@ def eval_command(
     sandbox: Annotated[
         str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
     ] = "auto",
+    executor: ExecutorOption = "local",
+    ray_address: RayAddressOption = None,
     base_url: Annotated[
         str | None,
         typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint URL."),
@@ -175,7 +182,7 @@ def _eval(
         given["shape"] = suite.shape
     if given["strategy"] is None:
         given["strategy"] = "best-of-k" if given["samples"] > 1 else "refine"
-    agent = _config(ctx, {"problem": spec, **given}, stored)
+    agent = config_from_options(ctx, {"problem": spec, **given}, stored)
     cfg = EvalConfig(suite=spec, agent=agent)
     console.print(
         f"eval {spec}: {len(suite.problems)} problem(s), model {agent.model}, "
@@ -215,7 +222,8 @@ def _rescore(
     agent_only = [
         name
         for name in given
-        if name not in ("shape", "timeout", "workers", "sandbox", "concurrency")
+        if name
+        not in ("shape", "timeout", "workers", "sandbox", "executor", "ray_address", "concurrency")
         and _on_command_line(ctx, name)
     ]
     if agent_only:
@@ -223,8 +231,7 @@ def _rescore(
             "--rescore calls no model; these options do not apply: "
             + ", ".join("--" + n.replace("_", "-") for n in agent_only)
         )
-    from kernelwright.sandbox.executor import LocalExecutor
-    from kernelwright.sandbox.isolation import BackendUnavailable
+    from kernelwright.sandbox.executors import ExecutorError, make_executor
 
     cfg = RescoreConfig(
         source=source,
@@ -237,11 +244,18 @@ def _rescore(
 
     async def go() -> RunDir:
         try:
-            local = LocalExecutor(workers=given["workers"], sandbox=given["sandbox"])
-        except BackendUnavailable as e:
-            raise EvalError(f"--sandbox {given['sandbox']}: {e}") from None
-        async with local as executor:
+            executor = make_executor(
+                given["executor"],
+                ray_address=given["ray_address"],
+                workers=given["workers"],
+                sandbox=given["sandbox"],
+            )
+        except ExecutorError as e:
+            raise EvalError(str(e)) from None
+        try:
             return await rescore(cfg, executor)
+        finally:
+            await executor.close()
 
     console.print(
         f"re-scoring {source} into {out} on this machine (no model is called)", markup=False

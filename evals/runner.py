@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,6 @@ from pydantic import BaseModel
 from rich.markup import escape
 
 from kernelwright.agent import prompting
-from kernelwright.agent.budget import Ledger
 from kernelwright.agent.errors import (
     AgentError,
     AuthError,
@@ -33,7 +32,6 @@ from kernelwright.agent.errors import (
     UnknownModelError,
     UnreachableError,
 )
-from kernelwright.agent.loop import Evaluator, Session
 from kernelwright.agent.models import ModelClient
 from kernelwright.agent.replay import is_replay
 from kernelwright.agent.run import (
@@ -42,15 +40,16 @@ from kernelwright.agent.run import (
     device_facts,
     open_client,
     open_evaluator,
+    run_problem,
 )
-from kernelwright.agent.strategies import gather_all, run_strategy
+from kernelwright.agent.strategies import gather_all
 from kernelwright.evals.metrics import Metrics, problem_key
 from kernelwright.evals.report import write_report
 from kernelwright.evals.suite import Suite, SuiteProblem
 from kernelwright.problem import ProblemError, ProblemInfo
 from kernelwright.runlog import AttemptRecord, ProblemRef, RunDir, RunInfo, now
-from kernelwright.sandbox.executor import Executor, LocalExecutor
-from kernelwright.sandbox.isolation import BackendUnavailable
+from kernelwright.sandbox.executor import Executor
+from kernelwright.sandbox.executors import ExecutorError, make_executor
 from kernelwright.versions import library_versions
 
 # Errors that every problem would meet in turn: they end the eval at once.
@@ -82,42 +81,6 @@ class EvalConfig(BaseModel):
         return self.agent.model_copy(update={"problem": str(problem.path)})
 
 
-async def run_problem(
-    config: GenerateConfig,
-    problem: ProblemInfo,
-    *,
-    run_id: str,
-    client: ModelClient,
-    evaluator: Evaluator,
-    done: Sequence[AttemptRecord] = (),
-    on_attempt: Callable[[AttemptRecord], None] = lambda record: None,
-) -> Session:
-    """One problem through the configured strategy; ``done`` are its attempts already on
-    disk (served back instead of asking again). Returns the session: ledger and notes."""
-    ledger = Ledger(config.limits())
-    for record in done:
-        ledger.add(record, charged=not (record.usage.cached or record.replay))
-    session = Session(
-        run_id=run_id,
-        problem=problem,
-        shape=session_shape(config),
-        client=client,
-        evaluator=evaluator,
-        ledger=ledger,
-        variant=config.prompt_variant,
-        target=device_facts(),
-        temperature=config.temperature,
-        max_tokens=config.max_tokens,
-        seed=config.seed,
-        on_attempt=on_attempt,
-        resumed={(r.turn, r.sample): r for r in done},
-    )
-    await run_strategy(
-        session, config.strategy, samples=config.samples, beam_width=config.beam_width
-    )
-    return session
-
-
 class ProblemSummary(BaseModel):
     """How one problem of the eval ended (``summary.json``)."""
 
@@ -132,6 +95,7 @@ class ProblemSummary(BaseModel):
 
 @dataclass(frozen=True)
 class EvalResult:
+    run: RunDir
     metrics: Metrics
     report: Path
     errors: list[str]  # problems that could not be evaluated, with why
@@ -246,10 +210,15 @@ async def execute(
     async with contextlib.AsyncExitStack() as stack:
         if executor is None:
             try:
-                local = LocalExecutor(workers=cfg.agent.workers, sandbox=cfg.agent.sandbox)
-            except BackendUnavailable as e:
-                raise EvalError(f"--sandbox {cfg.agent.sandbox}: {e}") from None
-            executor = await stack.enter_async_context(local)
+                executor = make_executor(
+                    cfg.agent.executor,
+                    ray_address=cfg.agent.ray_address,
+                    workers=cfg.agent.workers,
+                    sandbox=cfg.agent.sandbox,
+                )
+            except ExecutorError as e:
+                raise EvalError(str(e)) from None
+            stack.push_async_callback(executor.close)
 
         def client(config: GenerateConfig, problem: ProblemInfo) -> ModelClient:
             if client_for is not None:
@@ -314,6 +283,7 @@ def finish(run: RunDir, info: RunInfo, summaries: list[ProblemSummary]) -> EvalR
     run.write_info(info)
     files = write_report([run.path])
     return EvalResult(
+        run=run,
         metrics=files.runs[0],
         report=files.html,
         errors=[f"{s.problem}: {s.error}" for s in summaries if s.error],

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kernelwright.agent.commands import generate
 from kernelwright.datasets import commands as corpus_commands
 from kernelwright.evals.commands import eval_command, report_command
 from kernelwright.problem import ProblemError
@@ -27,8 +28,6 @@ app = typer.Typer(
 )
 problems_app = typer.Typer(help="Inspect problem suites.", no_args_is_help=True)
 app.add_typer(problems_app, name="problems")
-app.command("eval")(eval_command)
-app.command("report")(report_command)
 corpus_app = typer.Typer(
     help="Training corpus: build from run directories, generate problems, inductor teacher.",
     no_args_is_help=True,
@@ -45,6 +44,9 @@ out = Console()
 def fail(message: str, code: int = 2) -> None:
     console.print(f"[red]error:[/red] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+app.command("generate")(generate)
 
 
 @app.command()
@@ -163,8 +165,9 @@ def _print_outcome(sol: Path, outcome) -> None:
 @app.command()
 def prompt(
     problem: str = typer.Argument(..., help="Problem file, or the name of a bundled problem."),
-    variant: str = typer.Option("full", help="bare | contract | full, or finer: full-guide, "
-                                "contract+patterns, ..."),
+    variant: str = typer.Option(
+        "full", help="bare | contract | full, or finer: full-guide, contract+patterns, ..."
+    ),
     shape: str = typer.Option("small", help="The shape set whose inputs the prompt lists."),
 ) -> None:
     """Print what the model sees for a problem: the system and the first user message."""
@@ -175,6 +178,10 @@ def prompt(
     except (ProblemError, ValueError) as e:
         fail(str(e))
     out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+app.command("eval")(eval_command)
+app.command("report")(report_command)
 
 
 @problems_app.command("list")

@@ -23,19 +23,24 @@ def make_executor(
     sandbox: str = "auto",
     device: str | None = None,
 ) -> Executor:
-    """The executor called ``kind``. Raises ExecutorError (and, for an unusable
-    ``sandbox``, BackendUnavailable) with a one-line message."""
+    """The executor called ``kind``. Raises ExecutorError with a one-line message, an
+    unusable ``sandbox`` included."""
+    from kernelwright.sandbox.isolation import BackendUnavailable
+
     if kind == "local":
         if ray_address is not None:
             raise ExecutorError("--ray-address needs --executor ray")
-        return LocalExecutor(workers=workers, sandbox=sandbox, device=device)
+        try:
+            return LocalExecutor(workers=workers, sandbox=sandbox, device=device)
+        except BackendUnavailable as e:
+            raise ExecutorError(f"--sandbox {sandbox}: {e}") from None
     if kind == "ray":
-        from kernelwright.sandbox.isolation import BACKENDS, BackendUnavailable
+        from kernelwright.sandbox.isolation import BACKENDS
 
         if sandbox != "auto" and sandbox not in BACKENDS:
             # Checked here: on the cluster it would surface only as actors failing to start.
             choices = ", ".join(["auto", *BACKENDS])
-            raise BackendUnavailable(f"unknown sandbox {sandbox!r}: choose one of {choices}")
+            raise ExecutorError(f"unknown sandbox {sandbox!r}: choose one of {choices}")
         try:
             from kernelwright.sandbox.ray_executor import RayExecutor
         except ImportError:

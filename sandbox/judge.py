@@ -404,10 +404,15 @@ def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: flo
         o = out.detach().double()
         scale = ref.detach().double().abs().nan_to_num(posinf=0, neginf=0).max().item() + 1.0
         stray_nan = torch.isnan(o) & ~torch.isnan(ref.detach().double())
-        if bool(stray_nan.any()) or o.abs().nan_to_num(posinf=0, neginf=0).max().item() > 1e6 * scale:
-            return (" -- it looks like uninitialised memory: elements the kernel never wrote "
-                    "(freed memory is poisoned with NaN before the candidate runs, so a freed "
-                    "reference can never be returned)")
+        if (
+            bool(stray_nan.any())
+            or o.abs().nan_to_num(posinf=0, neginf=0).max().item() > 1e6 * scale
+        ):
+            return (
+                " -- it looks like uninitialised memory: elements the kernel never wrote "
+                "(freed memory is poisoned with NaN before the candidate runs, so a freed "
+                "reference can never be returned)"
+            )
     for k, ref in enumerate(earlier):
         r = ref["outputs"][index]
         if isinstance(r, torch.Tensor) and compare(out, r, atol, rtol).ok:
