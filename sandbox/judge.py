@@ -400,7 +400,11 @@ def _trial_checks(
 
 def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: float) -> str:
     """Name the tricks that leave a recognisable trace in a wrong output."""
-    if isinstance(out, torch.Tensor) and out.is_floating_point() and out.numel():
+    if not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor)):
+        return ""
+    if out.shape != ref.shape or out.dtype != ref.dtype:
+        return ""
+    if out.is_floating_point() and out.numel():
         o = out.detach().double()
         scale = ref.detach().double().abs().nan_to_num(posinf=0, neginf=0).max().item() + 1.0
         stray_nan = torch.isnan(o) & ~torch.isnan(ref.detach().double())

@@ -160,10 +160,15 @@ class Worker:
             dtype, notes = self._run_dtype(pm)
             ref_model = self._build(pm, pm.module.Model, job["init_seed"], dtype)
             trials = []
+            freed = []
             for seed in job["seeds"]:
                 inputs = self._cast(pm.inputs(seed, self.device).args, dtype)
                 with torch.no_grad():
-                    out = ref_model(*[self._clone(a) for a in inputs])
+                    args = [self._clone(a) for a in inputs]
+                    out = ref_model(*args)
+                # The reference's own copies of the inputs are freed later, poisoned: a
+                # reference that returns a view of its input must be saved first.
+                freed.append(args)
                 trials.append((seed, inputs, _as_list(out)))
             # Cost and baselines, like the reference, are measured before the candidate exists.
             first = [self._clone(a) for a in trials[0][1]]
@@ -200,6 +205,14 @@ class Worker:
         # the candidate allocates can never hold them.
         for _, _, outs in trials:
             _poison(outs)
+        for args in freed:
+            _poison(args)
+        del freed
+        # Then the allocator's free lists for blocks of the outputs' sizes are filled with
+        # poisoned blocks too, so an uninitialised output reads NaN, not stale data.
+        sweep = [torch.empty_like(o) for o in trials[0][2] for _ in range(2)]
+        _poison(sweep)
+        del sweep
         trials = [(s, i) for s, i, _ in trials]
         del ref_model
         return self._run_candidate(job, pm, dtype, trials, jobdir)

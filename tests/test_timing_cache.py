@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+
+from kernelwright.hardware import cache_root, peaks_for, peaks_path, write_json_atomic
+from kernelwright.problem import load_problem
 from kernelwright.sandbox.timing import (
     TIMER_VERSION,
     BaselineCache,
@@ -14,9 +17,6 @@ from kernelwright.sandbox.timing import (
     TimingUnavailable,
     time_baselines,
 )
-
-from kernelwright.hardware import cache_root, peaks_for, peaks_path, write_json_atomic
-from kernelwright.problem import load_problem
 
 KEY = dict(
     problem_sha256="ab" * 32,

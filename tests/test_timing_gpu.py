@@ -9,6 +9,9 @@ import pytest
 import torch
 import triton
 import triton.language as tl
+
+from kernelwright.hardware import lookup, measure_peaks, peaks_for
+from kernelwright.problem import load_problem
 from kernelwright.sandbox.ncu import collect_metrics
 from kernelwright.sandbox.roofline import (
     count_cost,
@@ -17,9 +20,6 @@ from kernelwright.sandbox.roofline import (
     roofline,
 )
 from kernelwright.sandbox.timing import BaselineCache, time_baselines, time_fn
-
-from kernelwright.hardware import lookup, measure_peaks, peaks_for
-from kernelwright.problem import load_problem
 
 pytestmark = pytest.mark.gpu
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from kernelwright.hardware import peaks_for
+from kernelwright.problem import load_problem
 from kernelwright.sandbox.roofline import (
     IMPOSSIBLE_MARGIN,
     Cost,
@@ -14,9 +17,6 @@ from kernelwright.sandbox.roofline import (
     roofline,
     tensor_bytes,
 )
-
-from kernelwright.hardware import peaks_for
-from kernelwright.problem import load_problem
 
 SOFTMAX = """
 import torch

@@ -7,6 +7,7 @@ import random
 import time
 
 import pytest
+
 from kernelwright.sandbox.timing import (
     Baselines,
     TimingStats,
@@ -205,6 +206,7 @@ def _spin(ms: float) -> None:
 @pytest.fixture
 def simulated(monkeypatch):
     import torch
+
     from kernelwright.sandbox import timing
 
     dev = SimulatedDevice()

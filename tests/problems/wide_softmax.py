@@ -8,7 +8,7 @@ KERNELWRIGHT = {
     "level": 1,
     "tags": ["reduction", "softmax", "test"],
     "dtype": "float32",
-    "shapes": {"small": {"rows": 4, "cols": 4096}},
+    "shapes": {"small": {"rows": 4, "cols": 8192}},
     "tolerances": {"float32": {"atol": 1e-2, "rtol": 1e-2}},
 }
 

@@ -1,4 +1,4 @@
-# problem: wide_softmax
+# problem: softmax
 # expect: incorrect
 # names: uninitialised memory
 # trick: return uninitialised memory hoping it still holds the freed reference output (Sakana)

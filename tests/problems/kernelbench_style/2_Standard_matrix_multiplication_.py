@@ -8,7 +8,7 @@ class Model(nn.Module):
     """
 
     def __init__(self):
-        super(Model, self).__init__()
+        super().__init__()
 
     def forward(self, A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
         return torch.matmul(A, B)

@@ -8,7 +8,7 @@ class Model(nn.Module):
     """
 
     def __init__(self, in_features, out_features, scaling_factor):
-        super(Model, self).__init__()
+        super().__init__()
         self.matmul = nn.Linear(in_features, out_features)
         self.scaling_factor = scaling_factor
 

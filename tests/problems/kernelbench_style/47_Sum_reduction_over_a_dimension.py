@@ -8,7 +8,7 @@ class Model(nn.Module):
     """
 
     def __init__(self, dim: int):
-        super(Model, self).__init__()
+        super().__init__()
         self.dim = dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
