@@ -37,7 +37,34 @@ FIELDS = {
 }
 
 
-# Shared with `eval`: where candidates run means the same in every command.
+# Options `generate` and `eval` share: the same words mean the same thing in both.
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="OPENAI_BASE_URL",
+        help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.",
+    ),
+]
+ApiKeyEnvOption = Annotated[str, typer.Option(help="Environment variable that holds the API key.")]
+TemperatureOption = Annotated[
+    float | None, typer.Option(help="Sampling temperature (default: the server's).")
+]
+MaxTokensOption = Annotated[int, typer.Option(help="Most tokens per answer.")]
+SeedOption = Annotated[int, typer.Option(help="Base sampling seed; sample k asks with seed+k.")]
+WorkersOption = Annotated[
+    int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
+]
+SandboxOption = Annotated[
+    str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
+]
+TimeoutOption = Annotated[float, typer.Option(help="Seconds one candidate may run.")]
+RequestTimeoutOption = Annotated[
+    float, typer.Option(help="Seconds one model call may take before it is retried.")
+]
+NoCacheOption = Annotated[
+    bool,
+    typer.Option("--no-cache", help="Always ask the endpoint; do not read or write the cache."),
+]
 ExecutorOption = Annotated[
     str, typer.Option(help="Where candidates run: local (this machine) or ray (a Ray cluster).")
 ]
@@ -100,21 +127,11 @@ def generate(
             "replay:demo the bundled one (offline).",
         ),
     ] = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="OPENAI_BASE_URL",
-            help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1.",
-        ),
-    ] = None,
-    api_key_env: Annotated[
-        str, typer.Option(help="Environment variable that holds the API key.")
-    ] = "OPENAI_API_KEY",
-    temperature: Annotated[
-        float | None, typer.Option(help="Sampling temperature (default: the server's).")
-    ] = None,
-    max_tokens: Annotated[int, typer.Option(help="Most tokens per answer.")] = 8192,
-    seed: Annotated[int, typer.Option(help="Base sampling seed; sample k asks with seed+k.")] = 0,
+    base_url: BaseUrlOption = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    temperature: TemperatureOption = None,
+    max_tokens: MaxTokensOption = 8192,
+    seed: SeedOption = 0,
     strategy: Annotated[Strategy, typer.Option(help="Search strategy.")] = Strategy.refine,
     turns: Annotated[int, typer.Option(help="Turns per trajectory (rounds, for beam).")] = 5,
     samples: Annotated[
@@ -160,22 +177,13 @@ def generate(
         ),
     ] = "full",
     concurrency: Annotated[int, typer.Option(help="Model calls in flight at most.")] = 4,
-    workers: Annotated[
-        int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
-    ] = None,
-    sandbox: Annotated[
-        str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
-    ] = "auto",
+    workers: WorkersOption = None,
+    sandbox: SandboxOption = "auto",
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
-    timeout: Annotated[float, typer.Option(help="Seconds one candidate may run.")] = 120.0,
-    request_timeout: Annotated[
-        float, typer.Option(help="Seconds one model call may take before it is retried.")
-    ] = 600.0,
-    no_cache: Annotated[
-        bool,
-        typer.Option("--no-cache", help="Always ask the endpoint; do not read or write the cache."),
-    ] = False,
+    timeout: TimeoutOption = 120.0,
+    request_timeout: RequestTimeoutOption = 600.0,
+    no_cache: NoCacheOption = False,
     prices: Annotated[
         Path | None,
         typer.Option(help="JSON price table: {model: {input: $/Mtok, output: $/Mtok}}."),

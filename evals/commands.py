@@ -16,9 +16,19 @@ from rich.console import Console
 from rich.markup import escape
 
 from kernelwright.agent.commands import (
+    ApiKeyEnvOption,
+    BaseUrlOption,
     ExecutorOption,
+    MaxTokensOption,
+    NoCacheOption,
     RayAddressOption,
+    RequestTimeoutOption,
+    SandboxOption,
+    SeedOption,
     Strategy,
+    TemperatureOption,
+    TimeoutOption,
+    WorkersOption,
     config_from_options,
 )
 from kernelwright.agent.errors import AgentError
@@ -91,26 +101,15 @@ def eval_command(
     concurrency: Annotated[
         int, typer.Option(help="Model calls, and problems, in flight at most.")
     ] = 4,
-    workers: Annotated[
-        int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
-    ] = None,
-    sandbox: Annotated[
-        str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
-    ] = "auto",
+    workers: WorkersOption = None,
+    sandbox: SandboxOption = "auto",
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
-    base_url: Annotated[
-        str | None,
-        typer.Option(envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint URL."),
-    ] = None,
-    api_key_env: Annotated[
-        str, typer.Option(help="Environment variable that holds the API key.")
-    ] = "OPENAI_API_KEY",
-    temperature: Annotated[
-        float | None, typer.Option(help="Sampling temperature (default: the server's).")
-    ] = None,
-    max_tokens: Annotated[int, typer.Option(help="Most tokens per answer.")] = 8192,
-    seed: Annotated[int, typer.Option(help="Base sampling seed; sample k asks with seed+k.")] = 0,
+    base_url: BaseUrlOption = None,
+    api_key_env: ApiKeyEnvOption = "OPENAI_API_KEY",
+    temperature: TemperatureOption = None,
+    max_tokens: MaxTokensOption = 8192,
+    seed: SeedOption = 0,
     target_speedup: Annotated[
         float | None, typer.Option(help="Per problem: stop at a correct kernel this much faster.")
     ] = None,
@@ -122,13 +121,9 @@ def eval_command(
     max_wall: Annotated[
         str | None, typer.Option(help="Wall-time budget per problem: seconds, or 10m, 1h.")
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds one candidate may run.")] = 120.0,
-    request_timeout: Annotated[
-        float, typer.Option(help="Seconds one model call may take before it is retried.")
-    ] = 600.0,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Always ask the endpoint; bypass the cache.")
-    ] = False,
+    timeout: TimeoutOption = 120.0,
+    request_timeout: RequestTimeoutOption = 600.0,
+    no_cache: NoCacheOption = False,
     record: Annotated[
         Path | None, typer.Option(help="Append every model exchange to this transcript file.")
     ] = None,
