@@ -196,6 +196,11 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
                 f"{path}: shape set {shape!r} overrides {', '.join(unknown)}, which are not "
                 "module-level constants of the problem"
             )
+    for key in ("flops", "bytes"):
+        try:
+            eval_formula(getattr(meta, key), constants)
+        except ProblemError as e:
+            raise ProblemError(f"{path}: KERNELWRIGHT {key}: {e}") from None
     return ProblemInfo(
         path=path,
         source=source,
@@ -208,33 +213,15 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
 
 def eval_formula(formula: str | int | None, constants: dict[str, Any]) -> int | None:
     """Evaluate a flops/bytes formula (arithmetic over module constants)."""
-    if formula is None:
-        return None
-    if isinstance(formula, int):
+    if formula is None or isinstance(formula, int):
         return formula
-    tree = ast.parse(formula, mode="eval")
-    allowed = (
-        ast.Expression,
-        ast.BinOp,
-        ast.UnaryOp,
-        ast.Constant,
-        ast.Name,
-        ast.Load,
-        ast.Add,
-        ast.Sub,
-        ast.Mult,
-        ast.Div,
-        ast.FloorDiv,
-        ast.Pow,
-        ast.USub,
-        ast.Mod,
-    )
-    for node in ast.walk(tree):
-        if not isinstance(node, allowed):
-            raise ProblemError(f"formula {formula!r}: only arithmetic over constants is allowed")
-        if isinstance(node, ast.Name) and node.id not in constants:
-            raise ProblemError(f"formula {formula!r}: unknown constant {node.id!r}")
-    return int(eval(compile(tree, "<formula>", "eval"), {"__builtins__": {}}, dict(constants)))
+    try:
+        value = _literal(ast.parse(formula, mode="eval").body, constants)
+    except (ValueError, SyntaxError, ArithmeticError, TypeError) as e:
+        raise ProblemError(f"formula {formula!r}: only arithmetic over constants ({e})") from None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise ProblemError(f"formula {formula!r} is not a number")
+    return int(value)
 
 
 @dataclass
