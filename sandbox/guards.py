@@ -18,7 +18,6 @@ import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 # Captured before install() wraps sys._getframe, so the guards can use the original.
 _getframe = sys._getframe
@@ -238,13 +237,15 @@ def _called_from_candidate() -> bool:
     return name == STATE.candidate_file or name == "<string>"
 
 
-def _wrap_launch(cls: type) -> None:
+def _wrap_launch(cls: type, count: bool = True) -> None:
+    """Count launches, and suspend the guards inside Triton's own machinery: its compiler
+    runs ptxas as a subprocess, its autotuner benchmarks with torch ops, the interpreter
+    copies tensors. None of that is the candidate's doing."""
     original = cls.run
 
     def run(self, *args, **kwargs):
-        if kwargs.get("warmup"):
-            return original(self, *args, **kwargs)
-        STATE.launches += 1
+        if count and not kwargs.get("warmup"):
+            STATE.launches += 1
         STATE.suspended += 1
         try:
             return original(self, *args, **kwargs)
@@ -257,7 +258,7 @@ def _wrap_launch(cls: type) -> None:
 
 def _refuse(what: str, original):
     def refused(*args, **kwargs):
-        if STATE.active:
+        if STATE.active and not STATE.suspended:
             STATE.flag(what)
             raise PermissionError(f"kernelwright: {what} are not allowed in a candidate")
         return original(*args, **kwargs)
@@ -280,9 +281,11 @@ def install() -> None:
     import inspect
 
     import torch
+    from triton.runtime.autotuner import Autotuner
     from triton.runtime.jit import JITFunction
 
     _wrap_launch(JITFunction)
+    _wrap_launch(Autotuner, count=False)
     try:
         from triton.runtime.interpreter import InterpretedFunction
 
@@ -336,7 +339,7 @@ def _refuse_stream(original_new):
             obj = original_new(cls)
         else:
             obj = original_new(cls, *args, **kwargs)
-        if STATE.active:
+        if STATE.active and not STATE.suspended:
             current = torch._C._cuda_getCurrentRawStream(torch.cuda.current_device())
             if obj.cuda_stream != current:
                 STATE.flag("side streams")
@@ -378,15 +381,19 @@ class Snapshot:
         snap = cls()
         for label, ns in _protected_namespaces():
             for attr, value in list(vars(ns).items()):
-                snap.ids[f"{label}.{attr}"] = id(value)
+                # Functions and classes only: data such as torch.cuda._initialized changes
+                # legitimately (lazy CUDA initialisation).
+                if callable(value):
+                    snap.ids[f"{label}.{attr}"] = id(value)
         return snap
 
     def changed(self) -> list[str]:
-        now: dict[str, Any] = {}
+        """Functions replaced, or removed, since the snapshot."""
+        now: dict[str, int] = {}
         for label, ns in _protected_namespaces():
             for attr, value in list(vars(ns).items()):
                 now[f"{label}.{attr}"] = id(value)
-        return sorted(k for k, v in self.ids.items() if now.get(k, v) != v)
+        return sorted(k for k, v in self.ids.items() if now.get(k) != v)
 
 
 def _protected_namespaces():

@@ -126,6 +126,9 @@ class Slot:
         if self.device.startswith("cuda"):
             env["CUDA_VISIBLE_DEVICES"] = self.device.split(":")[1] if ":" in self.device else "0"
             env.pop("TRITON_INTERPRET", None)
+            # Inductor compiles the torch.compile baseline in this process: a pool of compile
+            # workers would be killed with the candidate's leftovers after every job.
+            env["TORCHINDUCTOR_COMPILE_THREADS"] = "1"
         else:
             env["TRITON_INTERPRET"] = "1"
             env["CUDA_VISIBLE_DEVICES"] = ""

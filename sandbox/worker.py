@@ -122,6 +122,8 @@ class Worker:
         self.device = os.environ.get("KERNELWRIGHT_DEVICE", "cpu")
         if self.interpreter:
             _interpreter_autotune()
+        elif self.device.startswith("cuda"):
+            torch.empty(1, device=self.device)  # the CUDA context, once, while warming up
         guards.install()
         self.snapshot = guards.Snapshot.take()
         self.jobs = 0
