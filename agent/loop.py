@@ -52,6 +52,10 @@ class Session:
     resumed: dict[tuple[int, int], AttemptRecord] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # why trajectories ended early
 
+    def trajectory_id(self, sample: int) -> str:
+        # Unique across the problems of one run: an eval runs many under one run id.
+        return f"{self.run_id}-{self.problem.sha256[:8]}-t{sample}"
+
     @cached_property
     def ref(self) -> ProblemRef:
         p = self.problem
@@ -153,7 +157,7 @@ async def step(
 
 async def refine(s: Session, *, sample: int) -> list[AttemptRecord]:
     """One trajectory: each turn sees the previous answers and their feedback."""
-    trajectory_id = f"{s.run_id}-t{sample}"
+    trajectory_id = s.trajectory_id(sample)
     messages = s.first_messages()
     records: list[AttemptRecord] = []
     for turn in range(s.ledger.limits.turns):

@@ -49,7 +49,7 @@ def keep(pool: list[AttemptRecord], width: int) -> list[AttemptRecord]:
 
 async def beam(s: Session, width: int, samples: int) -> list[AttemptRecord]:
     limits = s.ledger.limits
-    ids = [f"{s.run_id}-t{k}" for k in range(samples)]
+    ids = [s.trajectory_id(k) for k in range(samples)]
     pool = await step(
         s, s.first_messages(), turn=0, samples=list(range(samples)), trajectory_ids=ids
     )

@@ -207,7 +207,7 @@ def build_corpus(
     dup_kinds = Counter(kind for _, kind in duplicates.values())
     report.counts = {
         "attempts": len(attempts),
-        "trajectories": len({a.trajectory_id for a in attempts}),
+        "trajectories": len({(a.trajectory_id, a.problem.sha256) for a in attempts}),
         "problems": len(problems),
         "problem_groups": len(set(group_of.values())),
         "correct_gpu": backends[("gpu", True)],

@@ -207,12 +207,13 @@ def attempt_entry(
 
 def trajectories(attempts: list[AttemptEntry]) -> list[TrajectoryEntry]:
     """Group attempts by trajectory id, turns in order, trajectories in a stable order."""
-    by_id: dict[str, list[AttemptEntry]] = {}
+    # Keyed by problem too: a trajectory never spans problems, whatever ids a run wrote.
+    by_id: dict[tuple[str, str], list[AttemptEntry]] = {}
     for a in attempts:
-        by_id.setdefault(a.trajectory_id, []).append(a)
+        by_id.setdefault((a.trajectory_id, a.problem.sha256), []).append(a)
     out = []
-    for tid in sorted(by_id):
-        turns = sorted(by_id[tid], key=lambda a: (a.turn, a.sample, a.provenance.created_at))
+    for tid, sha in sorted(by_id):
+        turns = sorted(by_id[tid, sha], key=lambda a: (a.turn, a.sample, a.provenance.created_at))
         backends = {a.verification for a in turns}
         backend: Backend = (
             "gpu" if "gpu" in backends else "interpreter" if "interpreter" in backends else "none"

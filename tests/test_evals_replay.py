@@ -51,6 +51,11 @@ def test_eval_replay_demo_then_rescore_then_compare(tmp_path):
     attempts = RunDir(run).attempts()
     assert {a.problem.name for a in attempts} == set(names)
     assert all(a.replay for a in attempts)
+    # One run id, many problems: a trajectory id still names one problem's trajectory.
+    problems_of = {}
+    for a in attempts:
+        problems_of.setdefault(a.trajectory_id, set()).add(a.problem.name)
+    assert all(len(p) == 1 for p in problems_of.values()) and len(problems_of) == len(names)
     m = MetricsFile.model_validate_json((run / "metrics.json").read_text()).runs[0]
     assert m.replay and not m.timing_measured and m.complete
     # Every demo shows a failed attempt, its feedback, and a correct kernel after it.
