@@ -177,6 +177,8 @@ class Metrics(BaseModel):
     overall: Summary
     by_level: dict[str, Summary]
     by_tag: dict[str, Summary]
+    # Where each attempt was measured: timings compare only within one device.
+    by_device: dict[str, Summary] = Field(default_factory=dict)
     by_turn: list[TurnPoint]
     problems: list[ProblemResult]
 
@@ -384,6 +386,25 @@ def _label(info: RunInfo | None, models: list[str], variants: list[str]) -> str:
     return f"{model} [{variant}]" if variant else str(model)
 
 
+def device_label(record: AttemptRecord) -> str:
+    """The device that measured an attempt: its name, and the host and GPU on a cluster."""
+    env = record.outcome.env
+    label = str(env.get("device_name") or env.get("device") or "unknown device")
+    host = env.get("host") or env.get("node_ip")
+    if host:
+        label += f" @ {host}"
+    if env.get("gpu_index") is not None:
+        label += f" gpu{env['gpu_index']}"
+    return label
+
+
+def _by_device(attempts: Sequence[AttemptRecord]) -> dict[str, list[AttemptRecord]]:
+    out: dict[str, list[AttemptRecord]] = defaultdict(list)
+    for a in attempts:
+        out[device_label(a)].append(a)
+    return out
+
+
 def compute_metrics(
     attempts: Sequence[AttemptRecord],
     info: RunInfo | None = None,
@@ -433,6 +454,11 @@ def compute_metrics(
         for tag in p.tags:
             by_tag[tag].append(p)
 
+    by_device: dict[str, list[ProblemResult]] = defaultdict(list)
+    for dev, recs in _by_device(attempts).items():
+        for key, prob_recs in _by_problem(recs).items():
+            by_device[dev].append(_problem_result(refs[key], prob_recs))
+
     return Metrics(
         run_id=info.run_id if info else (attempts[0].run_id if attempts else "unknown"),
         kind=info.kind if info else "unknown",
@@ -451,6 +477,9 @@ def compute_metrics(
         overall=summarize(problems, timing_measured, k_values),
         by_level={k: summarize(v, timing_measured, k_values) for k, v in sorted(by_level.items())},
         by_tag={k: summarize(v, timing_measured, k_values) for k, v in sorted(by_tag.items())},
+        by_device={
+            k: summarize(v, timing_measured, k_values) for k, v in sorted(by_device.items())
+        },
         by_turn=by_turn(attempts, timing_measured),
         problems=problems,
     )

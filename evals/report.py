@@ -368,6 +368,7 @@ def build_report(runs: Sequence[Metrics]) -> Report:
     for extra in (
         group_table("Per level", runs, labels, lambda m: m.by_level),
         group_table("Per tag", runs, labels, lambda m: m.by_tag),
+        group_table("Per device", runs, labels, lambda m: m.by_device),
         turns_table(runs, labels),
     ):
         if extra is not None:

@@ -211,3 +211,18 @@ def test_metrics_round_trip_json(golden):
 def test_summary_of_no_problems():
     s = summarize([], timing_measured=True, k_values=[1])
     assert s.problems == 0 and s.correct_rate is None and s.compile_rate is None
+
+
+def test_groups_timings_by_the_device_that_measured_them():
+    records = [
+        record("A", "s0", 0, "correct", ms=1.0, eager=2.0, device="NVIDIA H100 80GB HBM3"),
+        record("B", "s0", 0, "correct", ms=1.0, eager=4.0, device="NVIDIA H200"),
+        record("C", "s0", 0, "incorrect", device="NVIDIA H200"),
+    ]
+    m = compute_metrics(records)
+    assert set(m.by_device) == {"NVIDIA H100 80GB HBM3", "NVIDIA H200"}
+    h100, h200 = m.by_device["NVIDIA H100 80GB HBM3"], m.by_device["NVIDIA H200"]
+    assert (h100.problems, h200.problems) == (1, 2)
+    assert h100.geomean_speedup["eager"] == approx(2.0)
+    assert h200.geomean_speedup["eager"] == approx(4.0)
+    assert h200.correct_rate == approx(0.5)
