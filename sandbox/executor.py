@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kernelwright.outcome import Outcome
 from kernelwright.sandbox.backends import Limits
-from kernelwright.sandbox.pool import Job, Pool, make_pool
+
+if TYPE_CHECKING:  # the pool brings torch: imported when an executor is made, not before
+    from kernelwright.sandbox.pool import Job, Pool
 
 
 @dataclass
@@ -29,6 +31,8 @@ class EvalRequest:
     extra: dict = field(default_factory=dict)
 
     def job(self) -> Job:
+        from kernelwright.sandbox.pool import Job
+
         job = Job(
             problem=Path(self.problem),
             code=self.code,
@@ -57,6 +61,8 @@ class LocalExecutor:
         limits: Limits | None = None,
         pool: Pool | None = None,
     ):
+        from kernelwright.sandbox.pool import make_pool
+
         self.pool = pool or make_pool(sandbox, device, workers, limits)
 
     async def evaluate(self, request: EvalRequest) -> Outcome:

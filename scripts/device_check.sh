@@ -4,7 +4,7 @@
 #
 #   scripts/device_check.sh OUT
 #
-# Writes into OUT (at most 8 files, flat, as the device tool brings back):
+# Writes into OUT (at most 9 files, flat, as the device tool brings back):
 #   device_check.log     versions, install, measured peaks, per-step status and the summary
 #   pytest-gpu.xml       junit of `pytest -m gpu tests`      pytest-gpu.log   its output
 #   table.json           one row per bundled problem (problem, status, eager ms, compiled ms,
@@ -12,6 +12,7 @@
 #   table.txt            the same table, printed
 #   timer_agreement.txt  our timer vs triton.testing.do_bench
 #   sandbox_overhead.txt benchmarks/sandbox_overhead.py, when that file exists
+#   teacher.txt          the inductor teacher over level 2: how many of its kernels verified
 #
 # Every step runs under `timeout`, within one overall budget (KW_DEVICE_BUDGET_S, default 450 s,
 # so the whole run ends well inside 8 minutes on an H100); a failed step does not stop the
@@ -118,11 +119,15 @@ step peaks 45 "$LOG" "$PY" -m kernelwright.hardware --measure
 step pytest-gpu 120 "$OUT/pytest-gpu.log" \
   "$PY" -m pytest -m gpu -q tests -p no:cacheprovider --timeout 100 \
   --junitxml="$OUT/pytest-gpu.xml"
-# The checks take what is left but about 100 s, which the two benchmarks need.
-CHECK_S=$(($(left_s) - 100))
+# The checks take what is left but about 190 s, which the benchmarks and the teacher need.
+CHECK_S=$(($(left_s) - 190))
 step checks "$CHECK_S" "$OUT/table.txt" \
   "$PY" scripts/device_table.py --out "$OUT" --shape bench --deadline-s $((CHECK_S - 15))
 step timer-agreement 60 "$OUT/timer_agreement.txt" "$PY" benchmarks/timer_agreement.py
+# The inductor teacher over the level-2 fusions (where inductor's Triton is most useful);
+# it prints one line per problem and "inductor teacher: V of N problems verified".
+step teacher 90 "$OUT/teacher.txt" "$PY" -m kernelwright.cli corpus teach \
+  reference_kernels/problems/level2 --out /tmp/kw-teach-run
 if [ -f benchmarks/sandbox_overhead.py ]; then
   step sandbox-overhead 40 "$OUT/sandbox_overhead.txt" "$PY" benchmarks/sandbox_overhead.py
 else
