@@ -152,7 +152,18 @@ def forged(output: str, env: dict) -> Outcome:
     )
 
 
-def _error_outcome(err: dict, stage: str, output: str, env: dict, events: list[str]) -> Outcome:
+def _interpreter_gap(err: dict, code: str) -> str | None:
+    """The libdevice calls behind an interpreter failure, named, when they are its cause."""
+    calls = sorted(set(re.findall(r"libdevice\.(\w+)", code)))
+    text = err["message"] + err.get("traceback", "")[-2000:]
+    if not calls or not ("libdevice" in text or "NoneType" in text):
+        return None
+    return ", ".join(f"libdevice.{c}" for c in calls)
+
+
+def _error_outcome(
+    err: dict, stage: str, output: str, env: dict, events: list[str], code: str
+) -> Outcome:
     kind, etype, msg, line = err["kind"], err["type"], err["message"], err.get("line")
     where = f" at line {line}" if line else ""
     if events:
@@ -165,21 +176,17 @@ def _error_outcome(err: dict, stage: str, output: str, env: dict, events: list[s
             env=env,
             output=output,
         )
-    if (
-        "libdevice" in msg
-        or "libdevice" in err.get("traceback", "")[-1500:]
-        and kind == "triton_interpreter"
-    ):
-        call = re.search(r"libdevice\.(\w+)", err.get("traceback", "") + msg)
-        name = f"libdevice.{call.group(1)}" if call else "a libdevice function"
+    gap = _interpreter_gap(err, code) if env.get("interpreter") else None
+    if gap:
         return Outcome(
             status=Status.runtime_error,
-            message=f"Cannot check this on the CPU: Triton's interpreter does not implement {name}. "
-            "Use tl.* math instead, or check on a GPU.",
-            checks=[Check(name="interpreter support", passed=False, detail=name)],
+            message=f"Cannot check this on the CPU: Triton's interpreter does not implement {gap} "
+            "(there it returns nothing, so the kernel fails). Use tl.* math instead, or check "
+            "on a GPU.",
+            checks=[Check(name="interpreter support", passed=False, detail=gap)],
             env=env,
             output=output,
-            details={"interpreter_gap": name},
+            details={"interpreter_gap": gap},
         )
     compile_kinds = {"syntax", "import", "triton_compile"}
     interp_compile = kind == "triton_interpreter" and etype in {
@@ -248,7 +255,7 @@ def judge(
             checks=[Check(name="format", passed=False, detail="no ModelNew")],
         )
     if result.error:
-        return _error_outcome(result.error, result.stage, output, env, events)
+        return _error_outcome(result.error, result.stage, output, env, events, job.code)
     if events:
         return _rejected(events, output, env)
     checks: list[Check] = []
