@@ -76,3 +76,10 @@ def test_check_cli_usage_errors_exit_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "syntax error in problem file" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_bf16_problem_runs_in_fp32_on_the_interpreter_and_says_so(pool):
+    code = (CANDIDATES / "legit" / "bf16_on_the_interpreter.py").read_text()
+    outcome = pool.evaluate(Job(problem=TESTS / "problems" / "bf16_axpb.py", code=code))
+    assert outcome.correct, outcome.message
+    assert any("bf16 problem run in float32" in n for n in outcome.env["notes"])
