@@ -237,6 +237,28 @@ def _called_from_candidate() -> bool:
     return name == STATE.candidate_file or name == "<string>"
 
 
+# Code objects of the launch wrappers: where, walking up the stack, Triton's part begins.
+_LAUNCH_CODES: set = set()
+
+
+def _candidate_inside_launch() -> bool:
+    """Candidate code running inside a launch (a data_ptr() the launcher calls, say): the
+    guards are suspended for Triton's machinery, never for the candidate's own code."""
+    frame = _getframe(1)
+    while frame is not None:
+        if frame.f_code in _LAUNCH_CODES:
+            return False
+        if frame.f_code.co_filename == STATE.candidate_file:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _guarded() -> bool:
+    """Candidate code is running, outside Triton's own machinery."""
+    return STATE.active and (not STATE.suspended or _candidate_inside_launch())
+
+
 def _wrap_launch(cls: type, count: bool = True) -> None:
     """Count launches, and suspend the guards inside Triton's own machinery: its compiler
     runs ptxas as a subprocess, its autotuner benchmarks with torch ops, the interpreter
@@ -253,12 +275,13 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
             STATE.suspended -= 1
 
     run.__wrapped__ = original
+    _LAUNCH_CODES.add(run.__code__)
     cls.run = run
 
 
 def _refuse(what: str, original):
     def refused(*args, **kwargs):
-        if STATE.active and not STATE.suspended:
+        if _guarded():
             STATE.flag(what)
             raise PermissionError(f"kernelwright: {what} are not allowed in a candidate")
         return original(*args, **kwargs)
@@ -339,7 +362,7 @@ def _refuse_stream(original_new):
             obj = original_new(cls)
         else:
             obj = original_new(cls, *args, **kwargs)
-        if STATE.active and not STATE.suspended:
+        if _guarded():
             current = torch._C._cuda_getCurrentRawStream(torch.cuda.current_device())
             if obj.cuda_stream != current:
                 STATE.flag("side streams")
@@ -355,7 +378,7 @@ def op_trace_mode():
 
     class OpTrace(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if not STATE.suspended:
+            if not STATE.suspended or _candidate_inside_launch():
                 STATE.torch_ops[func.overloadpacket.__name__] += 1
             return func(*args, **(kwargs or {}))
 
