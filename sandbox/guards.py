@@ -321,6 +321,11 @@ def install() -> None:
     for name in ("fork", "system", "posix_spawn", "posix_spawnp", "forkpty"):
         if hasattr(os, name):
             setattr(os, name, _refuse("subprocesses", getattr(os, name)))
+    # Compute moved off the dispatcher: tensor data handed to NumPy or Python lists.
+    for name in ("numpy", "tolist", "__array__"):
+        original = getattr(torch.Tensor, name)
+        what = "tensor data moved to NumPy or Python lists (compute outside kernels)"
+        setattr(torch.Tensor, name, _refuse(what, original))
     if torch.cuda.is_available():
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
@@ -385,12 +390,20 @@ def op_trace_mode():
     return OpTrace()
 
 
+# Even allowed ops, issued this often in one forward, are a Python loop over elements
+# (item() reads, fill_ writes): compute outside kernels. Real forwards issue tens.
+MAX_OPS_PER_FORWARD = 1024
+
+
 def disallowed_ops(ops: dict[str, int]) -> dict[str, int]:
-    return {
+    bad = {
         op: n
         for op, n in ops.items()
         if op.rstrip("_") not in ALLOWED_OPS and op not in ALLOWED_OPS
     }
+    if not bad and sum(ops.values()) > MAX_OPS_PER_FORWARD:
+        return dict(ops)
+    return bad
 
 
 @dataclass

@@ -362,6 +362,8 @@ def _trial_checks(
     ops = guards.disallowed_ops(trial.torch_ops)
     if ops and not job.allow_torch_ops:
         listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
+        if sum(ops.values()) > guards.MAX_OPS_PER_FORWARD:
+            listed += f" (over {guards.MAX_OPS_PER_FORWARD} ops: a Python loop over elements)"
         details["rule"] = "torch compute in forward"
         return fail(
             "no torch compute in forward",
