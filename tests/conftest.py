@@ -28,3 +28,16 @@ def header(path: Path, key: str, default: str | None = None) -> str | None:
     """A ``# key: value`` line from a candidate file's header comments."""
     m = re.search(rf"^# {key}: (.+)$", path.read_text(), re.M)
     return m.group(1).strip() if m else default
+
+
+def processes_with(marker: str) -> list[int]:
+    """Pids of live processes whose command line holds ``marker``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import processes_with
 from kernelwright.outcome import Outcome, Status
 from kernelwright.sandbox.isolation import BACKENDS
 from kernelwright.sandbox.pool import Job, Pool
@@ -73,18 +74,6 @@ def worker_processes(pool: Pool) -> list[int]:
         ):
             pids.append(int(entry))
     return pids
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
 
 
 def assert_healthy(pool: Pool) -> None:

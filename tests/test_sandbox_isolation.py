@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import processes_with
 from kernelwright.sandbox.backends import Limits, WorkerSpec
 from kernelwright.sandbox.isolation import (
     BACKENDS,
@@ -84,18 +85,6 @@ def backend(request):
             pytest.fail(f"{request.param} is required here but unavailable: {why}")
         pytest.skip(f"{request.param} unavailable: {why}")
     return b
-
-
-def processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
-                    found.append(int(entry))
-            except OSError:
-                pass
-    return found
 
 
 def wait_until(condition, timeout: float = 15.0) -> bool:
