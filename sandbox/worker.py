@@ -156,6 +156,9 @@ class Worker:
 
         torch = self.torch
         jobdir = Path(job["dir"])
+        # Every job compiles into its own cache, removed with the job: no candidate finds
+        # another's binaries, and the baselines' kernels do not outlive their job either.
+        os.environ["TRITON_CACHE_DIR"] = str(jobdir / "triton-cache")
         try:
             info = read_problem(job["problem"], job["problem_source"])
             pm = exec_problem(info, job.get("shape"))
@@ -225,7 +228,6 @@ class Worker:
         path = jobdir / "candidate.py"
         state.candidate_file = str(path)
         state.events.clear()
-        os.environ["TRITON_CACHE_DIR"] = str(jobdir / "triton-cache")
         try:
             state.active = True
             spec = importlib.util.spec_from_file_location(f"kw_candidate_{self.jobs}", path)
