@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch loads when a diagnosis runs, not with the prompts
+    import torch
 
 # ---------------------------------------------------------------------------------------
 # Wrong answers
@@ -74,6 +75,8 @@ def diagnose_mismatch(out: torch.Tensor, ref: torch.Tensor, atol: float, rtol: f
     nan_count, inf_count, ref_nan_count, first_bad_indices ([{index, got, expected}]),
     bad_box (per dimension [first, last] index of wrong elements), pattern, diagnosis.
     """
+    import torch
+
     dtype = torch.float64 if ref.numel() <= FLOAT64_NUMEL_LIMIT else torch.float32
     # On the reference's device: CUDA tensors are diagnosed on the GPU, where large is fast.
     r = ref.detach().to(dtype)
@@ -159,6 +162,8 @@ def _box(box: list[list[int]]) -> str:
 
 
 def _classify(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]]:
+    import torch
+
     if not bad.any():
         return "within_tolerance", {}
     if bool(torch.isnan(o).all()):
@@ -208,6 +213,8 @@ def _classify(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]]:
 
 def _close_mask(o, r, diff, atol: float, rtol: float) -> torch.Tensor:
     """torch.isclose(o, r, equal_nan=True), in fewer passes over large outputs."""
+    import torch
+
     ok = diff <= atol + rtol * r.abs()
     ok |= o == r  # equal infinities
     ok |= torch.isnan(o) & torch.isnan(r)
@@ -245,6 +252,8 @@ def _tail(bad: torch.Tensor) -> str | None:
 
 def _row_constant(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]] | None:
     """Rows whose wrong elements are all off by one factor (or one offset) per row."""
+    import torch
+
     cols = o.shape[-1] if o.dim() else 1
     o2, r2, b2 = (t.reshape(-1, cols) for t in (o, r, bad))
     hit = b2.any(dim=1).nonzero().reshape(-1)[:MAX_ROWS_CHECKED]
