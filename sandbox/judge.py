@@ -31,6 +31,7 @@ class TrialReport(BaseModel):
     plain: bool
     launches: int
     torch_ops: dict[str, int]
+    aliases: list[bool] = []
 
 
 class WorkerResult(BaseModel):
@@ -262,7 +263,7 @@ def judge(
     details: dict[str, Any] = {}
     for k, (trial, ref) in enumerate(zip(result.trials, reference, strict=False)):
         tag = f"seed {trial.seed}"
-        failed = _trial_checks(info, job, trial, ref, reference[:k], tag, checks, details)
+        failed = _trial_checks(info, job, trial, ref, reference[:k], tag, checks, details, measured)
         if failed is not None:
             return Outcome(
                 status=failed,
@@ -341,7 +342,7 @@ def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
 
 
 def _trial_checks(
-    info, job, trial, ref, earlier, tag, checks: list[Check], details
+    info, job, trial, ref, earlier, tag, checks: list[Check], details, measured: dict
 ) -> Status | None:
     def fail(name: str, detail: str, status: Status) -> Status:
         checks.append(Check(name=f"{name} ({tag})", passed=False, detail=detail))
@@ -378,6 +379,16 @@ def _trial_checks(
                 "inputs unchanged", f"forward modified input {i} in place", Status.incorrect
             )
     checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
+    expected_aliases = measured.get("aliases") or []
+    for i, aliased in enumerate(trial.aliases):
+        if aliased and not (i < len(expected_aliases) and expected_aliases[i]):
+            details["rule"] = "output aliases an input"
+            return fail(
+                "computed a new output",
+                f"output {i} is (a view of) an input: the reference makes a new tensor, so the "
+                "kernel must write its result into memory it allocated",
+                Status.rejected,
+            )
     outs, refs = got["outputs"], ref["outputs"]
     if got["snapshot"] is not None and not all(
         bitwise_equal(a, b) for a, b in zip(got["snapshot"], outs, strict=False)

@@ -174,6 +174,7 @@ class Worker:
                 # The reference's own copies of the inputs are freed later, poisoned: a
                 # reference that returns a view of its input must be saved first.
                 freed.append(args)
+                ref_aliases = _aliases(_as_list(out), args)
                 trials.append((seed, inputs, _as_list(out)))
             # Cost and baselines, like the reference, are measured before the candidate exists.
             first = [self._clone(a) for a in trials[0][1]]
@@ -201,6 +202,7 @@ class Worker:
                 "notes": notes + pm.notes,
                 "cost": cost,
                 "baselines": baselines,
+                "aliases": ref_aliases,
             }
         )
         go = self.proto.recv()
@@ -304,6 +306,7 @@ class Worker:
             "plain": plain,
             "launches": state.launches,
             "torch_ops": dict(state.torch_ops),
+            "aliases": _aliases(outs, args) if plain else [],
         }
         return report, args
 
@@ -364,6 +367,16 @@ class Worker:
 
 def _as_list(out) -> list:
     return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _aliases(outs: list, args: list) -> list[bool]:
+    """For each output: does it share memory with an input (a view of it, or the input)?"""
+    import torch
+
+    storages = {a.untyped_storage().data_ptr() for a in args if isinstance(a, torch.Tensor)}
+    return [
+        isinstance(o, torch.Tensor) and o.untyped_storage().data_ptr() in storages for o in outs
+    ]
 
 
 def _poison(tensors) -> None:
