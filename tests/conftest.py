@@ -41,3 +41,14 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 pass
     return found
+
+
+def backend_or_skip(name: str, backend):
+    """The backend if it runs here; else a skip, or a failure where CI requires it
+    (``KERNELWRIGHT_REQUIRE_SANDBOXES=bwrap,docker``)."""
+    ok, why = backend.available()
+    if not ok:
+        if name in os.environ.get("KERNELWRIGHT_REQUIRE_SANDBOXES", "").split(","):
+            pytest.fail(f"{name} is required here but unavailable: {why}")
+        pytest.skip(f"{name} unavailable: {why}")
+    return backend

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import processes_with
+from conftest import backend_or_skip, processes_with
 from kernelwright.outcome import Outcome, Status
 from kernelwright.sandbox.isolation import BACKENDS
 from kernelwright.sandbox.pool import Job, Pool
@@ -36,13 +36,7 @@ def backend_param(name: str):
 @pytest.fixture(scope="module", params=[backend_param(n) for n in ("subprocess", *STRONG)])
 def pool(request):
     name = request.param
-    backend = BACKENDS[name]()
-    ok, why = backend.available()
-    if not ok:
-        required = os.environ.get("KERNELWRIGHT_REQUIRE_SANDBOXES", "").split(",")
-        if name in required:
-            pytest.fail(f"{name} is required here but unavailable: {why}")
-        pytest.skip(f"{name} unavailable: {why}")
+    backend = backend_or_skip(name, BACKENDS[name]())
     with Pool(backend, ["cpu"]) as p:
         p.warm()
         yield p

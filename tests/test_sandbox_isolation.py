@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import processes_with
+from conftest import backend_or_skip, processes_with
 from kernelwright.sandbox.backends import Limits, WorkerSpec
 from kernelwright.sandbox.isolation import (
     BACKENDS,
@@ -78,13 +78,7 @@ def backend_param(name: str):
 
 @pytest.fixture(params=[backend_param(n) for n in BACKENDS])
 def backend(request):
-    b = BACKENDS[request.param]()
-    ok, why = b.available()
-    if not ok:
-        if request.param in os.environ.get("KERNELWRIGHT_REQUIRE_SANDBOXES", "").split(","):
-            pytest.fail(f"{request.param} is required here but unavailable: {why}")
-        pytest.skip(f"{request.param} unavailable: {why}")
-    return b
+    return backend_or_skip(request.param, BACKENDS[request.param]())
 
 
 def wait_until(condition, timeout: float = 15.0) -> bool:
@@ -126,9 +120,7 @@ def test_namespace_backends_hide_pids_and_hold_no_power(backend, tmp_path):
 
 @pytest.mark.bwrap
 def test_bwrap_worker_outlives_its_starting_thread_and_dies_with_its_process(tmp_path):
-    ok, why = BwrapBackend().available()
-    if not ok:
-        pytest.skip(f"bwrap unavailable: {why}")
+    backend_or_skip("bwrap", BwrapBackend())
     marker = f"kw-owner-{uuid.uuid4().hex}"
     owner = textwrap.dedent(
         f"""
@@ -168,9 +160,7 @@ def test_bwrap_worker_outlives_its_starting_thread_and_dies_with_its_process(tmp
 @pytest.mark.docker
 def test_docker_orphans_are_reaped(tmp_path):
     docker = pytest.importorskip("docker")
-    ok, why = DockerBackend().available()
-    if not ok:
-        pytest.skip(f"docker unavailable: {why}")
+    backend_or_skip("docker", DockerBackend())
     owner = textwrap.dedent(
         f"""
         import sys, time
@@ -244,8 +234,7 @@ def test_silent_docker_engine_says_so(monkeypatch, tmp_path):
 
 @pytest.mark.docker
 def test_missing_image_names_the_build_script(monkeypatch):
-    if not DockerBackend().available()[0]:
-        pytest.skip("docker unavailable")
+    backend_or_skip("docker", DockerBackend())
     monkeypatch.setenv("KERNELWRIGHT_DOCKER_IMAGE", "kernelwright-no-such-image:0")
     with pytest.raises(BackendUnavailable, match="make_sandbox_image.sh"):
         select_backend("docker")
