@@ -19,10 +19,11 @@ from kernelwright.sandbox import roofline as rl
 from kernelwright.sandbox import timing as tm
 
 
-def reference_cost(pm, model, args) -> dict[str, Any]:
-    """Bytes and flops at this shape: properties of the problem, filled on every machine."""
-    cost, _ = rl.count_cost(pm, model, list(args))
-    return dataclasses.asdict(cost)
+def reference_cost(pm, model, args) -> tuple[dict[str, Any], Any]:
+    """Bytes and flops at this shape (properties of the problem, filled on every machine),
+    counted while the reference runs once; returns them with that run's output."""
+    cost, output = rl.count_cost(pm, model, list(args))
+    return dataclasses.asdict(cost), output
 
 
 def reference_baselines(pm, model, args) -> dict[str, Any]:

@@ -166,26 +166,29 @@ class Worker:
             ref_model = self._build(pm, pm.module.Model, job["init_seed"], dtype)
             trials = []
             freed = []
+            cost = None
             for seed in job["seeds"]:
                 inputs = self._cast(pm.inputs(seed, self.device).args, dtype)
-                with torch.no_grad():
-                    args = [self._clone(a) for a in inputs]
-                    out = ref_model(*args)
+                args = [self._clone(a) for a in inputs]
+                if cost is None:  # the first run of the reference also counts its cost
+                    cost, out = measure.reference_cost(pm, ref_model, args)
+                else:
+                    with torch.no_grad():
+                        out = ref_model(*args)
                 # The reference's own copies of the inputs are freed later, poisoned: a
                 # reference that returns a view of its input must be saved first.
                 freed.append(args)
                 ref_aliases = _aliases(_as_list(out), args)
                 trials.append((seed, inputs, _as_list(out)))
-            # Cost and baselines, like the reference, are measured before the candidate exists.
-            first = [self._clone(a) for a in trials[0][1]]
-            cost = measure.reference_cost(pm, ref_model, first)
+            # Baselines, like the reference, are measured before the candidate exists.
             baselines = None
             if job.get("timing") and self.device.startswith("cuda"):
+                first = [self._clone(a) for a in trials[0][1]]
                 try:
                     baselines = measure.reference_baselines(pm, ref_model, first)
                 except Exception as e:
                     notes.append(f"baselines not timed: {type(e).__name__}: {e}")
-            del first
+                del first
         except ProblemError as e:
             return {"type": "problem_error", "message": str(e)}
         except Exception as e:
