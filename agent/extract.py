@@ -7,6 +7,8 @@ import ast
 import re
 from dataclasses import dataclass
 
+from kernelwright import pyast
+
 PYTHON_LABELS = {"python", "py", "python3"}
 _OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)[^`\n]*$")
 
@@ -49,7 +51,7 @@ def _blocks(text: str) -> list[_Block]:
 def _is_code(text: str) -> bool:
     """Parses as Python and defines or imports something: prose rarely does both."""
     try:
-        tree = ast.parse(text)
+        tree = pyast.parse(text)
     except SyntaxError:
         return False
     return any(

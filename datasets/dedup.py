@@ -18,6 +18,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from kernelwright import pyast
+
 SHINGLE = 5
 NUM_PERM = 128
 # Universal hashing (a*x + b) mod P with P the Mersenne prime 2^31 - 1 and x, a, b < P: the
@@ -46,7 +48,7 @@ def normalise_code(code: str) -> str:
     """Code without comments, docstrings or formatting; whitespace-collapsed text when the
     code does not parse (a failed answer can be any text)."""
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except (SyntaxError, ValueError):
         return " ".join(code.split())
     return ast.unparse(_strip_docstrings(tree))
@@ -57,7 +59,7 @@ def problem_text(source: str) -> str:
     other than the input factories. Sizes, imports and comments are left out, so a copy with
     other sizes matches, while two ops written from the same template do not."""
     try:
-        tree = ast.parse(source)
+        tree = pyast.parse(source)
     except (SyntaxError, ValueError):
         return normalise_code(source)
     body = [

@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from kernelwright import pyast
 from kernelwright.datasets.schema import TEACHER_MODEL, TEACHER_RUN_KIND
 from kernelwright.problem import (
     ProblemError,
@@ -139,7 +140,7 @@ def _dotted(node: ast.AST) -> str:
 
 
 def _parse_kernel(name: str, source: str) -> Kernel:
-    tree = ast.parse(source)
+    tree = pyast.parse(source)
     fns = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if len(fns) != 1:
         raise TeacherError(f"kernel {name}: its source does not define {name}")
@@ -179,7 +180,7 @@ def _find_call(tree: ast.Module) -> ast.FunctionDef:
 
 
 def parse_output_code(text: str) -> OutputCode:
-    tree = ast.parse(text)
+    tree = pyast.parse(text)
     kernels: dict[str, Kernel] = {}
     other: list[str] = []
     for node in tree.body:
@@ -227,7 +228,7 @@ def kernel_definition(kernel: Kernel, new_name: str) -> tuple[str, list[str]]:
     """The kernel as top-level ``@triton.jit`` functions (the kernel, then any helpers it
     calls, such as a scan's combine function), renamed after ``new_name``, and the imports
     their bodies need."""
-    tree = ast.parse(kernel.source)
+    tree = pyast.parse(kernel.source)
     lines = kernel.source.splitlines()
     imports = []
     functions = []
@@ -337,7 +338,7 @@ def rewrite_call(code: OutputCode, configs: dict[str, LaunchConfig], shape: str)
 def reference_code(info: ProblemInfo) -> str:
     """The problem module without its input factories and metadata, ``Model`` renamed
     ``_Reference``: ``ModelNew`` inherits its constructor, so its parameters are the same."""
-    tree = ast.parse(info.source)
+    tree = pyast.parse(info.source)
     keep = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name in ("get_inputs", "get_init_inputs"):

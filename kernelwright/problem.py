@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kernelwright import pyast
+
 # Tolerances per dtype: fp32 leaves room for reordered reductions, fp16/bf16 for
 # their 10/7-bit mantissas. A problem can override them in its metadata.
 DEFAULT_TOLERANCES: dict[str, dict[str, float]] = {
@@ -132,7 +134,9 @@ def _literal(node: ast.AST, names: dict[str, Any] | None = None) -> Any:
         if isinstance(sub, ast.Name) and sub.id not in (names or {}):
             raise ValueError(f"unknown name {sub.id}")
     expr = ast.Expression(body=node)
-    return eval(compile(expr, "<literal>", "eval"), {"__builtins__": {}}, dict(names or {}))
+    return eval(
+        pyast.compile_tree(expr, "<literal>", "eval"), {"__builtins__": {}}, dict(names or {})
+    )
 
 
 def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
@@ -148,7 +152,7 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
         except (OSError, UnicodeDecodeError) as e:
             raise ProblemError(f"{path}: cannot read problem file ({e})") from None
     try:
-        tree = ast.parse(source, filename=str(path))
+        tree = pyast.parse(source, filename=str(path))
     except SyntaxError as e:
         raise ProblemError(f"{path}:{e.lineno}: syntax error in problem file: {e.msg}") from None
     names = {n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
@@ -216,7 +220,7 @@ def eval_formula(formula: str | int | None, constants: dict[str, Any]) -> int | 
     if formula is None or isinstance(formula, int):
         return formula
     try:
-        value = _literal(ast.parse(formula, mode="eval").body, constants)
+        value = _literal(pyast.parse(formula, mode="eval").body, constants)
     except (ValueError, SyntaxError, ArithmeticError, TypeError) as e:
         raise ProblemError(f"formula {formula!r}: only arithmetic over constants ({e})") from None
     if not isinstance(value, (int, float)) or isinstance(value, bool):

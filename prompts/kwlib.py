@@ -21,6 +21,8 @@ from pathlib import Path
 import triton
 import triton.language as tl
 
+from kernelwright import pyast
+
 # ---------------------------------------------------------------------------------------
 # Helpers (everything decorated with @triton.jit below is public and documented)
 # ---------------------------------------------------------------------------------------
@@ -178,7 +180,7 @@ class InlineError(ValueError):
 
 @functools.cache
 def _helpers() -> dict[str, ast.FunctionDef]:
-    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    tree = pyast.parse(Path(__file__).read_text(encoding="utf-8"))
     out = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and any(
@@ -269,7 +271,7 @@ def inline_helpers(code: str) -> str:
     unchanged.
     """
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except SyntaxError as e:
         raise InlineError(f"line {e.lineno}: syntax error: {e.msg}") from None
     stmts, names, aliases = _kwlib_imports(tree)

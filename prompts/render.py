@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from kernelwright import pyast
 from kernelwright.outcome import Outcome, Roofline, Status
 from kernelwright.problem import ProblemError, ProblemInfo, ProblemModule, eval_formula
 from kernelwright.prompts import contract, feedback, kwlib
@@ -221,7 +222,7 @@ def reference_source(info: ProblemInfo) -> str:
     """The problem file as the model sees it: without the KERNELWRIGHT metadata assignment,
     whose contents the prompt states in words."""
     lines = info.source.splitlines()
-    for node in ast.parse(info.source).body:
+    for node in pyast.parse(info.source).body:
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from pydantic import BaseModel, Field
 
+from kernelwright import pyast
 from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
 from kernelwright.sandbox import guards, measure
@@ -71,7 +72,7 @@ def read_capture(path: Path, cap: int) -> str:
 def precheck(code: str) -> Outcome | None:
     """What can be said without running anything: format, syntax, static guards."""
     try:
-        tree = ast.parse(code)
+        tree = pyast.parse(code)
     except SyntaxError as e:
         if not _CODE_LINE.search(code):
             return Outcome(
