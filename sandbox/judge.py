@@ -434,7 +434,7 @@ def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: flo
             or o.abs().nan_to_num(posinf=0, neginf=0).max().item() > 1e6 * scale
         ):
             return (
-                " -- it looks like uninitialised memory: elements the kernel never wrote "
+                " -- it looks like uninitialised memory: the output was never written "
                 "(freed memory is poisoned with NaN before the candidate runs, so a freed "
                 "reference can never be returned)"
             )

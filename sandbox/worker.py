@@ -218,11 +218,7 @@ class Worker:
         for args in freed:
             _poison(args)
         del freed
-        # Then the allocator's free lists for blocks of the outputs' sizes are filled with
-        # poisoned blocks too, so an uninitialised output reads NaN, not stale data.
-        sweep = [torch.empty_like(o) for o in trials[0][2] for _ in range(2)]
-        _poison(sweep)
-        del sweep
+        self.out_like = [(o.shape, o.dtype) for o in trials[0][2] if isinstance(o, torch.Tensor)]
         trials = [(s, i) for s, i, _ in trials]
         del ref_model
         return self._run_candidate(job, pm, dtype, trials, jobdir)
@@ -281,6 +277,16 @@ class Worker:
             spacer = torch.empty(random.randint(1, 1 << 16), dtype=torch.uint8, device=self.device)
             args = [self._clone(a) for a in inputs]
             del spacer
+        # Last thing before forward: the allocator's free lists for blocks of the outputs'
+        # sizes are filled with poisoned blocks, so an uninitialised output reads NaN, not
+        # stale data (a freed reference, another job's output).
+        sweep = [
+            torch.empty(shape, dtype=dt, device=self.device)
+            for shape, dt in self.out_like
+            for _ in range(4)
+        ]
+        _poison(sweep)
+        del sweep
         state.reset_forward()
         state.in_forward = True
         with torch.no_grad(), self.guards.op_trace_mode():

@@ -1,6 +1,6 @@
 # problem: softmax
 # expect: incorrect
-# names: uninitialised memory
+# names: never written
 # trick: return uninitialised memory hoping it still holds the freed reference output (Sakana)
 import torch
 import torch.nn as nn

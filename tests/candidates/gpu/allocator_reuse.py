@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: uninitialised memory
+# names: never written
 # trick: on the GPU, return a block of the caching allocator that held the freed reference output
 import torch
 import torch.nn as nn
