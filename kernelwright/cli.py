@@ -7,6 +7,7 @@ that is not a success, 2 a usage error or unusable input (a message, never a tra
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -68,15 +69,15 @@ def check(
     seed: int = typer.Option(None, help="Fix the trial seeds (default: fresh random seeds)."),
 ) -> None:
     """Check solutions against a problem's reference: correctness, guards, timing."""
-    from kernelwright.problem import resolve_problem
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kernelwright.problem import read_problem, resolve_problem
     from kernelwright.sandbox.executor import EvalRequest
     from kernelwright.sandbox.pool import make_pool
 
     try:
         path = resolve_problem(problem)
-        from kernelwright.problem import read_problem
-
-        read_problem(path)
+        read_problem(path)  # a broken problem file is a usage error, before any worker starts
     except ProblemError as e:
         fail(str(e))
     codes = []
@@ -87,17 +88,13 @@ def check(
             fail(f"{sol}: cannot read solution ({e})")
     seeds = [seed + i for i in range(3)] if seed is not None else None
     try:
-        pool = make_pool(
-            sandbox,
-            device,
-            min(workers or len(codes), len(codes)) if device in (None, "auto", "cpu") else workers,
-        )
+        # On the CPU: no more workers than solutions, nor (by default) than cores. A GPU
+        # machine gets one worker per GPU whatever this says.
+        pool = make_pool(sandbox, device, min(workers or os.cpu_count() or 1, len(codes)))
     except (ProblemError, RuntimeError) as e:
         fail(str(e))
     all_correct = True
     with pool:
-        from concurrent.futures import ThreadPoolExecutor
-
         requests = [
             EvalRequest(
                 problem=path,

@@ -54,8 +54,10 @@ def cuda_device_count() -> int:
 def default_devices(requested: str | None = None, workers: int | None = None) -> list[str]:
     """One worker per visible GPU; on the CPU, ``workers`` (default: the core count)."""
     if requested and requested != "auto":
-        if requested.startswith("cuda") and cuda_device_count() == 0:
-            raise ProblemError(f"--device {requested}: no CUDA device is visible")
+        if requested.startswith("cuda"):
+            if cuda_device_count() == 0:
+                raise ProblemError(f"--device {requested}: no CUDA device is visible")
+            return [requested]  # one worker per GPU: two timings at once would disturb both
         return [requested] * (workers or 1)
     n = cuda_device_count()
     if n:

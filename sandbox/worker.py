@@ -94,12 +94,9 @@ def _env(device: str, interpreter: bool) -> dict[str, Any]:
     if device.startswith("cuda"):
         env["device_name"] = torch.cuda.get_device_name()
         env["cuda"] = torch.version.cuda
-        try:
-            env["driver"] = (
-                torch.cuda.driver_version() if hasattr(torch.cuda, "driver_version") else None
-            )
-        except Exception:
-            env["driver"] = None
+        # The CUDA driver's version as an int (12040 is 12.4); torch has no public API for it,
+        # and a worker must not fail to start over a version string.
+        env["driver"] = getattr(torch._C, "_cuda_getDriverVersion", lambda: None)()
     else:
         env["device_name"] = "cpu (Triton interpreter)"
     return env
