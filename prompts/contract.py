@@ -33,9 +33,10 @@ REJECTED = (
     ),
     Rule(
         "fallback",
-        "Falling back to the reference: calling Model, the reference's modules or any "
-        "library kernel instead of your own.",
-        ("fallback", "falls back", "falling back"),
+        "Falling back to the reference: calling Model, the reference's modules, any "
+        "library kernel or torch's compilers (torch.compile, dynamo, inductor) instead of "
+        "writing your own.",
+        ("fallback", "falls back", "falling back", "compilers write"),
     ),
     Rule(
         "no_kernel",
@@ -70,9 +71,10 @@ REJECTED = (
     ),
     Rule(
         "introspection",
-        "Reading other objects through gc, inspect, sys._getframe, frames or other modules' "
-        "globals (to find the reference or its output); importing kernelwright other than kwlib.",
-        ("gc", "inspect", "frame", "globals", "reaching into", "kernelwright"),
+        "Reading other objects through gc, inspect, sys._getframe, sys.modules, frames "
+        "(tracebacks' included), tracing hooks or other modules' globals (to find the reference, "
+        "its output or the inputs to come); importing kernelwright other than kwlib.",
+        ("gc", "inspect", "frame", "globals", "reaching into", "tracing", "kernelwright"),
     ),
     Rule(
         "impossible_time",

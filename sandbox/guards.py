@@ -37,15 +37,28 @@ FORBIDDEN_IMPORTS = {
     "pickle": "deserialising arbitrary objects",
     "kernelwright": "reaching into the checker (kernelwright)",
 }
-# kernelwright's helper library is the one part of kernelwright a candidate may use.
-ALLOWED_KERNELWRIGHT = ("kernelwright.prompts.kwlib",)
+# Libraries of @triton.jit helpers, inside forbidden packages: kernelwright's own, and the
+# one inductor's kernels call (libdevice wrappers, reductions).
+ALLOWED_HELPERS = ("kernelwright.prompts.kwlib", "torch._inductor.runtime.triton_helpers")
+
+# torch's compilers write kernels themselves: a candidate that calls them wrote none.
+COMPILERS = "torch's compilers write the kernels (torch.compile, dynamo, inductor), not you"
 
 FORBIDDEN_ATTRS = {
     "_getframe": "reading interpreter frames (sys._getframe)",
+    "_current_frames": "reading interpreter frames (sys._current_frames)",
     "f_back": "reading interpreter frames",
     "f_locals": "reading interpreter frames",
     "f_globals": "reading interpreter frames",
+    "tb_frame": "reading interpreter frames (through a traceback)",
+    "gi_frame": "reading interpreter frames (through a generator)",
+    "cr_frame": "reading interpreter frames (through a coroutine)",
+    "ag_frame": "reading interpreter frames (through a generator)",
+    "settrace": "tracing the interpreter",
+    "setprofile": "tracing the interpreter",
     "__globals__": "reaching into other functions' globals",
+    "__closure__": "reaching into other functions' state",
+    "__subclasses__": "reaching into other objects (__subclasses__)",
     "get_objects": "reaching into other objects (gc.get_objects)",
     "get_referrers": "reaching into other objects (gc.get_referrers)",
     "Stream": "work on a side stream (torch.cuda.Stream)",
@@ -54,6 +67,17 @@ FORBIDDEN_ATTRS = {
     "system": "subprocesses (os.system)",
     "_exit": "ending the process (os._exit)",
     "kill": "signalling processes (os.kill)",
+}
+# Introspection names that are suspect even as strings: getattr(frame, "f_back") is .f_back.
+INTROSPECTION_NAMES = {
+    name for name, why in FORBIDDEN_ATTRS.items() if "frames" in why or "other" in why
+} | {"settrace", "setprofile"}
+# Attributes forbidden on one root only: the same names elsewhere are ordinary.
+FORBIDDEN_ROOT_ATTRS = {
+    ("sys", "modules"): "reaching into loaded modules, the checker's included (sys.modules)",
+    ("torch", "compile"): COMPILERS,
+    ("torch", "_dynamo"): COMPILERS,
+    ("torch", "_inductor"): COMPILERS,
 }
 
 # Roots whose attributes a candidate must not assign: patching them changes the check.
@@ -152,26 +176,28 @@ def _root_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _forbidden_module(name: str) -> str | None:
+    if name.startswith(ALLOWED_HELPERS):
+        return None
+    for (root, attr), why in FORBIDDEN_ROOT_ATTRS.items():
+        if name == f"{root}.{attr}" or name.startswith(f"{root}.{attr}."):
+            return why
+    return FORBIDDEN_IMPORTS.get(name.split(".")[0])
+
+
 def static_violations(tree: ast.Module) -> list[Violation]:
     """Tricks visible in the source, named for the message."""
     out: list[Violation] = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            names = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-            )
+            # `from a import b` is judged as a.b: `from torch import compile`, `from
+            # kernelwright.prompts import kwlib`.
+            prefix = f"{node.module}." if isinstance(node, ast.ImportFrom) and node.module else ""
+            names = [prefix + a.name for a in node.names]
             for name in names:
-                if name.startswith(ALLOWED_KERNELWRIGHT):
-                    continue
-                top = name.split(".")[0]
-                if top in FORBIDDEN_IMPORTS:
-                    out.append(
-                        Violation(
-                            "forbidden import", f"{name}: {FORBIDDEN_IMPORTS[top]}", node.lineno
-                        )
-                    )
+                why = _forbidden_module(name)
+                if why:
+                    out.append(Violation("forbidden import", f"{name}: {why}", node.lineno))
         elif isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRS:
             out.append(
                 Violation(
@@ -180,6 +206,18 @@ def static_violations(tree: ast.Module) -> list[Violation]:
                     node.lineno,
                 )
             )
+        elif isinstance(node, ast.Attribute) and (_root_name(node), node.attr) in (
+            FORBIDDEN_ROOT_ATTRS
+        ):
+            why = FORBIDDEN_ROOT_ATTRS[(_root_name(node), node.attr)]
+            out.append(Violation("forbidden attribute", f"{ast.unparse(node)}: {why}", node.lineno))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in INTROSPECTION_NAMES
+        ):
+            why = FORBIDDEN_ATTRS.get(node.value, "tracing the interpreter")
+            out.append(Violation("forbidden attribute", f"{node.value!r}: {why}", node.lineno))
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:

@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -262,9 +263,11 @@ class Pool:
             if msg["type"] == "problem_error":
                 raise ProblemError(msg["message"])
             reference = judge.load(msg["file"])
+            # The answers must not outlive this read: the candidate runs next to the file.
+            Path(msg["file"]).unlink(missing_ok=True)
             handle.send({"type": "go"})
             try:
-                result = handle.recv(job.timeout_s)
+                result = self._serve_seeds(handle, job, nonce)
                 if result is not None and result.get("nonce") != nonce:
                     # Only candidate code can have written this: a forged verdict.
                     output = slot.capture_tail()
@@ -291,6 +294,21 @@ class Pool:
             return outcome
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
+
+    @staticmethod
+    def _serve_seeds(handle, job: Job, nonce: str) -> dict[str, Any] | None:
+        """Hand each trial its seed only when the trial starts, until the result comes.
+
+        The worker forgets the seeds before the candidate is imported, so candidate code
+        can never make a later trial's inputs ahead of time and precompute its answer."""
+        deadline = time.monotonic() + job.timeout_s
+        for seed in [*job.seeds, None]:
+            msg = handle.recv(max(0.0, deadline - time.monotonic()))
+            if msg is None or msg.get("nonce") != nonce or msg.get("type") != "trial":
+                return msg
+            if seed is None:
+                return {**msg, "nonce": None}  # more trials than seeds: not the worker's asking
+            handle.send({"type": "seed", "seed": seed})
 
     def close(self) -> None:
         if self._closed:

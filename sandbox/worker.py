@@ -150,6 +150,7 @@ class Worker:
     def run_job(self, job: dict[str, Any]) -> dict[str, Any]:
         from kernelwright.problem import ProblemError, exec_problem, read_problem
         from kernelwright.sandbox import measure
+        from kernelwright.sandbox.verify import bitwise_equal
 
         torch = self.torch
         jobdir = Path(job["dir"])
@@ -161,11 +162,14 @@ class Worker:
             pm = exec_problem(info, job.get("shape"))
             dtype, notes = self._run_dtype(pm)
             ref_model = self._build(pm, pm.module.Model, job["init_seed"], dtype)
+            # The seeds leave the job now and are forgotten before the candidate is imported;
+            # each trial asks the parent for its own (see _trial_inputs).
+            seeds = job.pop("seeds")
             trials = []
             freed = []
             cost = None
-            for seed in job["seeds"]:
-                inputs = self._cast(pm.inputs(seed, self.device).args, dtype)
+            for seed in seeds:
+                inputs = self._inputs(pm, seed, dtype)
                 args = [self._clone(a) for a in inputs]
                 if cost is None:  # the first run of the reference also counts its cost
                     cost, out = measure.reference_cost(pm, ref_model, args)
@@ -177,6 +181,13 @@ class Worker:
                 freed.append(args)
                 ref_aliases = _aliases(_as_list(out), args)
                 trials.append((seed, inputs, _as_list(out)))
+            again = self._inputs(pm, seeds[0], dtype)
+            if len(again) != len(trials[0][1]) or not all(map(bitwise_equal, again, trials[0][1])):
+                raise ProblemError(
+                    f"{info.path}: get_inputs() gives different inputs for the same seed; "
+                    "kernelwright remakes each trial's inputs from its seed, so they must be "
+                    "deterministic under torch.manual_seed"
+                )
             # Baselines, like the reference, are measured before the candidate exists.
             baselines = None
             if job.get("timing") and self.device.startswith("cuda"):
@@ -208,19 +219,36 @@ class Worker:
         go = self.proto.recv()
         if go.get("type") != "go":
             return {"type": "result", "stage": "aborted", "error": "the parent did not say go"}
-        # The reference outputs are poisoned before they are freed: uninitialised memory
-        # the candidate allocates can never hold them.
-        for _, _, outs in trials:
+        # Poisoned before they are freed, so uninitialised memory the candidate allocates can
+        # never hold them: the reference's outputs, and the inputs of trials still to come.
+        for _, trial_inputs, outs in trials:
             _poison(outs)
-        for args in freed:
+            _poison(trial_inputs)
+        for args in [*freed, again]:
             _poison(args)
-        del freed
         self.out_like = [(o.shape, o.dtype) for o in trials[0][2] if isinstance(o, torch.Tensor)]
-        trials = [(s, i) for s, i, _ in trials]
-        del ref_model
-        return self._run_candidate(job, pm, dtype, trials, jobdir)
+        # Nothing of a later trial stays behind for candidate code to find: no inputs, no seeds.
+        n_trials = len(trials)
+        del freed, trials, trial_inputs, outs, seeds, seed, inputs, again, args, out, ref_model
+        return self._run_candidate(job, pm, dtype, n_trials, jobdir)
 
-    def _run_candidate(self, job, pm, dtype, trials, jobdir: Path) -> dict[str, Any]:
+    def _inputs(self, pm, seed: int, dtype) -> list:
+        return self._cast(pm.inputs(seed, self.device).args, dtype)
+
+    def _trial_inputs(self, pm, k: int, dtype) -> tuple[int, list]:
+        """Trial k's seed, asked of the parent only now, and the inputs it makes."""
+        self.proto.send({"type": "trial", "k": k})
+        msg = self.proto.recv()
+        if msg.get("type") != "seed":
+            raise RuntimeError("the parent did not send the trial's seed")
+        state = self.guards.STATE
+        state.active = False  # the problem's get_inputs runs here, not candidate code
+        try:
+            return msg["seed"], self._inputs(pm, msg["seed"], dtype)
+        finally:
+            state.active = True
+
+    def _run_candidate(self, job, pm, dtype, n_trials: int, jobdir: Path) -> dict[str, Any]:
         state = self.guards.STATE
         result: dict[str, Any] = {"type": "result", "trials": [], "stage": "import"}
         path = jobdir / "candidate.py"
@@ -238,8 +266,11 @@ class Worker:
             result["stage"] = "init"
             model = self._build(pm, cls, job["init_seed"], dtype)
             result["stage"] = "forward"
-            previous = None
-            for k, (seed, inputs) in enumerate(trials):
+            previous = first = None
+            for k in range(n_trials):
+                seed, inputs = self._trial_inputs(pm, k, dtype)
+                if first is None:
+                    first = inputs
                 # The second trial reuses the first one's tensors (same addresses, same
                 # version counters) with new values: a cache keyed on pointers or versions
                 # returns stale results there. The others get fresh addresses.
@@ -248,7 +279,7 @@ class Worker:
                 result["trials"].append(report)
             if job.get("timing") and self.device.startswith("cuda"):
                 result["stage"] = "timing"
-                result["timing"] = self._time(model, trials, jobdir)
+                result["timing"] = self._time(model, first, jobdir)
             result["stage"] = "done"
         except BaseException as e:  # SystemExit and KeyboardInterrupt from a candidate too
             result["error"] = _describe(e, str(path))
@@ -316,10 +347,10 @@ class Worker:
         }
         return report, args
 
-    def _time(self, model, trials, jobdir: Path) -> dict[str, Any]:
+    def _time(self, model, inputs, jobdir: Path) -> dict[str, Any]:
         from kernelwright.sandbox import measure
 
-        args = [self._clone(a) for a in trials[0][1]]
+        args = [self._clone(a) for a in inputs]
         stats, last = measure.time_candidate(model, args)
         file = jobdir / "timing.pt"
         outs = _as_list(last)

@@ -1,0 +1,48 @@
+"""The source check names tricks early; what it lets through must be ordinary kernel code."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from kernelwright.sandbox.guards import static_violations
+
+TRICKS = {
+    "import sys\nf = sys.exc_info()[2].tb_frame": "traceback",
+    "f = getattr(tb, 'tb_frame')": "reading interpreter frames",
+    "g = (x for x in []).gi_frame": "generator",
+    "import sys\nsys.settrace(None)": "tracing the interpreter",
+    "import functools\nfunctools.reduce(getattr, ['f_back'], f)": "reading interpreter frames",
+    "import sys\nm = sys.modules['kernelwright.sandbox.guards']": "sys.modules",
+    "from sys import modules": "sys.modules",
+    "import torch\nfast = torch.compile(lambda x: x)": "compilers",
+    "from torch import compile": "compilers",
+    "import torch._dynamo": "compilers",
+    "from torch._inductor import config": "compilers",
+    "def f(): pass\nc = f.__closure__": "other functions' state",
+    "s = object.__subclasses__()": "__subclasses__",
+    "from kernelwright.sandbox import guards": "kernelwright",
+}
+
+ORDINARY = [
+    "from kernelwright.prompts.kwlib import load_tile",
+    "from kernelwright.prompts import kwlib",
+    "from torch._inductor.runtime import triton_helpers",
+    "from torch._inductor.runtime.triton_helpers import libdevice, math as tl_math",
+    "import torch.nn as nn\nn = len(list(nn.Linear(2, 2).modules()))",
+    "'''Walks f_back? No: a docstring that mentions f_back is prose.'''",
+    "import torch\nx = torch.compiler if False else None",
+]
+
+
+@pytest.mark.parametrize("code,words", TRICKS.items(), ids=list(TRICKS.values()))
+def test_trick_is_named_by_the_source_check(code, words):
+    violations = static_violations(ast.parse(code))
+    assert violations, code
+    assert any(words in str(v) for v in violations), [str(v) for v in violations]
+
+
+@pytest.mark.parametrize("code", ORDINARY)
+def test_ordinary_code_passes_the_source_check(code):
+    assert static_violations(ast.parse(code)) == []
