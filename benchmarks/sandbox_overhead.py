@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -107,6 +108,9 @@ def main() -> None:
         os.environ["TRITON_INTERPRET"] = "1"  # the parent loads results; keep it CPU-only
     cases = pairs(args.count)
     backend = select_backend(args.sandbox)
+    # A `timeout` ends this with SIGTERM: exit through the pool, so its worker (its own
+    # session) does not outlive the benchmark on the GPU.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     print(f"{len(cases)} candidates on {device}, warm pool in the {backend.name} sandbox")
 
     pool_s: list[float] = []

@@ -49,9 +49,23 @@ class WorkerResult(BaseModel):
     timing: dict[str, Any] | None = None
 
 
-def load(path: str) -> Any:
+def load(path: str, device: str | torch.device = "cpu") -> Any:
     # weights_only: a file the candidate could have written must not run code when read.
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def compare_device(worker_device: str) -> str:
+    """Where the parent compares: on the worker's GPU when this process can reach it, since
+    float64 comparisons of bench-sized outputs take seconds each on the CPU."""
+    return (
+        worker_device if worker_device.startswith("cuda") and torch.cuda.is_available() else "cpu"
+    )
+
+
+def _device_of(reference: list[dict]) -> torch.device:
+    """The device the reference was loaded to: the candidate's outputs are loaded there too."""
+    tensors = [t for t in reference[0]["inputs"] if isinstance(t, torch.Tensor)]
+    return tensors[0].device if tensors else torch.device("cpu")
 
 
 def read_capture(path: Path, cap: int) -> str:
@@ -285,7 +299,11 @@ def judge(
     candidate_stats = None
     if result.timing:
         candidate_stats = result.timing["stats"]
-        timed = load(result.timing["file"])["outputs"] if result.timing.get("plain") else []
+        timed = (
+            load(result.timing["file"], _device_of(reference))["outputs"]
+            if result.timing.get("plain")
+            else []
+        )
         rechecked = len(timed) == len(reference[0]["outputs"]) and all(
             compare(o, r, *_tol(info, r)).ok
             for o, r in zip(timed, reference[0]["outputs"], strict=True)
@@ -373,7 +391,7 @@ def _trial_checks(
             "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
             Status.rejected,
         )
-    got = load(trial.file)
+    got = load(trial.file, _device_of([ref]))
     for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
         if not bitwise_equal(before, after):
             return fail(
@@ -456,7 +474,7 @@ def _diagnose(out, ref, atol: float, rtol: float, index: int) -> dict[str, Any]:
         or out.shape != ref.shape
     ):
         return {"output": index}
-    return {"output": index, **diagnose_mismatch(out, ref, atol, rtol)}
+    return {"output": index, **diagnose_mismatch(out.cpu(), ref.cpu(), atol, rtol)}
 
 
 def _message(checks: list[Check], details: dict) -> str:

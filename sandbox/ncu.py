@@ -173,6 +173,21 @@ def _run(cmd: list[str], timeout_s: float) -> str | None:
     return None
 
 
+def model_and_inputs(pm, cls: type, seed: int, device: str) -> tuple[Any, list[Any]]:
+    """``cls`` built and the inputs made in the problem's dtype, as the sandbox's worker runs
+    them: the kernels profiled are the ones that were checked and timed (an fp16 problem's
+    ``get_inputs`` often makes fp32 tensors)."""
+    import torch
+
+    model = pm.build(cls, seed, device)
+    args = pm.inputs(seed, device).args
+    if pm.info.meta.dtype:
+        dtype = getattr(torch, pm.info.meta.dtype)
+        model = model.to(dtype)
+        args = [a.to(dtype) if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+    return model, args
+
+
 def _profiled_call(problem: Path, solution: Path, shape: str, seed: int) -> None:
     """The child's work under ncu: one warm-up call, then one call inside the profiled range."""
     import torch
@@ -183,8 +198,7 @@ def _profiled_call(problem: Path, solution: Path, shape: str, seed: int) -> None
     module = types.ModuleType("kw_ncu_candidate")
     module.__file__ = str(solution)
     exec(compile(solution.read_text(), str(solution), "exec"), module.__dict__)
-    model = pm.build(module.ModelNew, seed, "cuda")
-    args = pm.inputs(seed, "cuda").args
+    model, args = model_and_inputs(pm, module.ModelNew, seed, "cuda")
     with torch.no_grad():
         model(*args)
         torch.cuda.synchronize()

@@ -262,7 +262,7 @@ class Pool:
                 )
             if msg["type"] == "problem_error":
                 raise ProblemError(msg["message"])
-            reference = judge.load(msg["file"])
+            reference = judge.load(msg["file"], judge.compare_device(slot.device))
             # The answers must not outlive this read: the candidate runs next to the file.
             Path(msg["file"]).unlink(missing_ok=True)
             handle.send({"type": "go"})

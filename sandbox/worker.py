@@ -80,6 +80,17 @@ def _interpreter_autotune() -> None:
     Autotuner._bench = lambda self, *a, **k: [0.0, 0.0, 0.0]
 
 
+def _driver_version() -> int | None:
+    """The CUDA driver's version as an int (12040 is 12.4), asked of libcuda itself: torch has
+    no API for it, and a worker must not fail to start over a version number."""
+    try:
+        libcuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    version = ctypes.c_int()
+    return version.value if libcuda.cuDriverGetVersion(ctypes.byref(version)) == 0 else None
+
+
 def _env(device: str, interpreter: bool) -> dict[str, Any]:
     import torch
     import triton
@@ -94,12 +105,20 @@ def _env(device: str, interpreter: bool) -> dict[str, Any]:
     if device.startswith("cuda"):
         env["device_name"] = torch.cuda.get_device_name()
         env["cuda"] = torch.version.cuda
-        # The CUDA driver's version as an int (12040 is 12.4); torch has no public API for it,
-        # and a worker must not fail to start over a version string.
-        env["driver"] = getattr(torch._C, "_cuda_getDriverVersion", lambda: None)()
+        env["driver"] = _driver_version()
     else:
         env["device_name"] = "cpu (Triton interpreter)"
     return env
+
+
+def settle_torch() -> None:
+    """Make now the changes torch makes to itself on first use, before the integrity snapshot:
+    importing dynamo rebinds torch.manual_seed, and the first torch.compile (a baseline's)
+    replaces nn.Module.__init__ and __setstate__. Made later, they read as a patching candidate."""
+    import torch._dynamo  # noqa: F401
+    from torch._dynamo.mutation_guard import install_generation_tagging_init
+
+    install_generation_tagging_init()
 
 
 class Worker:
@@ -109,8 +128,9 @@ class Worker:
         _subreaper()
         self.interpreter = os.environ.get("TRITON_INTERPRET") == "1"
         import torch
-        import torch._dynamo  # noqa: F401  (it rebinds torch.manual_seed on import: before the snapshot)
         import triton  # noqa: F401  (imported once, here, so every job finds it warm)
+
+        settle_torch()
 
         from kernelwright.sandbox import guards
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,61 @@ def test_deadline_marks_the_rest_not_run(table, tmp_path):
     assert table.main(argv) == 1
     rows = json.loads((out / "table.json").read_text())["rows"]
     assert {r["status"] for r in rows} == {"not_run"}
+
+
+def test_levels_take_turns_so_a_cut_run_covers_every_level(table):
+    todo = table.pairs()
+    order = table.levels_in_turn(todo)
+    assert sorted(order) == sorted(todo)
+    levels = sorted({p.parent.name for p, _ in todo})
+    assert [p.parent.name for p, _ in order[: len(levels)]] == levels
+    for level in levels:  # each level keeps its own order
+        assert [p for p, _ in order if p.parent.name == level] == [
+            p for p, _ in todo if p.parent.name == level
+        ]
+
+
+class _FailingPool:
+    def evaluate(self, job):
+        raise OSError("disk full")
+
+
+def test_a_pool_failure_is_a_row_not_a_crash(table, tmp_path):
+    problems, solutions = _suite(tmp_path)
+    row = table.run_check(
+        _FailingPool(), problems / "level1" / "softmax.py", solutions / "softmax.py", "small", 10
+    )
+    assert row["status"] == "no_outcome"
+    assert row["message"] == "OSError: disk full"
+
+
+class _RecordingPool:
+    """Answers correct for softmax and incorrect for the rest, recording each job."""
+
+    def __init__(self):
+        self.jobs = []
+
+    def evaluate(self, job):
+        from kernelwright.outcome import Outcome, Status
+
+        self.jobs.append((Path(job.problem).stem, job.timing))
+        ok = Path(job.problem).stem == "softmax"
+        return Outcome(status=Status.correct if ok else Status.incorrect, message="recorded")
+
+
+def test_every_pair_is_checked_before_any_is_timed(table, tmp_path):
+    problems, solutions = _suite(tmp_path)
+    (solutions / "gelu.py").write_text("class ModelNew: pass\n")
+    todo = table.pairs(problems, solutions)
+    pool = _RecordingPool()
+    args = argparse.Namespace(deadline_s=None, timeout_s=30.0, shape="small")
+    rows = []
+    table._run_all(pool, todo, args, tmp_path / "table.json", rows, time.monotonic())
+    # Correctness for both first; then timing only for the correct one.
+    assert pool.jobs == [("gelu", False), ("softmax", False), ("softmax", True)]
+    assert [(r["problem"], r["status"]) for r in rows] == [
+        ("level1/gelu", "incorrect"),
+        ("level1/softmax", "correct"),
+    ]
+    saved = json.loads((tmp_path / "table.json").read_text())["rows"]
+    assert [r["status"] for r in saved] == ["incorrect", "correct"]

@@ -6,7 +6,13 @@ import os
 import stat
 import textwrap
 
-from kernelwright.sandbox.ncu import collect_metrics, ncu_enabled, parse_raw_csv
+from kernelwright.problem import bundled_problems_dir, load_problem
+from kernelwright.sandbox.ncu import (
+    collect_metrics,
+    model_and_inputs,
+    ncu_enabled,
+    parse_raw_csv,
+)
 
 RAW = textwrap.dedent("""\
     ==PROF== Connected to process 1234
@@ -75,3 +81,17 @@ def test_timeout_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     result = collect_metrics(tmp_path / "p.py", tmp_path / "s.py", enabled=True, timeout_s=0.5)
     assert result == {"tool": "ncu", "error": "ncu did not finish within 0.5 s"}
+
+
+def test_the_profiled_call_runs_in_the_problems_dtype():
+    import torch
+
+    level1 = bundled_problems_dir() / "level1"
+    # float16 problems: rms_norm's module makes a float32 weight, rotary's get_inputs() makes
+    # float32 cos/sin tables; the worker casts both, so the profiled call must too.
+    pm = load_problem(level1 / "rms_norm.py", "small")
+    model, _ = model_and_inputs(pm, pm.module.Model, 0, "cpu")
+    assert {p.dtype for p in model.parameters()} == {torch.float16}
+    pm = load_problem(level1.parent / "level3" / "rotary_embedding_qk.py", "small")
+    _, args = model_and_inputs(pm, pm.module.Model, 0, "cpu")
+    assert {a.dtype for a in args if torch.is_tensor(a)} == {torch.float16}
