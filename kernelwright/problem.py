@@ -14,6 +14,7 @@ trusted reference runs).
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import math
 import types
@@ -37,7 +38,11 @@ DEFAULT_TOLERANCES: dict[str, dict[str, float]] = {
 # A `small` shape set made by scaling must keep every input tensor at or below
 # this many elements: the CPU interpreter runs a program at a time.
 SMALL_NUMEL_BUDGET = 1 << 14
-# Constants below this are left alone when scaling (kernel sizes, dim indices, heads).
+# ...and the model's parameters and buffers at or below this many: a KernelBench layer list of
+# 16384-wide Linears is gigabytes at any batch size.
+SMALL_STATE_BUDGET = 1 << 22
+# Constants below this are left alone when scaling (kernel sizes, dim indices, heads); so are
+# floats (eps, scales, dropout) and constants computed from others, which follow their sources.
 SCALE_MIN = 16
 
 
@@ -84,6 +89,9 @@ class ProblemInfo:
     meta: ProblemMeta
     constants: dict[str, Any]
     sha256: str
+    # Constants computed from earlier ones (``bias_shape = (out_channels, 1, 1)``), as source:
+    # a shape set re-evaluates them from the overridden values instead of scaling them.
+    derived: dict[str, str] = field(default_factory=dict)
 
     @property
     def level(self) -> int | None:
@@ -139,6 +147,37 @@ def _literal(node: ast.AST, names: dict[str, Any] | None = None) -> Any:
     )
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_size(v: Any) -> bool:
+    """A number, or a flat tuple/list of numbers (``input_shape = (32768,)``)."""
+    if isinstance(v, (tuple, list)):
+        return len(v) > 0 and all(map(_is_number, v))
+    return _is_number(v)
+
+
+def _assignments(node: ast.stmt) -> list[tuple[str, ast.expr]]:
+    """Names a module-level statement binds to an expression: ``a = b = 1``, ``h, w = 32, 64``."""
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+        return [(node.target.id, node.value)]
+    if not isinstance(node, ast.Assign):
+        return []
+    out: list[tuple[str, ast.expr]] = []
+    for target in node.targets:
+        if isinstance(target, ast.Name):
+            out.append((target.id, node.value))
+        elif (
+            isinstance(target, (ast.Tuple, ast.List))
+            and isinstance(node.value, (ast.Tuple, ast.List))
+            and len(target.elts) == len(node.value.elts)
+            and all(isinstance(t, ast.Name) for t in target.elts)
+        ):
+            out.extend((t.id, v) for t, v in zip(target.elts, node.value.elts, strict=True))
+    return out
+
+
 def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
     """Parse a problem file: metadata, size constants and hash, without executing it.
 
@@ -163,14 +202,15 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
             f"get_init_inputs(); missing {', '.join(missing)}"
         )
     constants: dict[str, Any] = {}
+    derived: dict[str, str] = {}
     raw_meta: dict[str, Any] = {}
     for node in tree.body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
-            continue
-        target = node.targets[0]
-        if not isinstance(target, ast.Name):
-            continue
-        if target.id == "KERNELWRIGHT":
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "KERNELWRIGHT"
+        ):
             try:
                 raw_meta = _literal(node.value, constants)
             except (ValueError, SyntaxError, ArithmeticError, TypeError):
@@ -179,12 +219,19 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
                     "(strings, numbers, lists, dicts only)"
                 ) from None
             continue
-        try:
-            value = _literal(node.value, constants)
-        except (ValueError, SyntaxError, ArithmeticError, TypeError):
-            continue
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            constants[target.id] = value
+        for name, value_node in _assignments(node):
+            derived.pop(name, None)
+            try:
+                value = _literal(value_node, constants)
+            except (ValueError, SyntaxError, ArithmeticError, TypeError):
+                constants.pop(name, None)  # rebound to something that is not a size
+                continue
+            if not _is_size(value):
+                constants.pop(name, None)
+                continue
+            constants[name] = value
+            if any(isinstance(n, ast.Name) for n in ast.walk(value_node)):
+                derived[name] = ast.unparse(value_node)
     try:
         meta = ProblemMeta.model_validate(raw_meta)
     except ValidationError as e:
@@ -212,6 +259,7 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
         meta=meta,
         constants=constants,
         sha256=hashlib.sha256(source.encode()).hexdigest(),
+        derived=derived,
     )
 
 
@@ -256,8 +304,8 @@ class ProblemModule:
     def inputs(self, seed: int, device: str = "cpu") -> Inputs:
         import torch
 
-        torch.manual_seed(seed)
-        with torch.device(device):
+        _seed_all(seed)
+        with on_device(device):
             args = _call(self.info.path, self.module, "get_inputs")
         if not any(isinstance(a, torch.Tensor) for a in args):
             raise ProblemError(
@@ -275,8 +323,12 @@ class ProblemModule:
         """Instantiate Model or ModelNew: same seed, same init inputs (the KernelBench rule)."""
         import torch
 
-        torch.manual_seed(seed)
-        model = cls(*self.init_inputs())
+        _seed_all(seed)
+        if torch.device(device).type == "cuda":
+            model = cls(*self.init_inputs())
+        else:
+            with _device_remap(device):  # a Model that names device='cuda' itself
+                model = cls(*self.init_inputs())
         return model.to(device).eval()
 
     def flops(self) -> int | None:
@@ -296,12 +348,32 @@ def _call(path: Path, module: types.ModuleType, fn: str) -> list[Any]:
     return list(result)
 
 
+def _seed_all(seed: int) -> None:
+    """Every generator a problem file may draw from: inputs must follow from the seed alone
+    (the worker remakes each trial's inputs from it, and checks that they come out the same)."""
+    import random
+
+    import torch
+
+    torch.manual_seed(seed)
+    random.seed(seed)
+    try:
+        import numpy
+    except ImportError:
+        return
+    numpy.random.seed(seed % 2**32)
+
+
 def exec_problem(info: ProblemInfo, shape: str | None = None) -> ProblemModule:
     """Execute a problem file and apply a shape set (declared, or `small` by scaling)."""
     module = types.ModuleType(f"kw_problem_{info.sha256[:12]}")
     module.__file__ = str(info.path)
     try:
         exec(compile(info.source, str(info.path), "exec"), module.__dict__)
+    except ModuleNotFoundError as e:
+        raise ProblemError(
+            f"{info.path}: the problem imports {e.name!r}, which is not installed here"
+        ) from None
     except Exception as e:
         raise ProblemError(
             f"{info.path}: importing the problem raised {type(e).__name__}: {e}"
@@ -314,7 +386,9 @@ def exec_problem(info: ProblemInfo, shape: str | None = None) -> ProblemModule:
     if shape in info.meta.shapes:
         pm.overrides = dict(info.meta.shapes[shape])
     elif shape == "small":
-        pm.overrides = _scale_down(info, module)
+        if info.sha256 not in _SCALED:
+            _SCALED[info.sha256] = _scale_down(info, module)
+        pm.overrides = dict(_SCALED[info.sha256])
         pm.notes.append(
             "shape 'small' made by scaling the module constants: "
             + (", ".join(f"{k}={v}" for k, v in pm.overrides.items()) or "already small")
@@ -324,36 +398,197 @@ def exec_problem(info: ProblemInfo, shape: str | None = None) -> ProblemModule:
             f"{info.path}: no shape set {shape!r}; declared: "
             f"{', '.join(info.meta.shapes) or 'none'} (and 'small' by scaling)"
         )
-    module.__dict__.update(pm.overrides)
+    _bind(info, module, pm.overrides)
     return pm
 
 
-def _input_numels(path: Path, module: types.ModuleType) -> list[int]:
+# Scaled `small` overrides per problem hash: the search runs meta-device trials, and a
+# long-lived worker loads the same problem for every candidate.
+_SCALED: dict[str, dict[str, Any]] = {}
+
+
+def _bind(info: ProblemInfo, module: types.ModuleType, overrides: dict[str, Any]) -> None:
+    """Rebind the module's constants: the overrides, and the derived constants re-evaluated."""
+    values = {**info.constants, **overrides}
+    for name, expr in info.derived.items():
+        if name in overrides:
+            continue
+        try:
+            values[name] = _literal(pyast.parse(expr, mode="eval").body, values)
+        except (ValueError, SyntaxError, ArithmeticError, TypeError) as e:
+            raise ProblemError(
+                f"{info.path}: {name} = {expr} cannot be re-evaluated for this shape set ({e})"
+            ) from None
+    module.__dict__.update(values)
+
+
+def on_device(device: str):
+    """Tensors made inside land on ``device``, even where the problem names device='cuda'."""
+    import contextlib
+
     import torch
 
-    with torch.device("meta"):
-        args = _call(path, module, "get_inputs")
-    return [a.numel() for a in args if isinstance(a, torch.Tensor)]
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.device(device))
+    if torch.device(device).type != "cuda":
+        stack.enter_context(_device_remap(device))
+    return stack
+
+
+def _is_cuda(d: Any) -> bool:
+    import torch
+
+    if isinstance(d, str):
+        return d.startswith("cuda")
+    return isinstance(d, torch.device) and d.type == "cuda"
+
+
+@functools.cache
+def _device_remap_class() -> type:
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    class DeviceRemap(TorchFunctionMode):
+        """Rewrites device='cuda' (and .cuda(), .to('cuda')) to the device the run is on.
+
+        KernelBench files made for a GPU hard-code it in get_inputs; the CPU checks and
+        the meta-device scaling trials must still be able to make those inputs.
+        """
+
+        def __init__(self, device: str):
+            super().__init__()
+            self.device = torch.device(device)
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = dict(kwargs or {})
+            if _is_cuda(kwargs.get("device")):
+                kwargs["device"] = self.device
+            if func is torch.Tensor.cuda:
+                return args[0].to(self.device)
+            if func is torch.Tensor.to:
+                args = tuple(self.device if _is_cuda(a) else a for a in args)
+            return func(*args, **kwargs)
+
+    return DeviceRemap
+
+
+def _device_remap(device: str):
+    return _device_remap_class()(device)
+
+
+@dataclass
+class _Trial:
+    """One meta-device run of the problem at its current constants: no memory, no time."""
+
+    input_numels: list[int]
+    state_numel: int | None = None
+    error: str | None = None
+
+    @property
+    def fits(self) -> bool:
+        return max(self.input_numels, default=0) <= SMALL_NUMEL_BUDGET and (
+            self.state_numel is None or self.state_numel <= SMALL_STATE_BUDGET
+        )
+
+
+def _meta_trial(module: types.ModuleType, forward: bool) -> _Trial | None:
+    """Make the inputs and Model on the meta device (and run forward); None if inputs fail."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(), torch.no_grad(), on_device("meta"):
+        warnings.simplefilter("ignore")
+        try:
+            args = list(module.get_inputs())
+        except Exception:
+            return None
+        trial = _Trial([a.numel() for a in args if isinstance(a, torch.Tensor)])
+        try:
+            model = module.Model(*module.get_init_inputs())
+            trial.state_numel = sum(t.numel() for t in [*model.parameters(), *model.buffers()])
+            if forward:
+                model(*args)
+        except Exception as e:
+            trial.error = f"{type(e).__name__}: {e}"
+        return trial
+
+
+Slot = tuple[str, int | None]
 
 
 def _scale_down(info: ProblemInfo, module: types.ModuleType) -> dict[str, Any]:
-    """Halve the largest size constants until every input fits the interpreter's budget."""
-    scalable = {k: v for k, v in info.constants.items() if isinstance(v, int) and v >= SCALE_MIN}
-    overrides: dict[str, Any] = {}
-    for _ in range(64):
-        numels = _input_numels(info.path, module)
-        if not numels or max(numels) <= SMALL_NUMEL_BUDGET:
-            break
-        candidates = {k: module.__dict__[k] for k in scalable if module.__dict__[k] >= SCALE_MIN}
-        if not candidates:
-            break
-        name = max(candidates, key=candidates.get)
-        value = candidates[name]
-        # Halving keeps powers of two and the ratios between sizes.
-        new = max(SCALE_MIN // 2, value // 2 if value % 2 == 0 else math.ceil(value / 2))
-        module.__dict__[name] = new
-        overrides[name] = new
-    return overrides
+    """Halve the largest size constants until the inputs and the model fit the CPU budgets.
+
+    Sizes are halved one at a time, largest first, each step tried on the meta device: a
+    step after which the Model no longer builds (channels that must divide groups, sizes
+    tied by an assert) is retried as a halving of every size at once, which keeps their
+    ratios, and otherwise that size stays where it is. The result is run forward once on
+    the meta device; if that fails where the full size did not (a kernel larger than the
+    input, one size tied to another inside forward), the search is redone with a forward
+    run at every step. A Model the meta device cannot build is scaled by its inputs alone.
+    """
+    slots: list[Slot] = []
+    for name, value in info.constants.items():
+        if name in info.derived:
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            slots.append((name, None))
+        elif isinstance(value, (tuple, list)):
+            slots.extend((name, i) for i, v in enumerate(value) if isinstance(v, int))
+
+    def get(vals: dict[str, Any], slot: Slot) -> int:
+        name, i = slot
+        return vals[name] if i is None else vals[name][i]
+
+    def halve(vals: dict[str, Any], group: list[Slot]) -> dict[str, Any]:
+        out = dict(vals)
+        for name, i in group:
+            v = get(out, (name, i))
+            # Halving keeps powers of two and the ratios between sizes.
+            new = max(SCALE_MIN // 2, v // 2 if v % 2 == 0 else math.ceil(v / 2))
+            if i is None:
+                out[name] = new
+            else:
+                seq = list(out[name])
+                seq[i] = new
+                out[name] = type(info.constants[name])(seq)
+        return out
+
+    def trial(vals: dict[str, Any], forward: bool) -> _Trial | None:
+        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
+        return _meta_trial(module, forward)
+
+    def search(start: _Trial, forward: bool, strict: bool) -> dict[str, Any]:
+        values, current, frozen = dict(info.constants), start, set()
+        for _ in range(256):
+            if current.fits:
+                break
+            live = [s for s in slots if s not in frozen and get(values, s) >= SCALE_MIN]
+            if not live:
+                break
+            slot = max(live, key=lambda s: get(values, s))
+            for group in ([slot], live):
+                attempt = halve(values, group)
+                result = trial(attempt, forward)
+                if result is not None and (not strict or result.error is None):
+                    values, current = attempt, result
+                    break
+            else:
+                frozen.add(slot)
+        return values
+
+    built = trial(info.constants, forward=False)
+    values = dict(info.constants)
+    if built is not None:  # else get_inputs fails on meta, and the real run will say why
+        strict = built.error is None
+        values = search(built, forward=False, strict=strict)
+        if strict and trial(values, forward=True).error is not None:
+            full = trial(info.constants, forward=True)
+            if full is not None and full.error is None:
+                values = search(full, forward=True, strict=True)
+    _bind(info, module, {})
+    return {k: v for k, v in values.items() if k not in info.derived and v != info.constants[k]}
 
 
 def load_problem(path: str | Path, shape: str | None = None) -> ProblemModule:
