@@ -114,6 +114,9 @@ def teach(
     from kernelwright.datasets.teacher import teach as run_teacher
     from kernelwright.problem import bundled_problems_dir
 
+    def say(p) -> None:
+        typer.echo(f"  {p.name}: {p.result}" + (f" ({p.detail})" if p.detail else ""))
+
     try:
         report = asyncio.run(
             run_teacher(
@@ -122,11 +125,10 @@ def teach(
                 workers=workers,
                 timeout_s=timeout_s,
                 command=sys.argv,
+                progress=say,
             )
         )
     except TeacherError as e:
         raise _fail(str(e), 1) from None
-    for p in report.problems:
-        typer.echo(f"  {p.name}: {p.result}" + (f" ({p.detail})" if p.detail else ""))
     typer.echo(report.summary())
     typer.echo(f"run directory: {out}")

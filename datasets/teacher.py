@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -620,15 +621,19 @@ async def teach(
     workers: int | None = None,
     timeout_s: float = 300.0,
     command: list[str] | None = None,
+    progress: Callable[[ProblemResult], None] | None = None,
 ) -> TeachReport:
-    """Make, verify and record a teacher candidate for every problem under ``suite``."""
+    """Make, verify and record a teacher candidate for every problem under ``suite``.
+
+    ``progress`` hears each problem's result as it is known; the report is rewritten then too,
+    so a run stopped midway keeps what it finished."""
     import torch
 
     if not torch.cuda.is_available():
         raise TeacherError(
             "the inductor teacher needs a CUDA GPU: on the CPU inductor emits C++, not Triton"
         )
-    from kernelwright.sandbox.executor import EvalRequest, LocalExecutor
+    from kernelwright.sandbox.executor import LocalExecutor
     from kernelwright.versions import library_versions
 
     try:
@@ -663,42 +668,50 @@ async def teach(
         for info in infos:
             result = ProblemResult(name=info.name, path=str(info.path), result="failed")
             report.problems.append(result)
-            try:
-                candidate = capture_candidate(info)
-            except FallbackError as e:
-                result.result, result.detail = "fallback", str(e)
-                continue
-            except (TeacherError, ProblemError) as e:
-                result.detail = str(e)
-                continue
-            except Exception as e:  # inductor itself failed on this reference
-                first = str(e).splitlines()[0] if str(e) else ""
-                result.detail = f"{type(e).__name__}: {first}"
-                continue
-            outcome = await executor.evaluate(
-                EvalRequest(problem=info.path, code=candidate.code, timeout_s=timeout_s)
-            )
-            messages, prompt_version = _prompt(info)
-            run.append(
-                AttemptRecord(
-                    run_id=info_record.run_id,
-                    trajectory_id=f"{info_record.run_id}-{info.sha256[:12]}",
-                    problem=refs[info.sha256],
-                    turn=0,
-                    model=TEACHER_MODEL,
-                    sampling={"teacher": TEACHER_VERSION, "inductor": INDUCTOR_CONFIG},
-                    prompt_version=prompt_version,
-                    messages=messages,
-                    response=f"```python\n{candidate.code}```",
-                    code=candidate.code,
-                    outcome=outcome,
-                    feedback=None,
-                )
-            )
-            result.result = "verified" if outcome.correct else outcome.status.value
-            result.detail = outcome.message.splitlines()[0] if outcome.message else ""
-            result.kernels = len(candidate.kernels)
+            await _teach_one(info, result, executor, run, info_record, refs, timeout_s)
+            run.write_json("teach.json", report.model_dump())
+            if progress:
+                progress(result)
     info_record.finished_at = now()
     run.write_info(info_record)
-    run.write_json("teach.json", report.model_dump())
     return report
+
+
+async def _teach_one(info, result: ProblemResult, executor, run, info_record, refs, timeout_s):
+    from kernelwright.sandbox.executor import EvalRequest
+
+    try:
+        candidate = capture_candidate(info)
+    except FallbackError as e:
+        result.result, result.detail = "fallback", str(e)
+        return
+    except (TeacherError, ProblemError) as e:
+        result.detail = str(e)
+        return
+    except Exception as e:  # inductor itself failed on this reference
+        first = str(e).splitlines()[0] if str(e) else ""
+        result.detail = f"{type(e).__name__}: {first}"
+        return
+    outcome = await executor.evaluate(
+        EvalRequest(problem=info.path, code=candidate.code, timeout_s=timeout_s)
+    )
+    messages, prompt_version = _prompt(info)
+    run.append(
+        AttemptRecord(
+            run_id=info_record.run_id,
+            trajectory_id=f"{info_record.run_id}-{info.sha256[:12]}",
+            problem=refs[info.sha256],
+            turn=0,
+            model=TEACHER_MODEL,
+            sampling={"teacher": TEACHER_VERSION, "inductor": INDUCTOR_CONFIG},
+            prompt_version=prompt_version,
+            messages=messages,
+            response=f"```python\n{candidate.code}```",
+            code=candidate.code,
+            outcome=outcome,
+            feedback=None,
+        )
+    )
+    result.result = "verified" if outcome.correct else outcome.status.value
+    result.detail = outcome.message.splitlines()[0] if outcome.message else ""
+    result.kernels = len(candidate.kernels)

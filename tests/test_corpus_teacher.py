@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 from pathlib import Path
 from unittest import mock
 
@@ -462,3 +463,30 @@ def test_teacher_on_gpu_verifies_generated_problems(tmp_path: Path):
     corpus = build_corpus([tmp_path / "run"], tmp_path / "corpus", eval_suites=[suite])
     assert corpus.origins == {"inductor-teacher": len(reached)}
     assert corpus.rows("sft", "verified") == report.count("verified")
+
+
+def test_teach_reports_each_problem_as_it_is_known(tmp_path, monkeypatch):
+    # The loop without a GPU: capture fails for every problem (a fallback, an inductor error),
+    # which is what the loop must still report one by one and record as it goes.
+    import torch
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for name in ("first", "second"):
+        (suite / f"{name}.py").write_text(PROBLEM)
+
+    def capture(info):
+        if info.path.stem == "first":
+            raise teacher.FallbackError("aten.mm left as an extern kernel")
+        raise RuntimeError("inductor failed\nsecond line")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(teacher, "capture_candidate", capture)
+    heard = []
+    out = tmp_path / "run"
+    report = asyncio.run(teacher.teach(suite, out, workers=1, progress=heard.append))
+    assert [(r.name, r.result) for r in heard] == [(r.name, r.result) for r in report.problems]
+    assert [r.result for r in heard] == ["fallback", "failed"]
+    assert heard[1].detail == "RuntimeError: inductor failed"
+    saved = json.loads((out / "teach.json").read_text())
+    assert [p["result"] for p in saved["problems"]] == ["fallback", "failed"]
