@@ -128,7 +128,8 @@ def _print_outcome(sol: Path, outcome) -> None:
     out.print(f"[bold]{sol}[/bold]: [{color}]{outcome.status.value}[/{color}]", highlight=False)
     out.print(f"  {outcome.message}", highlight=False)
     for c in outcome.checks:
-        if not c.passed:
+        # The message usually is the first failed check: say each failure once.
+        if not c.passed and f"{c.name}: {c.detail}" not in outcome.message:
             out.print(f"  [red]x[/red] {c.name}: {c.detail}", highlight=False)
     if outcome.timing:
         t = outcome.timing
