@@ -68,6 +68,19 @@ FORBIDDEN_ATTRS = {
     "_exit": "ending the process (os._exit)",
     "kill": "signalling processes (os.kill)",
 }
+# Ways around the dispatcher hook that traces forward's torch ops: modes popped or disabled,
+# the Python dispatch key excluded, an op redispatched below it. Any attribute of torch whose
+# name says "dispatch" counts too (see _dispatch_bypass).
+UNTRACE = "switching off the trace of torch ops (dispatch modes, dispatch keys, redispatch)"
+DISPATCH_BYPASS_NAMES = {
+    "redispatch",
+    "redispatch_boxed",
+    "_op_dk",
+    "_disable_current_modes",
+    "_pop_mode",
+    "_pop_mode_temporarily",
+}
+
 # Introspection names that are suspect even as strings: getattr(frame, "f_back") is .f_back.
 INTROSPECTION_NAMES = {
     name for name, why in FORBIDDEN_ATTRS.items() if "frames" in why or "other" in why
@@ -176,9 +189,18 @@ def _root_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _dispatch_bypass(name: str, root: str | None = "torch") -> bool:
+    """A name that reaches around the op trace: one of the known ones, or torch's own
+    dispatch machinery (``torch._C._DisableTorchDispatch``, ``torch.utils._python_dispatch``)."""
+    return name in DISPATCH_BYPASS_NAMES or (root == "torch" and "dispatch" in name.lower())
+
+
 def _forbidden_module(name: str) -> str | None:
     if name.startswith(ALLOWED_HELPERS):
         return None
+    parts = name.split(".")
+    if any(_dispatch_bypass(part, parts[0]) for part in parts[1:]):
+        return UNTRACE
     for (root, attr), why in FORBIDDEN_ROOT_ATTRS.items():
         if name == f"{root}.{attr}" or name.startswith(f"{root}.{attr}."):
             return why
@@ -206,6 +228,8 @@ def static_violations(tree: ast.Module) -> list[Violation]:
                     node.lineno,
                 )
             )
+        elif isinstance(node, ast.Attribute) and _dispatch_bypass(node.attr, _root_name(node)):
+            out.append(Violation("forbidden attribute", f".{node.attr}: {UNTRACE}", node.lineno))
         elif isinstance(node, ast.Attribute) and (_root_name(node), node.attr) in (
             FORBIDDEN_ROOT_ATTRS
         ):
@@ -218,6 +242,14 @@ def static_violations(tree: ast.Module) -> list[Violation]:
         ):
             why = FORBIDDEN_ATTRS.get(node.value, "tracing the interpreter")
             out.append(Violation("forbidden attribute", f"{node.value!r}: {why}", node.lineno))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.isidentifier()
+            and (node.value in DISPATCH_BYPASS_NAMES or "dispatch" in node.value.lower())
+        ):
+            # getattr(torch._C, "_DisableTorchDispatch"); prose with spaces is not a name.
+            out.append(Violation("forbidden attribute", f"{node.value!r}: {UNTRACE}", node.lineno))
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -327,6 +359,19 @@ def _refuse(what: str, original):
     return refused
 
 
+def _refuse_from_candidate(what: str, original):
+    """Refused when candidate code calls it; torch's own callers (the op trace's exit among
+    them) go through."""
+
+    def refused(*args, **kwargs):
+        if STATE.active and _called_from_candidate():
+            STATE.flag(what)
+            raise PermissionError(f"kernelwright: {what} is not allowed in a candidate")
+        return original(*args, **kwargs)
+
+    return refused
+
+
 def _watch_introspection(what: str, original):
     def watched(*args, **kwargs):
         if STATE.active and _called_from_candidate():
@@ -368,6 +413,24 @@ def install() -> None:
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
         torch.cuda.set_stream = _refuse("side streams", torch.cuda.set_stream)
+    import torch._ops
+    import torch.utils._python_dispatch as python_dispatch
+
+    for owner, name in [
+        (torch._C, "_DisableTorchDispatch"),
+        (torch._C, "_ExcludeDispatchKeyGuard"),
+        (torch._C, "_dispatch_tls_set_dispatch_key_excluded"),
+        (torch._C, "_pop_torch_dispatch_stack"),
+        (torch._C, "_unset_dispatch_mode"),
+        (torch._C, "_set_dispatch_mode"),
+        (python_dispatch, "_disable_current_modes"),
+        (python_dispatch, "_pop_mode"),
+        (python_dispatch, "_pop_mode_temporarily"),
+        (torch._ops.OpOverload, "redispatch"),
+        (torch._C._DispatchOperatorHandle, "redispatch_boxed"),
+    ]:
+        if hasattr(owner, name):
+            setattr(owner, name, _refuse_from_candidate(UNTRACE, getattr(owner, name)))
     for name in ("get_objects", "get_referrers", "get_referents"):
         setattr(
             gc,

@@ -23,6 +23,10 @@ TRICKS = {
     "def f(): pass\nc = f.__closure__": "other functions' state",
     "s = object.__subclasses__()": "__subclasses__",
     "from kernelwright.sandbox import guards": "kernelwright",
+    "import torch\nwith torch._C._DisableTorchDispatch(): pass": "trace of torch ops",
+    "from torch.utils._python_dispatch import _disable_current_modes": "trace of torch ops",
+    "import torch\nop = torch.ops.aten.relu.default\nop.redispatch": "trace of torch ops",
+    "k = getattr(torch._C, '_DisableTorchDispatch')": "trace of torch ops",
 }
 
 ORDINARY = [
@@ -33,6 +37,8 @@ ORDINARY = [
     "import torch.nn as nn\nn = len(list(nn.Linear(2, 2).modules()))",
     "'''Walks f_back? No: a docstring that mentions f_back is prose.'''",
     "import torch\nx = torch.compiler if False else None",
+    '"""Dispatch each row to one program."""',
+    "class M:\n    def f(self):\n        return self.dispatch_table",
 ]
 
 

@@ -1,0 +1,27 @@
+# problem: wide_softmax
+# expect: rejected
+# names: switching off the trace of torch ops
+# trick: call the softmax kernel below the Python dispatch key, where dispatch modes never see
+# it, through an op method reached by a name built at run time
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def nop_kernel(out_ptr):
+    pass
+
+
+_keys = getattr(torch._C, "Dis" + "patchKeySet")
+_key = getattr(torch._C, "Dis" + "patchKey")
+_softmax = torch.ops.aten._softmax.default
+_below = getattr(_softmax, "re" + "dis" + "patch")
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        out = _below(_keys(_key.CPU), x, -1, False)
+        nop_kernel[(1,)](out)
+        return out
