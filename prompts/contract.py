@@ -27,10 +27,18 @@ REJECTED = (
     Rule(
         "torch_compute",
         "PyTorch compute inside forward (arithmetic on tensors such as x + y or x * 2, "
-        "torch.matmul, F.*, torch.sum, calling nn modules such as self.linear(x)), or hiding "
-        "it from the trace (dispatch modes, dispatch keys, redispatch): Triton kernels must "
-        "compute every output value.",
-        ("torch compute", "torch op", "pytorch op", "aten.", "trace of torch ops"),
+        "torch.matmul, F.*, torch.sum, calling nn modules such as self.linear(x)), hiding it "
+        "from the trace (dispatch modes, dispatch keys, redispatch), or computing on tensor "
+        "memory read around it (DLPack, ctypes, /proc/self/mem): Triton kernels must compute "
+        "every output value.",
+        (
+            "torch compute",
+            "torch op",
+            "pytorch op",
+            "aten.",
+            "trace of torch ops",
+            "outside the dispatcher",
+        ),
     ),
     Rule(
         "fallback",

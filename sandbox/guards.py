@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -44,6 +45,8 @@ ALLOWED_HELPERS = ("kernelwright.prompts.kwlib", "torch._inductor.runtime.triton
 # torch's compilers write kernels themselves: a candidate that calls them wrote none.
 COMPILERS = "torch's compilers write the kernels (torch.compile, dynamo, inductor), not you"
 
+RAW_MEMORY = "reads of tensor memory outside the dispatcher (DLPack, ctypes, /proc/self/mem)"
+
 FORBIDDEN_ATTRS = {
     "_getframe": "reading interpreter frames (sys._getframe)",
     "_current_frames": "reading interpreter frames (sys._current_frames)",
@@ -67,6 +70,13 @@ FORBIDDEN_ATTRS = {
     "system": "subprocesses (os.system)",
     "_exit": "ending the process (os._exit)",
     "kill": "signalling processes (os.kill)",
+    "__dlpack__": RAW_MEMORY,
+    "from_dlpack": RAW_MEMORY,
+    "to_dlpack": RAW_MEMORY,
+    "__cuda_array_interface__": RAW_MEMORY,
+    "ctypeslib": RAW_MEMORY,
+    "from_address": RAW_MEMORY,
+    "string_at": RAW_MEMORY,
 }
 # Ways around the dispatcher hook that traces forward's torch ops: modes popped or disabled,
 # the Python dispatch key excluded, an op redispatched below it. Any attribute of torch whose
@@ -250,6 +260,12 @@ def static_violations(tree: ast.Module) -> list[Violation]:
         ):
             # getattr(torch._C, "_DisableTorchDispatch"); prose with spaces is not a name.
             out.append(Violation("forbidden attribute", f"{node.value!r}: {UNTRACE}", node.lineno))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and re.fullmatch(r"/proc/[^/\s]+(/task/\d+)?/mem", node.value)
+        ):
+            out.append(Violation("forbidden file", f"{node.value}: {RAW_MEMORY}", node.lineno))
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -404,11 +420,13 @@ def install() -> None:
     for name in ("fork", "system", "posix_spawn", "posix_spawnp", "forkpty"):
         if hasattr(os, name):
             setattr(os, name, _refuse("subprocesses", getattr(os, name)))
-    # Compute moved off the dispatcher: tensor data handed to NumPy or Python lists.
+    # Compute moved off the dispatcher: tensor data handed to NumPy or Python lists, or its
+    # memory read directly (DLPack, the CUDA array interface, ctypes, /proc/self/mem).
     for name in ("numpy", "tolist", "__array__"):
         original = getattr(torch.Tensor, name)
         what = "tensor data moved to NumPy or Python lists (compute outside kernels)"
         setattr(torch.Tensor, name, _refuse(what, original))
+    _refuse_raw_memory(torch)
     if torch.cuda.is_available():
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
@@ -457,6 +475,61 @@ def install() -> None:
     sys._getframe = getframe
     inspect.currentframe = currentframe
     inspect.stack = stack
+
+
+def _refuse_raw_memory(torch) -> None:
+    import ctypes
+    import importlib
+    import io
+
+    import numpy
+    import numpy.ctypeslib
+    import torch.utils.dlpack
+
+    for owner, name in [
+        (torch.Tensor, "__dlpack__"),
+        (torch.utils.dlpack, "to_dlpack"),
+        (torch, "to_dlpack"),
+        (ctypes, "string_at"),
+        (ctypes, "wstring_at"),
+        (ctypes, "memmove"),
+        (ctypes, "cast"),
+        (numpy.ctypeslib, "as_array"),
+    ]:
+        if hasattr(owner, name):
+            setattr(owner, name, _refuse(RAW_MEMORY, getattr(owner, name)))
+    interface = torch.Tensor.__cuda_array_interface__
+    torch.Tensor.__cuda_array_interface__ = property(_refuse(RAW_MEMORY, interface.fget))
+    # What the source check forbids by name, refused at run time when candidate code imports it
+    # by a name built at run time (importlib, __import__).
+    builtins.__import__ = _refuse_forbidden_import(builtins.__import__)
+    importlib.import_module = _refuse_forbidden_import(importlib.import_module)
+    for owner in (builtins, io):
+        owner.open = _refuse_proc_mem(owner.open)
+    os.open = _refuse_proc_mem(os.open)
+
+
+def _refuse_forbidden_import(original):
+    def guarded_import(name, *args, **kwargs):
+        if STATE.active and isinstance(name, str) and _called_from_candidate():
+            why = _forbidden_module(name)
+            if why:
+                STATE.flag(why)
+                raise PermissionError(f"kernelwright: importing {name} ({why}) is not allowed")
+        return original(name, *args, **kwargs)
+
+    return guarded_import
+
+
+def _refuse_proc_mem(original):
+    def guarded_open(file, *args, **kwargs):
+        path = os.fsdecode(file) if isinstance(file, (str, bytes, os.PathLike)) else ""
+        if path.startswith("/proc/") and path.endswith("/mem") and _guarded():
+            STATE.flag(RAW_MEMORY)
+            raise PermissionError(f"kernelwright: {RAW_MEMORY} are not allowed in a candidate")
+        return original(file, *args, **kwargs)
+
+    return guarded_open
 
 
 def _refuse_stream(original_new):

@@ -27,6 +27,9 @@ TRICKS = {
     "from torch.utils._python_dispatch import _disable_current_modes": "trace of torch ops",
     "import torch\nop = torch.ops.aten.relu.default\nop.redispatch": "trace of torch ops",
     "k = getattr(torch._C, '_DisableTorchDispatch')": "trace of torch ops",
+    "import numpy as np\na = np.from_dlpack(x)": "outside the dispatcher",
+    "a = x.__dlpack__()": "outside the dispatcher",
+    "f = open('/proc/self/mem', 'rb')": "outside the dispatcher",
 }
 
 ORDINARY = [

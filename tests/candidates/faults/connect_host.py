@@ -1,15 +1,16 @@
 # Connects to a loopback port and to a unix socket on the host (where an engine's socket
 # would be), both of which the test listens on, then answers correctly.
-# Reached through importlib so the static guards do not stop it first: these candidates
-# test the sandbox behind them.
-import importlib
+# The socket module is found in sys.modules by names built at run time, a route the guards
+# do not close (an in-process check cannot close them all): these candidates test the
+# sandbox behind them.
+import sys
 
 import torch
 import torch.nn as nn
 import triton
 import triton.language as tl
 
-socket = importlib.import_module("socket")
+socket = getattr(sys, "mod" + "ules")["so" + "cket"]
 PORT = __PORT__
 UNIX_SOCKET = "__UNIX_SOCKET__"
 

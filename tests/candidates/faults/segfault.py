@@ -1,4 +1,4 @@
-# Dereferences address 0 through ctypes after launching a correct kernel.
+# Raises SIGSEGV in the worker (faulthandler's own test hook) after launching a correct kernel.
 # Reached through importlib/getattr so the static guards do not stop it first: these
 # candidates test the sandbox behind them.
 import importlib
@@ -27,5 +27,5 @@ def scale_shift(x):
 class ModelNew(nn.Module):
     def forward(self, x):
         y = scale_shift(x)
-        importlib.import_module("ctypes").string_at(0)
+        importlib.import_module("faulthandler")._sigsegv()
         return y

@@ -1,8 +1,8 @@
 # Starts children in new sessions, one of them double-forked, that would sleep forever,
 # then answers correctly. MARKER is put in their argv so a test can look for them.
-# Forked through ctypes and reached through importlib/getattr so neither the static nor
-# the dynamic guards stop it first: these candidates test the sandbox behind them.
-import importlib
+# Forked through ctypes, found in sys.modules by names built at run time: a route the static
+# and dynamic guards do not close (an in-process check cannot close them all), which is why
+# the sandbox behind them kills whatever a candidate leaves running. That is what this tests.
 import os
 import sys
 import time
@@ -12,7 +12,7 @@ import torch.nn as nn
 import triton
 import triton.language as tl
 
-fork = getattr(importlib.import_module("ctypes").CDLL(None), "fork")
+fork = getattr(getattr(sys, "mod" + "ules")["ct" + "ypes"].CDLL(None), "fork")
 MARKER = "__MARKER__"
 SLEEP = "import time\nwhile True: time.sleep(1)"
 started = []
