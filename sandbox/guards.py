@@ -512,10 +512,13 @@ def _refuse_raw_memory(torch) -> None:
 def _refuse_forbidden_import(original):
     def guarded_import(name, *args, **kwargs):
         if STATE.active and isinstance(name, str) and _called_from_candidate():
-            why = _forbidden_module(name)
-            if why:
-                STATE.flag(why)
-                raise PermissionError(f"kernelwright: importing {name} ({why}) is not allowed")
+            # As the source check reads it: `from a import b` is a.b (__import__'s 4th argument).
+            fromlist = kwargs.get("fromlist", args[2] if len(args) > 2 else None) or ()
+            for full in [f"{name}.{item}" for item in fromlist if item != "*"] or [name]:
+                why = _forbidden_module(full)
+                if why:
+                    STATE.flag(why)
+                    raise PermissionError(f"kernelwright: importing {full} ({why}) is not allowed")
         return original(name, *args, **kwargs)
 
     return guarded_import

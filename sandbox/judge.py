@@ -54,6 +54,34 @@ def load(path: str, device: str | torch.device = "cpu") -> Any:
     return torch.load(path, map_location=device, weights_only=True)
 
 
+class UnreadableResult(Exception):
+    """A result file the worker wrote that cannot be read as written: candidate code, which
+    shares the worker's folder, replaced or damaged it."""
+
+
+def load_result(path: str, device: torch.device, keys: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        payload = load(path, device)
+    except Exception as e:  # whatever torch.load raises on a damaged or foreign file
+        first = (str(e).splitlines() or [""])[0][:200]
+        raise UnreadableResult(f"{Path(path).name}: {type(e).__name__}: {first}") from None
+    if not isinstance(payload, dict) or not all(k in payload for k in keys):
+        raise UnreadableResult(f"{Path(path).name}: not the worker's result format")
+    return payload
+
+
+def unreadable(reason: str, output: str, env: dict) -> Outcome:
+    return Outcome(
+        status=Status.rejected,
+        message="Rejected: the worker's result files were replaced or damaged while the "
+        f"candidate ran ({reason}). The worker was replaced.",
+        checks=[Check(name="result files untouched", passed=False, detail=reason)],
+        env=env,
+        output=output,
+        details={"rule": "forged verdict"},
+    )
+
+
 def compare_device(worker_device: str) -> str:
     """Where the parent compares: on the worker's GPU when this process can reach it, since
     float64 comparisons of bench-sized outputs take seconds each on the CPU."""
@@ -300,7 +328,7 @@ def judge(
     if result.timing:
         candidate_stats = result.timing["stats"]
         timed = (
-            load(result.timing["file"], _device_of(reference))["outputs"]
+            load_result(result.timing["file"], _device_of(reference), ("outputs",))["outputs"]
             if result.timing.get("plain")
             else []
         )
@@ -391,7 +419,7 @@ def _trial_checks(
             "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
             Status.rejected,
         )
-    got = load(trial.file, _device_of([ref]))
+    got = load_result(trial.file, _device_of([ref]), ("outputs", "snapshot", "inputs_after"))
     for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
         if not bitwise_equal(before, after):
             return fail(

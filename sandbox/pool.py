@@ -288,7 +288,17 @@ class Pool:
                 # A message with this job's nonce but not of the worker's making.
                 slot.kill()
                 return judge.forged(output, env)
-            outcome = judge.judge(info, job, reference, report, output, env, msg)
+            files = [t.file for t in report.trials] + (
+                [report.timing["file"]] if report.timing and "file" in report.timing else []
+            )
+            if any(Path(f).resolve().parent != jobdir.resolve() for f in files):
+                slot.kill()
+                return judge.unreadable("a result file outside the job folder", output, env)
+            try:
+                outcome = judge.judge(info, job, reference, report, output, env, msg)
+            except judge.UnreadableResult as e:
+                slot.kill()
+                return judge.unreadable(str(e), output, env)
             if report.tainted:
                 slot.kill()  # it exits by itself; make sure, and start a fresh one next time
             return outcome
