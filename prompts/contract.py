@@ -45,7 +45,7 @@ REJECTED = (
         "Falling back to the reference: calling Model, the reference's modules, any "
         "library kernel or torch's compilers (torch.compile, dynamo, inductor) instead of "
         "writing your own.",
-        ("fallback", "falls back", "falling back", "compilers write"),
+        ("fallback", "falls back", "falling back", "compilers write", "did not write"),
     ),
     Rule(
         "no_kernel",

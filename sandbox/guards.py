@@ -354,6 +354,7 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     def run(self, *args, **kwargs):
         if count and not kwargs.get("warmup"):
             STATE.launches += 1
+            _check_authorship(self)
         STATE.suspended += 1
         try:
             return original(self, *args, **kwargs)
@@ -363,6 +364,18 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     run.__wrapped__ = original
     _LAUNCH_CODES.add(run.__code__)
     cls.run = run
+
+
+def _check_authorship(kernel) -> None:
+    """A kernel launched while candidate code runs must be one the candidate wrote: a library's
+    kernel (torch's, another package's) is a fallback, not the candidate's work."""
+    code = getattr(getattr(kernel, "fn", None), "__code__", None)
+    if STATE.active and STATE.candidate_file and code is not None:
+        if code.co_filename != STATE.candidate_file:
+            STATE.flag(
+                f"launching a Triton kernel it did not write ({code.co_name} from "
+                f"{code.co_filename}): a library's kernel"
+            )
 
 
 def _refuse(what: str, original):

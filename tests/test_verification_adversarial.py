@@ -3,6 +3,8 @@ it, and legitimate kernels in many styles all pass."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from conftest import CANDIDATES, TESTS, header
@@ -35,3 +37,49 @@ def test_legitimate_kernel_passes(pool, path):
 def test_corpora_are_large_enough():
     assert len(ADVERSARIAL) >= 15
     assert len(LEGIT) >= 10
+
+
+LIBRARY = """
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask)
+    y = tl.load(y_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x + y, mask=mask)
+"""
+
+USES_LIBRARY = """
+import torch
+import torch.nn as nn
+import triton
+from fancy_kernels import add_kernel
+
+
+class ModelNew(nn.Module):
+    def forward(self, x, y):
+        out = torch.empty_like(x)
+        add_kernel[(triton.cdiv(x.numel(), 1024),)](x, y, out, x.numel(), BLOCK=1024)
+        return out
+"""
+
+
+def test_a_library_kernel_is_not_the_candidates_work(tmp_path, monkeypatch):
+    # An installed package's Triton kernel (here one on the worker's path) launched instead of
+    # the candidate's own: the values are right, a launch is counted, no torch op is traced.
+    from kernelwright.sandbox.backends import SubprocessBackend
+    from kernelwright.sandbox.pool import Pool
+
+    (tmp_path / "fancy_kernels.py").write_text(LIBRARY)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    )
+    with Pool(SubprocessBackend(), ["cpu"]) as pool:
+        job = Job(problem=TESTS / "problems" / "vector_add.py", code=USES_LIBRARY, shape="small")
+        outcome = pool.evaluate(job)
+    assert outcome.status.value == "rejected", outcome.message
+    assert "launching a Triton kernel it did not write (add_kernel from" in outcome.message
