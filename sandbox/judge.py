@@ -19,7 +19,7 @@ from kernelwright import pyast
 from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
 from kernelwright.sandbox import guards, measure
-from kernelwright.sandbox.verify import bitwise_equal, compare
+from kernelwright.sandbox.verify import bitwise_equal, comparable, compare
 
 # Code-looking lines: a text with none of these is not an attempt at Python at all.
 _CODE_LINE = re.compile(r"^\s*(import |from \S+ import |def |class |@|\w+\s*=)", re.M)
@@ -33,6 +33,7 @@ class TrialReport(BaseModel):
     launches: int
     torch_ops: dict[str, int]
     aliases: list[bool] = []
+    devices: list[str | None] = []
 
 
 class WorkerResult(BaseModel):
@@ -306,7 +307,9 @@ def judge(
     details: dict[str, Any] = {}
     for k, (trial, ref) in enumerate(zip(result.trials, reference, strict=False)):
         tag = f"seed {trial.seed}"
-        failed = _trial_checks(info, job, trial, ref, reference[:k], tag, checks, details, measured)
+        failed = _trial_checks(
+            info, job, trial, ref, reference[:k], tag, checks, details, measured, env
+        )
         if failed is not None:
             return Outcome(
                 status=failed,
@@ -389,7 +392,7 @@ def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
 
 
 def _trial_checks(
-    info, job, trial, ref, earlier, tag, checks: list[Check], details, measured: dict
+    info, job, trial, ref, earlier, tag, checks: list[Check], details, measured: dict, env: dict
 ) -> Status | None:
     def fail(name: str, detail: str, status: Status) -> Status:
         checks.append(Check(name=f"{name} ({tag})", passed=False, detail=detail))
@@ -402,6 +405,16 @@ def _trial_checks(
             + ", ".join(trial.output_types)
             + ": outputs must be plain torch.Tensor, not subclasses or lazy objects",
             Status.rejected,
+        )
+    expected = torch.device(env.get("device") or "cpu").type
+    misplaced = [
+        f"output {i} on {d}" for i, d in enumerate(trial.devices) if d not in (None, expected)
+    ]
+    if misplaced:
+        return fail(
+            "outputs on the problem's device",
+            f"{', '.join(misplaced)}: outputs must be on {expected}, where the inputs are",
+            Status.incorrect,
         )
     if trial.launches == 0:
         return fail(
@@ -467,9 +480,7 @@ def _trial_checks(
 
 def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: float) -> str:
     """Name the tricks that leave a recognisable trace in a wrong output."""
-    if not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor)):
-        return ""
-    if out.shape != ref.shape or out.dtype != ref.dtype:
+    if not comparable(out, ref):
         return ""
     if out.is_floating_point() and out.numel():
         o = out.detach().double()
@@ -497,10 +508,7 @@ def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: flo
 def _diagnose(out, ref, atol: float, rtol: float, index: int) -> dict[str, Any]:
     from kernelwright.prompts.feedback import diagnose_mismatch
 
-    if (
-        not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor))
-        or out.shape != ref.shape
-    ):
+    if not comparable(out, ref):
         return {"output": index}
     return {"output": index, **diagnose_mismatch(out.cpu(), ref.cpu(), atol, rtol)}
 

@@ -32,9 +32,26 @@ def bitwise_equal(a: Any, b: Any) -> bool:
         return False
     if not isinstance(a, torch.Tensor):
         return a == b
-    if a.shape != b.shape or a.dtype != b.dtype:
+    if a.shape != b.shape or a.dtype != b.dtype or _placement(a) != _placement(b):
         return False
     return torch.equal(_bytes(a), _bytes(b))
+
+
+def comparable(a: Any, b: Any) -> bool:
+    """Two tensors whose values can be set side by side: same shape, dtype, device type and
+    layout."""
+    return (
+        isinstance(a, torch.Tensor)
+        and isinstance(b, torch.Tensor)
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and _placement(a) == _placement(b)
+    )
+
+
+def _placement(t: torch.Tensor) -> tuple[str, torch.layout]:
+    """Device type and layout: a meta or sparse output has no comparable values."""
+    return t.device.type, t.layout
 
 
 def _bytes(t: torch.Tensor) -> torch.Tensor:
@@ -50,6 +67,12 @@ def compare(out: Any, ref: Any, atol: float, rtol: float) -> Comparison:
         return Comparison(False, f"shape {tuple(out.shape)}, expected {tuple(ref.shape)}")
     if out.dtype != ref.dtype:
         return Comparison(False, f"dtype {out.dtype}, expected {ref.dtype}")
+    if _placement(out) != _placement(ref):
+        return Comparison(
+            False,
+            f"a {out.layout} tensor on {out.device.type}, expected a {ref.layout} tensor "
+            f"on {ref.device.type}",
+        )
     if not (ref.is_floating_point() or ref.is_complex()):
         wrong = (out != ref).sum().item()
         if wrong:

@@ -364,6 +364,7 @@ class Worker:
             "launches": state.launches,
             "torch_ops": dict(state.torch_ops),
             "aliases": _aliases(outs, args) if plain else [],
+            "devices": [o.device.type if isinstance(o, torch.Tensor) else None for o in outs],
         }
         return report, args
 
@@ -430,10 +431,11 @@ def _aliases(outs: list, args: list) -> list[bool]:
     """For each output: does it share memory with an input (a view of it, or the input)?"""
     import torch
 
-    storages = {a.untyped_storage().data_ptr() for a in args if isinstance(a, torch.Tensor)}
-    return [
-        isinstance(o, torch.Tensor) and o.untyped_storage().data_ptr() in storages for o in outs
-    ]
+    def strided(t) -> bool:  # sparse and other layouts have no one storage to compare
+        return isinstance(t, torch.Tensor) and t.layout == torch.strided
+
+    storages = {a.untyped_storage().data_ptr() for a in args if strided(a)}
+    return [strided(o) and o.untyped_storage().data_ptr() in storages for o in outs]
 
 
 def _poison(tensors) -> None:

@@ -19,6 +19,7 @@ MESSAGE_HINTS = {
     "wrong_values.py": "outside atol",
     "wrong_shape.py": "shape (999,)",
     "wrong_dtype.py": "dtype torch.float64",
+    "wrong_device.py": "output 0 on meta: outputs must be on cpu",
     "syntax_error.py": "line 18",
     "no_model_new.py": "ModelNew",
     "not_python.txt": "not Python",
