@@ -161,6 +161,15 @@ def crashed(how: str, output: str, env: dict) -> Outcome:
     hint = ""
     if "SIGSEGV" in how or "SIGBUS" in how:
         hint = " (a segmentation fault: an out-of-bounds access in a kernel, or native code)"
+    elif "SIGABRT" in how and re.search(
+        r"double free|corrupt|munmap_chunk|free\(\)|malloc\(\)", output
+    ):
+        # glibc aborts when a write past a buffer wrecked the heap: the interpreter's kernels
+        # touch memory directly.
+        hint = (
+            " (the heap was corrupted: a kernel wrote out of bounds, usually a tl.store or "
+            "tl.load without a mask on the last block)"
+        )
     elif "SIGKILL" in how:
         hint = " (killed: often a memory limit, or the candidate killed itself)"
     elif "SIGXFSZ" in how:

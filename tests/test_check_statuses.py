@@ -84,3 +84,21 @@ def test_bf16_problem_runs_in_fp32_on_the_interpreter_and_says_so(pool):
     outcome = pool.evaluate(Job(problem=TESTS / "problems" / "bf16_axpb.py", code=code))
     assert outcome.correct, outcome.message
     assert any("bf16 problem run in float32" in n for n in outcome.env["notes"])
+
+
+@pytest.mark.parametrize(
+    "glibc",
+    [
+        "double free or corruption (!prev)",
+        "free(): invalid next size (normal)",
+        "malloc(): corrupted top size",
+    ],
+)
+def test_a_heap_abort_is_explained_as_an_out_of_bounds_write(glibc):
+    # What the interpreter shows for a tl.store without a mask: glibc aborts at the next free.
+    from kernelwright.sandbox import judge
+
+    outcome = judge.crashed("the worker was killed by SIGABRT", glibc, {})
+    assert outcome.status.value == "crashed"
+    assert "a kernel wrote out of bounds" in outcome.message
+    assert "out of bounds" not in judge.crashed("the worker was killed by SIGABRT", "", {}).message
