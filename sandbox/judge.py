@@ -314,10 +314,12 @@ def judge(
         return _rejected(events, output, env)
     checks: list[Check] = []
     details: dict[str, Any] = {}
-    for k, (trial, ref) in enumerate(zip(result.trials, reference, strict=False)):
+    # A timed job's last reference is the timing seed's: the timed calls are checked on it.
+    trial_refs = reference[:-1] if job.timing else reference
+    for k, (trial, ref) in enumerate(zip(result.trials, trial_refs, strict=False)):
         tag = f"seed {trial.seed}"
         failed = _trial_checks(
-            info, job, trial, ref, reference[:k], tag, checks, details, measured, env
+            info, job, trial, ref, trial_refs[:k], tag, checks, details, measured, env
         )
         if failed is not None:
             return Outcome(
@@ -328,7 +330,7 @@ def judge(
                 output=output,
                 details=details,
             )
-    if len(result.trials) < len(reference):
+    if len(result.trials) < len(trial_refs):
         return Outcome(
             status=Status.runtime_error,
             message="the candidate did not run every trial",
@@ -337,30 +339,13 @@ def judge(
             output=output,
         )
     candidate_stats = None
-    if result.timing:
-        candidate_stats = result.timing["stats"]
-        timed = (
-            load_result(result.timing["file"], _device_of(reference), ("outputs",))["outputs"]
-            if result.timing.get("plain")
-            else []
-        )
-        rechecked = len(timed) == len(reference[0]["outputs"]) and all(
-            compare(o, r, *_tol(info, r)).ok
-            for o, r in zip(timed, reference[0]["outputs"], strict=True)
-        )
-        checks.append(
-            Check(
-                name="outputs of the timing runs match",
-                passed=rechecked,
-                detail=""
-                if rechecked
-                else "the last timed call returned a different "
-                "result: work skipped or results cached across repeated calls",
-            )
-        )
-        if not rechecked:
+    if job.timing:
+        timing = result.timing or {}
+        candidate_stats = timing.get("stats")
+        failed = _timing_checks(info, job, timing, reference[-1], checks)
+        if failed is not None:
             return Outcome(
-                status=Status.incorrect,
+                status=failed,
                 message=_message(checks, details),
                 checks=checks,
                 env=env,
@@ -384,7 +369,8 @@ def judge(
         )
     return Outcome(
         status=Status.correct,
-        message=f"Correct on {len(reference)} seeds at shape {job.shape}.",
+        message=f"Correct on {len(trial_refs)} seeds at shape {job.shape}"
+        + (", and in the timed calls on another." if job.timing else "."),
         checks=checks,
         env=env,
         output=output,
@@ -398,6 +384,52 @@ def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
     dtype = str(ref.dtype).removeprefix("torch.") if isinstance(ref, torch.Tensor) else "float32"
     tol = info.tolerance(dtype)
     return tol.atol, tol.rtol
+
+
+def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> Status | None:
+    """The timed calls: run on the timing seed's inputs, traced like the trials, and their last
+    output checked against that seed's reference."""
+
+    def fail(name: str, detail: str, status: Status) -> Status:
+        checks.append(Check(name=name, passed=False, detail=detail))
+        return status
+
+    if not timing:
+        return fail("timing runs completed", "the candidate was not timed", Status.runtime_error)
+    if timing.get("launches", 0) == 0:
+        return fail(
+            "timing runs launched a Triton kernel",
+            "a timed call launched no Triton kernel: work skipped once the trials were over",
+            Status.rejected,
+        )
+    ops = guards.disallowed_ops(timing.get("torch_ops") or {})
+    if ops and not job.allow_torch_ops:
+        listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
+        return fail(
+            "no torch compute in the timing runs",
+            f"the timed calls computed with PyTorch ops: {listed}. Every call must compute in "
+            "Triton, not only the ones the trials check",
+            Status.rejected,
+        )
+    timed = (
+        load_result(timing["file"], _device_of([ref]), ("outputs",))["outputs"]
+        if timing.get("plain")
+        else []
+    )
+    ok = len(timed) == len(ref["outputs"]) and all(
+        compare(o, r, *_tol(info, r)).ok for o, r in zip(timed, ref["outputs"], strict=True)
+    )
+    checks.append(
+        Check(
+            name=f"outputs of the timing runs match (seed {job.timing_seed})",
+            passed=ok,
+            detail=""
+            if ok
+            else "the last timed call, on inputs of its own, returned a different result: work "
+            "skipped or an earlier answer replayed across repeated calls",
+        )
+    )
+    return None if ok else Status.incorrect
 
 
 def _trial_checks(

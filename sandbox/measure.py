@@ -34,17 +34,19 @@ def reference_baselines(pm, model, args) -> dict[str, Any]:
     return baselines.model_dump()
 
 
-def time_candidate(model, args) -> tuple[dict[str, Any], Any]:
-    """Time forward on ``args``; return the stats and the output of the last timed call."""
+def time_candidate(forward, timed: bool) -> tuple[dict[str, Any] | None, Any]:
+    """Time ``forward()`` on a GPU; return the stats and the output of the last timed call.
+    Untimed (the CPU interpreter), it is called once: its output is still checked."""
+    if not timed:
+        return None, forward()
     import torch
 
     last: list[Any] = [None]
 
     def call() -> None:
-        last[0] = model(*args)
+        last[0] = forward()
 
-    with torch.no_grad():
-        stats = tm.time_fn(call)
+    stats = tm.time_fn(call)
     torch.cuda.synchronize()
     return stats.model_dump(), last[0]
 

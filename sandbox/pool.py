@@ -40,7 +40,14 @@ class Job:
     timing: bool = False
     allow_torch_ops: bool = False
     seeds: list[int] = field(default_factory=lambda: [secrets.randbelow(2**31) for _ in range(3)])
+    # The timed calls run on inputs of their own, made from this seed after the trials: a
+    # candidate that replays an earlier trial's answer once the trials are over is caught.
+    timing_seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
     init_seed: int = 0
+
+    def all_seeds(self) -> list[int]:
+        """The trials' seeds, then the timing seed when this job is timed."""
+        return [*self.seeds, self.timing_seed] if self.timing else list(self.seeds)
 
 
 def cuda_device_count() -> int:
@@ -199,8 +206,8 @@ class Pool:
             shapes = [job.shape] if job.shape else default_shapes(info, slot.device)
             outcomes = []
             for i, shape in enumerate(shapes):
-                # Time once, at the last (largest) shape set.
-                timed = job.timing and i == len(shapes) - 1
+                # Time once, at the last (largest) shape set, and only where there is a GPU.
+                timed = job.timing and i == len(shapes) - 1 and slot.device.startswith("cuda")
                 outcome = self._run(slot, replace(job, shape=shape, timing=timed), info)
                 outcomes.append((shape, outcome))
                 if not outcome.correct:
@@ -226,6 +233,7 @@ class Pool:
                 **slot.env,
                 **self.base_env(),
                 "seeds": job.seeds,
+                **({"timing_seed": job.timing_seed} if job.timing else {}),
                 "track": "allow-torch-ops" if job.allow_torch_ops else "strict",
             }
             nonce = secrets.token_hex(16)
@@ -238,7 +246,7 @@ class Pool:
                     # The text travels: a sandboxed worker may not see the caller's files.
                     "problem_source": info.source,
                     "shape": job.shape,
-                    "seeds": job.seeds,
+                    "seeds": job.all_seeds(),
                     "init_seed": job.init_seed,
                     "timing": job.timing,
                 }
@@ -312,7 +320,7 @@ class Pool:
         The worker forgets the seeds before the candidate is imported, so candidate code
         can never make a later trial's inputs ahead of time and precompute its answer."""
         deadline = time.monotonic() + job.timeout_s
-        for seed in [*job.seeds, None]:
+        for seed in [*job.all_seeds(), None]:
             msg = handle.recv(max(0.0, deadline - time.monotonic()))
             if msg is None or msg.get("nonce") != nonce or msg.get("type") != "trial":
                 return msg

@@ -208,15 +208,16 @@ class Worker:
                     "kernelwright remakes each trial's inputs from its seed, so they must be "
                     "deterministic under torch.manual_seed"
                 )
-            # Baselines, like the reference, are measured before the candidate exists.
+            # Baselines, like the reference, are measured before the candidate exists, on the
+            # inputs the candidate will be timed on (the last seed's, when timing).
             baselines = None
             if job.get("timing") and self.device.startswith("cuda"):
-                first = [self._clone(a) for a in trials[0][1]]
+                timed_inputs = [self._clone(a) for a in trials[-1][1]]
                 try:
-                    baselines = measure.reference_baselines(pm, ref_model, first)
+                    baselines = measure.reference_baselines(pm, ref_model, timed_inputs)
                 except Exception as e:
                     notes.append(f"baselines not timed: {type(e).__name__}: {e}")
-                del first
+                del timed_inputs
         except ProblemError as e:
             return {"type": "problem_error", "message": str(e)}
         except Exception as e:
@@ -248,7 +249,7 @@ class Worker:
             _poison(args)
         self.out_like = [(o.shape, o.dtype) for o in trials[0][2] if isinstance(o, torch.Tensor)]
         # Nothing of a later trial stays behind for candidate code to find: no inputs, no seeds.
-        n_trials = len(trials)
+        n_trials = len(trials) - (1 if job.get("timing") else 0)
         del freed, trials, trial_inputs, outs, seeds, seed, inputs, again, args, out, ref_model
         return self._run_candidate(job, pm, dtype, n_trials, jobdir)
 
@@ -286,20 +287,19 @@ class Worker:
             result["stage"] = "init"
             model = self._build(pm, cls, job["init_seed"], dtype)
             result["stage"] = "forward"
-            previous = first = None
+            previous = None
             for k in range(n_trials):
                 seed, inputs = self._trial_inputs(pm, k, dtype)
-                if first is None:
-                    first = inputs
                 # The second trial reuses the first one's tensors (same addresses, same
                 # version counters) with new values: a cache keyed on pointers or versions
                 # returns stale results there. The others get fresh addresses.
                 reuse = previous if k == 1 else None
                 report, previous = self._trial(model, inputs, seed, k, jobdir, reuse)
                 result["trials"].append(report)
-            if job.get("timing") and self.device.startswith("cuda"):
+            if job.get("timing"):
                 result["stage"] = "timing"
-                result["timing"] = self._time(model, first, jobdir)
+                _, inputs = self._trial_inputs(pm, n_trials, dtype)
+                result["timing"] = self._time(model, inputs, jobdir)
             result["stage"] = "done"
         except BaseException as e:  # SystemExit and KeyboardInterrupt from a candidate too
             result["error"] = _describe(e, str(path))
@@ -369,17 +369,39 @@ class Worker:
         return report, args
 
     def _time(self, model, inputs, jobdir: Path) -> dict[str, Any]:
+        """The timed calls, on inputs of their own, each traced like a trial's forward: the
+        rules hold for every call, not only for the ones the correctness check sees."""
         from kernelwright.sandbox import measure
 
+        torch, guards = self.torch, self.guards
+        state = guards.STATE
         args = [self._clone(a) for a in inputs]
-        stats, last = measure.time_candidate(model, args)
+        ops: dict[str, int] = {}
+        fewest_launches: list[int] = []
+
+        def forward():
+            state.reset_forward()
+            state.in_forward = True
+            with torch.no_grad(), guards.op_trace_mode():
+                out = model(*args)
+            state.in_forward = False
+            for op, n in state.torch_ops.items():
+                ops[op] = max(ops.get(op, 0), n)
+            fewest_launches[:] = [min([*fewest_launches, state.launches])]
+            return out
+
+        stats, last = measure.time_candidate(forward, timed=self.device.startswith("cuda"))
         file = jobdir / "timing.pt"
         outs = _as_list(last)
-        plain = all(
-            type(o) is self.torch.Tensor or not isinstance(o, self.torch.Tensor) for o in outs
-        )
-        self.torch.save({"outputs": outs if plain else []}, file)
-        return {"stats": stats, "file": str(file), "plain": plain}
+        plain = all(type(o) is torch.Tensor or not isinstance(o, torch.Tensor) for o in outs)
+        torch.save({"outputs": outs if plain else []}, file)
+        return {
+            "stats": stats,
+            "file": str(file),
+            "plain": plain,
+            "torch_ops": ops,
+            "launches": fewest_launches[0],
+        }
 
     # --- helpers -----------------------------------------------------------------
 

@@ -43,3 +43,80 @@ def test_inputs_that_do_not_follow_the_seed_are_a_problem_error(pool, tmp_path):
     )
     with pytest.raises(ProblemError, match="different inputs for the same seed"):
         pool.evaluate(Job(problem=problem, code=SOLUTION, shape="small"))
+
+
+SOFTMAX = TESTS / "problems" / "wide_softmax.py"
+TWO_KERNELS = (CANDIDATES / "legit" / "two_kernels_softmax.py").read_text()
+
+# After the three trials, the fourth call (the first timed one) changes behaviour.
+REPLAY_FIRST = TWO_KERNELS.replace(
+    "class ModelNew(nn.Module):",
+    "class ModelNew(nn.Module):\n    calls = []\n",
+).replace(
+    "    def forward(self, x):\n",
+    "    def forward(self, x):\n"
+    "        if len(ModelNew.calls) >= 3:\n"
+    "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
+    "            return ModelNew.calls[0].clone()\n"
+    "        ModelNew.calls.append(self._forward(x))\n"
+    "        return ModelNew.calls[-1]\n\n"
+    "    def _forward(self, x):\n",
+)
+TORCH_WHEN_TIMED = TWO_KERNELS.replace(
+    "class ModelNew(nn.Module):",
+    "class ModelNew(nn.Module):\n    calls = 0\n",
+).replace(
+    "    def forward(self, x):\n",
+    "    def forward(self, x):\n"
+    "        ModelNew.calls += 1\n"
+    "        if ModelNew.calls > 3:\n"
+    "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
+    "            return torch.softmax(x, dim=-1)\n"
+    "        return self._forward(x)\n\n"
+    "    def _forward(self, x):\n",
+)
+
+
+def _timed_on_cpu(pool, code: str):
+    """A timed job through the pool's own path, on the CPU: the timed calls are made once,
+    untimed, and checked like on a GPU (evaluate() times only where there is one)."""
+    from kernelwright.problem import read_problem
+
+    slot = pool._idle.get()
+    try:
+        job = Job(problem=SOFTMAX, code=code, shape="small", timing=True)
+        return job, pool._run(slot, job, read_problem(SOFTMAX))
+    finally:
+        pool._idle.put(slot)
+
+
+def test_timed_calls_run_on_a_seed_of_their_own_and_are_checked(pool):
+    job, outcome = _timed_on_cpu(pool, TWO_KERNELS)
+    assert outcome.correct, outcome.message
+    assert "and in the timed calls on another" in outcome.message
+    assert job.timing_seed not in job.seeds
+    timing_check = [c for c in outcome.checks if c.name.startswith("outputs of the timing runs")]
+    assert timing_check and timing_check[0].passed
+    assert outcome.env["timing_seed"] == job.timing_seed
+
+
+def test_replaying_the_first_answer_once_the_trials_are_over_is_caught(pool):
+    _, outcome = _timed_on_cpu(pool, REPLAY_FIRST)
+    assert outcome.status.value == "incorrect", outcome.message
+    assert "an earlier answer replayed" in outcome.message
+
+
+def test_torch_compute_in_the_timed_calls_only_is_caught(pool):
+    _, outcome = _timed_on_cpu(pool, TORCH_WHEN_TIMED)
+    assert outcome.status.value == "rejected", outcome.message
+    assert "the timed calls computed with PyTorch ops: aten._softmax" in outcome.message
+
+
+def test_a_timed_call_without_a_launch_is_caught(pool):
+    code = REPLAY_FIRST.replace(
+        "            self._forward(x)  # a launch, for the launch count; its result is dropped\n",
+        "",
+    )
+    _, outcome = _timed_on_cpu(pool, code)
+    assert outcome.status.value == "rejected", outcome.message
+    assert "a timed call launched no Triton kernel" in outcome.message
