@@ -31,7 +31,7 @@ class EvalRequest:
     extra: dict = field(default_factory=dict)
 
     def job(self) -> Job:
-        from kernelwright.sandbox.pool import Job
+        from kernelwright.sandbox.pool import Job, timing_seed_for
 
         job = Job(
             problem=Path(self.problem),
@@ -43,6 +43,7 @@ class EvalRequest:
         )
         if self.seeds:
             job.seeds = list(self.seeds)
+            job.timing_seed = timing_seed_for(self.seeds)
         return job
 
 

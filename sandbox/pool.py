@@ -8,6 +8,7 @@ poisoned CUDA context costs that worker, never the pool: the slot is restarted.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import queue
 import secrets
@@ -48,6 +49,13 @@ class Job:
     def all_seeds(self) -> list[int]:
         """The trials' seeds, then the timing seed when this job is timed."""
         return [*self.seeds, self.timing_seed] if self.timing else list(self.seeds)
+
+
+def timing_seed_for(seeds: list[int]) -> int:
+    """The timing seed that goes with fixed trial seeds: a run that fixes its seeds (``check
+    --seed``, the agent's seeds from its run seed) repeats its timed calls exactly too."""
+    digest = hashlib.sha256(f"timing:{list(seeds)}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % 2**31
 
 
 def cuda_device_count() -> int:

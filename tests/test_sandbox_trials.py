@@ -120,3 +120,15 @@ def test_a_timed_call_without_a_launch_is_caught(pool):
     _, outcome = _timed_on_cpu(pool, code)
     assert outcome.status.value == "rejected", outcome.message
     assert "a timed call launched no Triton kernel" in outcome.message
+
+
+def test_fixed_trial_seeds_fix_the_timing_seed_too():
+    from kernelwright.sandbox.executor import EvalRequest
+
+    first = EvalRequest(problem=SOFTMAX, code="", seeds=[1, 2, 3]).job()
+    again = EvalRequest(problem=SOFTMAX, code="", seeds=[1, 2, 3]).job()
+    other = EvalRequest(problem=SOFTMAX, code="", seeds=[1, 2, 4]).job()
+    assert first.timing_seed == again.timing_seed != other.timing_seed
+    assert first.timing_seed not in first.seeds
+    # Unfixed, each job draws its own.
+    assert len({Job(problem=SOFTMAX, code="").timing_seed for _ in range(8)}) > 1
