@@ -250,7 +250,7 @@ def static_violations(tree: ast.Module) -> list[Violation]:
             and isinstance(node.value, str)
             and node.value in INTROSPECTION_NAMES
         ):
-            why = FORBIDDEN_ATTRS.get(node.value, "tracing the interpreter")
+            why = FORBIDDEN_ATTRS[node.value]
             out.append(Violation("forbidden attribute", f"{node.value!r}: {why}", node.lineno))
         elif (
             isinstance(node, ast.Constant)
