@@ -378,36 +378,41 @@ def _check_authorship(kernel) -> None:
             )
 
 
+def _deny(what: str):
+    STATE.flag(what)
+    raise PermissionError(f"kernelwright: not allowed in a candidate: {what}")
+
+
 def _refuse(what: str, original):
+    """Refused while candidate code runs, outside Triton's own machinery, whoever calls it."""
+
     def refused(*args, **kwargs):
         if _guarded():
-            STATE.flag(what)
-            raise PermissionError(f"kernelwright: {what} are not allowed in a candidate")
+            _deny(what)
         return original(*args, **kwargs)
 
     return refused
 
 
-def _refuse_from_candidate(what: str, original):
-    """Refused when candidate code calls it; torch's own callers (the op trace's exit among
-    them) go through."""
+def _from_candidate(what: str, original, refuse: bool = True):
+    """Refused (or, with ``refuse=False``, only recorded) when candidate code itself calls it;
+    torch's own callers (the op trace's exit among them) go through."""
 
-    def refused(*args, **kwargs):
+    def guarded(*args, **kwargs):
         if STATE.active and _called_from_candidate():
-            STATE.flag(what)
-            raise PermissionError(f"kernelwright: {what} is not allowed in a candidate")
-        return original(*args, **kwargs)
-
-    return refused
-
-
-def _watch_introspection(what: str, original):
-    def watched(*args, **kwargs):
-        if STATE.active and _called_from_candidate():
+            if refuse:
+                _deny(what)
             STATE.flag(what)
         return original(*args, **kwargs)
 
-    return watched
+    return guarded
+
+
+def _wrap_each(targets, wrap) -> None:
+    """Replace each (owner, name) that exists with ``wrap`` of it."""
+    for owner, name in targets:
+        if hasattr(owner, name):
+            setattr(owner, name, wrap(getattr(owner, name)))
 
 
 def install() -> None:
@@ -439,35 +444,16 @@ def install() -> None:
         original = getattr(torch.Tensor, name)
         what = "tensor data moved to NumPy or Python lists (compute outside kernels)"
         setattr(torch.Tensor, name, _refuse(what, original))
-    _refuse_raw_memory(torch)
+    _guard_raw_memory(torch)
+    _guard_imports_and_files()
     if torch.cuda.is_available():
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
         torch.cuda.set_stream = _refuse("side streams", torch.cuda.set_stream)
-    import torch._ops
-    import torch.utils._python_dispatch as python_dispatch
-
-    for owner, name in [
-        (torch._C, "_DisableTorchDispatch"),
-        (torch._C, "_ExcludeDispatchKeyGuard"),
-        (torch._C, "_dispatch_tls_set_dispatch_key_excluded"),
-        (torch._C, "_pop_torch_dispatch_stack"),
-        (torch._C, "_unset_dispatch_mode"),
-        (torch._C, "_set_dispatch_mode"),
-        (python_dispatch, "_disable_current_modes"),
-        (python_dispatch, "_pop_mode"),
-        (python_dispatch, "_pop_mode_temporarily"),
-        (torch._ops.OpOverload, "redispatch"),
-        (torch._C._DispatchOperatorHandle, "redispatch_boxed"),
-    ]:
-        if hasattr(owner, name):
-            setattr(owner, name, _refuse_from_candidate(UNTRACE, getattr(owner, name)))
+    _guard_dispatch(torch)
     for name in ("get_objects", "get_referrers", "get_referents"):
-        setattr(
-            gc,
-            name,
-            _watch_introspection(f"reaching into other objects (gc.{name})", getattr(gc, name)),
-        )
+        what = f"reaching into other objects (gc.{name})"
+        setattr(gc, name, _from_candidate(what, getattr(gc, name), refuse=False))
 
     # Frame functions must answer as if unwrapped: torch.fx and others read f_back.
     def getframe(depth: int = 0):
@@ -490,16 +476,35 @@ def install() -> None:
     inspect.stack = stack
 
 
-def _refuse_raw_memory(torch) -> None:
-    import ctypes
-    import importlib
-    import io
+def _guard_dispatch(torch) -> None:
+    """Torch's switches around the op trace, refused to candidate code."""
+    import torch._ops
+    import torch.utils._python_dispatch as python_dispatch
 
-    import numpy
+    targets = [
+        (torch._C, "_DisableTorchDispatch"),
+        (torch._C, "_ExcludeDispatchKeyGuard"),
+        (torch._C, "_dispatch_tls_set_dispatch_key_excluded"),
+        (torch._C, "_pop_torch_dispatch_stack"),
+        (torch._C, "_unset_dispatch_mode"),
+        (torch._C, "_set_dispatch_mode"),
+        (python_dispatch, "_disable_current_modes"),
+        (python_dispatch, "_pop_mode"),
+        (python_dispatch, "_pop_mode_temporarily"),
+        (torch._ops.OpOverload, "redispatch"),
+        (torch._C._DispatchOperatorHandle, "redispatch_boxed"),
+    ]
+    _wrap_each(targets, lambda f: _from_candidate(UNTRACE, f))
+
+
+def _guard_raw_memory(torch) -> None:
+    """Tensor memory read around the dispatcher: DLPack, the CUDA array interface, ctypes."""
+    import ctypes
+
     import numpy.ctypeslib
     import torch.utils.dlpack
 
-    for owner, name in [
+    targets = [
         (torch.Tensor, "__dlpack__"),
         (torch.utils.dlpack, "to_dlpack"),
         (torch, "to_dlpack"),
@@ -508,13 +513,18 @@ def _refuse_raw_memory(torch) -> None:
         (ctypes, "memmove"),
         (ctypes, "cast"),
         (numpy.ctypeslib, "as_array"),
-    ]:
-        if hasattr(owner, name):
-            setattr(owner, name, _refuse(RAW_MEMORY, getattr(owner, name)))
+    ]
+    _wrap_each(targets, lambda f: _refuse(RAW_MEMORY, f))
     interface = torch.Tensor.__cuda_array_interface__
     torch.Tensor.__cuda_array_interface__ = property(_refuse(RAW_MEMORY, interface.fget))
-    # What the source check forbids by name, refused at run time when candidate code imports it
-    # by a name built at run time (importlib, __import__).
+
+
+def _guard_imports_and_files() -> None:
+    """What the source check forbids by name, refused when candidate code imports it by a name
+    built at run time (importlib, __import__); and the process's own memory as a file."""
+    import importlib
+    import io
+
     builtins.__import__ = _refuse_forbidden_import(builtins.__import__)
     importlib.import_module = _refuse_forbidden_import(importlib.import_module)
     for owner in (builtins, io):
@@ -530,8 +540,7 @@ def _refuse_forbidden_import(original):
             for full in [f"{name}.{item}" for item in fromlist if item != "*"] or [name]:
                 why = _forbidden_module(full)
                 if why:
-                    STATE.flag(why)
-                    raise PermissionError(f"kernelwright: importing {full} ({why}) is not allowed")
+                    _deny(f"{why} (importing {full})")
         return original(name, *args, **kwargs)
 
     return guarded_import
@@ -541,8 +550,7 @@ def _refuse_proc_mem(original):
     def guarded_open(file, *args, **kwargs):
         path = os.fsdecode(file) if isinstance(file, (str, bytes, os.PathLike)) else ""
         if path.startswith("/proc/") and path.endswith("/mem") and _guarded():
-            STATE.flag(RAW_MEMORY)
-            raise PermissionError(f"kernelwright: {RAW_MEMORY} are not allowed in a candidate")
+            _deny(RAW_MEMORY)
         return original(file, *args, **kwargs)
 
     return guarded_open
@@ -560,8 +568,7 @@ def _refuse_stream(original_new):
         if _guarded():
             current = torch._C._cuda_getCurrentRawStream(torch.cuda.current_device())
             if obj.cuda_stream != current:
-                STATE.flag("side streams")
-                raise PermissionError("kernelwright: side streams are not allowed in a candidate")
+                _deny("side streams")
         return obj
 
     return new

@@ -386,6 +386,14 @@ def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
     return tol.atol, tol.rtol
 
 
+def _listed(ops: dict[str, int]) -> str:
+    """The disallowed ops of one forward, as the message names them."""
+    listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
+    if sum(ops.values()) > guards.MAX_OPS_PER_FORWARD:
+        listed += f" (over {guards.MAX_OPS_PER_FORWARD} ops: a Python loop over elements)"
+    return listed
+
+
 def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> Status | None:
     """The timed calls: run on the timing seed's inputs, traced like the trials, and their last
     output checked against that seed's reference."""
@@ -404,10 +412,9 @@ def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> S
         )
     ops = guards.disallowed_ops(timing.get("torch_ops") or {})
     if ops and not job.allow_torch_ops:
-        listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
         return fail(
             "no torch compute in the timing runs",
-            f"the timed calls computed with PyTorch ops: {listed}. Every call must compute in "
+            f"the timed calls computed with PyTorch ops: {_listed(ops)}. Every call must compute in "
             "Triton, not only the ones the trials check",
             Status.rejected,
         )
@@ -463,13 +470,10 @@ def _trial_checks(
         )
     ops = guards.disallowed_ops(trial.torch_ops)
     if ops and not job.allow_torch_ops:
-        listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
-        if sum(ops.values()) > guards.MAX_OPS_PER_FORWARD:
-            listed += f" (over {guards.MAX_OPS_PER_FORWARD} ops: a Python loop over elements)"
         details["rule"] = "torch compute in forward"
         return fail(
             "no torch compute in forward",
-            f"forward computed with PyTorch ops: {listed}. Only allocation, view and layout "
+            f"forward computed with PyTorch ops: {_listed(ops)}. Only allocation, view and layout "
             "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
             Status.rejected,
         )

@@ -32,9 +32,7 @@ def bitwise_equal(a: Any, b: Any) -> bool:
         return False
     if not isinstance(a, torch.Tensor):
         return a == b
-    if a.shape != b.shape or a.dtype != b.dtype or _placement(a) != _placement(b):
-        return False
-    return torch.equal(_bytes(a), _bytes(b))
+    return comparable(a, b) and torch.equal(_bytes(a), _bytes(b))
 
 
 def comparable(a: Any, b: Any) -> bool:

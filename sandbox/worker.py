@@ -335,14 +335,9 @@ class Worker:
         ]
         _poison(sweep)
         del sweep
-        state.reset_forward()
-        state.in_forward = True
-        with torch.no_grad(), self.guards.op_trace_mode():
-            out = model(*args)
-        state.in_forward = False
-        outs = _as_list(out)
+        outs = _as_list(self._traced_forward(model, args))
         types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]
-        plain = all(type(o) is torch.Tensor or not isinstance(o, torch.Tensor) for o in outs)
+        plain = _plain(outs)
         snapshot = None
         if plain and self.device.startswith("cuda"):
             # Copied on the current stream before any sync: work still running on
@@ -373,35 +368,40 @@ class Worker:
         rules hold for every call, not only for the ones the correctness check sees."""
         from kernelwright.sandbox import measure
 
-        torch, guards = self.torch, self.guards
-        state = guards.STATE
+        state = self.guards.STATE
         args = [self._clone(a) for a in inputs]
-        ops: dict[str, int] = {}
-        fewest_launches: list[int] = []
+        ops: dict[str, int] = {}  # the most of each op any one call issued
+        launches: list[int] = []  # per call
 
         def forward():
-            state.reset_forward()
-            state.in_forward = True
-            with torch.no_grad(), guards.op_trace_mode():
-                out = model(*args)
-            state.in_forward = False
+            out = self._traced_forward(model, args)
             for op, n in state.torch_ops.items():
                 ops[op] = max(ops.get(op, 0), n)
-            fewest_launches[:] = [min([*fewest_launches, state.launches])]
+            launches.append(state.launches)
             return out
 
         stats, last = measure.time_candidate(forward, timed=self.device.startswith("cuda"))
         file = jobdir / "timing.pt"
         outs = _as_list(last)
-        plain = all(type(o) is torch.Tensor or not isinstance(o, torch.Tensor) for o in outs)
-        torch.save({"outputs": outs if plain else []}, file)
+        plain = _plain(outs)
+        self.torch.save({"outputs": outs if plain else []}, file)
         return {
             "stats": stats,
             "file": str(file),
             "plain": plain,
             "torch_ops": ops,
-            "launches": fewest_launches[0],
+            "launches": min(launches),
         }
+
+    def _traced_forward(self, model, args):
+        """One call of forward as the checks see it: launches counted, torch ops traced."""
+        state = self.guards.STATE
+        state.reset_forward()
+        state.in_forward = True
+        with self.torch.no_grad(), self.guards.op_trace_mode():
+            out = model(*args)
+        state.in_forward = False
+        return out
 
     # --- helpers -----------------------------------------------------------------
 
@@ -447,6 +447,13 @@ class Worker:
 
 def _as_list(out) -> list:
     return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _plain(outs: list) -> bool:
+    """Every tensor output a plain torch.Tensor: no subclass or lazy object reaches the parent."""
+    import torch
+
+    return all(type(o) is torch.Tensor or not isinstance(o, torch.Tensor) for o in outs)
 
 
 def _aliases(outs: list, args: list) -> list[bool]:
