@@ -25,6 +25,8 @@ from kernelwright.evals.metrics import (
     compute_metrics,
     p_key,
 )
+from kernelwright.evals.mutation import read_scores, score_label
+from kernelwright.problem import bundled_problems_dir
 from kernelwright.runlog import RunDir, now
 
 REPORT_SCHEMA_VERSION = 1
@@ -322,7 +324,8 @@ def problems_table(runs: Sequence[Metrics], labels: Sequence[str]) -> Table:
     for m in runs:
         keys.extend(p.key for p in m.problems if p.key not in keys)
     timed = any(m.timing_measured for m in runs)
-    header = ["problem"]
+    scores = read_scores()
+    header = ["problem", "checker mutation score"]
     for lab in labels:
         header += [f"{lab}: correct/n", f"{lab}: status"]
         if timed:
@@ -330,7 +333,8 @@ def problems_table(runs: Sequence[Metrics], labels: Sequence[str]) -> Table:
     table = Table("Per problem", header)
     for key in keys:
         found = [next((p for p in m.problems if p.key == key), None) for m in runs]
-        row = [Cell(key)]
+        first = next(p for p in found if p)
+        row = [Cell(key), Cell(_mutation_score(first, scores))]
         for p in found:
             row.append(Cell(f"{p.c}/{p.n}" if p else DASH))
             row.append(Cell(_problem_status(p) if p else "not in run"))
@@ -340,9 +344,21 @@ def problems_table(runs: Sequence[Metrics], labels: Sequence[str]) -> Table:
         if len(runs) > 1 and len({(p.c > 0) if p and p.n else None for p in found}) > 1:
             table.differing.add(len(table.rows))
         table.rows.append(row)
+    table.note = (
+        "Checker mutation score: realistic bugs in the bundled solution that the checks "
+        "refuse (`kernelwright mutate`); below 95% the problem's checks let bugs through."
+    )
     if len(runs) > 1:
-        table.note = "Highlighted rows: the runs disagree on whether the problem was solved."
+        table.note += " Highlighted rows: the runs disagree on whether the problem was solved."
     return table
+
+
+def _mutation_score(p: ProblemResult, scores: dict[str, dict]) -> str:
+    """The recorded score of a bundled problem; a problem elsewhere has none."""
+    bundled = bundled_problems_dir().resolve()
+    if bundled not in Path(p.path).resolve().parents:
+        return DASH
+    return score_label(scores.get(p.name)) or "not measured"
 
 
 @dataclass

@@ -18,6 +18,7 @@ from rich.table import Table
 from kernelwright.agent.commands import generate
 from kernelwright.datasets import commands as corpus_commands
 from kernelwright.evals.commands import eval_command, report_command
+from kernelwright.evals.mutation_command import mutate_command
 from kernelwright.problem import ProblemError
 
 app = typer.Typer(
@@ -179,6 +180,7 @@ def prompt(
 
 
 app.command("eval")(eval_command)
+app.command("mutate")(mutate_command)
 app.command("report")(report_command)
 
 
@@ -193,10 +195,12 @@ def problems_list(
     ),
 ) -> None:
     """List problems: level, tags, dtype, shape sets, and warnings."""
+    from kernelwright.evals.mutation import read_scores, score_label
     from kernelwright.problem import bundled_problems_dir, find_problems, read_problem
     from kernelwright.sandbox.verify import degenerate_warning
 
     root = path or bundled_problems_dir()
+    scores = read_scores()
     try:
         files = find_problems(root)
     except ProblemError as e:
@@ -215,6 +219,7 @@ def problems_list(
             "tags": info.meta.tags,
             "dtype": info.meta.dtype,
             "shapes": info.shape_names,
+            "mutation_score": _mutation_score(info, scores),
         }
         if degenerate:
             row["warning"] = degenerate_warning(info)
@@ -224,21 +229,36 @@ def problems_list(
             out.print(json.dumps(r), soft_wrap=True, highlight=False)
         return
     table = Table(title=f"{len(rows)} problems in {root}")
-    for col in ("name", "level", "tags", "dtype", "shapes", "warning"):
+    for col in ("name", "level", "tags", "dtype", "shapes", "mutation", "warning"):
         table.add_column(col)
     for r in rows:
         if "error" in r:
-            table.add_row(Path(r["path"]).stem, "", "", "", "", f"[red]{r['error']}[/red]")
+            table.add_row(Path(r["path"]).stem, "", "", "", "", "", f"[red]{r['error']}[/red]")
             continue
+        m = r["mutation_score"]
+        low = m is not None and m["score"] is not None and m["score"] < 0.95
         table.add_row(
             r["name"],
             str(r["level"] or ""),
             ", ".join(r["tags"]),
             r["dtype"] or "",
             ", ".join(r["shapes"]),
+            f"[{'red' if low else 'default'}]{score_label(m)}[/]" if m else "",
             f"[yellow]{r.get('warning') or ''}[/yellow]",
         )
     out.print(table)
+    out.print(
+        "[dim]mutation: realistic bugs in the bundled solution that the checks refuse "
+        "(`kernelwright mutate --bundled --record` measures them)[/dim]"
+    )
+
+
+def _mutation_score(info, scores: dict[str, dict]) -> dict | None:
+    """A bundled problem's recorded score, if it was measured on this very problem file."""
+    entry = scores.get(info.name)
+    if entry is None or entry.get("problem_sha256") != info.sha256:
+        return None
+    return {k: entry[k] for k in ("score", "refused", "compiling", "measured_at")}
 
 
 def main() -> None:

@@ -68,6 +68,24 @@ DIAGNOSES = {
 }
 
 
+# The bug classes of the mutation catalogue (evals/mutants.py) each diagnosis names as a
+# cause: what `kernelwright mutate` scores the diagnoses by.
+PATTERN_CLASSES: dict[str, tuple[str, ...]] = {
+    "all_nan": ("grid", "zero_init"),
+    "constant": ("grid",),
+    "transposed": ("strides",),
+    "rows_identical": ("offset", "strides"),
+    "tail": ("mask", "grid", "other"),
+    "global_scale": ("scale",),
+    "row_scale": ("scale", "other"),
+    "global_offset": ("scale", "other"),
+    "row_offset": ("scale", "other"),
+    "nan": ("mask", "other", "zero_init"),
+    "precision": ("precision",),
+    "permuted": ("offset", "strides"),
+}
+
+
 def diagnose_mismatch(out: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float) -> dict:
     """Where ``out`` differs from ``ref`` (same shape) beyond ``atol + rtol*|ref|``, and why.
 

@@ -1,0 +1,493 @@
+"""The catalogue of realistic kernel bugs, applied to a correct solution's source.
+
+Each operator finds the places in a solution where one bug of its class could be made
+(mostly inside ``@triton.jit`` functions; the grid, the strides passed at launch, the
+zero-initialisation before atomics and sizes read from the inputs live in host code) and
+yields one mutant per place. A mutant is the original source with a few spans replaced,
+so its diff against the original is a line or two a person can read. Pure ``ast``: no
+torch, nothing runs here.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from kernelwright import pyast
+
+# Bug classes, in the order reports list them, with what each stands for.
+CLASSES = {
+    "mask": "a load/store mask dropped or weakened",
+    "grid": "a tile count floored (// where triton.cdiv is needed)",
+    "offset": "an off-by-one pointer offset",
+    "strides": "two strides swapped",
+    "other": "the wrong `other` for a masked load",
+    "precision": "float32 accumulation or cast made float16",
+    "scale": "a normalisation, scale or shift skipped",
+    "axis": "a reduction along the wrong axis",
+    "zero_init": "no zero-initialisation before atomics",
+    "size": "a size hard-coded to the checked shape's",
+}
+
+REDUCTIONS = {"sum", "max", "min", "argmax", "argmin", "reduce", "cumsum", "cumprod", "xor_sum"}
+# A subexpression that mentions one of these computes an address, not a value.
+_INDEX_WORDS = ("ptr", "stride", "offs", "pid", "idx")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace source[start:end] (character offsets) with ``text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    bug_class: str
+    operator: str
+    line: int
+    description: str
+    code: str
+
+    def diff(self, original: str, name: str = "solution.py") -> str:
+        return "".join(
+            difflib.unified_diff(
+                original.splitlines(keepends=True),
+                self.code.splitlines(keepends=True),
+                f"a/{name}",
+                f"b/{name}",
+                n=1,
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Site:
+    """One place an operator can break, and how."""
+
+    line: int
+    description: str
+    edits: tuple[Edit, ...]
+
+
+class _Source:
+    """Character offsets of AST nodes (whose columns count UTF-8 bytes)."""
+
+    def __init__(self, code: str):
+        self.code = code
+        self.starts = [0]
+        for line in code.splitlines(keepends=True):
+            self.starts.append(self.starts[-1] + len(line))
+        self.lines = code.splitlines(keepends=True)
+
+    def offset(self, lineno: int, col: int) -> int:
+        line = self.lines[lineno - 1] if lineno - 1 < len(self.lines) else ""
+        return self.starts[lineno - 1] + len(line.encode()[:col].decode(errors="ignore"))
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        return (
+            self.offset(node.lineno, node.col_offset),
+            self.offset(node.end_lineno, node.end_col_offset),
+        )
+
+    def text(self, node: ast.AST) -> str:
+        a, b = self.span(node)
+        return self.code[a:b]
+
+    def replace(self, node: ast.AST, text: str) -> Edit:
+        return Edit(*self.span(node), text)
+
+
+@dataclass
+class _Context:
+    src: _Source
+    tree: ast.Module
+    jit: list[ast.FunctionDef]
+    host: list[ast.AST]  # top-level statements outside the jit functions
+    input_shapes: dict[str, tuple[int, ...]]
+
+
+Operator = Callable[[_Context], Iterator[Site]]
+
+
+def _is_jit(fn: ast.AST) -> bool:
+    if not isinstance(fn, ast.FunctionDef):
+        return False
+    for d in fn.decorator_list:
+        target = d.func if isinstance(d, ast.Call) else d
+        if ast.unparse(target).split(".")[-1] == "jit":
+            return True
+    return False
+
+
+def _callee(node: ast.AST) -> str | None:
+    """The last name of a call's function (``tl.load`` -> ``load``)."""
+    if not isinstance(node, ast.Call):
+        return None
+    f = node.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+
+
+def _kw(call: ast.Call, name: str) -> ast.keyword | None:
+    return next((k for k in call.keywords if k.arg == name), None)
+
+
+def _calls(nodes: list[ast.AST], *names: str) -> Iterator[ast.Call]:
+    for root in nodes:
+        for n in ast.walk(root):
+            if _callee(n) in names:
+                yield n
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+    }
+
+
+def _is_index(node: ast.AST) -> bool:
+    return any(w in name for name in _names(node) for w in _INDEX_WORDS) or any(
+        _callee(n) in ("program_id", "arange") for n in ast.walk(node)
+    )
+
+
+def _params(fn: ast.FunctionDef) -> list[ast.arg]:
+    return [*fn.args.posonlyargs, *fn.args.args]
+
+
+def _constexpr(a: ast.arg) -> bool:
+    return a.annotation is not None and "constexpr" in ast.unparse(a.annotation)
+
+
+def _call_without(src: _Source, call: ast.Call, drop: set[str]) -> str:
+    args = [src.text(a) for a in call.args]
+    args += [f"{k.arg}={src.text(k.value)}" for k in call.keywords if k.arg not in drop]
+    return f"{src.text(call.func)}({', '.join(args)})"
+
+
+# --- operators ---------------------------------------------------------------------------
+
+
+def drop_mask(cx: _Context) -> Iterator[Site]:
+    for call in _calls(cx.jit, "load", "store"):
+        if _kw(call, "mask"):
+            text = _call_without(cx.src, call, {"mask", "other"})
+            yield Site(
+                call.lineno, f"drop the mask of tl.{_callee(call)}", (cx.src.replace(call, text),)
+            )
+
+
+def _mask_exprs(cx: _Context) -> Iterator[ast.AST]:
+    for fn in cx.jit:
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Call) and (m := _kw(n, "mask")):
+                yield m.value
+            elif isinstance(n, ast.Assign) and any(
+                "mask" in ast.unparse(t).lower() for t in n.targets
+            ):
+                yield n.value
+
+
+def weaken_mask(cx: _Context) -> Iterator[Site]:
+    seen: set[tuple[int, int]] = set()
+    for expr in _mask_exprs(cx):
+        for n in ast.walk(expr):
+            key = (n.lineno, n.col_offset) if hasattr(n, "lineno") else None
+            if key in seen:
+                continue
+            if isinstance(n, ast.Compare) and len(n.ops) == 1 and isinstance(n.ops[0], ast.Lt):
+                seen.add(key)
+                text = f"{cx.src.text(n.left)} <= {cx.src.text(n.comparators[0])}"
+                yield Site(n.lineno, "weaken a mask bound (< to <=)", (cx.src.replace(n, text),))
+            elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitAnd):
+                seen.add(key)
+                for keep, side in ((n.left, "right"), (n.right, "left")):
+                    yield Site(
+                        n.lineno,
+                        f"drop the {side} half of a combined mask",
+                        (cx.src.replace(n, f"({cx.src.text(keep)})"),),
+                    )
+
+
+def floor_cdiv(cx: _Context) -> Iterator[Site]:
+    for where, nodes in (("grid", cx.host), ("tile count", cx.jit)):
+        for call in _calls(nodes, "cdiv"):
+            if len(call.args) == 2 and not call.keywords:
+                a, b = (cx.src.text(x) for x in call.args)
+                yield Site(
+                    call.lineno,
+                    f"floor the {where} (cdiv to //)",
+                    (cx.src.replace(call, f"(({a}) // ({b}))"),),
+                )
+
+
+def off_by_one(cx: _Context) -> Iterator[Site]:
+    for call in _calls(cx.jit, "load", "store"):
+        if call.args:
+            ptr = call.args[0]
+            yield Site(
+                call.lineno,
+                f"off-by-one pointer of tl.{_callee(call)}",
+                (cx.src.replace(ptr, f"{cx.src.text(ptr)} + 1"),),
+            )
+
+
+def swap_strides(cx: _Context) -> Iterator[Site]:
+    # At launch: x.stride(0), x.stride(1) passed in the wrong order.
+    for call in (n for root in cx.host for n in ast.walk(root) if isinstance(n, ast.Call)):
+        args = call.args
+        for a, b in zip(args, args[1:], strict=False):
+            if _callee(a) == "stride" == _callee(b) and ast.dump(a.func) == ast.dump(b.func):
+                yield Site(
+                    a.lineno,
+                    f"swap {cx.src.text(a)} and {cx.src.text(b)} at launch",
+                    (cx.src.replace(a, cx.src.text(b)), cx.src.replace(b, cx.src.text(a))),
+                )
+    # In the kernel: two strides of one tensor (stride_am/stride_ak) used for each other.
+    for fn in cx.jit:
+        strides = [a.arg for a in _params(fn) if "stride" in a.arg and not _constexpr(a)]
+        for i, s in enumerate(strides):
+            for t in strides[i + 1 :]:
+                if s[:-1] != t[:-1]:
+                    continue
+                uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id in (s, t)]
+                edits = tuple(cx.src.replace(n, t if n.id == s else s) for n in uses)
+                if edits:
+                    yield Site(fn.lineno, f"swap {s} and {t} in {fn.name}", edits)
+
+
+def wrong_other(cx: _Context) -> Iterator[Site]:
+    for call in _calls(cx.jit, "load"):
+        other = _kw(call, "other")
+        if other is None:
+            continue
+        try:
+            value = float(ast.literal_eval(other.value))
+        except (ValueError, TypeError, SyntaxError):
+            value = None  # -float("inf") and friends
+        new = "1.0" if value == 0.0 else "0.0"
+        yield Site(
+            call.lineno,
+            f"other={cx.src.text(other.value)} -> other={new} in tl.load",
+            (cx.src.replace(other.value, new),),
+        )
+
+
+def half_precision(cx: _Context) -> Iterator[Site]:
+    for fn in cx.jit:
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Attribute) and n.attr == "float32":
+                yield Site(
+                    n.lineno,
+                    "compute in float16 where the kernel uses float32",
+                    (cx.src.replace(n, cx.src.text(n).replace("float32", "float16")),),
+                )
+
+
+def _scale_like(node: ast.AST, assigned: dict[str, ast.AST], params: set[str]) -> bool:
+    """A value that scales or normalises: a scalar parameter, a reduction, an rsqrt, a divide."""
+    if isinstance(node, ast.Name):
+        if node.id in params:
+            return True
+        node = assigned.get(node.id, node)
+        if isinstance(node, ast.Name):
+            return False
+    return any(
+        _callee(n) in REDUCTIONS | {"rsqrt", "sqrt"}
+        or (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div))
+        for n in ast.walk(node)
+    )
+
+
+def skip_scale(cx: _Context) -> Iterator[Site]:
+    for fn in cx.jit:
+        params = {
+            a.arg
+            for a in _params(fn)
+            if not _constexpr(a) and not any(w in a.arg for w in _INDEX_WORDS)
+        }
+        assigned = {
+            t.id: n.value
+            for n in ast.walk(fn)
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
+        for n in ast.walk(fn):
+            if not isinstance(n, ast.BinOp) or _is_index(n):
+                continue
+            drops = []
+            if isinstance(n.op, ast.Div):
+                drops.append((n.left, "skip a divide"))
+            elif isinstance(n.op, ast.Mult):
+                if _scale_like(n.right, assigned, params):
+                    drops.append((n.left, "skip a scale"))
+                elif _scale_like(n.left, assigned, params):
+                    drops.append((n.right, "skip a scale"))
+            elif isinstance(n.op, ast.Sub) and _scale_like(n.right, assigned, params):
+                drops.append((n.left, "skip a shift or normalisation"))
+            for keep, what in drops:
+                yield Site(
+                    n.lineno,
+                    f"{what}: {cx.src.text(n)} -> {cx.src.text(keep)}",
+                    (cx.src.replace(n, f"({cx.src.text(keep)})"),),
+                )
+
+
+def wrong_axis(cx: _Context) -> Iterator[Site]:
+    for call in _calls(cx.jit, *REDUCTIONS):
+        axis = _kw(call, "axis")
+        node = axis.value if axis else (call.args[1] if len(call.args) > 1 else None)
+        if node is None:
+            continue
+        try:
+            value = int(ast.literal_eval(node))
+        except (ValueError, TypeError, SyntaxError):
+            continue
+        new = "1" if value in (0, -2) else "0"
+        yield Site(
+            call.lineno,
+            f"tl.{_callee(call)} along axis {new} instead of {value}",
+            (cx.src.replace(node, new),),
+        )
+
+
+def skip_zero_init(cx: _Context) -> Iterator[Site]:
+    if not any(_callee(n) and _callee(n).startswith("atomic_") for n in ast.walk(cx.tree)):
+        return
+    for call in _calls(cx.host, "zeros", "zeros_like"):
+        f = call.func
+        if isinstance(f, ast.Attribute):
+            new = cx.src.text(f).removesuffix(f.attr) + f.attr.replace("zeros", "empty")
+            yield Site(
+                call.lineno,
+                f"{f.attr} -> {f.attr.replace('zeros', 'empty')} before atomics",
+                (cx.src.replace(f, new),),
+            )
+    for root in cx.host:
+        for n in ast.walk(root):
+            if isinstance(n, ast.Expr) and _callee(n.value) in ("zero_", "fill_"):
+                yield Site(
+                    n.lineno, "drop the zeroing before atomics", (cx.src.replace(n, "pass"),)
+                )
+
+
+def hard_code_size(cx: _Context) -> Iterator[Site]:
+    """Sizes read from forward's inputs replaced by their value at the checked shape: a kernel
+    written for the one shape it was tested at."""
+    for root in cx.host:
+        for n in ast.walk(root):
+            tensor, dim = None, None
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute):
+                if n.value.attr == "shape" and isinstance(n.value.value, ast.Name):
+                    tensor = n.value.value.id
+                    try:
+                        dim = int(ast.literal_eval(n.slice))
+                    except (ValueError, TypeError, SyntaxError):
+                        continue
+            elif _callee(n) in ("size", "numel") and isinstance(n.func, ast.Attribute):
+                if isinstance(n.func.value, ast.Name) and len(n.args) <= 1:
+                    tensor = n.func.value.id
+                    if n.args:
+                        try:
+                            dim = int(ast.literal_eval(n.args[0]))
+                        except (ValueError, TypeError, SyntaxError):
+                            continue
+            shape = cx.input_shapes.get(tensor or "")
+            if shape is None:
+                continue
+            if dim is None:
+                value = 1
+                for s in shape:
+                    value *= s
+            elif -len(shape) <= dim < len(shape):
+                value = shape[dim]
+            else:
+                continue
+            yield Site(
+                n.lineno,
+                f"hard-code {cx.src.text(n)} as {value}",
+                (cx.src.replace(n, str(value)),),
+            )
+
+
+OPERATORS: dict[str, tuple[str, Operator]] = {
+    "drop_mask": ("mask", drop_mask),
+    "weaken_mask": ("mask", weaken_mask),
+    "floor_cdiv": ("grid", floor_cdiv),
+    "off_by_one": ("offset", off_by_one),
+    "swap_strides": ("strides", swap_strides),
+    "wrong_other": ("other", wrong_other),
+    "half_precision": ("precision", half_precision),
+    "skip_scale": ("scale", skip_scale),
+    "wrong_axis": ("axis", wrong_axis),
+    "skip_zero_init": ("zero_init", skip_zero_init),
+    "hard_code_size": ("size", hard_code_size),
+}
+
+
+class NoKernel(ValueError):
+    """A solution with no @triton.jit function: nothing to mutate."""
+
+
+def _forward_params(tree: ast.Module) -> list[str]:
+    for cls in tree.body:
+        if isinstance(cls, ast.ClassDef) and cls.name == "ModelNew":
+            for fn in cls.body:
+                if isinstance(fn, ast.FunctionDef) and fn.name == "forward":
+                    return [a.arg for a in _params(fn)[1:]]
+    return []
+
+
+def _apply(code: str, edits: tuple[Edit, ...]) -> str:
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        code = code[: e.start] + e.text + code[e.end :]
+    return code
+
+
+def make_mutants(
+    code: str, input_shapes: list[tuple[int, ...] | None] | None = None
+) -> list[Mutant]:
+    """Every mutant of ``code``, distinct and parseable, none equal to the original.
+
+    ``input_shapes``: the shapes of forward's inputs at the checked shape set (None for a
+    non-tensor input), for the hard-coded-size operator."""
+    tree = pyast.parse(code)
+    jit = [n for n in ast.walk(tree) if _is_jit(n)]
+    if not jit:
+        raise NoKernel("the solution has no @triton.jit function to mutate")
+    host = [n for n in tree.body if n not in jit]
+    names = _forward_params(tree)
+    shapes = {
+        name: tuple(s) for name, s in zip(names, input_shapes or [], strict=False) if s is not None
+    }
+    cx = _Context(_Source(code), tree, jit, host, shapes)
+    original = ast.dump(tree)
+    seen = {original}
+    mutants = []
+    for op_name, (bug_class, op) in OPERATORS.items():
+        for k, site in enumerate(op(cx)):
+            mutated = _apply(code, site.edits)
+            try:
+                key = ast.dump(pyast.parse(mutated))
+            except SyntaxError:
+                continue
+            if key in seen:
+                continue
+            seen.add(key)
+            mutants.append(
+                Mutant(
+                    id=f"{op_name}-{k + 1}",
+                    bug_class=bug_class,
+                    operator=op_name,
+                    line=site.line,
+                    description=f"line {site.line}: {site.description}",
+                    code=mutated,
+                )
+            )
+    return mutants

@@ -1,0 +1,304 @@
+"""Mutation analysis: how many realistic bugs the checker refuses, and whether it names them.
+
+Every mutant of a correct solution (``mutants.py``) goes through the normal check path on
+one warm pool. The mutation score is refused / compiling: a mutant that does not compile
+says nothing about the checker's inputs, one that is ``correct`` survived. Each refused
+mutant's feedback is read for the bug classes it names (``classes_named``); per class we
+count how often that is the injected class, a wrong one, or none.
+
+Results go to a folder as they come (``mutants.jsonl``, one ``MutantResult`` a line, then
+``summary.json``), so an interrupted run keeps what it checked; ``corpus build --mutants``
+reads that folder. ``--record`` stores a bundled problem's score in ``SCORES_FILE``, which
+``problems list`` and the eval report read.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from kernelwright.evals.mutants import CLASSES, Mutant
+from kernelwright.outcome import Outcome, Status
+from kernelwright.prompts.feedback import PATTERN_CLASSES
+
+SCHEMA_VERSION = 1
+TARGET_SCORE = 0.95
+NOT_COMPILING = {Status.compile_error, Status.format_error}
+# Mutants are checked with this many times the original's wall time (at least the floor):
+# a mutant that loops forever is refused as a timeout without holding a worker for long.
+TIMEOUT_FACTOR = 5.0
+TIMEOUT_FLOOR_S = 30.0
+
+
+def scores_file() -> Path:
+    from kernelwright import reference_kernels
+
+    return Path(reference_kernels.__file__).parent / "mutation_scores.json"
+
+
+class MutantResult(BaseModel):
+    """One mutant as checked: what was broken, the checker's verdict and what it named."""
+
+    id: str
+    bug_class: str
+    operator: str
+    line: int
+    description: str
+    code: str
+    diff: str
+    outcome: Outcome
+    named: list[str] = Field(default_factory=list)
+
+    @property
+    def compiles(self) -> bool:
+        return self.outcome.status not in NOT_COMPILING
+
+    @property
+    def survived(self) -> bool:
+        return self.outcome.correct
+
+    @property
+    def diagnosis(self) -> str:
+        """'named' (the injected class), 'wrong' (only other classes) or 'silent'."""
+        if self.bug_class in self.named:
+            return "named"
+        return "wrong" if self.named else "silent"
+
+
+class ClassStats(BaseModel):
+    mutants: int = 0
+    compiling: int = 0
+    refused: int = 0
+    named: int = 0
+    wrong: int = 0
+    silent: int = 0
+
+
+class Summary(BaseModel):
+    """What ``--json`` prints and ``summary.json`` holds."""
+
+    schema_version: int = SCHEMA_VERSION
+    problem: str
+    solution: str
+    mutants: int
+    checked: int
+    compiling: int
+    refused: int
+    score: float | None
+    survivors: list[dict[str, str | int]]
+    per_class: dict[str, ClassStats]
+    complete: bool
+    measured_at: str
+    versions: dict[str, str | None] = Field(default_factory=dict)
+    shape: str | None = None
+    problem_sha256: str = ""
+
+
+def classes_named(outcome: Outcome) -> list[str]:
+    """The bug classes the checker's feedback names for a refused candidate."""
+    named: set[str] = set()
+    mismatch = outcome.details.get("mismatch") or {}
+    named.update(PATTERN_CLASSES.get(mismatch.get("pattern", ""), ()))
+    text = outcome.message.lower()
+    if outcome.status in (Status.crashed, Status.runtime_error) and (
+        "out of bounds" in text or "out-of-bounds" in text or "without a mask" in text
+    ):
+        named.add("mask")
+    return sorted(named)
+
+
+def sample(mutants: list[Mutant], per_class: int | None, seed: int = 0) -> list[Mutant]:
+    """At most ``per_class`` mutants of each class, drawn reproducibly, in catalogue order."""
+    if per_class is None:
+        return mutants
+    rng = random.Random(seed)
+    keep: set[str] = set()
+    for cls in CLASSES:
+        ids = [m.id for m in mutants if m.bug_class == cls]
+        keep.update(rng.sample(ids, min(per_class, len(ids))))
+    return [m for m in mutants if m.id in keep]
+
+
+def summarise(
+    problem: str,
+    solution: str,
+    results: list[MutantResult],
+    total: int,
+    shape: str | None,
+    versions: dict[str, str | None],
+    problem_sha256: str = "",
+) -> Summary:
+    per_class: dict[str, ClassStats] = {}
+    for r in results:
+        s = per_class.setdefault(r.bug_class, ClassStats())
+        s.mutants += 1
+        if not r.compiles:
+            continue
+        s.compiling += 1
+        if r.survived:
+            continue
+        s.refused += 1
+        setattr(s, r.diagnosis, getattr(s, r.diagnosis) + 1)
+    compiling = sum(s.compiling for s in per_class.values())
+    refused = sum(s.refused for s in per_class.values())
+    return Summary(
+        problem=problem,
+        solution=solution,
+        mutants=total,
+        checked=len(results),
+        compiling=compiling,
+        refused=refused,
+        score=refused / compiling if compiling else None,
+        survivors=[
+            {"id": r.id, "class": r.bug_class, "line": r.line, "description": r.description}
+            for r in results
+            if r.compiles and r.survived
+        ],
+        per_class={c: per_class[c] for c in CLASSES if c in per_class},
+        complete=len(results) == total,
+        measured_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        versions=versions,
+        shape=shape,
+        problem_sha256=problem_sha256,
+    )
+
+
+def check_mutants(
+    pool,
+    problem: Path,
+    mutants: list[Mutant],
+    original: str,
+    *,
+    timeout_s: float,
+    shape: str | None,
+    on_result: Callable[[MutantResult], None],
+) -> list[MutantResult]:
+    """Check every mutant on the pool, each worker busy, calling ``on_result`` as each ends.
+
+    On Ctrl-C no new mutant starts; the ones running finish (their workers are killed when
+    the pool closes) and the interrupt is raised again once what finished is recorded."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from kernelwright.sandbox.executor import EvalRequest
+
+    results: list[MutantResult] = []
+
+    def run(m: Mutant) -> MutantResult:
+        req = EvalRequest(problem=problem, code=m.code, shape=shape, timeout_s=timeout_s)
+        req.timing = False  # correctness is the question; timed calls would only cost time
+        outcome = pool.evaluate(req.job())
+        return MutantResult(
+            id=m.id,
+            bug_class=m.bug_class,
+            operator=m.operator,
+            line=m.line,
+            description=m.description,
+            code=m.code,
+            diff=m.diff(original, problem.stem + "_solution.py"),
+            outcome=outcome,
+            named=classes_named(outcome) if not outcome.correct else [],
+        )
+
+    todo = iter(mutants)
+    with ThreadPoolExecutor(len(pool.slots)) as tp:
+        running = {tp.submit(run, m) for m in _take(todo, len(pool.slots))}
+        try:
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for f in done:
+                    r = f.result()
+                    results.append(r)
+                    on_result(r)
+                running |= {tp.submit(run, m) for m in _take(todo, len(done))}
+        except KeyboardInterrupt:
+            for f in running:
+                f.cancel()
+            raise
+    return results
+
+
+def _take(it, n: int) -> Iterable[Mutant]:
+    return [m for _, m in zip(range(n), it, strict=False)]
+
+
+def write_results(out: Path, results: Iterable[MutantResult]) -> None:
+    with open(out / "mutants.jsonl", "a", encoding="utf-8") as f:
+        for r in results:
+            f.write(r.model_dump_json() + "\n")
+
+
+def read_results(folder: Path) -> list[MutantResult]:
+    path = folder / "mutants.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder}: no mutants.jsonl (not a `kernelwright mutate` folder)")
+    results = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            results.append(MutantResult.model_validate_json(line))
+    return results
+
+
+def read_summary(folder: Path) -> Summary | None:
+    path = folder / "summary.json"
+    return Summary.model_validate_json(path.read_text()) if path.is_file() else None
+
+
+def read_scores() -> dict[str, dict]:
+    """The recorded score of each bundled problem, by name ({} when none is recorded)."""
+    path = scores_file()
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("problems", {})
+    except (OSError, ValueError):
+        return {}
+
+
+def record_score(summary: Summary) -> Path:
+    """Store a complete run's score for its problem, next to the bundled problems."""
+    path = scores_file()
+    scores = read_scores()
+    scores[summary.problem] = {
+        "score": summary.score,
+        "compiling": summary.compiling,
+        "refused": summary.refused,
+        "mutants": summary.mutants,
+        "survivors": summary.survivors,
+        "per_class": {k: v.model_dump() for k, v in summary.per_class.items()},
+        "problem_sha256": summary.problem_sha256,
+        "solution": summary.solution,
+        "shape": summary.shape,
+        "measured_at": summary.measured_at,
+        "versions": summary.versions,
+    }
+    payload = {
+        "schema_version": SCHEMA_VERSION,
+        "about": "Mutation score of each bundled problem against its bundled solution, "
+        "written by `kernelwright mutate --bundled --record`.",
+        "problems": dict(sorted(scores.items())),
+    }
+    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def score_label(entry: dict | None) -> str:
+    """'97% (31/32)' for a recorded score, '' for none."""
+    if not entry or entry.get("score") is None:
+        return ""
+    return f"{100 * entry['score']:.0f}% ({entry['refused']}/{entry['compiling']})"
+
+
+def diagnosis_totals(results: Iterable[Summary]) -> dict[str, ClassStats]:
+    """Per-class counts summed over several runs (the README's accuracy table)."""
+    totals: dict[str, ClassStats] = {}
+    for s in results:
+        for cls, st in s.per_class.items():
+            t = totals.setdefault(cls, ClassStats())
+            for k, v in st.model_dump().items():
+                setattr(t, k, getattr(t, k) + v)
+    return {c: totals[c] for c in CLASSES if c in totals}

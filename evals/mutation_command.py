@@ -1,0 +1,267 @@
+"""``kernelwright mutate``: the mutation score of a problem's checks, and of the bundled suite."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kernelwright.evals import mutation
+from kernelwright.evals.mutants import CLASSES, NoKernel, make_mutants
+from kernelwright.problem import ProblemError
+
+console = Console(stderr=True)
+out = Console()
+
+
+class MutateError(Exception):
+    """A mutation run that cannot start; the message says why, for a person."""
+
+
+def bundled_solution(problem: Path) -> Path:
+    from kernelwright import reference_kernels
+
+    path = Path(reference_kernels.__file__).parent / "solutions" / f"{problem.stem}.py"
+    if not path.is_file():
+        raise MutateError(f"{problem.stem}: no bundled solution; give SOLUTION")
+    return path
+
+
+def mutate_command(
+    problem: str = typer.Argument(
+        None, help="Problem file or bundled problem name (omit with --bundled)."
+    ),
+    solution: Path = typer.Argument(
+        None, help="A correct solution to mutate (default: the problem's bundled solution)."
+    ),
+    bundled: bool = typer.Option(
+        False, "--bundled", help="Every bundled problem with its bundled solution."
+    ),
+    per_class: int = typer.Option(
+        6, help="At most this many mutants per bug class (drawn reproducibly); 0 for all."
+    ),
+    out_dir: Path = typer.Option(
+        None, "--out", help="Folder for mutants.jsonl and summary.json (default: mutants-*)."
+    ),
+    record: bool = typer.Option(
+        False, help="Store the score of each bundled problem in reference_kernels/."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="One summary JSON object per problem."),
+    shape: str = typer.Option(None, help="Shape set to check at (default: as `check`)."),
+    device: str = typer.Option("auto", help="'cpu', 'cuda:N', or 'auto'."),
+    sandbox: str = typer.Option("auto", help="auto | subprocess | bwrap | docker."),
+    workers: int = typer.Option(None, help="Workers on the CPU (default: core count)."),
+) -> None:
+    """Break a correct solution in realistic ways and count how many the checker refuses.
+
+    The mutation score is refused / compiling mutants; survivors are listed with their diff
+    so a person can judge whether one is equivalent. Exit 0 when every score is at least
+    95%, 1 otherwise, 2 for a usage error."""
+    from kernelwright.problem import bundled_problems_dir, find_problems, resolve_problem
+
+    if bundled == (problem is not None):
+        _fail("give PROBLEM [SOLUTION], or --bundled")
+    if bundled and solution is not None:
+        _fail("--bundled takes no SOLUTION: each problem's bundled solution is used")
+    if record and not bundled and problem is not None:
+        try:
+            root = bundled_problems_dir().resolve()
+            if root not in resolve_problem(problem).resolve().parents or solution is not None:
+                _fail("--record stores bundled problems' scores against their bundled solutions")
+        except ProblemError as e:
+            _fail(str(e))
+    try:
+        if bundled:
+            jobs = [(p, bundled_solution(p)) for p in find_problems(bundled_problems_dir())]
+        else:
+            path = resolve_problem(problem)
+            jobs = [(path, solution or bundled_solution(path))]
+        prepared = [_prepare(p, s, shape, per_class or None) for p, s in jobs]
+    except (ProblemError, MutateError) as e:
+        _fail(str(e))
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    root_out = out_dir or Path(f"mutants-{'bundled' if bundled else jobs[0][0].stem}-{stamp}")
+    from kernelwright.sandbox.pool import make_pool
+
+    try:
+        pool = make_pool(sandbox, device, workers)
+    except (ProblemError, RuntimeError) as e:
+        _fail(str(e))
+    below = 0
+    summaries: list[mutation.Summary] = []
+    with pool:
+        for prep in prepared:
+            folder = root_out / prep.info.name if bundled else root_out
+            try:
+                summary = _run_one(pool, prep, folder)
+            except KeyboardInterrupt:
+                console.print(f"\ninterrupted: what was checked is in {folder}")
+                raise typer.Exit(130) from None
+            except MutateError as e:
+                console.print(f"[red]{prep.info.name}:[/red] {escape(str(e))}")
+                below += 1
+                continue
+            summaries.append(summary)
+            if record:
+                mutation.record_score(summary)
+            below += summary.score is None or summary.score < mutation.TARGET_SCORE
+            if json_out:
+                out.print(summary.model_dump_json(), soft_wrap=True, highlight=False)
+            else:
+                _print_summary(summary, folder)
+    if len(summaries) > 1 and not json_out:
+        _print_totals(summaries)
+    if record:
+        console.print(f"scores recorded in {mutation.scores_file()}")
+    raise typer.Exit(1 if below else 0)
+
+
+class _Prepared:
+    def __init__(self, info, problem: Path, solution: Path, code: str, mutants, total, shape):
+        self.info, self.problem, self.solution = info, problem, solution
+        self.code, self.mutants, self.total, self.shape = code, mutants, total, shape
+
+
+def _prepare(problem: Path, solution: Path, shape, per_class) -> _Prepared:
+    """Everything that can fail before a worker starts: the files, the mutants."""
+    from kernelwright.problem import exec_problem, read_problem
+
+    info = read_problem(problem)
+    try:
+        code = solution.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise MutateError(f"{solution}: cannot read solution ({e})") from None
+    # Sizes for the hard-coded-size bug: forward's inputs at the first shape checked.
+    try:
+        args = exec_problem(info, shape or "small").inputs(0).args
+        shapes = [tuple(a.shape) if hasattr(a, "shape") else None for a in args]
+    except Exception:  # the check itself will say what is wrong with the problem
+        shapes = []
+    try:
+        every = make_mutants(code, shapes)
+    except SyntaxError as e:
+        raise MutateError(f"{solution}: not Python ({e.msg}, line {e.lineno})") from None
+    except NoKernel as e:
+        raise MutateError(f"{solution}: {e}") from None
+    return _Prepared(
+        info, problem, solution, code, mutation.sample(every, per_class), len(every), shape
+    )
+
+
+def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
+    from kernelwright.sandbox.executor import EvalRequest
+    from kernelwright.versions import library_versions
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mutants.jsonl").unlink(missing_ok=True)
+    (folder / "original.py").write_text(prep.code, encoding="utf-8")
+    console.print(
+        f"[bold]{prep.info.name}[/bold]: {len(prep.mutants)} mutants "
+        f"(of {prep.total}) of {prep.solution}",
+        highlight=False,
+    )
+    # The original must pass first: a mutant of a wrong solution measures nothing.
+    start = time.monotonic()
+    req = EvalRequest(problem=prep.problem, code=prep.code, shape=prep.shape, timeout_s=300)
+    req.timing = False
+    base = pool.evaluate(req.job())
+    if not base.correct:
+        raise MutateError(
+            f"the solution itself is {base.status.value}: {base.message.splitlines()[0]}"
+        )
+    timeout = max(mutation.TIMEOUT_FLOOR_S, mutation.TIMEOUT_FACTOR * (time.monotonic() - start))
+    results: list[mutation.MutantResult] = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("mutants", total=len(prep.mutants))
+
+        def on_result(r: mutation.MutantResult) -> None:
+            results.append(r)
+            mutation.write_results(folder, [r])
+            bar.advance(task)
+            if r.compiles and r.survived:
+                bar.console.print(f"  [yellow]survived[/yellow] {r.id}: {escape(r.description)}")
+
+        try:
+            mutation.check_mutants(
+                pool,
+                prep.problem,
+                prep.mutants,
+                prep.code,
+                timeout_s=timeout,
+                shape=prep.shape,
+                on_result=on_result,
+            )
+        finally:
+            summary = mutation.summarise(
+                prep.info.name,
+                str(prep.solution),
+                sorted(results, key=lambda r: r.id),
+                len(prep.mutants),
+                prep.shape,
+                library_versions(),
+                prep.info.sha256,
+            )
+            (folder / "summary.json").write_text(summary.model_dump_json(indent=1) + "\n")
+    return summary
+
+
+def _print_summary(summary: mutation.Summary, folder: Path) -> None:
+    score = "n/a" if summary.score is None else f"{100 * summary.score:.1f}%"
+    color = "green" if (summary.score or 0) >= mutation.TARGET_SCORE else "red"
+    out.print(
+        f"[bold]{summary.problem}[/bold]: mutation score [{color}]{score}[/{color}] "
+        f"({summary.refused} refused of {summary.compiling} compiling; "
+        f"{summary.mutants - summary.compiling} did not compile)",
+        highlight=False,
+    )
+    table = Table(
+        "class", "mutants", "compiling", "refused", "names it", "names another", "says nothing"
+    )
+    for cls, s in summary.per_class.items():
+        table.add_row(
+            cls, *map(str, (s.mutants, s.compiling, s.refused, s.named, s.wrong, s.silent))
+        )
+    out.print(table)
+    if summary.survivors:
+        by_id = {r.id: r for r in mutation.read_results(folder)}
+        out.print(f"{len(summary.survivors)} survivor(s): judge whether each is equivalent")
+        for s in summary.survivors:
+            r = by_id[s["id"]]
+            out.print(f"[yellow]{r.id}[/yellow] ({CLASSES[r.bug_class]}): {escape(r.description)}")
+            out.print(escape(r.diff), highlight=False)
+    out.print(f"[dim]mutants and outcomes: {folder}[/dim]", highlight=False)
+
+
+def _print_totals(summaries: list[mutation.Summary]) -> None:
+    table = Table(
+        "class",
+        "refused",
+        "names it",
+        "names another",
+        "says nothing",
+        title=f"Diagnosis accuracy over {len(summaries)} problems",
+    )
+    for cls, s in mutation.diagnosis_totals(summaries).items():
+        shares = [
+            f"{k} ({100 * k / s.refused:.0f}%)" if s.refused else "0"
+            for k in (s.named, s.wrong, s.silent)
+        ]
+        table.add_row(cls, str(s.refused), *shares)
+    out.print(table)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+    raise typer.Exit(2)

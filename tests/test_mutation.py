@@ -1,0 +1,216 @@
+"""`kernelwright mutate`: the bug catalogue, the scoring, and a run through the real checker."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TESTS
+from kernelwright.evals import mutation
+from kernelwright.evals.mutants import CLASSES, NoKernel, make_mutants
+from kernelwright.outcome import Outcome, Status
+
+KERNEL = """
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def _k(x_ptr, y_ptr, out_ptr, n, n_cols, stride_xm, stride_xn, scale, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = (offs < n) & (offs >= 0)
+    x = tl.load(x_ptr + offs * stride_xm + 0 * stride_xn, mask=mask, other=0.0).to(tl.float32)
+    s = tl.sum(x, axis=0)
+    y = (x - s) / n_cols * scale
+    tl.store(y_ptr + offs, y, mask=mask)
+    tl.atomic_add(out_ptr, s)
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        y = torch.empty_like(x)
+        out = torch.zeros(1, device=x.device)
+        n = x.numel()
+        _k[(triton.cdiv(n, 64),)](x, y, out, n, x.shape[-1], x.stride(0), x.stride(1), 2.0, BLOCK=64)
+        return y
+"""
+
+
+def _by_operator(mutants):
+    found = {}
+    for m in mutants:
+        found.setdefault(m.operator, []).append(m)
+    return found
+
+
+def test_every_bug_class_has_a_mutant_of_a_kernel_that_offers_it():
+    mutants = make_mutants(KERNEL, [(4, 100)])
+    assert {m.bug_class for m in mutants} == set(CLASSES)
+    ops = _by_operator(mutants)
+    texts = {op: [m.code for m in ms] for op, ms in ops.items()}
+    assert any("mask=mask" not in c.split("tl.load(")[1].split("\n")[0] for c in texts["drop_mask"])
+    assert any("offs <= n" in c for c in texts["weaken_mask"])
+    assert any("mask = (offs < n)\n" in c for c in texts["weaken_mask"])
+    assert any("((n) // (64))" in c for c in texts["floor_cdiv"])
+    assert any("tl.store(y_ptr + offs + 1" in c for c in texts["off_by_one"])
+    assert any("x.stride(1), x.stride(0)" in c for c in texts["swap_strides"])
+    assert any("offs * stride_xn + 0 * stride_xm" in c for c in texts["swap_strides"])
+    assert any("other=1.0" in c for c in texts["wrong_other"])
+    assert any("tl.float16" in c for c in texts["half_precision"])
+    assert any("y = ((x - s) / n_cols)\n" in c for c in texts["skip_scale"])  # scale param
+    assert any("y = ((x)) / n_cols" in c for c in texts["skip_scale"])  # the subtracted sum
+    assert any("tl.sum(x, axis=1)" in c for c in texts["wrong_axis"])
+    assert any("torch.empty(1" in c for c in texts["skip_zero_init"])
+    assert any("n = 400" in c for c in texts["hard_code_size"])
+    assert any("n, 100, x.stride(0)" in c for c in texts["hard_code_size"])
+
+
+def test_mutants_are_distinct_parseable_and_differ_from_the_original():
+    mutants = make_mutants(KERNEL, [(4, 100)])
+    dumps = [ast.dump(ast.parse(m.code)) for m in mutants]
+    assert len(set(dumps)) == len(dumps)
+    assert ast.dump(ast.parse(KERNEL)) not in dumps
+    assert len({m.id for m in mutants}) == len(mutants)
+
+
+def test_a_mutant_diff_is_the_changed_line_only():
+    m = next(m for m in make_mutants(KERNEL) if m.operator == "floor_cdiv")
+    diff = m.diff(KERNEL)
+    changed = [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert changed == [
+        "-        _k[(triton.cdiv(n, 64),)](x, y, out, n, x.shape[-1], x.stride(0), x.stride(1), 2.0, BLOCK=64)",
+        "+        _k[(((n) // (64)),)](x, y, out, n, x.shape[-1], x.stride(0), x.stride(1), 2.0, BLOCK=64)",
+    ]
+
+
+def test_host_only_code_and_no_atomics():
+    with pytest.raises(NoKernel):
+        make_mutants("import torch\nclass ModelNew:\n    pass\n")
+    no_atomics = KERNEL.replace("    tl.atomic_add(out_ptr, s)\n", "")
+    assert not [m for m in make_mutants(no_atomics) if m.bug_class == "zero_init"]
+    # Without the inputs' shapes there is nothing to hard-code.
+    assert not [m for m in make_mutants(KERNEL) if m.bug_class == "size"]
+
+
+def test_sample_is_reproducible_and_capped_per_class():
+    mutants = make_mutants(KERNEL, [(4, 100)])
+    a, b = mutation.sample(mutants, 1, seed=3), mutation.sample(mutants, 1, seed=3)
+    assert [m.id for m in a] == [m.id for m in b]
+    assert len(a) == len(CLASSES)
+    assert mutation.sample(mutants, None) == mutants
+
+
+def _result(bug_class: str, status: Status, pattern: str | None = None, message: str = ""):
+    outcome = Outcome(
+        status=status,
+        message=message,
+        details={"mismatch": {"pattern": pattern}} if pattern else {},
+    )
+    return mutation.MutantResult(
+        id=f"{bug_class}-{status.value}-{pattern}",
+        bug_class=bug_class,
+        operator="x",
+        line=1,
+        description="",
+        code="",
+        diff="",
+        outcome=outcome,
+        named=[] if outcome.correct else mutation.classes_named(outcome),
+    )
+
+
+def test_score_counts_compiling_mutants_and_diagnosis_per_class():
+    results = [
+        _result("grid", Status.incorrect, "tail"),  # named
+        _result("grid", Status.incorrect, "transposed"),  # names another class
+        _result("grid", Status.incorrect, "scattered"),  # says nothing
+        _result("grid", Status.correct),  # survived
+        _result("mask", Status.compile_error),  # not counted
+        _result("mask", Status.crashed, message="the heap was corrupted: ... without a mask"),
+    ]
+    s = mutation.summarise("p", "s.py", results, 6, "small", {})
+    assert (s.compiling, s.refused, s.score) == (5, 4, 0.8)
+    g = s.per_class["grid"]
+    assert (g.mutants, g.compiling, g.refused, g.named, g.wrong, g.silent) == (4, 4, 3, 1, 1, 1)
+    assert s.per_class["mask"].named == 1 and s.per_class["mask"].compiling == 1
+    assert [x["class"] for x in s.survivors] == ["grid"]
+
+
+def _mutate(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "kernelwright.cli", "mutate", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=cwd,
+    )
+
+
+def test_usage_errors_exit_2_before_any_work(tmp_path):
+    assert _mutate().returncode == 2
+    proc = _mutate("no_such_problem")
+    assert proc.returncode == 2 and "no such file" in proc.stderr
+    hostonly = tmp_path / "s.py"
+    hostonly.write_text("import torch\nclass ModelNew:\n    pass\n")
+    proc = _mutate("silu", str(hostonly))
+    assert proc.returncode == 2 and "no @triton.jit function" in proc.stderr
+    proc = _mutate("silu", "--bundled")
+    assert proc.returncode == 2
+
+
+def test_mutate_runs_every_mutant_through_the_checker(tmp_path):
+    proc = _mutate(
+        str(TESTS / "problems" / "vector_add.py"),
+        str(TESTS / "candidates" / "broken" / "correct.py"),
+        "--out",
+        str(tmp_path),
+        "--json",
+        "--sandbox",
+        "subprocess",
+        "--per-class",
+        "2",
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = mutation.read_results(tmp_path)
+    assert summary["complete"] and summary["checked"] == len(results) > 0
+    refused = [r for r in results if r.compiles and not r.survived]
+    assert summary["refused"] == len(refused) > 0
+    assert summary["score"] == pytest.approx(summary["refused"] / summary["compiling"])
+    # A floored grid leaves the tail unwritten, and the feedback names it.
+    grid = [r for r in results if r.bug_class == "grid"]
+    assert grid and all(not r.survived and "grid" in r.named for r in grid)
+    assert (tmp_path / "original.py").read_text() == (
+        TESTS / "candidates" / "broken" / "correct.py"
+    ).read_text()
+    assert summary["versions"]["kernelwright"]
+
+
+def test_the_solution_itself_must_be_correct(tmp_path):
+    proc = _mutate(
+        str(TESTS / "problems" / "vector_add.py"),
+        str(TESTS / "candidates" / "broken" / "wrong_values.py"),
+        "--out",
+        str(tmp_path),
+        "--sandbox",
+        "subprocess",
+    )
+    assert proc.returncode == 1
+    assert "the solution itself is incorrect" in proc.stderr
+
+
+def test_recorded_scores_name_their_measurement():
+    scores = json.loads((ROOT / "reference_kernels" / "mutation_scores.json").read_text())
+    assert scores["problems"], "no bundled problem has a recorded score"
+    for name, entry in scores["problems"].items():
+        assert entry["versions"]["kernelwright"] and entry["measured_at"], name
+        assert entry["compiling"] >= entry["refused"] >= 0
