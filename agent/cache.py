@@ -84,6 +84,9 @@ class CachedClient:
         self.cache.put(key, response)
         return response
 
+    def answered(self, request: ChatRequest) -> None:
+        self.inner.answered(request)
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

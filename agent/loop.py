@@ -94,8 +94,6 @@ async def step(
 ) -> list[AttemptRecord]:
     """Ask once for len(samples) answers and evaluate them; [] when the conversation cannot go
     on (it outgrew the context window, or a replay ran out of answers)."""
-    if all((turn, k) in s.resumed for k in samples):
-        return [s.resumed[(turn, k)] for k in samples]
     request = ChatRequest(
         messages=messages,
         temperature=s.temperature,
@@ -103,6 +101,9 @@ async def step(
         n=len(samples),
         seed=s.seed + samples[0],
     )
+    if all((turn, k) in s.resumed for k in samples):
+        s.client.answered(request)
+        return [s.resumed[(turn, k)] for k in samples]
     try:
         response = await s.client.complete(request)
     except ReplayExhausted as e:

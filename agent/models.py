@@ -88,6 +88,11 @@ class ModelClient(Protocol):
 
     async def complete(self, request: ChatRequest) -> ChatResponse: ...
 
+    def answered(self, request: ChatRequest) -> None:
+        """A resumed run has the answer to ``request`` on disk and does not ask it: a client
+        that serves answers in order (a transcript) must move past it, so the next request
+        gets the answer an uninterrupted run would have got."""
+
     async def aclose(self) -> None: ...
 
 
@@ -206,6 +211,9 @@ class OpenAIClient:
         self._sdk = openai.AsyncOpenAI(
             api_key=key, base_url=self.base_url, max_retries=0, timeout=request_timeout_s
         )
+
+    def answered(self, request: ChatRequest) -> None:
+        return None  # an endpoint keeps no position
 
     async def aclose(self) -> None:
         await self._sdk.close()

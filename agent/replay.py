@@ -14,6 +14,7 @@ versions, and a replay should still walk the recorded trajectory.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from pathlib import Path
@@ -114,6 +115,11 @@ class ReplayClient:
             )
         return response.model_copy(update={"choices": response.choices[: request.n]})
 
+    def answered(self, request: ChatRequest) -> None:
+        # Matched as complete() would match it, so a resumed replay walks the same exchanges.
+        with contextlib.suppress(ReplayExhausted):
+            self._unused.remove(self._match(request))
+
     async def aclose(self) -> None:
         return None
 
@@ -152,6 +158,10 @@ class RecordingClient:
             }
         )
         return response
+
+    def answered(self, request: ChatRequest) -> None:
+        # Its exchange is in the transcript already, written when it was first asked.
+        self.inner.answered(request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -418,6 +418,16 @@ def render_feedback(
     return feedback.cut_middle(text, budget_chars)
 
 
+# The sandbox writes each candidate into a fresh scratch folder; named by that folder, the same
+# attempt would read differently on every run, and a re-run or a resumed run would ask the
+# model another question (a cache miss, and possibly another trajectory).
+_SCRATCH_CANDIDATE = re.compile(r"[^\s\"']*/candidate\.py\b")
+
+
+def _stable_paths(text: str) -> str:
+    return _SCRATCH_CANDIDATE.sub("candidate.py", text)
+
+
 def _feedback_context(outcome: Outcome, code: str, config: PromptConfig) -> dict[str, Any]:
     details = outcome.details or {}
     ctx: dict[str, Any] = {
@@ -431,10 +441,10 @@ def _feedback_context(outcome: Outcome, code: str, config: PromptConfig) -> dict
         "timing": outcome.timing,
         "roofline": outcome.roofline,
         "interpreter_gap": details.get("interpreter_gap"),
-        "blobs": {"traceback": "", "output": outcome.output or ""},
+        "blobs": {"traceback": "", "output": _stable_paths(outcome.output or "")},
     }
     error_statuses = (Status.compile_error, Status.runtime_error, Status.crashed)
-    traceback = details.get("traceback") or ""
+    traceback = _stable_paths(details.get("traceback") or "")
     if outcome.status in error_statuses or traceback:
         ctx["blobs"]["traceback"] = traceback
     if not config.feedback_diagnosis:

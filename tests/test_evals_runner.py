@@ -76,6 +76,11 @@ class ScriptedClient:
             latency_s=0.5,
         )
 
+    def answered(self, request: ChatRequest) -> None:
+        # A resumed attempt took the next answer of the script, as a transcript's would be.
+        if self.answers:
+            self.answers.pop(0)
+
     async def aclose(self) -> None:
         return None
 
