@@ -210,7 +210,7 @@ def _generate(
 ) -> int:
     # Imported here, not at the top: they load torch, and `kernelwright --help` should not.
     from kernelwright.agent.progress import Progress
-    from kernelwright.agent.run import execute, open_client, prepare
+    from kernelwright.agent.run import execute, open_client, run_info
 
     spec = given["problem"]
     path = resolve_problem(spec).resolve()
@@ -227,15 +227,18 @@ def _generate(
     if out is None:
         out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     progress = Progress(console)
-    # Before anything is written: a missing key or transcript leaves no half-made run behind.
+    # Before anything is written or asked: a missing key or transcript, a problem that does
+    # not run, a run directory in the way, each leaves no half-made run behind.
     client = open_client(config, read_problem(path), progress.retry)
-    rundir, info = prepare(config, out, resume)
+    run_info(config, out, resume)
     resume_cmd = f"kernelwright generate {shlex.quote(spec)} --out {shlex.quote(str(out))} --resume"
-    console.print(f"run directory: {out}", highlight=False)
     try:
-        summary = asyncio.run(execute(config, rundir, info, progress=progress, client=client))
+        summary = asyncio.run(execute(config, out, resume, progress=progress, client=client))
     except KeyboardInterrupt:
-        done = len(rundir.attempts())
+        if not RunDir(out).exists():
+            console.print("\ninterrupted before the run started; nothing was written")
+            return 130
+        done = len(RunDir(out).attempts())
         console.print(
             f"\ninterrupted: {done} attempt(s) saved in {out}; continue with:\n  {resume_cmd}",
             highlight=False,

@@ -220,6 +220,15 @@ def open_evaluator(config: GenerateConfig, executor: Executor) -> Evaluator:
 
 def prepare(config: GenerateConfig, out: Path, resume: bool) -> tuple[RunDir, RunInfo]:
     """Write (or, resuming, check and update) run.json; the config in it is the one that runs."""
+    info = run_info(config, out, resume)
+    rundir = RunDir(out)
+    rundir.write_info(info)
+    return rundir, info
+
+
+def run_info(config: GenerateConfig, out: Path, resume: bool) -> RunInfo:
+    """The run.json this run will write in ``out``; writes nothing. Raises AgentError where
+    ``out`` cannot hold the run: a run already there, or, resuming, none or another one."""
     problem = read_problem(config.problem)
     rundir = RunDir(out)
     if resume:
@@ -250,8 +259,7 @@ def prepare(config: GenerateConfig, out: Path, resume: bool) -> tuple[RunDir, Ru
             prompt_version=prompting.prompt_version(),
             versions={**library_versions(), "device": device},
         )
-    rundir.write_info(info)
-    return rundir, info
+    return info
 
 
 def open_session(
@@ -298,19 +306,38 @@ async def run_problem(config: GenerateConfig, problem: ProblemInfo, **session_ar
     return session
 
 
+async def check_problem(executor: Executor, config: GenerateConfig) -> None:
+    """Make the problem's inputs and run its reference in the sandbox, at the shape sets the
+    run checks at, before the first model call: a problem that cannot run costs no request.
+    The reference itself stands in for the candidate; its verdict does not matter, only that
+    the problem ran (else the sandbox raises ProblemError, which says why)."""
+    path = Path(config.problem)
+    request = EvalRequest(
+        problem=path,
+        code=f"{path.read_text()}\n\nModelNew = Model\n",
+        shape=config.shape,
+        timeout_s=config.eval_timeout_s,
+        timing=False,
+        allow_torch_ops=True,
+        seeds=trial_seeds(config.seed, ""),
+    )
+    await executor.evaluate(request)
+
+
 async def execute(
     config: GenerateConfig,
-    rundir: RunDir,
-    info: RunInfo,
+    out: Path,
+    resume: bool,
     *,
     progress: Progress | None = None,
     client: ModelClient | None = None,
     evaluator: Evaluator | None = None,
 ) -> dict[str, Any]:
-    """Run the strategy; whatever happens, leave summary.json and best_kernel.py behind.
-    ``client`` and ``evaluator`` replace the ones the config names (for tests and embedding)."""
+    """Check the problem in the sandbox, write (or resume) the run directory, and run the
+    strategy; whatever happens once it runs, leave summary.json and best_kernel.py behind.
+    ``client`` and ``evaluator`` replace the ones the config names (for tests and embedding;
+    with an evaluator given, the problem is not checked ahead)."""
     problem = read_problem(config.problem)
-    done = rundir.attempts()
     client = client or open_client(config, problem, progress.retry if progress else None)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(client.aclose)
@@ -325,7 +352,12 @@ async def execute(
             except ExecutorError as e:
                 raise AgentError(str(e)) from None
             stack.push_async_callback(executor.close)
+            await check_problem(executor, config)
             evaluator = open_evaluator(config, executor)
+        rundir, info = prepare(config, out, resume)
+        if progress:
+            progress.console.print(f"run directory: {out}", highlight=False)
+        done = rundir.attempts()
         session = open_session(
             config, problem, run_id=info.run_id, client=client, evaluator=evaluator, done=done
         )

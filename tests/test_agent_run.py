@@ -51,10 +51,9 @@ def config(server, problem, **kw) -> GenerateConfig:
 
 
 def generate(cfg, out, resume=False):
-    rundir, info = prepare(cfg, out, resume)
     problem = read_problem(cfg.problem)
     client = open_client(cfg, problem)
-    return asyncio.run(execute(cfg, rundir, info, client=client, evaluator=FakeEvaluator()))
+    return asyncio.run(execute(cfg, out, resume, client=client, evaluator=FakeEvaluator()))
 
 
 def test_run_directory(server, tmp_path):
