@@ -28,14 +28,22 @@ FLOAT64_NUMEL_LIMIT = 1 << 24
 # Row-constant patterns are judged on at most this many wrong rows.
 MAX_ROWS_CHECKED = 256
 SCAN_CHUNK = 1 << 20
-# A trailing region counts as "the tail is wrong" when at least this share of it is wrong.
-TAIL_WRONG = 0.9
+# A trailing region counts as "the tail is wrong" when at least this share of it is wrong:
+# an unwritten tail of a zero-initialised output is right wherever the reference is zero
+# (a ReLU's negative inputs), so a tail need not be wrong everywhere.
+TAIL_WRONG = 0.25
+# Shifts (in elements, along the last dimension or memory order) tried for an off-by-one.
+SHIFTS = (1, -1, 2, -2)
+# A shift explains the output when this share of the overlapping elements then matches.
+SHIFT_MATCH = 0.9
 
 DIAGNOSES = {
     "within_tolerance": "Every element is within tolerance; the failure is elsewhere "
     "(shape, dtype or another output).",
     "all_nan": "Every element is NaN: the output was never written (fresh memory is filled with "
-    "NaN by the checker), or every value overflowed (exp of large values, 0/0).",
+    "NaN by the checker: a grid of zero programs, e.g. n // BLOCK with n < BLOCK, or atomics "
+    "accumulating into torch.empty instead of torch.zeros), or every value overflowed (exp "
+    "of large values, 0/0).",
     "constant": "Every element equals {value}: the output was never written, or the kernel "
     "stored to another tensor (check the store pointer, the grid, and that you return the "
     "tensor the kernel writes).",
@@ -52,16 +60,25 @@ DIAGNOSES = {
     "bug: the divide by the row sum / norm is missing or uses the wrong sum "
     "(masked lanes must load `other` neutral for the reduction).",
     "global_offset": "Every wrong element is off by the same amount {offset:.4g}: a missing or "
-    "extra additive term (bias, epsilon, a subtracted constant).",
+    "extra additive term (bias, epsilon, a subtracted constant), or masked lanes loading a "
+    "non-neutral `other` into a sum.",
     "row_offset": "Each row is off by its own constant amount (rows: {offsets}): a per-row term "
-    "is missing, e.g. the max or log-sum-exp subtraction of a log-softmax or a mean.",
+    "is missing, e.g. the max or log-sum-exp subtraction of a log-softmax or a mean, or "
+    "masked lanes load a non-neutral `other` into the row's reduction.",
     "nan": "{count} NaN/Inf where the reference is finite (first at {first}): masked loads "
     "without a neutral `other` (-inf for max, 0 for sums), a division by a zero sum, exp "
-    "of unshifted values, or reading memory that was never written.",
+    "of unshifted values, reading memory that was never written, or atomics accumulating "
+    "into torch.empty instead of torch.zeros.",
     "precision": "Small errors just over tolerance (worst {excess:.3g}x the allowed error): "
     "accumulate in fp32 (.to(tl.float32), tl.zeros(..., dtype=tl.float32)), cast only at "
     'the store, and give fp32 tl.dot input_precision="tf32x3" or "ieee" (default TF32 '
     "keeps 10 mantissa bits).",
+    "half_precision": "Small errors just over tolerance (worst {excess:.3g}x the allowed "
+    "error), and the kernel computes in {half} while the output is {dtype}: keep loads, "
+    "accumulators and intermediate values in tl.float32 and cast only at the store.",
+    "shifted": "The values are shifted by {shift} element(s) along {where}: an off-by-one "
+    "offset (a load or store at offs + 1, a start index one off, or a pointer advanced "
+    "once too often).",
     "permuted": "The right values in the wrong places: an index or stride bug (check how "
     "offsets are built from program ids, block indices and strides).",
     "scattered": "{pct} of elements are wrong, spread over {box}; no recognised pattern.",
@@ -82,12 +99,20 @@ PATTERN_CLASSES: dict[str, tuple[str, ...]] = {
     "row_offset": ("scale", "other"),
     "nan": ("mask", "other", "zero_init"),
     "precision": ("precision",),
+    "half_precision": ("precision",),
+    "shifted": ("offset",),
     "permuted": ("offset", "strides"),
 }
 
 
-def diagnose_mismatch(out: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float) -> dict:
+def diagnose_mismatch(
+    out: torch.Tensor, ref: torch.Tensor, atol: float, rtol: float, code: str | None = None
+) -> dict:
     """Where ``out`` differs from ``ref`` (same shape) beyond ``atol + rtol*|ref|``, and why.
+
+    ``code``: the candidate's source, when known. Small errors are blamed on precision only
+    where the code could cause them (a ``tl.dot``, or float16/bfloat16 arithmetic), never on
+    a 0-d or one-element output, whose rounding depends on the reduction order.
 
     Keys: shape, dtype, numel, n_wrong, frac_wrong, max_abs, max_rel (over |ref| > atol),
     nan_count, inf_count, ref_nan_count, first_bad_indices ([{index, got, expected}]),
@@ -131,7 +156,7 @@ def diagnose_mismatch(out: torch.Tensor, ref: torch.Tensor, atol: float, rtol: f
         {"index": idx, "got": _num(o[tuple(idx)]), "expected": _num(r[tuple(idx)])} for idx in first
     ]
     result["bad_box"] = [_span(_along(bad, d)) for d in range(r.dim())] if n_bad else []
-    pattern, fields = _classify(o, r, bad, atol, rtol)
+    pattern, fields = _classify(o, r, bad, atol, rtol, code, result["dtype"])
     result["pattern"] = pattern
     if pattern == "scattered":
         fields = {"pct": f"{100 * result['frac_wrong']:.3g}%", "box": _box(result["bad_box"])}
@@ -179,7 +204,7 @@ def _box(box: list[list[int]]) -> str:
     return "indices " + " x ".join(f"[{a}..{b}]" for a, b in box) if box else "the scalar"
 
 
-def _classify(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]]:
+def _classify(o, r, bad, atol, rtol, code: str | None, dtype: str) -> tuple[str, dict[str, Any]]:
     import torch
 
     if not bad.any():
@@ -211,6 +236,9 @@ def _classify(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]]:
     where = _tail(bad)
     if where:
         return "tail", {"where": where}
+    shifted = _shifted(o, r, atol, rtol)
+    if shifted:
+        return "shifted", shifted
     scaled = _row_constant(o, r, bad, atol, rtol)
     if scaled:
         return scaled
@@ -220,8 +248,12 @@ def _classify(o, r, bad, atol, rtol) -> tuple[str, dict[str, Any]]:
         return "nan", {"count": int(nonfinite.sum()), "first": first}
     allowed = atol + rtol * r.abs()
     excess = float(((o - r).abs() / allowed).max())
-    if excess < 10:
-        return "precision", {"excess": excess}
+    if excess < 10 and o.numel() > 1:
+        if code is None or re.search(r"\btl\.dot\b|\bdot\(", code):
+            return "precision", {"excess": excess}
+        half = re.search(r"\btl\.(float16|bfloat16)\b", code)
+        if half and dtype in ("float32", "float64"):
+            return "half_precision", {"excess": excess, "half": half[1], "dtype": dtype}
     if r.numel() <= PERMUTATION_NUMEL_LIMIT and close(
         torch.sort(o.reshape(-1)).values, torch.sort(r.reshape(-1)).values
     ):
@@ -249,7 +281,8 @@ def _all_close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float) -> bo
 
 
 def _tail(bad: torch.Tensor) -> str | None:
-    """Where the wrong elements are, if they are exactly a trailing region."""
+    """Where the wrong elements are, if they all lie in a trailing region (which need not be
+    wrong everywhere, only densely)."""
     n = bad.numel()
     flat = bad.reshape(-1)
     first = _first_true(flat, 1)[0]
@@ -263,8 +296,32 @@ def _tail(bad: torch.Tensor) -> str | None:
         hit = per_index.any(dim=1)
         k = int(hit.nonzero()[0])
         tail_wrong = int(per_index[k:].sum()) / per_index[k:].numel()
-        if k > 0 and size - k <= size // 2 and bool(hit[k:].all()) and tail_wrong >= TAIL_WRONG:
+        if (
+            k > 0
+            and size - k <= size // 2
+            and float(hit[k:].float().mean()) >= 0.5
+            and tail_wrong >= TAIL_WRONG
+        ):
             return f"indices {k}..{size - 1} of dimension {d} (the last {size - k} of {size})"
+    return None
+
+
+def _shifted(o, r, atol: float, rtol: float) -> dict[str, Any] | None:
+    """A shift of a few elements that makes the output match the reference where both exist:
+    out[i + s] == ref[i] along the last dimension or in memory order."""
+    import torch
+
+    for where, a, b in (
+        ("the last dimension", o, r),
+        ("memory order", o.reshape(-1), r.reshape(-1)),
+    ):
+        if a.dim() == 0 or a.shape[-1] < 8:
+            continue
+        for s in SHIFTS:
+            x, y = (a[..., s:], b[..., :-s]) if s > 0 else (a[..., :s], b[..., -s:])
+            ok = _close_mask(x, y, (x - y).abs(), atol, rtol) & torch.isfinite(y)
+            if float(ok.double().mean()) >= SHIFT_MATCH:
+                return {"shift": s, "where": where}
     return None
 
 

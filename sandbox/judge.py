@@ -518,7 +518,7 @@ def _trial_checks(
             cmp.detail += _why_wrong(o, r, earlier, i, atol, rtol)
         checks.append(Check(name=f"{name} ({tag})", passed=cmp.ok, detail=cmp.detail))
         if not cmp.ok:
-            details["mismatch"] = _diagnose(o, r, atol, rtol, i)
+            details["mismatch"] = _diagnose(o, r, atol, rtol, i, job.code)
             return Status.incorrect
     return None
 
@@ -550,12 +550,12 @@ def _why_wrong(out, ref, earlier: list[dict], index: int, atol: float, rtol: flo
     return ""
 
 
-def _diagnose(out, ref, atol: float, rtol: float, index: int) -> dict[str, Any]:
+def _diagnose(out, ref, atol: float, rtol: float, index: int, code: str) -> dict[str, Any]:
     from kernelwright.prompts.feedback import diagnose_mismatch
 
     if not comparable(out, ref):
         return {"output": index}
-    return {"output": index, **diagnose_mismatch(out.cpu(), ref.cpu(), atol, rtol)}
+    return {"output": index, **diagnose_mismatch(out.cpu(), ref.cpu(), atol, rtol, code)}
 
 
 def _message(checks: list[Check], details: dict) -> str:

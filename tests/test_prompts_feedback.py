@@ -107,9 +107,53 @@ def test_every_diagnosis_has_a_test():
     tested = {
         "within_tolerance", "all_nan", "constant", "transposed", "rows_identical", "tail",
         "global_scale", "row_scale", "global_offset", "row_offset", "nan", "precision",
-        "permuted", "scattered",
+        "permuted", "scattered", "shifted", "half_precision",
     }  # fmt: skip
     assert set(DIAGNOSES) == tested
+
+
+def test_mismatch_tail_partly_right_is_still_the_tail():
+    # A ReLU whose zero-initialised output never got its tail block: the tail is right
+    # wherever the input was negative, wrong elsewhere.
+    ref = torch.relu(_ref(1000))
+    out = ref.clone()
+    out[896:] = 0.0
+    d = _diag(out, ref)
+    assert d["pattern"] == "tail", d
+    rows = torch.relu(_ref(8, 64))
+    out = rows.clone()
+    out[:, 48:] = 0.0
+    assert _diag(out, rows)["pattern"] == "tail"
+
+
+def test_mismatch_shifted_by_an_off_by_one_offset():
+    ref = _ref(8, 64)
+    out = torch.full_like(ref, float("nan"))
+    out[:, 1:] = ref[:, :-1]  # each row stored one element late
+    d = _diag(out, ref)
+    assert d["pattern"] == "shifted" and "1 element" in d["diagnosis"], d
+    flat = _ref(1000)
+    early = torch.cat([flat[1:], torch.zeros(1)])  # loaded one element early
+    assert _diag(early, flat)["pattern"] == "shifted"
+
+
+KERNEL_WITH_DOT = "acc = tl.dot(a, b, acc)"
+KERNEL_IN_HALF = "acc = tl.zeros((BLOCK,), dtype=tl.float16)"
+KERNEL_IN_FP32 = "acc = tl.zeros((BLOCK,), dtype=tl.float32)"
+
+
+def test_precision_is_named_only_where_the_code_can_lose_it():
+    ref = _ref(8, 64)
+    torch.manual_seed(1)
+    out = ref + 3e-3 * torch.sign(torch.randn_like(ref))
+    assert diagnose_mismatch(out, ref, 1e-3, 1e-3, KERNEL_WITH_DOT)["pattern"] == "precision"
+    d = diagnose_mismatch(out, ref, 1e-3, 1e-3, KERNEL_IN_HALF)
+    assert d["pattern"] == "half_precision" and "float16" in d["diagnosis"]
+    assert diagnose_mismatch(out, ref, 1e-3, 1e-3, KERNEL_IN_FP32)["pattern"] == "scattered"
+    # A 0-d output: its rounding is the reduction order's, never a precision diagnosis.
+    scalar = torch.tensor(1.0)
+    d = diagnose_mismatch(scalar + 3e-3, scalar, 1e-3, 1e-3, KERNEL_WITH_DOT)
+    assert d["pattern"] not in ("precision", "half_precision"), d
 
 
 # ---------------------------------------------------------------------------------------
