@@ -42,6 +42,12 @@ from kernelwright.datasets.schema import (
     trajectories,
 )
 from kernelwright.datasets.split import SPLITS, assign_split, group_problems
+from kernelwright.datasets.synthetic import (
+    MutantsError,
+    SyntheticPair,
+    mutate_folders,
+    read_pairs,
+)
 from kernelwright.problem import ProblemError
 
 NEAR_DUP = 0.85
@@ -76,6 +82,7 @@ class BuildReport(BaseModel):
     models: dict[str, int] = Field(default_factory=dict)
     origins: dict[str, int] = Field(default_factory=dict)
     files: list[TableFile] = Field(default_factory=list)
+    mutant_dirs: list[str] = Field(default_factory=list)
 
     def rows(self, table: str, subset: str | None = None) -> int:
         return sum(f.rows for f in self.files if f.table == table and f.subset == subset)
@@ -108,12 +115,16 @@ def build_corpus(
     eval_suites: Iterable[Path] | None = None,
     licence: str = DEFAULT_LICENCE,
     near_dup: float = NEAR_DUP,
+    mutant_dirs: Sequence[Path] = (),
 ) -> BuildReport:
-    if not run_dirs:
-        raise BuildError("no run directories given")
+    if not run_dirs and not mutant_dirs:
+        raise BuildError("no run directories (or --mutants folders) given")
     try:
         attempts, infos = collect(run_dirs, licence)
-    except CollectError as e:
+        synthetic = [
+            p for d in mutant_dirs for f in mutate_folders(Path(d)) for p in read_pairs(f, licence)
+        ]
+    except (CollectError, MutantsError) as e:
         raise BuildError(str(e)) from None
     suites = list(eval_suites) if eval_suites else default_suites()
     try:
@@ -123,6 +134,7 @@ def build_corpus(
     _prepare_out(out)
 
     problems = {a.problem.sha256: a.problem for a in attempts}
+    problems.update({p.failed.problem.sha256: p.failed.problem for p in synthetic})
     group_of = group_problems(problems.values())
     splits = {sha: assign_split(group) for sha, group in group_of.items()}
     contamination = check(problems.values(), suite, suite_sigs)
@@ -163,6 +175,8 @@ def build_corpus(
         sft[subset].append(repair_row(failed, fixed, ctx))
         repairs += 1
 
+    synthetic_rows = _synthetic_repairs(synthetic, ctx)
+
     rl: dict[str, list[dict[str, Any]]] = {"gpu": [], "interpreter": []}
     seen_episodes: set[tuple] = set()
     episode_dups = 0
@@ -188,6 +202,7 @@ def build_corpus(
             {"run_id": i.run_id, "kind": i.kind, "path": str(p), "started_at": i.started_at}
             for i, p in zip(infos, run_dirs, strict=True)
         ],
+        mutant_dirs=[str(d) for d in mutant_dirs],
         eval_suites=[str(s) for s in suites],
         include_interpreter=include_interpreter,
         licence=licence,
@@ -199,8 +214,12 @@ def build_corpus(
     _write(out, "attempts", None, rows_attempts, ATTEMPTS, report)
     _write(out, "sft", "verified", sft["verified"], SFT, report)
     _write(out, "rl", "gpu", rl["gpu"], RL, report)
+    _write(out, "sft", "synthetic_repair", synthetic_rows["gpu"], SFT, report)
     if include_interpreter:
         _write(out, "sft", "interpreter_verified", sft["interpreter_verified"], SFT, report)
+        _write(
+            out, "sft", "synthetic_repair_interpreter", synthetic_rows["interpreter"], SFT, report
+        )
         _write(out, "rl", "interpreter", rl["interpreter"], RL, report)
 
     backends = Counter((a.verification, a.correct) for a in attempts)
@@ -217,6 +236,8 @@ def build_corpus(
         "sft_verified_kernels": sum(1 for s in kept.values() if s == "verified"),
         "sft_interpreter_kernels": sum(1 for s in kept.values() if s == "interpreter_verified"),
         "repair_pairs": repairs,
+        "synthetic_repair_pairs_gpu": len(synthetic_rows["gpu"]),
+        "synthetic_repair_pairs_interpreter": len(synthetic_rows["interpreter"]),
         "episodes_gpu": len(rl["gpu"]),
         "episodes_interpreter": len(rl["interpreter"]),
         "duplicate_episodes": episode_dups,
@@ -243,6 +264,21 @@ def build_corpus(
     (out / "README.md").write_text(card.render(report, plots, attempts), encoding="utf-8")
     (out / "manifest.json").write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def _synthetic_repairs(pairs: list[SyntheticPair], ctx: Context) -> dict[str, list[dict]]:
+    """Repair rows of injected bugs, by where they were checked, one per distinct bug."""
+    rows: dict[str, list[dict]] = {"gpu": [], "interpreter": []}
+    seen: set[tuple[str, str]] = set()
+    for p in pairs:
+        key = (code_hash(p.failed.code or ""), code_hash(p.fixed.code or ""))
+        if p.failed.verification == "none" or key in seen:
+            continue
+        seen.add(key)
+        rows["gpu" if p.fixed.verification == "gpu" else "interpreter"].append(
+            repair_row(p.failed, p.fixed, ctx)
+        )
+    return rows
 
 
 def _write(

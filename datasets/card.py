@@ -175,6 +175,16 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
                 ),
                 ("rl", "gpu", "multi-turn episode with per-turn rewards, verified on a GPU"),
                 ("rl", "interpreter", "multi-turn episode verified on the CPU interpreter"),
+                (
+                    "sft",
+                    "synthetic_repair",
+                    "SYNTHETIC: an injected bug, the checker's feedback, the fix (GPU-checked)",
+                ),
+                (
+                    "sft",
+                    "synthetic_repair_interpreter",
+                    "SYNTHETIC: an injected bug, the checker's feedback, the fix (interpreter)",
+                ),
                 ("attempts", None, "every attempt of every run, labelled (not a training set)"),
             )
             if any(f.table == t and f.subset == s for f in report.files)
@@ -190,6 +200,10 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
         "",
         "SFT rows have `kind` `solve` (the problem as first asked, then the verified answer) or "
         "`repair` (the problem, a failed answer, the feedback on it, then the verified fix). "
+        "The `synthetic_repair` subsets hold repair pairs whose failed answer is a bug that "
+        "`kernelwright mutate` injected into a correct solution (origin `synthetic-mutant`), "
+        "with the checker's real feedback; no model wrote them, and they are never mixed "
+        "into the model-written subsets. "
         "RL rows are episodes: `prompt`, then `turns` with each turn's messages, answer, verdict, "
         "reward and reward components; see REWARD.md in kernelwright's `datasets/` for the "
         "formulas.",
@@ -211,6 +225,11 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
             ["SFT kernels, GPU-verified (after dedup)", c["sft_verified_kernels"]],
             ["SFT kernels, interpreter-verified (after dedup)", c["sft_interpreter_kernels"]],
             ["repair pairs", c["repair_pairs"]],
+            [
+                "synthetic repair pairs (injected bugs, `kernelwright mutate`), GPU / interpreter",
+                f"{c.get('synthetic_repair_pairs_gpu', 0)} / "
+                f"{c.get('synthetic_repair_pairs_interpreter', 0)}",
+            ],
             [
                 "RL episodes, GPU / interpreter",
                 f"{c['episodes_gpu']} / {c['episodes_interpreter']}",

@@ -22,8 +22,18 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def build(
-    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories (generate or eval).")],
-    out: Annotated[Path, typer.Option("--out", help="Corpus folder to write.")],
+    run_dirs: Annotated[
+        list[Path] | None, typer.Argument(help="Run directories (generate or eval).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Corpus folder to write.")] = None,
+    mutants: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--mutants",
+            help="A `kernelwright mutate` folder (repeatable): its refused mutants become "
+            "synthetic repair pairs, in subsets of their own.",
+        ),
+    ] = None,
     include_interpreter: Annotated[
         bool,
         typer.Option(
@@ -46,10 +56,13 @@ def build(
     from kernelwright.datasets.build import BuildError, build_corpus
     from kernelwright.datasets.split import SPLITS
 
+    if out is None:
+        raise _fail("--out DIR is required: the corpus folder to write")
     try:
         report = build_corpus(
-            run_dirs,
+            run_dirs or [],
             out,
+            mutant_dirs=mutants or [],
             include_interpreter=include_interpreter,
             eval_suites=eval_suite or None,
             licence=licence,

@@ -20,7 +20,9 @@ CORPUS_SCHEMA_VERSION = 1
 DEFAULT_LICENCE = "Apache-2.0"
 
 Backend = Literal["gpu", "interpreter", "none"]
-Origin = Literal["live", "replay", "inductor-teacher"]
+# synthetic-mutant: a bug injected by `kernelwright mutate` into a correct solution, never
+# a model's answer (datasets/synthetic.py).
+Origin = Literal["live", "replay", "inductor-teacher", "synthetic-mutant"]
 ProblemOrigin = Literal["bundled", "generated", "external"]
 
 # The model name and run kind the inductor teacher writes; its records are not model answers.

@@ -175,6 +175,10 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
         raise MutateError(
             f"the solution itself is {base.status.value}: {base.message.splitlines()[0]}"
         )
+    # With the problem and the original's verdict the folder is self-contained: `corpus
+    # build --mutants` makes repair pairs from it wherever it is read.
+    (folder / "problem.py").write_text(prep.info.source, encoding="utf-8")
+    (folder / "original.json").write_text(base.model_dump_json() + "\n", encoding="utf-8")
     timeout = max(mutation.TIMEOUT_FLOOR_S, mutation.TIMEOUT_FACTOR * (time.monotonic() - start))
     results: list[mutation.MutantResult] = []
     columns = (

@@ -167,12 +167,15 @@ def test_usage_errors_exit_2_before_any_work(tmp_path):
     assert proc.returncode == 2
 
 
-def test_mutate_runs_every_mutant_through_the_checker(tmp_path):
+@pytest.fixture(scope="module")
+def mutated(tmp_path_factory):
+    """One real run: vector_add's correct solution, two mutants per class, JSON out."""
+    out = tmp_path_factory.mktemp("mutants")
     proc = _mutate(
         str(TESTS / "problems" / "vector_add.py"),
         str(TESTS / "candidates" / "broken" / "correct.py"),
         "--out",
-        str(tmp_path),
+        str(out),
         "--json",
         "--sandbox",
         "subprocess",
@@ -180,8 +183,12 @@ def test_mutate_runs_every_mutant_through_the_checker(tmp_path):
         "2",
     )
     assert proc.returncode in (0, 1), proc.stderr
-    summary = json.loads(proc.stdout.strip().splitlines()[-1])
-    results = mutation.read_results(tmp_path)
+    return out, json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_mutate_runs_every_mutant_through_the_checker(mutated):
+    folder, summary = mutated
+    results = mutation.read_results(folder)
     assert summary["complete"] and summary["checked"] == len(results) > 0
     refused = [r for r in results if r.compiles and not r.survived]
     assert summary["refused"] == len(refused) > 0
@@ -189,10 +196,58 @@ def test_mutate_runs_every_mutant_through_the_checker(tmp_path):
     # A floored grid leaves the tail unwritten, and the feedback names it.
     grid = [r for r in results if r.bug_class == "grid"]
     assert grid and all(not r.survived and "grid" in r.named for r in grid)
-    assert (tmp_path / "original.py").read_text() == (
+    assert (folder / "original.py").read_text() == (
         TESTS / "candidates" / "broken" / "correct.py"
     ).read_text()
     assert summary["versions"]["kernelwright"]
+
+
+def test_refused_mutants_become_synthetic_repair_pairs_apart_from_model_data(mutated, tmp_path):
+    import pyarrow.parquet as pq
+
+    folder, summary = mutated
+    out = tmp_path / "corpus"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kernelwright.cli", "corpus", "build", "--mutants", str(folder),
+         "--out", str(out), "--include-interpreter"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = [r for f in (out / "sft").rglob("*.parquet") for r in pq.read_table(f).to_pylist()]
+    # Only the synthetic subset, one row per refused mutant, nothing among model-written data.
+    assert {p.parent.name for p in (out / "sft").rglob("*.parquet")} == {
+        "synthetic_repair_interpreter"
+    }
+    refused = [r for r in mutation.read_results(folder) if not r.survived]
+    assert len(rows) == len(refused) > 0
+    original = (folder / "original.py").read_text()
+    for row in rows:
+        assert row["origin"] == "synthetic-mutant" and row["kind"] == "repair"
+        assert row["model"] == "synthetic-mutant/original"
+        assert row["failed_attempt_id"].startswith("mutant:")
+        roles = [m["role"] for m in row["messages"]]
+        assert roles == ["system", "user", "assistant", "user", "assistant"]
+        buggy, feedback, fix = (m["content"] for m in row["messages"][2:])
+        assert original.strip() in fix and original.strip() not in buggy
+        assert feedback.startswith("## Result")
+    statuses = {r["failed_status"] for r in rows}
+    assert statuses == {r.outcome.status.value for r in refused}
+    # Without --include-interpreter a CPU-checked pair is not exported, as for model data.
+    proc = subprocess.run(
+        [sys.executable, "-m", "kernelwright.cli", "corpus", "build", "--mutants", str(folder),
+         "--out", str(tmp_path / "c2")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0 and not list((tmp_path / "c2").rglob("*.parquet"))
+
+
+def test_corpus_build_refuses_a_folder_that_is_not_a_mutate_folder(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "kernelwright.cli", "corpus", "build", "--mutants", str(tmp_path),
+         "--out", str(tmp_path / "c")],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "no mutants.jsonl" in proc.stderr
 
 
 def test_the_solution_itself_must_be_correct(tmp_path):
