@@ -4,6 +4,9 @@ the problem's PyTorch reference, which it carries as text."""
 
 from __future__ import annotations
 
+import ast
+import textwrap
+
 from kernelwright.agent.budget import speedup
 from kernelwright.problem import ProblemInfo
 from kernelwright.prompts.kwlib import InlineError, inline_helpers
@@ -18,17 +21,15 @@ def _kernelwright_self_check():
     import torch
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    reference = {"__name__": "kernelwright_reference"}
-    exec(_REFERENCE, reference)
-    if device == "cpu":
-        reference.update(_CPU_SIZES)  # the interpreter is slow: the sizes the run checked
+    # On the CPU the interpreter is slow: the reference takes the sizes the run checked.
+    Model, get_inputs, get_init_inputs = _kernelwright_reference(cpu=device == "cpu")
     torch.manual_seed(0)
-    init = reference["get_init_inputs"]()
+    init = get_init_inputs()
     with torch.device(device):
-        inputs = reference["get_inputs"]()
+        inputs = get_inputs()
     inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
     torch.manual_seed(0)
-    model = reference["Model"](*init).to(device).eval()
+    model = Model(*init).to(device).eval()
     torch.manual_seed(0)
     candidate = ModelNew(*init).to(device).eval()
     with torch.no_grad():
@@ -50,6 +51,32 @@ if __name__ == "__main__":
 '''
 
 
+def reference_function(problem: ProblemInfo) -> str:
+    """The problem's source as the body of a function returning its Model, get_inputs and
+    get_init_inputs: carried as code, not as text to exec (which `check` rejects as dynamic
+    code), and in a scope of its own, so its names never meet the kernel's. With ``cpu`` the
+    function rebinds the sizes of the ``small`` shape set (and what derives from them)
+    before returning; its functions read them when called."""
+    tree = ast.parse(problem.source)
+    # `from __future__` is only legal at the top of a module.
+    future = {
+        n.lineno for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"
+    }
+    lines = [line for i, line in enumerate(problem.source.splitlines(), 1) if i not in future]
+    body = textwrap.indent("\n".join(lines).strip("\n"), "    ")
+    small = problem.meta.shapes.get("small", {})
+    rebind = [f"        {k} = {v!r}" for k, v in small.items()]
+    rebind += [f"        {k} = {expr}" for k, expr in problem.derived.items() if small]
+    return (
+        "\n\n# The problem this kernel solves (the reference it was checked against).\n"
+        "def _kernelwright_reference(cpu):\n"
+        f"{body}\n\n"
+        "    if cpu:\n"
+        + ("\n".join(rebind) if rebind else "        pass")
+        + "\n    return Model, get_inputs, get_init_inputs\n"
+    )
+
+
 def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) -> str:
     s = speedup(record)
     speed = f", {s:.2f}x eager PyTorch" if s is not None else ", not timed (CPU interpreter)"
@@ -63,6 +90,7 @@ def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) 
         f"{record.model}, {source}:\n{record.outcome.status.value} at shape {shapes}{speed}.\n\n"
         "Standalone: imports only torch and triton. `python best_kernel.py` checks it against\n"
         "the PyTorch reference carried below; without a GPU run it with TRITON_INTERPRET=1.\n"
+        "`kernelwright check` accepts it as it is.\n"
         '"""\n\n'
     )
     try:
@@ -71,10 +99,5 @@ def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) 
     except InlineError as e:
         code = f"# kwlib helpers could not be inlined ({e}): this file needs kernelwright.\n"
         code += record.code or ""
-    tail = (
-        "\n\n# The problem this kernel solves (the reference it was checked against).\n"
-        f"_REFERENCE = {problem.source!r}\n"
-        f"_CPU_SIZES = {problem.meta.shapes.get('small', {})!r}\n"
-        f"_ATOL, _RTOL = {tol.atol!r}, {tol.rtol!r}\n"
-    )
-    return header + code.rstrip() + "\n" + tail + SELF_CHECK
+    tail = f"\n_ATOL, _RTOL = {tol.atol!r}, {tol.rtol!r}\n"
+    return header + code.rstrip() + "\n" + reference_function(problem) + tail + SELF_CHECK
