@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from kernelwright import cli_options as opts
 from kernelwright.agent.errors import AgentError
 from kernelwright.problem import ProblemError, read_problem, resolve_problem
 from kernelwright.runlog import RunDir
@@ -47,26 +48,35 @@ BaseUrlOption = Annotated[
 ]
 ApiKeyEnvOption = Annotated[str, typer.Option(help="Environment variable that holds the API key.")]
 TemperatureOption = Annotated[
-    float | None, typer.Option(help="Sampling temperature (default: the server's).")
+    float | None,
+    typer.Option(help="Sampling temperature (default: the server's).", callback=opts.non_negative),
 ]
-MaxTokensOption = Annotated[int, typer.Option(help="Most tokens per answer.")]
+MaxTokensOption = Annotated[int, typer.Option(min=1, help="Most tokens per answer.")]
 SeedOption = Annotated[int, typer.Option(help="Base sampling seed; sample k asks with seed+k.")]
 WorkersOption = Annotated[
-    int | None, typer.Option(help="Sandbox workers (default: one per GPU, or the CPU cores).")
+    int | None,
+    typer.Option(min=1, help="Sandbox workers (default: one per GPU, or the CPU cores)."),
 ]
 SandboxOption = Annotated[
-    str, typer.Option(help="Sandbox backend: auto | subprocess | bwrap | docker.")
+    opts.Sandbox, typer.Option(help="Isolation backend (auto: the strongest this machine runs).")
 ]
-TimeoutOption = Annotated[float, typer.Option(help="Seconds one candidate may run.")]
+TimeoutOption = Annotated[
+    float, typer.Option(help="Seconds one candidate may run.", callback=opts.positive_seconds)
+]
 RequestTimeoutOption = Annotated[
-    float, typer.Option(help="Seconds one model call may take before it is retried.")
+    float,
+    typer.Option(
+        help="Seconds one model call may take before it is retried.",
+        callback=opts.positive_seconds,
+    ),
 ]
 NoCacheOption = Annotated[
     bool,
     typer.Option("--no-cache", help="Always ask the endpoint; do not read or write the cache."),
 ]
 ExecutorOption = Annotated[
-    str, typer.Option(help="Where candidates run: local (this machine) or ray (a Ray cluster).")
+    opts.ExecutorKind,
+    typer.Option(help="Where candidates run: local (this machine) or ray (a Ray cluster)."),
 ]
 RayAddressOption = Annotated[
     str | None,
@@ -133,24 +143,31 @@ def generate(
     max_tokens: MaxTokensOption = 8192,
     seed: SeedOption = 0,
     strategy: Annotated[Strategy, typer.Option(help="Search strategy.")] = Strategy.refine,
-    turns: Annotated[int, typer.Option(help="Turns per trajectory (rounds, for beam).")] = 5,
+    turns: Annotated[int, typer.Option(min=1, help="Turns per trajectory (rounds, for beam).")] = 5,
     samples: Annotated[
-        int, typer.Option(help="Trajectories (best-of-k) or answers per round (beam).")
+        int, typer.Option(min=1, help="Trajectories (best-of-k) or answers per round (beam).")
     ] = 1,
-    beam_width: Annotated[int, typer.Option(help="Candidates a beam keeps.")] = 2,
+    beam_width: Annotated[int, typer.Option(min=1, help="Candidates a beam keeps.")] = 2,
     target_speedup: Annotated[
         float | None,
         typer.Option(
-            help="Stop once a correct kernel is this many times faster than eager PyTorch."
+            help="Stop once a correct kernel is this many times faster than eager PyTorch.",
+            callback=opts.positive,
         ),
     ] = None,
     target_roofline: Annotated[
         float | None,
-        typer.Option(help="Stop once a correct kernel reaches this percent of the roofline bound."),
+        typer.Option(
+            help="Stop once a correct kernel reaches this percent of the roofline bound.",
+            callback=opts.percent,
+        ),
     ] = None,
-    max_tokens_total: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
+    max_tokens_total: Annotated[
+        int | None, typer.Option(min=1, help="Token budget of the run.")
+    ] = None,
     max_cost: Annotated[
-        float | None, typer.Option(help="Dollar budget of the run, at list price.")
+        float | None,
+        typer.Option(help="Dollar budget of the run, at list price.", callback=opts.positive),
     ] = None,
     max_wall: Annotated[
         str | None, typer.Option(help="Wall-time budget: seconds, or 10m, 1h.")
@@ -176,7 +193,7 @@ def generate(
             help="Prompt variant: bare, contract or full, with +part/-part edits (full-patterns)."
         ),
     ] = "full",
-    concurrency: Annotated[int, typer.Option(help="Model calls in flight at most.")] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, help="Model calls in flight at most.")] = 4,
     workers: WorkersOption = None,
     sandbox: SandboxOption = "auto",
     executor: ExecutorOption = "local",
@@ -197,7 +214,7 @@ def generate(
     try:
         code = _generate(ctx, given, out, resume, console)
     except (AgentError, ProblemError) as e:
-        console.print(f"[red]error:[/] {e}", highlight=False)
+        console.print(f"[red]error:[/] {e}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("interrupted before the run started; nothing was written")
@@ -224,6 +241,8 @@ def _generate(
         raise AgentError("--model is required (a model name, or replay:demo for the offline demo)")
     config = config_from_options(ctx, given, stored)
     config.check()
+    if (why := opts.shape_error(read_problem(path), config.shape)) is not None:
+        raise AgentError(why)
     if out is None:
         out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     progress = Progress(console)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from kernelwright import cli_options as opts
 from kernelwright.datasets.schema import DEFAULT_LICENCE
 
 
@@ -53,6 +54,13 @@ def build(
     ),
 ) -> None:
     """Build a training corpus (SFT and RL Parquet, dataset card) from run directories."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise _fail(
+            "corpus build writes Parquet with pyarrow, which is not installed: "
+            "pip install 'kernelwright[corpus]'"
+        ) from None
     from kernelwright.datasets.build import BuildError, build_corpus
     from kernelwright.datasets.split import SPLITS
 
@@ -91,7 +99,7 @@ def build(
 
 
 def generate(
-    count: Annotated[int, typer.Option("--count", help="How many problems.")] = 100,
+    count: Annotated[int, typer.Option("--count", min=1, help="How many problems.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same problems.")] = 0,
     out: Annotated[Path, typer.Option("--out", help="Folder for the problem files.")] = Path(
         "generated_problems"
@@ -115,10 +123,14 @@ def teach(
         "runs/teach"
     ),
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Sandbox workers (default: one per GPU).")
+        int | None,
+        typer.Option("--workers", min=1, help="Sandbox workers (default: one per GPU)."),
     ] = None,
     timeout_s: Annotated[
-        float, typer.Option("--timeout", help="Seconds to verify one candidate.")
+        float,
+        typer.Option(
+            "--timeout", help="Seconds to verify one candidate.", callback=opts.positive_seconds
+        ),
     ] = 300.0,
 ) -> None:
     """Inductor teacher (GPU): torch.compile each reference, rewrite its Triton as a candidate,

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from kernelwright import cli_options as opts
 from kernelwright.agent.commands import (
     ApiKeyEnvOption,
     BaseUrlOption,
@@ -32,15 +33,22 @@ from kernelwright.agent.commands import (
     config_from_options,
 )
 from kernelwright.agent.errors import AgentError
-from kernelwright.evals.metrics import Metrics
-from kernelwright.evals.report import ReportError, write_report
-from kernelwright.evals.rescore import RescoreConfig, RescoreError, rescore
-from kernelwright.evals.runner import EvalConfig, EvalError, run_eval
 from kernelwright.evals.suite import SuiteError, resolve_suite
 from kernelwright.problem import ProblemError
 from kernelwright.runlog import RunDir
 
-USER_ERRORS = (EvalError, SuiteError, AgentError, ProblemError, RescoreError, ReportError)
+if TYPE_CHECKING:
+    from kernelwright.evals.metrics import Metrics
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """What a command reports as a usage error. Imported when a command runs, not for
+    ``--help``: the runner and the report bring Triton and the model clients."""
+    from kernelwright.evals.report import ReportError
+    from kernelwright.evals.rescore import RescoreError
+    from kernelwright.evals.runner import EvalError
+
+    return (EvalError, SuiteError, AgentError, ProblemError, RescoreError, ReportError)
 
 
 def eval_command(
@@ -64,16 +72,17 @@ def eval_command(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Run directory to write (required).")] = None,
     samples: Annotated[
-        int, typer.Option(help="Independent samples (trajectories) per problem: pass@k's n.")
+        int, typer.Option(min=1, help="Independent samples (trajectories) per problem: pass@k's n.")
     ] = 1,
     turns: Annotated[
-        int, typer.Option(help="Turns per trajectory (1: one-shot, as KernelBench's fast_p).")
+        int,
+        typer.Option(min=1, help="Turns per trajectory (1: one-shot, as KernelBench's fast_p)."),
     ] = 1,
     strategy: Annotated[
         Strategy | None,
         typer.Option(help="Search strategy (default: refine, or best-of-k with --samples > 1)."),
     ] = None,
-    beam_width: Annotated[int, typer.Option(help="Candidates a beam keeps.")] = 2,
+    beam_width: Annotated[int, typer.Option(min=1, help="Candidates a beam keeps.")] = 2,
     prompt: Annotated[
         str,
         typer.Option(
@@ -99,7 +108,7 @@ def eval_command(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(help="Model calls, and problems, in flight at most.")
+        int, typer.Option(min=1, help="Model calls, and problems, in flight at most.")
     ] = 4,
     workers: WorkersOption = None,
     sandbox: SandboxOption = "auto",
@@ -111,13 +120,23 @@ def eval_command(
     max_tokens: MaxTokensOption = 8192,
     seed: SeedOption = 0,
     target_speedup: Annotated[
-        float | None, typer.Option(help="Per problem: stop at a correct kernel this much faster.")
+        float | None,
+        typer.Option(
+            help="Per problem: stop at a correct kernel this much faster.", callback=opts.positive
+        ),
     ] = None,
     target_roofline: Annotated[
-        float | None, typer.Option(help="Per problem: stop at this percent of the roofline.")
+        float | None,
+        typer.Option(
+            help="Per problem: stop at this percent of the roofline.", callback=opts.percent
+        ),
     ] = None,
-    max_tokens_total: Annotated[int | None, typer.Option(help="Token budget per problem.")] = None,
-    max_cost: Annotated[float | None, typer.Option(help="Dollar budget per problem.")] = None,
+    max_tokens_total: Annotated[
+        int | None, typer.Option(min=1, help="Token budget per problem.")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Dollar budget per problem.", callback=opts.positive)
+    ] = None,
     max_wall: Annotated[
         str | None, typer.Option(help="Wall-time budget per problem: seconds, or 10m, 1h.")
     ] = None,
@@ -143,7 +162,7 @@ def eval_command(
             code = _rescore(ctx, suite, rescore_dir, out, resume, given, console)
         else:
             code = _eval(ctx, suite, given, out, resume, console)
-    except USER_ERRORS as e:
+    except user_errors() as e:
         console.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
@@ -163,6 +182,8 @@ def _eval(
     resume: bool,
     console: Console,
 ) -> int:
+    from kernelwright.evals.runner import EvalConfig, EvalError, run_eval
+
     if out is None:
         raise EvalError("--out DIR is required: the run directory to write")
     stored = RunDir(out).read_info().config if resume and RunDir(out).exists() else None
@@ -175,6 +196,9 @@ def _eval(
         raise EvalError("--model is required (a model name, or replay:demo for the offline demo)")
     if given["shape"] is None and stored is None:
         given["shape"] = suite.shape
+    for problem in suite.problems:
+        if (why := opts.shape_error(problem.info, given["shape"])) is not None:
+            raise EvalError(why)
     if given["strategy"] is None:
         given["strategy"] = "best-of-k" if given["samples"] > 1 else "refine"
     agent = config_from_options(ctx, {"problem": spec, **given}, stored)
@@ -210,6 +234,10 @@ def _rescore(
     given: dict[str, Any],
     console: Console,
 ) -> int:
+    from kernelwright.evals.report import write_report
+    from kernelwright.evals.rescore import RescoreConfig, rescore
+    from kernelwright.evals.runner import EvalError
+
     if spec is not None:
         raise EvalError("--rescore DIR takes no SUITE: it re-scores that run's problems")
     if out is None:
@@ -311,10 +339,12 @@ def report_command(
 ) -> None:
     """Write report.html (self-contained), report.md and metrics.json for one or more runs,
     side by side."""
+    from kernelwright.evals.report import write_report
+
     console = Console(stderr=True, soft_wrap=True)
     try:
         files = write_report(dirs, out)
-    except USER_ERRORS as e:
+    except user_errors() as e:
         console.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         raise typer.Exit(2) from None
     for m in files.runs:

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kernelwright import cli_options as opts
 from kernelwright.evals import mutation
 from kernelwright.evals.mutants import CLASSES, NoKernel, make_mutants
 from kernelwright.problem import ProblemError
@@ -44,7 +45,7 @@ def mutate_command(
         False, "--bundled", help="Every bundled problem with its bundled solution."
     ),
     per_class: int = typer.Option(
-        6, help="At most this many mutants per bug class (drawn reproducibly); 0 for all."
+        6, min=0, help="At most this many mutants per bug class (drawn reproducibly); 0 for all."
     ),
     out_dir: Path = typer.Option(
         None, "--out", help="Folder for mutants.jsonl and summary.json (default: mutants-*)."
@@ -54,9 +55,9 @@ def mutate_command(
     ),
     json_out: bool = typer.Option(False, "--json", help="One summary JSON object per problem."),
     shape: str = typer.Option(None, help="Shape set to check at (default: as `check`)."),
-    device: str = typer.Option("auto", help="'cpu', 'cuda:N', or 'auto'."),
-    sandbox: str = typer.Option("auto", help="auto | subprocess | bwrap | docker."),
-    workers: int = typer.Option(None, help="Workers on the CPU (default: core count)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=opts.device),
+    sandbox: opts.Sandbox = typer.Option("auto", help="Isolation backend (auto: the strongest)."),
+    workers: int = typer.Option(None, min=1, help="Workers on the CPU (default: core count)."),
 ) -> None:
     """Break a correct solution in realistic ways and count how many the checker refuses.
 

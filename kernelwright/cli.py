@@ -15,118 +15,230 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+# Only what the commands' signatures need is imported here: `kernelwright --help` must not
+# load torch, Triton or the model clients (tests/test_cli_help.py).
+from kernelwright import cli_options as opts
 from kernelwright.agent.commands import generate
+from kernelwright.cli_help import EPILOGS, Command, Group
 from kernelwright.datasets import commands as corpus_commands
 from kernelwright.evals.commands import eval_command, report_command
 from kernelwright.evals.mutation_command import mutate_command
 from kernelwright.problem import ProblemError
 
 app = typer.Typer(
+    cls=Group,
     help="kernelwright: an agent that writes Triton kernels with language models, checks "
     "them against PyTorch references in a sandbox, and times them against the roofline.",
+    epilog=EPILOGS["kernelwright"],
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-problems_app = typer.Typer(help="Inspect problem suites.", no_args_is_help=True)
+problems_app = typer.Typer(
+    cls=Group, help="Inspect problem suites.", epilog=EPILOGS["problems"], no_args_is_help=True
+)
 app.add_typer(problems_app, name="problems")
 corpus_app = typer.Typer(
+    cls=Group,
     help="Training corpus: build from run directories, generate problems, inductor teacher.",
+    epilog=EPILOGS["corpus"],
     no_args_is_help=True,
 )
-corpus_app.command("build")(corpus_commands.build)
-corpus_app.command("generate")(corpus_commands.generate)
-corpus_app.command("teach")(corpus_commands.teach)
+for _name in ("build", "generate", "teach"):
+    corpus_app.command(_name, cls=Command, epilog=EPILOGS["corpus"])(
+        getattr(corpus_commands, _name)
+    )
 app.add_typer(corpus_app, name="corpus")
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 
 def fail(message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
-app.command("generate")(generate)
+app.command("generate", cls=Command, epilog=EPILOGS["generate"])(generate)
 
 
-@app.command()
+@app.command(cls=Command, epilog=EPILOGS["check"])
 def check(
-    problem: str = typer.Argument(..., help="Problem file, or the name of a bundled problem."),
-    solutions: list[Path] = typer.Argument(..., help="Candidate module(s) defining ModelNew."),
-    json_out: bool = typer.Option(False, "--json", help="One Outcome JSON object per line."),
-    timeout: float = typer.Option(120.0, help="Seconds per solution before it is killed."),
+    problem: str = typer.Argument(
+        None, help="Problem file, or the name of a bundled problem.", show_default=False
+    ),
+    solutions: list[Path] = typer.Argument(
+        None, help="Candidate module(s) defining ModelNew.", show_default=False
+    ),
+    problems_dir: Path = typer.Option(
+        None,
+        "--problems",
+        help="Batch: a folder of problem files (a KernelBench level1/ works); each solution in "
+        "--solutions is checked against the problem it is named after (file stem or name).",
+    ),
+    solutions_dir: Path = typer.Option(
+        None, "--solutions", help="Batch: the folder of solutions NAME.py for --problems."
+    ),
+    pairs_file: Path = typer.Option(
+        None, "--pairs", help="Batch: a file of 'PROBLEM SOLUTION' lines ('#' comments)."
+    ),
+    summary: Path = typer.Option(
+        None, "--summary", help="Write every result (and what Ctrl-C stopped) to this JSON file."
+    ),
+    json_out: bool = typer.Option(
+        False, "--json", help="One Outcome JSON object per line, in the order of the pairs."
+    ),
+    timeout: float = typer.Option(
+        120.0, help="Seconds per solution before it is killed.", callback=opts.positive_seconds
+    ),
     shape: str = typer.Option(
         None, help="Shape set (default: 'small' on the CPU, every declared set on a GPU)."
     ),
-    device: str = typer.Option("auto", help="'cpu', 'cuda:N', or 'auto'."),
-    sandbox: str = typer.Option("auto", help="auto | subprocess | bwrap | docker."),
-    workers: int = typer.Option(None, help="Workers on the CPU (default: core count)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=opts.device),
+    sandbox: opts.Sandbox = typer.Option("auto", help="Isolation backend (auto: the strongest)."),
+    workers: int = typer.Option(None, min=1, help="Workers on the CPU (default: core count)."),
     allow_torch_ops: bool = typer.Option(
         False, help="Relaxed track: allow PyTorch compute in forward (recorded in the Outcome)."
     ),
     timing: bool = typer.Option(True, help="Time on a GPU against eager and torch.compile."),
-    seed: int = typer.Option(None, help="Fix the trial seeds (default: fresh random seeds)."),
+    seed: int = typer.Option(
+        None, min=0, help="Fix the trial seeds (default: fresh random seeds)."
+    ),
 ) -> None:
-    """Check solutions against a problem's reference: correctness, guards, timing."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Check solutions against problems' references: correctness, guards, timing.
 
-    from kernelwright.problem import read_problem, resolve_problem
+    One problem and its solutions, or a batch (--problems with --solutions, or --pairs)
+    through one warm pool, each result printed as it comes."""
+    from kernelwright import check_batch
+    from kernelwright.problem import resolve_problem
+
+    forms = [problem is not None, problems_dir is not None, pairs_file is not None]
+    if sum(forms) != 1:
+        fail("give PROBLEM SOLUTION..., or --problems DIR --solutions DIR, or --pairs FILE")
+    if (problems_dir is None) != (solutions_dir is None):
+        fail("--problems and --solutions go together")
+    try:
+        if problem is not None:
+            if not solutions:
+                fail("give at least one SOLUTION after the PROBLEM")
+            pairs = check_batch.from_arguments(resolve_problem(problem), solutions)
+        elif problems_dir is not None:
+            pairs = check_batch.from_folders(problems_dir, solutions_dir)
+        else:
+            pairs = check_batch.from_file(pairs_file)
+    except (ProblemError, check_batch.BatchError) as e:
+        fail(str(e))
+    for info in {p.problem.path: p.problem for p in pairs.pairs}.values():
+        if (why := opts.shape_error(info, shape)) is not None:
+            fail(why)
+    for sol in pairs.unmatched_solutions:
+        console.print(f"[yellow]note:[/yellow] {sol}: no problem of that name", highlight=False)
+    _run_checks(
+        pairs,
+        summary,
+        json_out,
+        timeout,
+        shape,
+        device,
+        sandbox,
+        workers,
+        allow_torch_ops,
+        timing,
+        seed,
+    )
+
+
+def _run_checks(
+    pairs,
+    summary,
+    json_out,
+    timeout,
+    shape,
+    device,
+    sandbox,
+    workers,
+    allow_torch_ops,
+    timing,
+    seed,
+) -> None:
+    from kernelwright import check_batch
     from kernelwright.sandbox.executor import EvalRequest
     from kernelwright.sandbox.pool import make_pool
 
-    try:
-        path = resolve_problem(problem)
-        read_problem(path)  # a broken problem file is a usage error, before any worker starts
-    except ProblemError as e:
-        fail(str(e))
-    codes = []
-    for sol in solutions:
-        try:
-            codes.append(sol.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
-            fail(f"{sol}: cannot read solution ({e})")
     seeds = [seed + i for i in range(3)] if seed is not None else None
+    n = len(pairs.pairs)
     try:
-        # On the CPU: no more workers than solutions, nor (by default) than cores. A GPU
-        # machine gets one worker per GPU whatever this says.
-        pool = make_pool(sandbox, device, min(workers or os.cpu_count() or 1, len(codes)))
+        # On the CPU: no more workers than pairs, nor (by default) than cores. A GPU machine
+        # gets one worker per GPU whatever this says.
+        pool = make_pool(sandbox, device, min(workers or os.cpu_count() or 1, n))
     except (ProblemError, RuntimeError) as e:
         fail(str(e))
-    all_correct = True
-    with pool:
-        requests = [
-            EvalRequest(
-                problem=path,
-                code=c,
-                shape=shape,
-                timeout_s=timeout,
-                timing=timing,
-                allow_torch_ops=allow_torch_ops,
-                seeds=seeds,
+    batch = n > 1 and len({p.problem.path for p in pairs.pairs}) > 1
+
+    def request(pair: check_batch.Pair) -> EvalRequest:
+        return EvalRequest(
+            problem=pair.problem.path,
+            code=pair.code,
+            shape=shape,
+            timeout_s=timeout,
+            timing=timing,
+            allow_torch_ops=allow_torch_ops,
+            seeds=seeds,
+        )
+
+    # JSON lines keep the pairs' order: each is printed once it and every earlier one are in.
+    arrived: dict[int, check_batch.Result] = {}
+    next_json = 0
+
+    def on_result(i: int, result: check_batch.Result) -> None:
+        nonlocal next_json
+        label = f"{result.pair.problem.name}: {result.pair.solution}" if batch else None
+        if result.error is not None:
+            console.print(
+                f"[red]error:[/red] {label or result.pair.solution}: {result.error}",
+                highlight=False,
             )
-            for c in codes
-        ]
-        try:
-            with ThreadPoolExecutor(len(pool.slots)) as tp:
-                outcomes = list(tp.map(lambda r: pool.evaluate(r.job()), requests))
-        except ProblemError as e:
-            fail(str(e))
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-    for sol, outcome in zip(solutions, outcomes, strict=True):
-        all_correct &= outcome.correct
-        if json_out:
-            out.print(outcome.to_json(), soft_wrap=True, highlight=False)
-        else:
-            _print_outcome(sol, outcome)
-    raise typer.Exit(0 if all_correct else 1)
+        elif not json_out:
+            _print_outcome(label or str(result.pair.solution), result.outcome)
+        arrived[i] = result
+        while json_out and next_json in arrived:
+            outcome = arrived.pop(next_json).outcome
+            if outcome is not None:
+                out.print(outcome.to_json(), soft_wrap=True, highlight=False)
+            next_json += 1
+
+    with pool:
+        run = check_batch.run(pool, pairs.pairs, request, on_result)
+    if summary is not None:
+        check_batch.write_summary(summary, run, pairs)
+    results = run.results
+    correct = sum(1 for r in results if r.outcome is not None and r.outcome.correct)
+    if run.interrupted:
+        lost = [f"{p.solution} ({p.problem.name})" for p in run.killed]
+        console.print(
+            f"interrupted: {len(results)} of {n} checked, reported above"
+            + (f"; killed while running: {', '.join(lost)}" if lost else "")
+            + (f"; not started: {len(run.not_started)}" if run.not_started else "")
+            + (f"; summary: {summary}" if summary is not None else ""),
+            highlight=False,
+        )
+        raise typer.Exit(130)
+    if batch or summary is not None:
+        without = len(pairs.unmatched_problems)
+        console.print(
+            f"{correct} of {n} correct"
+            + (f"; {without} problem(s) without a solution" if without else "")
+            + (f"; summary: {summary}" if summary is not None else ""),
+            highlight=False,
+        )
+    if any(r.error is not None for r in results):
+        raise typer.Exit(2)
+    raise typer.Exit(0 if correct == n else 1)
 
 
-def _print_outcome(sol: Path, outcome) -> None:
+def _print_outcome(label: str, outcome) -> None:
     color = "green" if outcome.correct else "red"
-    out.print(f"[bold]{sol}[/bold]: [{color}]{outcome.status.value}[/{color}]", highlight=False)
+    out.print(f"[bold]{label}[/bold]: [{color}]{outcome.status.value}[/{color}]", highlight=False)
     out.print(f"  {outcome.message}", highlight=False)
     for c in outcome.checks:
         # The message usually is the first failed check: say each failure once.
@@ -161,7 +273,7 @@ def _print_outcome(sol: Path, outcome) -> None:
         out.print("    " + outcome.output.strip()[-800:].replace("\n", "\n    "), highlight=False)
 
 
-@app.command()
+@app.command(cls=Command, epilog=EPILOGS["prompt"])
 def prompt(
     problem: str = typer.Argument(..., help="Problem file, or the name of a bundled problem."),
     variant: str = typer.Option(
@@ -170,8 +282,15 @@ def prompt(
     shape: str = typer.Option("small", help="The shape set whose inputs the prompt lists."),
 ) -> None:
     """Print what the model sees for a problem: the system and the first user message."""
+    from kernelwright.problem import read_problem, resolve_problem
     from kernelwright.prompts.show import render_prompt
 
+    try:
+        why = opts.shape_error(read_problem(resolve_problem(problem)), shape)
+    except ProblemError as e:
+        fail(str(e))
+    if why is not None:
+        fail(why)
     try:
         text = render_prompt(problem, variant, shape)
     except (ProblemError, ValueError) as e:
@@ -179,12 +298,12 @@ def prompt(
     out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
-app.command("eval")(eval_command)
-app.command("mutate")(mutate_command)
-app.command("report")(report_command)
+app.command("eval", cls=Command, epilog=EPILOGS["eval"])(eval_command)
+app.command("mutate", cls=Command, epilog=EPILOGS["mutate"])(mutate_command)
+app.command("report", cls=Command, epilog=EPILOGS["report"])(report_command)
 
 
-@problems_app.command("list")
+@problems_app.command("list", cls=Command, epilog=EPILOGS["problems"])
 def problems_list(
     path: Path = typer.Argument(
         None, help="A folder of problem files (default: the bundled suite)."
@@ -196,8 +315,8 @@ def problems_list(
 ) -> None:
     """List problems: level, tags, dtype, shape sets, and warnings."""
     from kernelwright.evals.mutation import read_scores, score_label
+    from kernelwright.evals.suite import problem_level
     from kernelwright.problem import bundled_problems_dir, find_problems, read_problem
-    from kernelwright.sandbox.verify import degenerate_warning
 
     root = path or bundled_problems_dir()
     scores = read_scores()
@@ -205,6 +324,8 @@ def problems_list(
         files = find_problems(root)
     except ProblemError as e:
         fail(str(e))
+    from kernelwright.sandbox.verify import degenerate_warning  # torch: after the usage checks
+
     rows = []
     for f in files:
         try:
@@ -212,10 +333,13 @@ def problems_list(
         except ProblemError as e:
             rows.append({"path": str(f), "error": str(e)})
             continue
+        level = problem_level(info)  # a KernelBench file's level is its levelN folder's
         row = {
+            # What an eval calls the problem, in its records and reports.
+            "key": info.name if level is None else f"level{level}/{info.name}",
             "name": info.name,
             "path": str(f),
-            "level": info.level,
+            "level": level,
             "tags": info.meta.tags,
             "dtype": info.meta.dtype,
             "shapes": info.shape_names,
@@ -229,8 +353,15 @@ def problems_list(
             out.print(json.dumps(r), soft_wrap=True, highlight=False)
         return
     table = Table(title=f"{len(rows)} problems in {root}")
-    for col in ("name", "level", "tags", "dtype", "shapes", "mutation", "warning"):
-        table.add_column(col)
+    # Names are typed back on the command line: never cut; the other columns give way.
+    longest = max((len(r.get("key", Path(r["path"]).stem)) for r in rows), default=4)
+    table.add_column("problem", no_wrap=True, min_width=longest)
+    table.add_column("level", no_wrap=True)
+    table.add_column("tags", overflow="fold")
+    table.add_column("dtype", no_wrap=True)
+    table.add_column("shapes", overflow="fold")
+    table.add_column("mutation", no_wrap=True)
+    table.add_column("warning", overflow="fold")
     for r in rows:
         if "error" in r:
             table.add_row(Path(r["path"]).stem, "", "", "", "", "", f"[red]{r['error']}[/red]")
@@ -238,7 +369,7 @@ def problems_list(
         m = r["mutation_score"]
         low = m is not None and m["score"] is not None and m["score"] < 0.95
         table.add_row(
-            r["name"],
+            r["key"],
             str(r["level"] or ""),
             ", ".join(r["tags"]),
             r["dtype"] or "",
@@ -262,8 +393,20 @@ def _mutation_score(info, scores: dict[str, dict]) -> dict | None:
 
 
 def main() -> None:
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError:
+        sys.exit(2)  # the help is printed already
+    except ClickException as e:
+        # A usage error is one line, with where to look, not a framed usage screen.
+        where = getattr(getattr(e, "ctx", None), "command_path", "kernelwright")
+        message = e.format_message().replace("Value error, ", "")
+        console.print(
+            f"[red]error:[/red] {message} (see: {where} --help)", highlight=False, soft_wrap=True
+        )
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         console.print("interrupted")
         sys.exit(130)
@@ -282,6 +425,7 @@ def main() -> None:
             highlight=False,
         )
         sys.exit(3)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -134,6 +134,10 @@ class Slot:
                 raise RuntimeError(
                     f"the sandbox worker did not start within {WORKER_START_TIMEOUT_S:.0f} s"
                 )
+            if self.pool.closed:
+                # Closed while this worker started (Ctrl-C): it must not outlive the pool.
+                handle.kill()
+                raise RuntimeError("the pool was closed")
             self.handle = handle
             self.env = msg["env"]
         return self.handle
@@ -335,6 +339,10 @@ class Pool:
             if seed is None:
                 return {**msg, "nonce": None}  # more trials than seeds: not the worker's asking
             handle.send({"type": "seed", "seed": seed})
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self) -> None:
         if self._closed:
