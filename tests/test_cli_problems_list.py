@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from conftest import TESTS
-
 from kernelwright.problem import bundled_problems_dir, find_problems, read_problem
 
 RUN_CLI = "import sys; from kernelwright.cli import main; sys.argv[0] = 'kernelwright'; main()"
