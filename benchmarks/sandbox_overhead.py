@@ -1,19 +1,30 @@
-"""Per-candidate latency: the warm sandbox pool against a fresh process per candidate.
+"""Per-candidate wall time: a warm worker, a fork of a warm zygote, a fresh interpreter.
 
-A fresh process per candidate is how KernelBench-style harnesses run: start Python,
-import torch and Triton, load the problem, run the candidate, compare. The warm pool
-pays the imports once per worker. Both run the same bundled problem/solution pairs at
-the ``small`` shape set, one after another, on this machine, in one run; the script
-prints each candidate's latency, the median of each way and their ratio.
+Three ways to run each bundled problem/solution pair at the ``small`` shape set, side by
+side, candidate by candidate, in one run on this machine:
 
-    python benchmarks/sandbox_overhead.py [--count 10] [--sandbox auto] [--device cpu]
+- ``warm``: the warm worker of an older checkout (``--baseline-python``), where one
+  long-lived process runs candidate after candidate (what kernelwright did before each
+  candidate got a fresh process; run main at 9a63c53 for it, see the README);
+- ``fork``: this checkout's pool, a fresh fork of a warm zygote per candidate;
+- ``fresh``: a fresh interpreter per candidate, as KernelBench-style harnesses run: start
+  Python, import torch and Triton, load the problem, run the candidate, compare (no guards,
+  no sandbox, so the comparison flatters it if anything).
 
-On a machine without a GPU both run Triton's interpreter (TRITON_INTERPRET=1).
+Each pool runs in a process of its own, started once and warmed before the first candidate
+(not counted); a candidate's time is its ``Pool.evaluate`` call, or the fresh interpreter's
+whole run. The script prints each candidate's times, the median of each way and the ratios.
+
+    python benchmarks/sandbox_overhead.py [--count N] [--sandbox auto] [--device cpu]
+        [--baseline-python OLD_CHECKOUT/.venv/bin/python]
+
+On a machine without a GPU everything runs Triton's interpreter (TRITON_INTERPRET=1).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import statistics
@@ -25,12 +36,33 @@ from pathlib import Path
 
 from kernelwright.problem import bundled_problems_dir
 from kernelwright.sandbox.isolation import select_backend
-from kernelwright.sandbox.pool import Job, Pool, cuda_device_count
+from kernelwright.sandbox.pool import cuda_device_count
 
 SEEDS = [0, 1, 2]
 
-# The fresh-process harness: everything a one-shot checker does, nothing more (no
-# guards, no sandbox), so the comparison flatters it if anything.
+# A warm pool in a process of its own, with whatever kernelwright its interpreter imports:
+# one "problem<TAB>solution" line in, one {"s", "status"} line out.
+SERVE = """
+import json, sys, time
+from pathlib import Path
+from kernelwright.sandbox.isolation import select_backend
+from kernelwright.sandbox.pool import Job, Pool
+
+sandbox, device, seeds = sys.argv[1], sys.argv[2], [int(s) for s in sys.argv[3].split(",")]
+with Pool(select_backend(sandbox), [device]) as pool:
+    start = time.perf_counter()
+    pool.warm()
+    print(json.dumps({"start_s": time.perf_counter() - start}), flush=True)
+    for line in sys.stdin:
+        problem, solution = line.rstrip("\\n").split("\\t")
+        job = Job(problem=Path(problem), code=Path(solution).read_text(), shape="small", seeds=seeds)
+        start = time.perf_counter()
+        outcome = pool.evaluate(job)
+        elapsed = time.perf_counter() - start
+        print(json.dumps({"s": elapsed, "status": outcome.status.value}), flush=True)
+"""
+
+# The fresh-interpreter harness: everything a one-shot checker does, nothing more.
 FRESH = """
 import importlib.util, sys
 import torch, triton
@@ -63,7 +95,7 @@ print("correct" if ok else "incorrect")
 """
 
 
-def pairs(count: int) -> list[tuple[Path, Path]]:
+def pairs(count: int | None) -> list[tuple[Path, Path]]:
     """Bundled problems that ship a known-good solution of the same name."""
     root = bundled_problems_dir()
     solutions = root.parent / "solutions"
@@ -75,7 +107,7 @@ def pairs(count: int) -> list[tuple[Path, Path]]:
     return found[:count]
 
 
-def fresh_env(device: str) -> dict[str, str]:
+def child_env(device: str) -> dict[str, str]:
     env = dict(os.environ)
     if device == "cpu":
         env["TRITON_INTERPRET"] = "1"
@@ -85,8 +117,39 @@ def fresh_env(device: str) -> dict[str, str]:
     return env
 
 
+class Server:
+    """A warm pool in its own process (``SERVE``), run by ``python``."""
+
+    def __init__(self, python: str, sandbox: str, device: str):
+        seeds = ",".join(map(str, SEEDS))
+        self.proc = subprocess.Popen(
+            [python, "-c", SERVE, sandbox, device, seeds],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=child_env(device),
+            text=True,
+        )
+        self.start_s = self._answer()["start_s"]
+
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the pool process ended (status {self.proc.wait()})")
+        return json.loads(line)
+
+    def evaluate(self, problem: Path, solution: Path) -> tuple[float, str]:
+        self.proc.stdin.write(f"{problem}\t{solution}\n")
+        self.proc.stdin.flush()
+        answer = self._answer()
+        return answer["s"], answer["status"]
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
 def run_fresh(problem: Path, solution: Path, device: str, cache: Path) -> tuple[float, str]:
-    env = {**fresh_env(device), "TRITON_CACHE_DIR": str(cache)}
+    env = {**child_env(device), "TRITON_CACHE_DIR": str(cache)}
     seeds = ",".join(map(str, SEEDS))
     argv = [sys.executable, "-c", FRESH, str(problem), str(solution), device, seeds]
     start = time.perf_counter()
@@ -99,41 +162,53 @@ def run_fresh(problem: Path, solution: Path, device: str, cache: Path) -> tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=10, help="problem/solution pairs")
+    parser.add_argument("--count", type=int, default=None, help="pairs (default: all)")
     parser.add_argument("--sandbox", default="auto", help="auto, subprocess, bwrap or docker")
     parser.add_argument("--device", default=None, help="cpu or cuda:N (default: GPU if any)")
+    parser.add_argument(
+        "--baseline-python",
+        default=None,
+        help="the interpreter of an older checkout whose pool reuses one warm worker "
+        "(its venv's python); without it the warm column is left out",
+    )
     args = parser.parse_args()
     device = args.device or ("cuda:0" if cuda_device_count() else "cpu")
-    if device == "cpu":
-        os.environ["TRITON_INTERPRET"] = "1"  # the parent loads results; keep it CPU-only
+    sandbox = select_backend(args.sandbox).name  # decided once, the same for both pools
     cases = pairs(args.count)
-    backend = select_backend(args.sandbox)
-    # A `timeout` ends this with SIGTERM: exit through the pool, so its worker (its own
-    # session) does not outlive the benchmark on the GPU.
+    # A `timeout` ends this with SIGTERM: exit through the pools' own shutdown.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    print(f"{len(cases)} candidates on {device}, warm pool in the {backend.name} sandbox")
-
-    pool_s: list[float] = []
-    fresh_s: list[float] = []
-    with Pool(backend, [device]) as pool, tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        pool.warm()
-        print(f"pool start (once, not counted): {time.perf_counter() - start:.2f} s")
-        print(f"{'candidate':32} {'pool s':>8} {'fresh s':>8}  statuses (pool / fresh)")
-        for i, (problem, solution) in enumerate(cases):
-            job = Job(problem=problem, code=solution.read_text(), shape="small", seeds=SEEDS)
-            start = time.perf_counter()
-            outcome = pool.evaluate(job)
-            pool_s.append(time.perf_counter() - start)
-            elapsed, status = run_fresh(problem, solution, device, Path(tmp) / f"cache{i}")
-            fresh_s.append(elapsed)
-            name = f"{problem.parent.name}/{problem.stem}"
-            print(
-                f"{name:32} {pool_s[-1]:8.3f} {fresh_s[-1]:8.3f}  {outcome.status.value} / {status}"
-            )
-    warm, fresh = statistics.median(pool_s), statistics.median(fresh_s)
-    print(f"median per candidate: warm pool {warm:.3f} s, fresh process {fresh:.3f} s")
-    print(f"ratio (fresh / warm): {fresh / warm:.1f}x")
+    servers: dict[str, Server] = {}
+    try:
+        if args.baseline_python:
+            servers["warm"] = Server(args.baseline_python, sandbox, device)
+        servers["fork"] = Server(sys.executable, sandbox, device)
+        ways = [*servers, "fresh"]
+        print(f"{len(cases)} candidates on {device}, pools in the {sandbox} sandbox")
+        for name, server in servers.items():
+            print(f"{name} pool start (once, not counted): {server.start_s:.2f} s")
+        times: dict[str, list[float]] = {w: [] for w in ways}
+        print(f"{'candidate':32} " + " ".join(f"{w + ' s':>8}" for w in ways) + "  statuses")
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, (problem, solution) in enumerate(cases):
+                statuses = []
+                for name, server in servers.items():
+                    elapsed, status = server.evaluate(problem, solution)
+                    times[name].append(elapsed)
+                    statuses.append(status)
+                elapsed, status = run_fresh(problem, solution, device, Path(tmp) / f"c{i}")
+                times["fresh"].append(elapsed)
+                statuses.append(status)
+                name = f"{problem.parent.name}/{problem.stem}"
+                row = " ".join(f"{times[w][-1]:8.3f}" for w in ways)
+                print(f"{name:32} {row}  {' / '.join(statuses)}")
+    finally:
+        for server in servers.values():
+            server.close()
+    medians = {w: statistics.median(t) for w, t in times.items()}
+    print("median per candidate: " + ", ".join(f"{w} {m:.3f} s" for w, m in medians.items()))
+    if "warm" in medians:
+        print(f"ratio fork / warm: {medians['fork'] / medians['warm']:.2f}x")
+    print(f"ratio fresh / fork: {medians['fresh'] / medians['fork']:.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Isolation backends: how a worker process is started, talked to and killed.
 
-Every backend starts the same worker (``python -m kernelwright.sandbox.worker``) and
-speaks the same protocol, JSON lines on the worker's stdin and stdout; they differ
-only in what the worker can reach. Tensors never travel over the pipe: the worker
-writes them into its scratch folder, which the parent can read.
+Every backend starts the same worker, the zygote (``python -m kernelwright.sandbox.zygote``),
+and speaks the same protocol, JSON lines on its stdin and stdout; they differ only in what
+the worker, and every child it forks, can reach. Tensors never travel over the pipe: the
+children write them into the scratch folder, which the parent can read.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class WorkerSpec:
 
     @property
     def argv(self) -> list[str]:
-        return [sys.executable, "-m", "kernelwright.sandbox.worker", str(self.scratch)]
+        return [sys.executable, "-m", "kernelwright.sandbox.zygote", str(self.scratch)]
 
 
 class WorkerHandle(Protocol):

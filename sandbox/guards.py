@@ -446,7 +446,7 @@ def install() -> None:
         setattr(torch.Tensor, name, _refuse(what, original))
     _guard_raw_memory(torch)
     _guard_imports_and_files()
-    if torch.cuda.is_available():
+    if torch.version.cuda:  # a CUDA build; asking the driver would initialise CUDA in the zygote
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
         torch.cuda.set_stream = _refuse("side streams", torch.cuda.set_stream)

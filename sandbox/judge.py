@@ -75,7 +75,7 @@ def unreadable(reason: str, output: str, env: dict) -> Outcome:
     return Outcome(
         status=Status.rejected,
         message="Rejected: the worker's result files were replaced or damaged while the "
-        f"candidate ran ({reason}). The worker was replaced.",
+        f"candidate ran ({reason}).",
         checks=[Check(name="result files untouched", passed=False, detail=reason)],
         env=env,
         output=output,
@@ -176,7 +176,7 @@ def crashed(how: str, output: str, env: dict) -> Outcome:
         hint = " (the file-size limit: too much output written)"
     return Outcome(
         status=Status.crashed,
-        message=f"The candidate crashed the sandbox worker: {how}{hint}. The worker was replaced.",
+        message=f"The candidate crashed: {how}{hint}.",
         checks=[Check(name="ran to completion", passed=False, detail=how)],
         env=env,
         output=output,
@@ -198,7 +198,7 @@ def forged(output: str, env: dict) -> Outcome:
     return Outcome(
         status=Status.rejected,
         message="Rejected: the candidate wrote a message into the checker's own channel "
-        "(a forged verdict). The worker was replaced.",
+        "(a forged verdict).",
         checks=[Check(name="verdict channel untouched", passed=False, detail="forged message")],
         env=env,
         output=output,

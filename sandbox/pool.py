@@ -1,13 +1,16 @@
-"""The warm worker pool: one long-lived worker per device, replaced when it dies.
+"""The warm worker pool: one zygote per device, each candidate in a fresh fork of it.
 
-A pool owns its workers and its scratch folder. ``evaluate`` is thread-safe: each call
-takes an idle worker, runs one candidate through the protocol of ``worker.py`` and
-turns what it measured into an ``Outcome`` (``judge.py``). A hang, a crash or a
-poisoned CUDA context costs that worker, never the pool: the slot is restarted.
+A pool owns its slots and its scratch folder. Each slot holds a zygote (``zygote.py``), a
+warm process in the sandbox that never runs candidate code; ``evaluate`` is thread-safe:
+each call takes an idle slot, has its zygote fork a child for the candidate, runs the
+protocol of ``worker.py`` with it and turns what it measured into an ``Outcome``
+(``judge.py``). A hang, a crash or a poisoned CUDA context costs that child, never the
+pool: the next candidate gets a fresh one, and a zygote that died is restarted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -17,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,13 @@ from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHan
 # Making inputs and running the reference is the problem's cost, not the candidate's.
 REFERENCE_TIMEOUT_S = 600.0
 WORKER_START_TIMEOUT_S = 300.0
+# A killed child is gone within milliseconds; one that is not is stuck in the kernel (a GPU
+# driver call), and its zygote is replaced.
+CHILD_EXIT_TIMEOUT_S = 30.0
+
+
+class ChildDied(Exception):
+    """A zygote's child ended before its last message; ``str()`` says how."""
 
 
 @dataclass
@@ -107,8 +118,55 @@ def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:
     return merged
 
 
+class Child:
+    """One child of a slot's zygote, alive for one ``Slot.child`` block."""
+
+    def __init__(self, handle: WorkerHandle):
+        self.handle = handle
+        self.ended: str | None = None
+
+    def send(self, msg: dict[str, Any]) -> None:
+        self.handle.send(msg)
+
+    def recv(self, timeout: float) -> dict[str, Any] | None:
+        """The child's next message; None after ``timeout`` seconds; ChildDied once it ended
+        (WorkerDied: the zygote itself died)."""
+        if self.ended is not None:
+            raise ChildDied(self.ended)
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.handle.recv(max(0.0, deadline - time.monotonic()))
+            if msg is None:
+                return None
+            if msg.get("type") == "child" and isinstance(msg.get("msg"), dict):
+                return msg["msg"]
+            if msg.get("type") == "exit":
+                self.ended = str(msg.get("how"))
+                raise ChildDied(self.ended)
+
+    def kill(self) -> None:
+        """Kill the child, and all it started, now."""
+        self.finish(grace_s=0.0)
+
+    def finish(self, grace_s: float = 2.0) -> None:
+        """Wait until the zygote says the child is gone, killing it after ``grace_s``."""
+        self._drain(grace_s)
+        if self.ended is None:
+            self.handle.send({"type": "kill"})
+            self._drain(CHILD_EXIT_TIMEOUT_S)
+        if self.ended is None:
+            raise WorkerDied("the candidate's process could not be killed")
+
+    def _drain(self, seconds: float) -> None:
+        """Discard the child's messages until it has ended or ``seconds`` have passed."""
+        deadline = time.monotonic() + seconds
+        with contextlib.suppress(ChildDied):
+            while (left := deadline - time.monotonic()) > 0 and self.recv(left) is not None:
+                pass
+
+
 class Slot:
-    """One worker position in the pool; the process behind it may be replaced."""
+    """One position in the pool: a zygote, replaced when it dies."""
 
     def __init__(self, pool: Pool, index: int, device: str):
         self.pool = pool
@@ -117,30 +175,55 @@ class Slot:
         self.handle: WorkerHandle | None = None
         self.env: dict[str, Any] = {}
         self.scratch = pool.scratch / f"worker{index}"
-        self.restarts = 0
 
     def ensure(self) -> WorkerHandle:
         if self.handle is None:
             self.scratch.mkdir(parents=True, exist_ok=True)
-            handle = self.pool.backend.start(self._spec())
+            self.handle = self.pool.backend.start(self._spec())
             try:
-                msg = handle.recv(WORKER_START_TIMEOUT_S)
-            except WorkerDied as e:
+                msg = self.handle.recv(WORKER_START_TIMEOUT_S)
+                if msg and msg.get("type") == "ready":
+                    # Even the device's facts are read in a child: on a GPU that makes a
+                    # CUDA context, which the zygote must never hold.
+                    with self.child({"type": "env"}) as child:
+                        msg = child.recv(WORKER_START_TIMEOUT_S)
+            except (WorkerDied, ChildDied) as e:
+                self.kill()
                 raise RuntimeError(
                     f"the sandbox worker failed to start: {e}; its output: {self.capture_tail()}"
                 ) from None
-            if not msg or msg.get("type") != "ready":
-                handle.kill()
+            if not msg or msg.get("type") != "env":
+                self.kill()
                 raise RuntimeError(
                     f"the sandbox worker did not start within {WORKER_START_TIMEOUT_S:.0f} s"
                 )
             if self.pool.closed:
                 # Closed while this worker started (Ctrl-C): it must not outlive the pool.
-                handle.kill()
+                self.kill()
                 raise RuntimeError("the pool was closed")
-            self.handle = handle
             self.env = msg["env"]
         return self.handle
+
+    @contextlib.contextmanager
+    def child(self, request: dict[str, Any]) -> Iterator[Child]:
+        """A fresh child of this slot's zygote for ``request`` (its ``type`` is the child's
+        kind, ``zygote.CHILDREN``), killed if still running when the block ends. A zygote
+        that dies, or cannot get rid of its child, is replaced."""
+        handle = self.handle or self.ensure()
+        child = Child(handle)
+        try:
+            handle.send(request)
+            yield child
+            child.finish()
+        except WorkerDied:
+            self.kill()
+            raise
+        except BaseException:
+            try:
+                child.kill()
+            except WorkerDied:
+                self.kill()
+            raise
 
     def _spec(self) -> WorkerSpec:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ANTHROPIC"))}
@@ -172,7 +255,6 @@ class Slot:
         if self.handle is not None:
             self.handle.kill()
             self.handle = None
-            self.restarts += 1
 
     def capture_tail(self) -> str:
         return judge.read_capture(self.scratch / "capture.log", self.pool.limits.output_bytes)
@@ -195,8 +277,6 @@ class Pool:
         for s in self.slots:
             self._idle.put(s)
         self._closed = False
-        self._lock = threading.Lock()
-        self._jobs = 0
 
     def warm(self) -> None:
         """Start every worker now, in parallel, instead of at first use."""
@@ -234,13 +314,11 @@ class Pool:
         return {"sandbox": self.backend.name, "device": device, "interpreter": device == "cpu"}
 
     def _run(self, slot: Slot, job: Job, info) -> Outcome:
-        with self._lock:
-            self._jobs += 1
-            jobdir = slot.scratch / f"job{self._jobs}"
-        jobdir.mkdir(parents=True)
+        slot.ensure()
+        # A fresh folder of an unpredictable name: nothing can have been planted in it.
+        jobdir = Path(tempfile.mkdtemp(prefix="job", dir=slot.scratch))
         try:
             (jobdir / "candidate.py").write_text(job.code)
-            handle = slot.ensure()
             env = {
                 **slot.env,
                 **self.base_env(),
@@ -249,96 +327,93 @@ class Pool:
                 "track": "allow-torch-ops" if job.allow_torch_ops else "strict",
             }
             nonce = secrets.token_hex(16)
-            handle.send(
-                {
-                    "type": "job",
-                    "nonce": nonce,
-                    "dir": str(jobdir),
-                    "problem": str(info.path),
-                    # The text travels: a sandboxed worker may not see the caller's files.
-                    "problem_source": info.source,
-                    "shape": job.shape,
-                    "seeds": job.all_seeds(),
-                    "init_seed": job.init_seed,
-                    "timing": job.timing,
-                }
-            )
+            request = {
+                "type": "job",
+                "nonce": nonce,
+                "dir": str(jobdir),
+                "problem": str(info.path),
+                # The text travels: a sandboxed worker may not see the caller's files.
+                "problem_source": info.source,
+                "shape": job.shape,
+                "seeds": job.all_seeds(),
+                "init_seed": job.init_seed,
+                "timing": job.timing,
+            }
             try:
-                msg = handle.recv(REFERENCE_TIMEOUT_S)
-            except WorkerDied as e:
-                slot.kill()
-                raise ProblemError(
-                    f"{info.path}: the worker died running the reference ({e})"
-                ) from None
-            if msg is None:
-                slot.kill()
-                raise ProblemError(
-                    f"{info.path}: the reference took over {REFERENCE_TIMEOUT_S:.0f} s"
-                )
-            if msg.get("nonce") != nonce:
-                slot.kill()
-                raise RuntimeError(
-                    "the sandbox worker sent an unexpected message before the candidate ran"
-                )
-            if msg["type"] == "problem_error":
-                raise ProblemError(msg["message"])
-            reference = judge.load(msg["file"], judge.compare_device(slot.device))
-            # The answers must not outlive this read: the candidate runs next to the file.
-            Path(msg["file"]).unlink(missing_ok=True)
-            handle.send({"type": "go"})
-            try:
-                result = self._serve_seeds(handle, job, nonce)
-                if result is not None and result.get("nonce") != nonce:
-                    # Only candidate code can have written this: a forged verdict.
-                    output = slot.capture_tail()
-                    slot.kill()
-                    return judge.forged(output, env)
-            except WorkerDied as e:
-                output = slot.capture_tail()
-                slot.kill()
-                return judge.crashed(str(e), output, env)
-            if result is None:
-                output = slot.capture_tail()
-                slot.kill()
-                return judge.timed_out(job.timeout_s, output, env)
-            output = slot.capture_tail()
-            try:
-                report = judge.WorkerResult.model_validate(result)
-            except ValueError:
-                # A message with this job's nonce but not of the worker's making.
-                slot.kill()
-                return judge.forged(output, env)
-            files = [t.file for t in report.trials] + (
-                [report.timing["file"]] if report.timing and "file" in report.timing else []
-            )
-            if any(Path(f).resolve().parent != jobdir.resolve() for f in files):
-                slot.kill()
-                return judge.unreadable("a result file outside the job folder", output, env)
-            try:
-                outcome = judge.judge(info, job, reference, report, output, env, msg)
-            except judge.UnreadableResult as e:
-                slot.kill()
-                return judge.unreadable(str(e), output, env)
-            if report.tainted:
-                slot.kill()  # it exits by itself; make sure, and start a fresh one next time
-            return outcome
+                with slot.child(request) as child:
+                    msg, reference = self._reference(child, info, slot.device, nonce)
+                    child.send({"type": "go"})
+                    try:
+                        result = self._serve_seeds(child, job, nonce)
+                    except ChildDied as e:
+                        return judge.crashed(str(e), slot.capture_tail(), env)
+                    if result is None or result.get("nonce") != nonce:
+                        child.kill()
+                        if result is None:
+                            return judge.timed_out(job.timeout_s, slot.capture_tail(), env)
+                        # Only candidate code can have written this: a forged verdict.
+                        return judge.forged(slot.capture_tail(), env)
+            except WorkerDied as e:  # the candidate took its zygote down with it
+                return judge.crashed(str(e), slot.capture_tail(), env)
+            return self._judge(info, job, reference, result, msg, jobdir, slot.capture_tail(), env)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
 
     @staticmethod
-    def _serve_seeds(handle, job: Job, nonce: str) -> dict[str, Any] | None:
+    def _reference(child: Child, info, device: str, nonce: str) -> tuple[dict, Any]:
+        """The child's reference message and the reference it saved, read and deleted."""
+        try:
+            msg = child.recv(REFERENCE_TIMEOUT_S)
+        except (ChildDied, WorkerDied) as e:
+            raise ProblemError(
+                f"{info.path}: the worker died running the reference ({e})"
+            ) from None
+        if msg is None:
+            raise ProblemError(f"{info.path}: the reference took over {REFERENCE_TIMEOUT_S:.0f} s")
+        if msg.get("nonce") != nonce:
+            raise RuntimeError(
+                "the sandbox worker sent an unexpected message before the candidate ran"
+            )
+        if msg["type"] == "problem_error":
+            raise ProblemError(msg["message"])
+        reference = judge.load(msg["file"], judge.compare_device(device))
+        # The answers must not outlive this read: the candidate runs next to the file.
+        Path(msg["file"]).unlink(missing_ok=True)
+        return msg, reference
+
+    @staticmethod
+    def _judge(
+        info, job: Job, reference, result: dict, msg: dict, jobdir: Path, output: str, env: dict
+    ) -> Outcome:
+        try:
+            report = judge.WorkerResult.model_validate(result)
+        except ValueError:
+            # A message with this job's nonce but not of the worker's making.
+            return judge.forged(output, env)
+        files = [t.file for t in report.trials] + (
+            [report.timing["file"]] if report.timing and "file" in report.timing else []
+        )
+        if any(Path(f).resolve().parent != jobdir.resolve() for f in files):
+            return judge.unreadable("a result file outside the job folder", output, env)
+        try:
+            return judge.judge(info, job, reference, report, output, env, msg)
+        except judge.UnreadableResult as e:
+            return judge.unreadable(str(e), output, env)
+
+    @staticmethod
+    def _serve_seeds(child: Child, job: Job, nonce: str) -> dict[str, Any] | None:
         """Hand each trial its seed only when the trial starts, until the result comes.
 
         The worker forgets the seeds before the candidate is imported, so candidate code
         can never make a later trial's inputs ahead of time and precompute its answer."""
         deadline = time.monotonic() + job.timeout_s
         for seed in [*job.all_seeds(), None]:
-            msg = handle.recv(max(0.0, deadline - time.monotonic()))
+            msg = child.recv(max(0.0, deadline - time.monotonic()))
             if msg is None or msg.get("nonce") != nonce or msg.get("type") != "trial":
                 return msg
             if seed is None:
                 return {**msg, "nonce": None}  # more trials than seeds: not the worker's asking
-            handle.send({"type": "seed", "seed": seed})
+            child.send({"type": "seed", "seed": seed})
 
     @property
     def closed(self) -> bool:

@@ -1,74 +1,30 @@
-"""The worker: a long-lived process that runs untrusted candidates.
+"""The job: what runs in a child of the zygote (``zygote.py``) for one candidate.
 
-Started by a backend as ``python -m kernelwright.sandbox.worker SCRATCH``. It imports
-torch and Triton once, then serves jobs, JSON lines on stdin/stdout:
+``prepare`` runs once, in the zygote, before any job: it imports torch and Triton, settles
+torch, installs the guards and takes the integrity snapshot, so every child starts warm.
+``run_job`` is a whole child's work, JSON messages on its channel to the parent:
 
-    parent -> {"type": "job", ...}      worker -> {"type": "reference", "file": ...}
-    parent -> {"type": "go"}            worker -> {"type": "result", ...}
+    parent -> {"type": "job", ...}      child -> {"type": "reference", "file": ...}
+    parent -> {"type": "go"}            child -> {"type": "trial", "k": ...} (per trial)
+    parent -> {"type": "seed", ...}     child -> {"type": "result", ...}
 
 The worker never judges. Before the candidate is imported it makes every trial's
 inputs and runs the reference, and hands both to the parent, which keeps them out
 of the candidate's reach. It then runs the candidate on copies and hands back the
 outputs and the inputs as the candidate left them; the parent compares. What the
-candidate prints goes to a capture file, never to the protocol pipe.
+candidate prints goes to a capture file, never to the protocol channel.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib.util
-import json
 import os
 import random
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
-
-PR_SET_CHILD_SUBREAPER = 36
-
-
-class Protocol:
-    """The protocol pipe, moved off fds 0/1 so the candidate's prints cannot reach it."""
-
-    def __init__(self, capture: Path):
-        self.inp = os.fdopen(os.dup(0), "r", buffering=1)
-        self.out = os.fdopen(os.dup(1), "w", buffering=1)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        self.capture = capture
-        fd = os.open(capture, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(fd, 1)
-        os.dup2(fd, 2)
-        os.close(fd)
-
-    nonce: str | None = None
-
-    def send(self, msg: dict[str, Any]) -> None:
-        # The parent treats a line without this job's nonce as a forgery.
-        msg["nonce"] = self.nonce
-        self.out.write(json.dumps(msg, default=str) + "\n")
-        self.out.flush()
-
-    def recv(self) -> dict[str, Any]:
-        line = self.inp.readline()
-        if not line:
-            sys.exit(0)  # parent closed the pipe: shut down
-        return json.loads(line)
-
-    def rewind_capture(self) -> None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.ftruncate(1, 0)
-        os.lseek(1, 0, os.SEEK_SET)
-
-
-def _subreaper() -> None:
-    # Orphans of the candidate's children re-parent to us, so kill_tree finds them all.
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _interpreter_autotune() -> None:
@@ -121,51 +77,70 @@ def settle_torch() -> None:
     install_generation_tagging_init()
 
 
-class Worker:
-    def __init__(self, scratch: Path):
-        self.scratch = scratch
-        self.proto = Protocol(scratch / "capture.log")
-        _subreaper()
-        self.interpreter = os.environ.get("TRITON_INTERPRET") == "1"
-        import torch
-        import triton  # noqa: F401  (imported once, here, so every job finds it warm)
+_SNAPSHOT = None  # the guards' integrity snapshot, taken by prepare() in the zygote
+LAZY_MODULES = (
+    "triton.compiler.code_generator",
+    "triton.experimental.gluon",
+    "torch.utils.flop_counter",
+    "torch.utils.serialization",
+)
 
-        settle_torch()
+
+def _interpreter() -> bool:
+    return os.environ.get("TRITON_INTERPRET") == "1"
+
+
+def _device() -> str:
+    return os.environ.get("KERNELWRIGHT_DEVICE", "cpu")
+
+
+def prepare() -> None:
+    """Everything done once before any job, in the zygote: each child inherits it warm."""
+    global _SNAPSHOT
+    import torch  # noqa: F401
+    import triton  # noqa: F401
+
+    import kernelwright.problem  # noqa: F401
+    from kernelwright.sandbox import guards, measure, verify  # noqa: F401
+
+    settle_torch()
+    # What a job would otherwise import on first use (a launch, a flop count, a save), so
+    # that no child pays for it.
+    for name in LAZY_MODULES:
+        importlib.import_module(name)
+    if _interpreter():
+        _interpreter_autotune()
+    guards.install()
+    _SNAPSHOT = guards.Snapshot.take()
+
+
+def describe_env() -> dict[str, Any]:
+    """The "env" child: the device's facts (on a GPU, reading them creates a CUDA context)."""
+    return _env(_device(), _interpreter())
+
+
+def run_job(chan, job: dict[str, Any]) -> dict[str, Any]:
+    """The "job" child: one candidate, from its reference to its result."""
+    result = Worker(chan).run_job(job)
+    changed = _SNAPSHOT.changed()
+    if changed:
+        result["tainted"] = changed
+    return result
+
+
+class Worker:
+    def __init__(self, chan):
+        import torch
 
         from kernelwright.sandbox import guards
 
+        self.proto = chan
         self.torch = torch
         self.guards = guards
-        self.device = os.environ.get("KERNELWRIGHT_DEVICE", "cpu")
-        if self.interpreter:
-            _interpreter_autotune()
-        elif self.device.startswith("cuda"):
-            torch.empty(1, device=self.device)  # the CUDA context, once, while warming up
-        guards.install()
-        self.snapshot = guards.Snapshot.take()
-        self.jobs = 0
+        self.interpreter = _interpreter()
+        self.device = _device()
 
     # --- the job -----------------------------------------------------------------
-
-    def serve(self) -> None:
-        self.proto.send(
-            {"type": "ready", "pid": os.getpid(), "env": _env(self.device, self.interpreter)}
-        )
-        while True:
-            msg = self.proto.recv()
-            if msg.get("type") != "job":
-                continue
-            self.jobs += 1
-            self.proto.rewind_capture()
-            self.proto.nonce = msg.get("nonce")
-            result = self.run_job(msg)
-            self._cleanup()
-            changed = self.snapshot.changed()
-            if changed:
-                result["tainted"] = changed
-            self.proto.send(result)
-            if changed:
-                sys.exit(0)  # a patched process never serves another candidate
 
     def run_job(self, job: dict[str, Any]) -> dict[str, Any]:
         from kernelwright.problem import ProblemError, exec_problem, read_problem
@@ -274,10 +249,9 @@ class Worker:
         result: dict[str, Any] = {"type": "result", "trials": [], "stage": "import"}
         path = jobdir / "candidate.py"
         state.candidate_file = str(path)
-        state.events.clear()
         try:
             state.active = True
-            spec = importlib.util.spec_from_file_location(f"kw_candidate_{self.jobs}", path)
+            spec = importlib.util.spec_from_file_location("kw_candidate", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             cls = getattr(module, "ModelNew", None)
@@ -431,19 +405,6 @@ class Worker:
     def _clone(self, a):
         return a.clone() if isinstance(a, self.torch.Tensor) else a
 
-    def _cleanup(self) -> None:
-        from kernelwright.sandbox.backends import kill_tree
-
-        kill_tree(os.getpid(), include_root=False)
-        # Zombies of killed children are ours to reap, as subreaper.
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0]:
-                pass
-        except ChildProcessError:
-            pass
-        if self.device.startswith("cuda"):
-            self.torch.cuda.synchronize()
-
 
 def _as_list(out) -> list:
     return list(out) if isinstance(out, (tuple, list)) else [out]
@@ -513,13 +474,3 @@ def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
         "line": line,
         "traceback": text[-6000:],
     }
-
-
-def main() -> None:
-    scratch = Path(sys.argv[1])
-    worker = Worker(scratch)
-    worker.serve()
-
-
-if __name__ == "__main__":
-    main()

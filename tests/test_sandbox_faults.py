@@ -1,7 +1,8 @@
 """Hostile candidates against every isolation backend, through one warm pool per backend.
 
 Each fault runs in the pool all the others use, and the pool must come out of it able to
-pass a correct kernel, with one worker and nothing the candidate started left alive.
+pass a correct kernel, with one zygote and nothing the candidate started left alive. A
+fault costs the candidate's own process only: the zygote that forked it lives on.
 Backends this machine cannot run are skipped, except those named in
 KERNELWRIGHT_REQUIRE_SANDBOXES (CI sets "bwrap,docker"), which then fail.
 """
@@ -63,7 +64,7 @@ def worker_processes(pool: Pool) -> list[int]:
         if (
             argv
             and Path(argv[0].decode(errors="replace")).name.startswith("python")
-            and b"kernelwright.sandbox.worker" in argv
+            and b"kernelwright.sandbox.zygote" in argv
             and any(str(pool.scratch).encode() in a for a in argv)
         ):
             pids.append(int(entry))
@@ -78,18 +79,44 @@ def assert_healthy(pool: Pool) -> None:
     assert len(worker_processes(pool)) == 1
 
 
+def zygote(pool: Pool):
+    """The handle of the pool's zygote: the same object as long as that zygote lives."""
+    pool.slots[0].ensure()
+    return pool.slots[0].handle
+
+
 @pytest.mark.parametrize("candidate", ["loop_python.py", "loop_kernel.py"])
 def test_hang_times_out(pool, candidate):
+    before = zygote(pool)
     outcome = run(pool, candidate, timeout_s=HANG_TIMEOUT_S)
     assert outcome.status is Status.timeout, outcome.message
+    assert zygote(pool) is before
     assert_healthy(pool)
 
 
 @pytest.mark.parametrize("candidate", ["segfault.py", "sigkill_self.py", "os_exit.py"])
 def test_death_is_a_crash(pool, candidate):
+    before = zygote(pool)
     outcome = run(pool, candidate)
     assert outcome.status is Status.crashed, outcome.message
+    assert zygote(pool) is before
     assert_healthy(pool)
+
+
+def test_a_dead_zygote_is_replaced(pool):
+    before = zygote(pool)
+    outcome = run(pool, "kill_zygote.py")
+    assert outcome.status is Status.crashed, outcome.message
+    assert zygote(pool) is not before
+    assert_healthy(pool)
+
+
+def test_nothing_a_candidate_leaves_reaches_the_next(pool):
+    # A global forward hook and a marker in torch's namespace, left at import: the next
+    # candidate runs in a fresh fork of the zygote, where neither exists.
+    assert run(pool, "leave_state.py").status is Status.correct
+    outcome = run(pool, "find_state.py")
+    assert outcome.status is Status.correct, outcome.message
 
 
 def test_sys_exit_is_an_error_not_a_pass(pool):

@@ -1,0 +1,293 @@
+"""The zygote: a warm process that never runs candidate code; every job runs in a fork of it.
+
+Started by a backend as ``python -m kernelwright.sandbox.zygote SCRATCH``, inside the
+sandbox. It prepares the process once (``worker.prepare``: torch, Triton, the guards, the
+integrity snapshot) and then, for each request, forks one child that does that request's
+work and exits. Nothing a candidate leaves behind (a hook, a patched function, a cache, a
+thread) reaches the next one: the next one starts from the zygote again.
+
+JSON lines on stdin/stdout, the parent's side in ``pool.py``:
+
+    parent -> {"type": KIND, ...}    the zygote forks a child of that kind (``CHILDREN``)
+    parent -> {"type": "kill"}       the zygote kills the running child
+    parent -> anything else          relayed to the running child
+    zygote -> {"type": "child", "msg": {...}}   one line the child wrote, wrapped
+    zygote -> {"type": "exit", "how": "..."}    the child and all it started are gone
+
+The child talks to the zygote over a socket of its own; its copies of the zygote's pipe
+are closed and the zygote is not dumpable (its /proc entries are closed to the child), so
+only the zygote can write an unwrapped line: no child can forge the end of another's run.
+
+On a GPU the zygote must never initialise CUDA: a CUDA context does not survive a fork.
+``torch.cuda._lazy_init`` raises here and is restored in each child, which creates its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class CudaInZygote(RuntimeError):
+    """Something in the zygote tried to initialise CUDA."""
+
+
+class Channel:
+    """A child's end of its socket to the zygote: JSON lines, each stamped with the job's
+    nonce (the parent treats a line without it as a forgery)."""
+
+    def __init__(self, sock: socket.socket, nonce: str | None):
+        self.sock = sock
+        self.nonce = nonce
+        self._reader = sock.makefile("r", encoding="utf-8")
+
+    def send(self, msg: dict[str, Any]) -> None:
+        msg["nonce"] = self.nonce
+        self.sock.sendall((json.dumps(msg, default=str) + "\n").encode())
+
+    def recv(self) -> dict[str, Any]:
+        line = self._reader.readline()
+        if not line:
+            os._exit(0)  # the zygote is gone: nobody is left to answer
+        return json.loads(line)
+
+
+def _job(chan: Channel, msg: dict[str, Any]) -> dict[str, Any]:
+    from kernelwright.sandbox import worker
+
+    return worker.run_job(chan, msg)
+
+
+def _env(chan: Channel, msg: dict[str, Any]) -> dict[str, Any]:
+    from kernelwright.sandbox import worker
+
+    return {"type": "env", "env": worker.describe_env()}
+
+
+# What a child can be asked to do: fn(channel, request) -> its last message.
+CHILDREN: dict[str, Callable[[Channel, dict[str, Any]], dict[str, Any]]] = {
+    "job": _job,
+    "env": _env,
+}
+
+
+class Lines:
+    """JSON-object lines read from a file descriptor as they arrive; anything else is noise."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._buf = b""
+
+    def read(self) -> list[dict[str, Any]] | None:
+        """The complete lines one read() brings; None at end of file, or when a non-blocking
+        descriptor has nothing waiting."""
+        try:
+            chunk = os.read(self.fd, 1 << 16)
+        except BlockingIOError:
+            return None
+        if not chunk:
+            return None
+        *lines, self._buf = (self._buf + chunk).split(b"\n")
+        out = []
+        for line in lines:
+            with contextlib.suppress(ValueError):
+                msg = json.loads(line)
+                if isinstance(msg, dict):
+                    out.append(msg)
+        return out
+
+
+class Zygote:
+    def __init__(self, scratch: Path):
+        self.scratch = scratch
+        self.capture = scratch / "capture.log"
+        # The protocol moves off fds 0/1: what the children print goes to the capture file.
+        self.inp = os.dup(0)
+        self.out = os.fdopen(os.dup(1), "w", buffering=1)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        fd = os.open(self.capture, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        self.parent = Lines(self.inp)
+        libc = ctypes.CDLL(None, use_errno=True)
+        # Orphans of a child's children re-parent here, so one kill_tree finds them all.
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        # A planted module in the scratch folder (the working directory) must never be
+        # imported by a later child's checker code.
+        cwd = {"", ".", os.getcwd(), str(scratch)}
+        sys.path[:] = [p for p in sys.path if p not in cwd]
+        os.environ["PYTORCH_NVML_BASED_CUDA_CHECK"] = "1"  # is_available() without cuInit
+
+        from kernelwright.sandbox import worker
+
+        worker.prepare()
+        self._allow_cuda = forbid_cuda()
+
+    def send(self, msg: dict[str, Any]) -> None:
+        self.out.write(json.dumps(msg, default=str) + "\n")
+        self.out.flush()
+
+    def serve(self) -> NoReturn:
+        self.send({"type": "ready", "pid": os.getpid()})
+        while True:
+            lines = self.parent.read()
+            if lines is None:
+                sys.exit(0)  # the parent closed the pipe
+            for msg in lines:
+                # Anything else between children (a kill or a seed that came too late) is stale.
+                if msg.get("type") in CHILDREN:
+                    self.send({"type": "exit", "how": self.run_child(msg)})
+
+    def run_child(self, msg: dict[str, Any]) -> str:
+        """Fork one child for ``msg``, relay until it ends, clean up after it: how it ended."""
+        import torch
+
+        if torch.cuda.is_initialized():
+            raise CudaInZygote("CUDA was initialised in the zygote: no child could use it")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.ftruncate(1, 0)
+        os.lseek(1, 0, os.SEEK_SET)
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            os.close(self.inp)
+            self.out.close()
+            self._allow_cuda()
+            _child(msg, theirs)
+        theirs.close()
+        try:
+            how = self._relay(pid, ours)
+        finally:
+            ours.close()
+            _kill_descendants()
+        self._sweep(msg)
+        return how
+
+    def _relay(self, pid: int, sock: socket.socket) -> str:
+        pidfd = os.pidfd_open(pid)
+        child = Lines(sock.fileno())
+        watched = [self.inp, sock.fileno(), pidfd]
+        try:
+            while True:
+                ready, _, _ = select.select(watched, [], [])
+                if sock.fileno() in ready and not self._forward(child):
+                    watched.remove(sock.fileno())  # closed: wait for the exit itself
+                if self.inp in ready:
+                    lines = self.parent.read()
+                    if lines is None:
+                        _kill_descendants()
+                        sys.exit(0)
+                    for m in lines:
+                        if m.get("type") == "kill":
+                            _kill_descendants(reap=False)  # the child is reaped below
+                        else:
+                            with contextlib.suppress(OSError):
+                                sock.sendall((json.dumps(m) + "\n").encode())
+                if pidfd in ready:
+                    _, status = os.waitpid(pid, 0)
+                    # What the child wrote before it ended is in the socket: pass it on first.
+                    sock.setblocking(False)
+                    while sock.fileno() in watched and self._forward(child):
+                        pass
+                    return _exit_text(status)
+        finally:
+            os.close(pidfd)
+
+    def _forward(self, child: Lines) -> bool:
+        """Relay what the child wrote, wrapped; False once its socket is closed or drained."""
+        lines = child.read()
+        for m in lines or []:
+            self.send({"type": "child", "msg": m})
+        return lines is not None
+
+    def _sweep(self, msg: dict[str, Any]) -> None:
+        """Remove what the child left in the scratch folder, but for the capture and the job
+        folder the parent has yet to read."""
+        keep = {self.capture.name, Path(msg.get("dir") or "").name}
+        for entry in self.scratch.iterdir():
+            if entry.name not in keep:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
+
+def forbid_cuda() -> Callable[[], None]:
+    """Make initialising CUDA an error in this process (torch initialises lazily, through
+    ``torch.cuda._lazy_init``, whatever asks for it); returns what allows it again."""
+    import torch.cuda
+
+    original = torch.cuda._lazy_init
+
+    def refuse(*args, **kwargs) -> NoReturn:
+        raise CudaInZygote(
+            "the zygote must never initialise CUDA: a CUDA context does not survive a fork, "
+            "so only its children may create one"
+        )
+
+    def allow() -> None:
+        torch.cuda._lazy_init = original
+
+    torch.cuda._lazy_init = refuse
+    return allow
+
+
+def _child(msg: dict[str, Any], sock: socket.socket) -> NoReturn:
+    """The child's whole life: do the request, send the answer, exit without cleaning up
+    (no finalizer or atexit hook of the candidate's runs after its result is sent)."""
+    code = 1
+    try:
+        chan = Channel(sock, msg.get("nonce"))
+        chan.send(CHILDREN[msg["type"]](chan, msg))
+        code = 0
+    except BaseException:
+        traceback.print_exc()  # into the capture file, for the parent's report
+    finally:
+        with contextlib.suppress(BaseException):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _kill_descendants(reap: bool = True) -> None:
+    from kernelwright.sandbox.backends import kill_tree
+
+    kill_tree(os.getpid(), include_root=False)
+    if reap:  # zombies of killed orphans are ours to reap, as subreaper
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+
+
+def _exit_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"the candidate's process was killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"the candidate's process exited with status {os.waitstatus_to_exitcode(status)}"
+
+
+def main() -> None:
+    Zygote(Path(sys.argv[1])).serve()
+
+
+if __name__ == "__main__":
+    main()
