@@ -34,6 +34,7 @@ FIELDS = {
     "prompt": "prompt_variant",
     "timeout": "eval_timeout_s",
     "request_timeout": "request_timeout_s",
+    "call_deadline": "call_deadline_s",
     "no_cache": "cache",
 }
 
@@ -66,7 +67,14 @@ TimeoutOption = Annotated[
 RequestTimeoutOption = Annotated[
     float,
     typer.Option(
-        help="Seconds one model call may take before it is retried.",
+        help="Seconds a model endpoint may stay silent on one try before it is retried once.",
+        callback=opts.positive_seconds,
+    ),
+]
+CallDeadlineOption = Annotated[
+    float,
+    typer.Option(
+        help="Seconds one model call may take in all, every retry and wait included.",
         callback=opts.positive_seconds,
     ),
 ]
@@ -199,7 +207,8 @@ def generate(
     executor: ExecutorOption = "local",
     ray_address: RayAddressOption = None,
     timeout: TimeoutOption = 120.0,
-    request_timeout: RequestTimeoutOption = 600.0,
+    request_timeout: RequestTimeoutOption = 300.0,
+    call_deadline: CallDeadlineOption = 900.0,
     no_cache: NoCacheOption = False,
     prices: Annotated[
         Path | None,

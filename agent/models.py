@@ -4,7 +4,9 @@ OpenAI-compatible endpoint (OpenAI, vLLM, SGLang, Ollama, Together ...).
 The OpenAI client retries 429, 5xx, timeouts and dropped connections with exponential backoff
 and full jitter, honours Retry-After, bounds the calls in flight, prices each call, keeps a
 reasoning model's reasoning apart from its answer, and turns every other failure into one
-ModelError line.
+ModelError line. A silent server is tried twice (``request_timeout_s`` each) and every call has
+a deadline over all its tries and waits (``call_deadline_s``): a hung endpoint fails in
+minutes, and the message lists what each try met.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import httpx
 import openai
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -106,6 +109,8 @@ class RetryPolicy:
     retries: int = 6
     # A refused connection is a wrong URL far more often than a blip: fail fast.
     connect_retries: int = 2
+    # A server that sent nothing for a whole request timeout, twice, is hung, not busy.
+    timeout_retries: int = 1
     base_s: float = 1.0
     max_backoff_s: float = 60.0
     # A Retry-After beyond this is a quota, not congestion: say so instead of sleeping.
@@ -116,6 +121,14 @@ class RetryPolicy:
 
 
 OnRetry = Callable[[str, float], None]
+
+# A hung endpoint fails within minutes: two silent tries of REQUEST_TIMEOUT_S each. A reasoning
+# model's long non-streamed answer (8k tokens at 30 tok/s) still fits in one try.
+REQUEST_TIMEOUT_S = 300.0
+# Every try, wait and retry of one model call together, 429 storms included.
+CALL_DEADLINE_S = 900.0
+CONNECT_TIMEOUT_S = 10.0
+MIN_TRY_S = 1.0
 
 _CONTEXT_PATTERNS = re.compile(
     r"context[ _]length|maximum context|context window|too many tokens|prompt is too long"
@@ -139,6 +152,17 @@ def _retry_after(response: Any) -> float | None:
     except ValueError:
         when = email.utils.parsedate_to_datetime(value)
         return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _tally(reasons: list[str]) -> str:
+    """What each try met, in order, repeats counted: 'no answer within 300 s x2'."""
+    counted: list[tuple[str, int]] = []
+    for r in reasons:
+        if counted and counted[-1][0] == r:
+            counted[-1] = (r, counted[-1][1] + 1)
+        else:
+            counted.append((r, 1))
+    return ", ".join(r if k == 1 else f"{r} x{k}" for r, k in counted)
 
 
 def _error_text(e: openai.APIStatusError, limit: int = 400) -> str:
@@ -189,7 +213,8 @@ class OpenAIClient:
         api_key_env: str = "OPENAI_API_KEY",
         prices: PriceTable | None = None,
         concurrency: int = 4,
-        request_timeout_s: float = 600.0,
+        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        call_deadline_s: float = CALL_DEADLINE_S,
         retry: RetryPolicy | None = None,
         on_retry: OnRetry | None = None,
     ):
@@ -207,10 +232,10 @@ class OpenAIClient:
         self._limit = asyncio.Semaphore(concurrency)
         # OpenAI's reasoning models refuse max_tokens; switched on their first refusal.
         self._token_param = "max_tokens"
+        self.request_timeout_s = request_timeout_s
+        self.call_deadline_s = call_deadline_s
         # The SDK's own retries are off: ours honour Retry-After with jitter and say what happened.
-        self._sdk = openai.AsyncOpenAI(
-            api_key=key, base_url=self.base_url, max_retries=0, timeout=request_timeout_s
-        )
+        self._sdk = openai.AsyncOpenAI(api_key=key, base_url=self.base_url, max_retries=0)
 
     def answered(self, request: ChatRequest) -> None:
         return None  # an endpoint keeps no position
@@ -224,10 +249,12 @@ class OpenAIClient:
         prompt_tokens = completion_tokens = 0
         served = self.name
         async with self._limit:
+            # The deadline starts once the call may go out: waiting for a slot is not its fault.
+            deadline = time.monotonic() + self.call_deadline_s
             # Some servers ignore n; ask again for the rest, with a shifted seed.
             while len(choices) < request.n:
                 seed = None if request.seed is None else request.seed + len(choices)
-                raw = await self._create(request, request.n - len(choices), seed)
+                raw = await self._create(request, request.n - len(choices), seed, deadline)
                 if not raw.choices:
                     raise RequestRejectedError(f"{self.base_url} answered with no choices")
                 choices.extend(_choice(c) for c in raw.choices)
@@ -244,7 +271,7 @@ class OpenAIClient:
             latency_s=time.monotonic() - start,
         )
 
-    async def _create(self, request: ChatRequest, n: int, seed: int | None) -> Any:
+    async def _create(self, request: ChatRequest, n: int, seed: int | None, deadline: float) -> Any:
         kwargs: dict[str, Any] = {"model": self.name, "messages": request.messages}
         if request.temperature is not None:
             kwargs["temperature"] = request.temperature
@@ -252,19 +279,30 @@ class OpenAIClient:
             kwargs["n"] = n
         if seed is not None:
             kwargs["seed"] = seed
-        failures = connect_failures = 0
+        tried: list[str] = []
+        connect_failures = timeouts = 0
+        start = time.monotonic()
         while True:
+            left = deadline - time.monotonic()
+            # Non-streamed, the answer's first byte is the whole answer: the read timeout is
+            # how long the server may stay silent, and a try never outlives the call's deadline.
+            wait_s = min(self.request_timeout_s, left)
+            timeout = httpx.Timeout(wait_s, connect=min(CONNECT_TIMEOUT_S, wait_s))
             try:
-                return await self._sdk.chat.completions.create(
-                    **kwargs, **{self._token_param: request.max_tokens}
+                return await asyncio.wait_for(
+                    self._sdk.chat.completions.create(
+                        **kwargs, **{self._token_param: request.max_tokens}, timeout=timeout
+                    ),
+                    wait_s,
                 )
             except openai.BadRequestError as e:
                 if self._token_param == "max_tokens" and "max_completion_tokens" in _error_text(e):
                     self._token_param = "max_completion_tokens"
                     continue
                 raise await self._classify(e) from None
-            except openai.APITimeoutError:
-                reason, wait = "timed out", None
+            except (openai.APITimeoutError, asyncio.TimeoutError):
+                timeouts += 1
+                reason, wait = f"no answer within {wait_s:.0f} s", None
             except openai.APIConnectionError as e:
                 connect_failures += 1
                 if connect_failures > self.retry.connect_retries:
@@ -283,13 +321,13 @@ class OpenAIClient:
                 if e.status_code < 500 and e.status_code not in (408, 409):
                     raise await self._classify(e) from None
                 reason, wait = f"server error ({e.status_code})", _retry_after(e.response)
-            failures += 1
-            if failures > self.retry.retries:
-                raise RetriesExhaustedError(
-                    f"{self.base_url}: gave up after {failures} tries, last: {reason}"
-                )
+            tried.append(reason)
+            if len(tried) > self.retry.retries:
+                raise self._gave_up(tried, start, "retries spent")
+            if timeouts > self.retry.timeout_retries:
+                raise self._gave_up(tried, start, "the server answers nothing")
             if wait is None:
-                wait = self.retry.backoff(failures - 1)
+                wait = self.retry.backoff(len(tried) - 1)
             elif wait > self.retry.max_retry_after_s:
                 raise RetriesExhaustedError(
                     f"{self.base_url}: {reason}, and the server asks to wait {wait:.0f} s"
@@ -297,9 +335,21 @@ class OpenAIClient:
             else:
                 # At least what the server asked; a little more so waiting clients spread out.
                 wait *= 1 + random.uniform(0, 0.1)
+            # A retry needs time to answer as well as to wait for its turn.
+            if time.monotonic() + wait + MIN_TRY_S > deadline:
+                raise self._gave_up(
+                    tried, start, f"the call's deadline is {self.call_deadline_s:.0f} s"
+                )
             if self.on_retry:
                 self.on_retry(reason, wait)
             await asyncio.sleep(wait)
+
+    def _gave_up(self, tried: list[str], start: float, why: str) -> RetriesExhaustedError:
+        return RetriesExhaustedError(
+            f"{self.base_url}: gave up after {len(tried)} tries in "
+            f"{time.monotonic() - start:.0f} s ({why}): {_tally(tried)}; see "
+            "--request-timeout (per try) and --call-deadline (per call)"
+        )
 
     async def _classify(self, e: openai.APIStatusError) -> ModelError:
         text = _error_text(e)

@@ -22,7 +22,13 @@ from kernelwright.agent.budget import Ledger, Limits, speedup
 from kernelwright.agent.cache import CachedClient, CachedEvaluator, DiskCache, default_cache_dir
 from kernelwright.agent.errors import AgentError
 from kernelwright.agent.loop import Evaluator, Session
-from kernelwright.agent.models import ModelClient, OnRetry, OpenAIClient
+from kernelwright.agent.models import (
+    CALL_DEADLINE_S,
+    REQUEST_TIMEOUT_S,
+    ModelClient,
+    OnRetry,
+    OpenAIClient,
+)
 from kernelwright.agent.pricing import PriceTable
 from kernelwright.agent.progress import Progress
 from kernelwright.agent.replay import RecordingClient, ReplayClient, is_replay, transcript_path
@@ -74,7 +80,8 @@ class GenerateConfig(BaseModel):
     executor: str = "local"
     ray_address: str | None = None
     eval_timeout_s: float = 120.0
-    request_timeout_s: float = 600.0
+    request_timeout_s: float = REQUEST_TIMEOUT_S
+    call_deadline_s: float = CALL_DEADLINE_S
     cache: bool = True
     record: str | None = None
     prices: str | None = None
@@ -153,6 +160,7 @@ def open_client(
             prices=PriceTable.load(config.prices),
             concurrency=config.concurrency,
             request_timeout_s=config.request_timeout_s,
+            call_deadline_s=config.call_deadline_s,
             on_retry=on_retry,
         )
         if config.cache:

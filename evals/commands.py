@@ -19,6 +19,7 @@ from kernelwright import cli_options as opts
 from kernelwright.agent.commands import (
     ApiKeyEnvOption,
     BaseUrlOption,
+    CallDeadlineOption,
     ExecutorOption,
     MaxTokensOption,
     NoCacheOption,
@@ -141,7 +142,8 @@ def eval_command(
         str | None, typer.Option(help="Wall-time budget per problem: seconds, or 10m, 1h.")
     ] = None,
     timeout: TimeoutOption = 120.0,
-    request_timeout: RequestTimeoutOption = 600.0,
+    request_timeout: RequestTimeoutOption = 300.0,
+    call_deadline: CallDeadlineOption = 900.0,
     no_cache: NoCacheOption = False,
     record: Annotated[
         Path | None, typer.Option(help="Append every model exchange to this transcript file.")
