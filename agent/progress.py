@@ -18,9 +18,9 @@ def _tokens(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
 
 
-def _first_line(text: str, width: int = 90) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+def _first_line(text: str) -> str:
+    # Whole, wrapped by the terminal: a cut line loses the why of a failed check.
+    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 class Progress:

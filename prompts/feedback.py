@@ -38,8 +38,8 @@ SHIFTS = (1, -1, 2, -2)
 SHIFT_MATCH = 0.9
 
 DIAGNOSES = {
-    "within_tolerance": "Every element is within tolerance; the failure is elsewhere "
-    "(shape, dtype or another output).",
+    "within_tolerance": "Every element is within atol/rtol, with no pattern in the error: "
+    "the failed check above says what is wrong.",
     "all_nan": "Every element is NaN: the output was never written (fresh memory is filled with "
     "NaN by the checker: a grid of zero programs, e.g. n // BLOCK with n < BLOCK, or atomics "
     "accumulating into torch.empty instead of torch.zeros), or every value overflowed (exp "
@@ -157,11 +157,48 @@ def diagnose_mismatch(
     ]
     result["bad_box"] = [_span(_along(bad, d)) for d in range(r.dim())] if n_bad else []
     pattern, fields = _classify(o, r, bad, atol, rtol, code, result["dtype"])
+    prefix = ""
+    if pattern == "within_tolerance" and ref.is_floating_point():
+        # Another check failed (the error against the reference's spread): the tolerance
+        # hides the error, so look for its pattern at the output dtype's own rounding.
+        fine_atol, fine_rtol = _rounding(ref, r)
+        fine = ~_close_mask(o, r, diff, fine_atol, fine_rtol)
+        if fine.any():
+            found, found_fields = _classify(o, r, fine, fine_atol, fine_rtol, code, result["dtype"])
+            if found in HIDDEN_PATTERNS:
+                pattern, fields = found, found_fields
+                prefix = "Every element is within atol/rtol, but the error has a pattern: "
     result["pattern"] = pattern
     if pattern == "scattered":
         fields = {"pct": f"{100 * result['frac_wrong']:.3g}%", "box": _box(result["bad_box"])}
-    result["diagnosis"] = DIAGNOSES[pattern].format(**fields)
+    result["diagnosis"] = prefix + DIAGNOSES[pattern].format(**fields)
     return result
+
+
+# Patterns that name a cause even when the error is under the tolerance; the others
+# (precision, scattered) describe errors by their size against the tolerance.
+HIDDEN_PATTERNS = (
+    "constant",
+    "transposed",
+    "rows_identical",
+    "tail",
+    "shifted",
+    "global_scale",
+    "row_scale",
+    "global_offset",
+    "row_offset",
+    "permuted",
+)
+
+
+def _rounding(ref: torch.Tensor, r: torch.Tensor) -> tuple[float, float]:
+    """atol and rtol at a few roundings of the reference's dtype: what a correct kernel meets."""
+    import torch
+
+    eps = torch.finfo(ref.dtype).eps
+    finite = r[torch.isfinite(r)]
+    rms = float(finite.pow(2).mean().sqrt()) if finite.numel() else 0.0
+    return eps * rms, 4 * eps
 
 
 def _num(x: torch.Tensor | float) -> float | str:

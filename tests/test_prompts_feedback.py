@@ -286,7 +286,7 @@ def test_feedback_incorrect_shows_the_mismatch_and_diagnosis():
     assert "512 of 512 elements wrong (100%)" in text
     assert "first wrong: [0, 0] got" in text
     assert "Diagnosis: Each row is off by its own constant factor" in text
-    assert "- output matches (seed 1): max abs error 9.1" in text
+    assert "Failed check: output matches (seed 1): max abs error 9.1" in text
 
 
 def test_feedback_rejected_quotes_the_contract_rule():
