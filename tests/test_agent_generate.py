@@ -81,7 +81,8 @@ def test_first_attempt_fails_the_real_error_reaches_the_model_then_correct(serve
     attempts = RunDir(out).attempts()
     assert [a.outcome.status.value for a in attempts] == ["incorrect", "correct"]
     error = attempts[0].outcome.message
-    assert "outside atol" in error and error in attempts[0].feedback
+    failed = attempts[0].outcome.failed_checks()[0]
+    assert "outside atol" in error and f"{failed.name}: {failed.detail}" in attempts[0].feedback
     assert server.chat_requests()[1]["messages"][-1]["content"] == attempts[0].feedback
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "correct" and summary["replay"] is False
