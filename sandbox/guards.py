@@ -103,6 +103,22 @@ FORBIDDEN_ROOT_ATTRS = {
     ("torch", "_inductor"): COMPILERS,
 }
 
+# torch's documented numeric settings: data, not functions the check relies on, so setting
+# one (tf32 off, say) is a choice of precision, not patching.
+NUMERIC_FLAGS = frozenset(
+    [
+        "torch.backends.cuda.matmul.allow_tf32",
+        "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction",
+        "torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction",
+        "torch.backends.cuda.matmul.fp32_precision",
+        "torch.backends.cudnn.allow_tf32",
+        "torch.backends.cudnn.benchmark",
+        "torch.backends.cudnn.deterministic",
+        "torch.backends.cudnn.fp32_precision",
+        "torch.backends.fp32_precision",
+    ]
+)
+
 # Roots whose attributes a candidate must not assign: patching them changes the check.
 PROTECTED_ROOTS = {
     "torch",
@@ -269,7 +285,11 @@ def static_violations(tree: ast.Module) -> list[Violation]:
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
-                if isinstance(t, ast.Attribute) and _root_name(t) in PROTECTED_ROOTS:
+                if (
+                    isinstance(t, ast.Attribute)
+                    and _root_name(t) in PROTECTED_ROOTS
+                    and ast.unparse(t) not in NUMERIC_FLAGS
+                ):
                     out.append(
                         Violation(
                             "patching",
@@ -587,18 +607,25 @@ def op_trace_mode():
     return OpTrace()
 
 
-# Even allowed ops, issued this often in one forward, are a Python loop over elements
-# (item() reads, fill_ writes): compute outside kernels. Real forwards issue tens.
+# Even allowed ops, issued this often in one forward, are a Python loop over elements (item()
+# reads, fill_ writes): compute outside kernels. Real forwards issue tens, or a few per launch
+# when they launch a kernel per row (the row views).
 MAX_OPS_PER_FORWARD = 1024
+MAX_OPS_PER_LAUNCH = 8
 
 
-def disallowed_ops(ops: dict[str, int]) -> dict[str, int]:
+def python_loop(ops: dict[str, int], launches: int) -> bool:
+    n = sum(ops.values())
+    return n > MAX_OPS_PER_FORWARD and n > MAX_OPS_PER_LAUNCH * launches
+
+
+def disallowed_ops(ops: dict[str, int], launches: int) -> dict[str, int]:
     bad = {
         op: n
         for op, n in ops.items()
         if op.rstrip("_") not in ALLOWED_OPS and op not in ALLOWED_OPS
     }
-    if not bad and sum(ops.values()) > MAX_OPS_PER_FORWARD:
+    if not bad and python_loop(ops, launches):
         return dict(ops)
     return bad
 

@@ -8,6 +8,7 @@ process with. Checks are recorded in order; the first failed one sets the status
 from __future__ import annotations
 
 import ast
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -60,10 +61,19 @@ class UnreadableResult(Exception):
     shares the worker's folder, replaced or damaged it."""
 
 
+class UnsupportedOutput(Exception):
+    """A result holding an object the safe loader refuses: forward returned something other
+    than tensors and plain values. ``str()`` is the loader's reason."""
+
+
 def load_result(path: str, device: torch.device, keys: tuple[str, ...]) -> dict[str, Any]:
     try:
         payload = load(path, device)
     except Exception as e:  # whatever torch.load raises on a damaged or foreign file
+        # The worker saves whatever forward returned; weights_only names what it refuses.
+        refused = re.search(r"WeightsUnpickler error: (.+?)(?: was not an allowed|\n|$)", str(e))
+        if isinstance(e, pickle.UnpicklingError) and refused:
+            raise UnsupportedOutput(refused.group(1)[:200]) from None
         first = (str(e).splitlines() or [""])[0][:200]
         raise UnreadableResult(f"{Path(path).name}: {type(e).__name__}: {first}") from None
     if not isinstance(payload, dict) or not all(k in payload for k in keys):
@@ -386,12 +396,22 @@ def _tol(info: ProblemInfo, ref) -> tuple[float, float]:
     return tol.atol, tol.rtol
 
 
-def _listed(ops: dict[str, int]) -> str:
+def _listed(ops: dict[str, int], launches: int) -> str:
     """The disallowed ops of one forward, as the message names them."""
     listed = ", ".join(f"aten.{k} x{v}" for k, v in sorted(ops.items()))
-    if sum(ops.values()) > guards.MAX_OPS_PER_FORWARD:
-        listed += f" (over {guards.MAX_OPS_PER_FORWARD} ops: a Python loop over elements)"
+    if guards.python_loop(ops, launches):
+        listed += (
+            f" (over {guards.MAX_OPS_PER_FORWARD} ops, over {guards.MAX_OPS_PER_LAUNCH} per "
+            "Triton launch: a Python loop over elements)"
+        )
     return listed
+
+
+def _unsupported(e: UnsupportedOutput) -> str:
+    return (
+        f"forward returned an object the checker does not load ({e}): return torch.Tensor "
+        "outputs, as the reference does"
+    )
 
 
 def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> Status | None:
@@ -410,19 +430,22 @@ def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> S
             "a timed call launched no Triton kernel: work skipped once the trials were over",
             Status.rejected,
         )
-    ops = guards.disallowed_ops(timing.get("torch_ops") or {})
+    ops = guards.disallowed_ops(timing.get("torch_ops") or {}, timing.get("launches", 0))
     if ops and not job.allow_torch_ops:
         return fail(
             "no torch compute in the timing runs",
-            f"the timed calls computed with PyTorch ops: {_listed(ops)}. Every call must compute in "
-            "Triton, not only the ones the trials check",
+            f"the timed calls computed with PyTorch ops: {_listed(ops, timing['launches'])}. "
+            "Every call must compute in Triton, not only the ones the trials check",
             Status.rejected,
         )
-    timed = (
-        load_result(timing["file"], _device_of([ref]), ("outputs",))["outputs"]
-        if timing.get("plain")
-        else []
-    )
+    try:
+        timed = (
+            load_result(timing["file"], _device_of([ref]), ("outputs",))["outputs"]
+            if timing.get("plain")
+            else []
+        )
+    except UnsupportedOutput as e:
+        return fail("timing runs returned tensors", _unsupported(e), Status.incorrect)
     ok = len(timed) == len(ref["outputs"]) and all(
         compare(o, r, *_tol(info, r)).ok for o, r in zip(timed, ref["outputs"], strict=True)
     )
@@ -468,16 +491,20 @@ def _trial_checks(
         return fail(
             "launched a Triton kernel", "forward launched no Triton kernel", Status.rejected
         )
-    ops = guards.disallowed_ops(trial.torch_ops)
+    ops = guards.disallowed_ops(trial.torch_ops, trial.launches)
     if ops and not job.allow_torch_ops:
         details["rule"] = "torch compute in forward"
         return fail(
             "no torch compute in forward",
-            f"forward computed with PyTorch ops: {_listed(ops)}. Only allocation, view and layout "
-            "ops are allowed; Triton kernels must do the compute (or use --allow-torch-ops)",
+            f"forward computed with PyTorch ops: {_listed(ops, trial.launches)}. Only allocation, "
+            "view and layout ops are allowed; Triton kernels must do the compute (or use "
+            "--allow-torch-ops)",
             Status.rejected,
         )
-    got = load_result(trial.file, _device_of([ref]), ("outputs", "snapshot", "inputs_after"))
+    try:
+        got = load_result(trial.file, _device_of([ref]), ("outputs", "snapshot", "inputs_after"))
+    except UnsupportedOutput as e:
+        return fail("outputs are tensors", _unsupported(e), Status.incorrect)
     for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
         if not bitwise_equal(before, after):
             return fail(

@@ -250,6 +250,7 @@ class Worker:
         path = jobdir / "candidate.py"
         state.candidate_file = str(path)
         try:
+            _reseed()
             state.active = True
             spec = importlib.util.spec_from_file_location("kw_candidate", path)
             module = importlib.util.module_from_spec(spec)
@@ -406,6 +407,18 @@ class Worker:
         return a.clone() if isinstance(a, self.torch.Tensor) else a
 
 
+def _reseed() -> None:
+    """Every RNG on a seed from the OS: the trials' inputs were just made from their seeds,
+    and the candidate's import must neither read one (``torch.initial_seed()``) nor replay it."""
+    import numpy
+    import torch
+
+    seed = int.from_bytes(os.urandom(8), "little") >> 1
+    torch.manual_seed(seed)
+    random.seed(seed)
+    numpy.random.seed(seed % 2**32)
+
+
 def _as_list(out) -> list:
     return list(out) if isinstance(out, (tuple, list)) else [out]
 
@@ -439,6 +452,14 @@ def _poison(tensors) -> None:
                 t.fill_(-1)
 
 
+def _text(value: object) -> str:
+    """``str(value)``, or what can be said when the candidate's ``__str__`` raises."""
+    try:
+        return str(value)
+    except BaseException as e:
+        return f"<its str() raised {type(e).__name__}>"
+
+
 def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
     """Classify an exception raised by candidate code, for the parent's message."""
     tb = traceback.extract_tb(e.__traceback__)
@@ -446,14 +467,14 @@ def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
     line = in_candidate[-1].lineno if in_candidate else None
     text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     kind = "exception"
-    mod = type(e).__module__ or ""
-    etype, message = type(e).__name__, str(e)
+    mod = _text(type(e).__module__ or "")
+    etype, message = type(e).__name__, _text(e)
     if etype == "InterpreterError":
         # The interpreter wraps what the kernel raised; the inner error is the news.
         inner = e.__cause__ or e.__context__
         kind = "triton_interpreter"
         if inner is not None:
-            etype, message = type(inner).__name__, str(inner)
+            etype, message = type(inner).__name__, _text(inner)
     elif isinstance(e, SystemExit):
         kind = "exit"
     elif isinstance(e, SyntaxError):
