@@ -97,6 +97,13 @@ class Ledger:
     def stop(self, reason: str) -> None:
         self.stop_reason = self.stop_reason or reason
 
+    def settle(self) -> str:
+        """Why the run stopped, once it has: a limit or an interrupt if one stopped it, else
+        ``solved`` (the best attempt satisfies the limits) or ``turns`` (the turns ran out)."""
+        best = self.best
+        self.stop("solved" if best is not None and self.limits.satisfied(best) else "turns")
+        return self.stop_reason
+
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 

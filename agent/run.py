@@ -411,9 +411,7 @@ def finish(
         (rundir.path / "best_kernel.py").write_text(
             render_best_kernel(best, session.problem, session.shape)
         )
-    reason = ledger.stop_reason
-    if reason is None:
-        reason = "solved" if best is not None and ledger.limits.satisfied(best) else "turns"
+    reason = ledger.settle()
     summary = {
         "run_id": info.run_id,
         "problem": session.problem.name,

@@ -257,12 +257,13 @@ async def execute(
                         done=done,
                         on_attempt=on_attempt,
                     )
-                    summary.stop_reason = session.ledger.stop_reason
+                    summary.stop_reason = session.ledger.settle()
                     summary.notes = session.notes
                 except FATAL:
                     raise
                 except (AgentError, ProblemError) as e:
                     summary.error = str(e)
+                    summary.stop_reason = "error"
                 finally:
                     if c is not None and c is not shared.get("live") and client_for is None:
                         await c.aclose()

@@ -378,3 +378,26 @@ def test_eval_command_usage_errors(kb, tmp_path):
     )
     assert r.exit_code == 2 and "do not apply: --model" in r.output
     assert "Traceback" not in r.output
+
+
+def test_summary_gives_every_problem_a_stop_reason(kb, tmp_path):
+    def client_for(c, problem):
+        if problem.name == "2_tanh":
+            raise ReplayError("no demo transcript for problem '2_tanh'")
+        return ScriptedClient(c.model, SCRIPT[problem.name])
+
+    out = tmp_path / "run"
+    run_eval(
+        config(str(kb)),
+        resolve_suite(str(kb)),
+        out,
+        argv=[],
+        executor=FakeExecutor(0),
+        client_for=client_for,
+    )
+    summary = json.loads((out / "summary.json").read_text())["problems"]
+    assert {s["problem"]: s["stop_reason"] for s in summary} == {
+        "level1/1_relu": "turns",  # correct and timed: it could still get faster
+        "level1/2_tanh": "error",
+        "level1/3_sigmoid": "turns",
+    }
