@@ -237,6 +237,7 @@ def _generate(
     # Imported here, not at the top: they load torch, and `kernelwright --help` should not.
     from kernelwright.agent.progress import Progress
     from kernelwright.agent.run import execute, open_client, run_info
+    from kernelwright.sandbox.executors import ExecutorError, decide_sandbox
 
     spec = given["problem"]
     path = resolve_problem(spec).resolve()
@@ -252,6 +253,10 @@ def _generate(
     config.check()
     if (why := opts.shape_error(read_problem(path), config.shape)) is not None:
         raise AgentError(why)
+    try:
+        config.sandbox = decide_sandbox(config.executor, config.sandbox)
+    except ExecutorError as e:
+        raise AgentError(str(e)) from None
     if out is None:
         out = Path("runs") / f"{path.stem}-{dt.datetime.now():%Y%m%d-%H%M%S}"
     progress = Progress(console)

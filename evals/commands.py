@@ -185,6 +185,7 @@ def _eval(
     console: Console,
 ) -> int:
     from kernelwright.evals.runner import EvalConfig, EvalError, run_eval
+    from kernelwright.sandbox.executors import ExecutorError, decide_sandbox
 
     if out is None:
         raise EvalError("--out DIR is required: the run directory to write")
@@ -204,6 +205,10 @@ def _eval(
     if given["strategy"] is None:
         given["strategy"] = "best-of-k" if given["samples"] > 1 else "refine"
     agent = config_from_options(ctx, {"problem": spec, **given}, stored)
+    try:
+        agent.sandbox = decide_sandbox(agent.executor, agent.sandbox)
+    except ExecutorError as e:
+        raise EvalError(str(e)) from None
     cfg = EvalConfig(suite=spec, agent=agent)
     console.print(
         f"eval {spec}: {len(suite.problems)} problem(s), model {agent.model}, "

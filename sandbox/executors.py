@@ -15,6 +15,20 @@ class ExecutorError(RuntimeError):
     """An executor that cannot be made or cannot go on; the message says why, for a person."""
 
 
+def decide_sandbox(kind: str, sandbox: str) -> str:
+    """The sandbox a run uses, decided before it starts so that its config records it (and a
+    resumed run keeps it): "auto" becomes the backend this machine runs. On a Ray cluster the
+    nodes decide, so "auto" stays. Raises ExecutorError when the sandbox named cannot run."""
+    from kernelwright.sandbox.isolation import BackendUnavailable, select_backend
+
+    if kind != "local":
+        return sandbox
+    try:
+        return select_backend(sandbox).name
+    except BackendUnavailable as e:
+        raise ExecutorError(f"--sandbox {sandbox}: {e}") from None
+
+
 def make_executor(
     kind: str,
     *,

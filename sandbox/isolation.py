@@ -440,13 +440,36 @@ BACKENDS: dict[str, type] = {
 }
 
 
+# What "auto" chose, decided once per process (one process, one run): a Docker engine that
+# comes up, or goes, in the middle of a run must not switch later workers' backend silently.
+_auto_choice: str | None = None
+
+SUBPROCESS_FALLBACK = (
+    "note: sandbox 'subprocess' ({why}): candidates run without a network cut, without write "
+    "protection of host files and can see host processes; install bubblewrap or a Docker "
+    "engine with the sandbox image for that (README, Sandboxes), or pass --sandbox "
+    "subprocess to say this is intended."
+)
+
+
 def select_backend(name: str = "auto") -> Backend:
-    """The backend called ``name``; "auto" picks the strongest this machine can run."""
-    if name == "auto":
+    """The backend called ``name``; "auto" picks the strongest this machine can run, once per
+    process: later calls get the same backend, or an error if it went away. A fall-back to
+    the subprocess backend is said once, on stderr, with what it does not protect."""
+    global _auto_choice
+    if name == "auto" and _auto_choice is not None:
+        name = _auto_choice
+    elif name == "auto":
+        why = []
         for cls in (DockerBackend, BwrapBackend):
             backend = cls()
-            if backend.available()[0]:
+            ok, detail = backend.available()
+            if ok:
+                _auto_choice = backend.name
                 return backend
+            why.append(f"{backend.name}: {detail}")
+        _auto_choice = SubprocessBackend.name
+        print(SUBPROCESS_FALLBACK.format(why="; ".join(why)), file=sys.stderr, flush=True)
         return SubprocessBackend()
     if name not in BACKENDS:
         choices = ", ".join(["auto", *BACKENDS])

@@ -78,6 +78,24 @@ def cuda_device_count() -> int:
         return 0
 
 
+def describe_device(device: str) -> dict[str, Any]:
+    """What a worker on ``device`` says of itself (worker.py's env), said by the parent."""
+    import torch
+    import triton
+
+    env: dict[str, Any] = {
+        "torch": torch.__version__,
+        "triton": triton.__version__,
+        "python": sys.version.split()[0],
+    }
+    if device.startswith("cuda"):
+        env["device_name"] = torch.cuda.get_device_name(int(device.partition(":")[2] or 0))
+        env["cuda"] = torch.version.cuda
+    else:
+        env["device_name"] = "cpu (Triton interpreter)"
+    return env
+
+
 def default_devices(requested: str | None = None, workers: int | None = None) -> list[str]:
     """One worker per visible GPU; on the CPU, ``workers`` (default: the core count)."""
     if requested and requested != "auto":
@@ -289,7 +307,7 @@ class Pool:
     def evaluate(self, job: Job) -> Outcome:
         early = judge.precheck(job.code)
         if early is not None:
-            early.env.update(self.base_env())
+            early.env.update(self.early_env())
             return early
         # Workers run in their scratch folders: a relative path must not reach them.
         info = read_problem(Path(job.problem).resolve())
@@ -312,6 +330,13 @@ class Pool:
         """What is known before a worker answers: enough for verdicts made without one."""
         device = self.slots[0].device
         return {"sandbox": self.backend.name, "device": device, "interpreter": device == "cpu"}
+
+    def early_env(self) -> dict[str, Any]:
+        """The env of a verdict made before any worker ran (format, syntax, static guards):
+        the fields a worker reports (device name, versions), so no report sees an unknown
+        device; from a started worker of this pool, else described here."""
+        started = next((s.env for s in self.slots if s.env), None)
+        return {**(started or describe_device(self.slots[0].device)), **self.base_env()}
 
     def _run(self, slot: Slot, job: Job, info) -> Outcome:
         slot.ensure()

@@ -64,6 +64,7 @@ class SandboxActor:
             "host": socket.gethostname(),
             "gpu_index": str(gpu_ids[0]) if gpu_ids else None,
             "actor": context.get_actor_id(),
+            "sandbox": self.pool.backend.name if self.pool else None,
         }
 
     def ready(self) -> dict[str, Any]:
@@ -192,6 +193,17 @@ class RayExecutor:
         if failure is not None:
             ray.kill(handle)
             self._start_failed(f"the sandbox on node {where['host']} failed to start: {failure}")
+            return
+        sandbox = self._args[0]
+        if sandbox == "auto":
+            # The first actor up decides "auto" for the whole run; later actors are told.
+            self._args = (where["sandbox"], *self._args[1:])
+        elif where["sandbox"] != sandbox:
+            ray.kill(handle)
+            self._start_failed(
+                f"the actor on node {where['host']} chose sandbox {where['sandbox']}, while "
+                f"this run uses {sandbox}"
+            )
             return
         member = Member(handle, where)
         self._members.append(member)
