@@ -230,6 +230,10 @@ def _error_outcome(
 ) -> Outcome:
     kind, etype, msg, line = err["kind"], err["type"], err["message"], err.get("line")
     where = f" at line {line}" if line else ""
+    if line and err.get("function"):
+        where += f" (in {err['function']})"
+    lines = code.splitlines()
+    source = lines[line - 1].strip() if line and 0 < line <= len(lines) else None
     if events:
         return _rejected(events, output, env)
     if kind == "exit":
@@ -269,9 +273,13 @@ def _error_outcome(
         status = Status.runtime_error
         what = f"raised during {stage}"
     details: dict[str, Any] = {"error": {"type": etype, "line": line, "stage": stage}}
+    if source:
+        # The feedback's diagnosis takes the located line over what it reads in the traceback.
+        details["compile"] = {"line": line, "function": err.get("function"), "source_line": source}
     return Outcome(
         status=status,
-        message=f"The candidate {what}{where}: {etype}: {msg}".strip(),
+        message=f"The candidate {what}{where}: {etype}: {msg}".strip()
+        + (f"\n    {source}" if source else ""),
         checks=[Check(name=stage, passed=False, detail=f"{etype}: {msg[:300]}")],
         env=env,
         output=output,

@@ -462,16 +462,26 @@ def _text(value: object) -> str:
 
 def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
     """Classify an exception raised by candidate code, for the parent's message."""
+    from kernelwright.sandbox.error_line import locate
+
     tb = traceback.extract_tb(e.__traceback__)
-    in_candidate = [f for f in tb if f.filename == candidate_file]
-    line = in_candidate[-1].lineno if in_candidate else None
+    try:
+        code = Path(candidate_file).read_text()
+    except OSError:
+        code = ""
+    # The kernel's line, not the launch's: Triton raises a kernel's errors at its launch.
+    where = locate(e, candidate_file, code)
+    line = where.line if where else None
     text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     kind = "exception"
     mod = _text(type(e).__module__ or "")
     etype, message = type(e).__name__, _text(e)
     if etype == "InterpreterError":
-        # The interpreter wraps what the kernel raised; the inner error is the news.
+        # The interpreter wraps what the kernel raised (once per @triton.jit call it passes
+        # through); the innermost error is the news.
         inner = e.__cause__ or e.__context__
+        while type(inner).__name__ == "InterpreterError" and (inner.__cause__ or inner.__context__):
+            inner = inner.__cause__ or inner.__context__
         kind = "triton_interpreter"
         if inner is not None:
             etype, message = type(inner).__name__, _text(inner)
@@ -493,5 +503,6 @@ def _describe(e: BaseException, candidate_file: str) -> dict[str, Any]:
         "type": etype,
         "message": message[:2000],
         "line": line,
+        "function": where.function if where and line == where.line else None,
         "traceback": text[-6000:],
     }
