@@ -29,9 +29,9 @@ def _kernelwright_self_check():
         inputs = get_inputs()
     inputs = [x.to(device) if isinstance(x, torch.Tensor) else x for x in inputs]
     torch.manual_seed(0)
-    model = Model(*init).to(device).eval()
+    model = Model(*init).to(device).train(_TRAIN)
     torch.manual_seed(0)
-    candidate = ModelNew(*init).to(device).eval()
+    candidate = ModelNew(*init).to(device).train(_TRAIN)
     with torch.no_grad():
         expected = model(*[x.clone() if isinstance(x, torch.Tensor) else x for x in inputs])
         actual = candidate(*inputs)
@@ -99,5 +99,5 @@ def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) 
     except InlineError as e:
         code = f"# kwlib helpers could not be inlined ({e}): this file needs kernelwright.\n"
         code += record.code or ""
-    tail = f"\n_ATOL, _RTOL = {tol.atol!r}, {tol.rtol!r}\n"
+    tail = f"\n_ATOL, _RTOL = {tol.atol!r}, {tol.rtol!r}\n_TRAIN = {problem.mode == 'train'!r}\n"
     return header + code.rstrip() + "\n" + reference_function(problem) + tail + SELF_CHECK

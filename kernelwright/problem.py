@@ -20,7 +20,7 @@ import math
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -70,6 +70,8 @@ class ProblemMeta(BaseModel):
     flops: str | int | None = None
     bytes: str | int | None = None
     description: str | None = None
+    # The nn.Module mode both models run in (see ProblemInfo.mode).
+    mode: Literal["train", "eval"] | None = None
 
     @field_validator("dtype")
     @classmethod
@@ -92,6 +94,17 @@ class ProblemInfo:
     # Constants computed from earlier ones (``bias_shape = (out_channels, 1, 1)``), as source:
     # a shape set re-evaluates them from the overridden values instead of scaling them.
     derived: dict[str, str] = field(default_factory=dict)
+    has_metadata: bool = False  # the file has a KERNELWRIGHT dict
+
+    @property
+    def mode(self) -> str:
+        """ "train" or "eval": the convention of the file's origin unless its metadata names
+        one. A file without a KERNELWRIGHT dict is a KernelBench file, whose harness never
+        calls .eval(): its references run in training mode (BatchNorm on batch statistics,
+        Dropout live); kernelwright's own problems are written for eval mode."""
+        if self.meta.mode is not None:
+            return self.meta.mode
+        return "eval" if self.has_metadata else "train"
 
     @property
     def level(self) -> int | None:
@@ -260,6 +273,7 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
         constants=constants,
         sha256=hashlib.sha256(source.encode()).hexdigest(),
         derived=derived,
+        has_metadata=bool(raw_meta),
     )
 
 
@@ -320,7 +334,8 @@ class ProblemModule:
         return Inputs(out, seed)
 
     def build(self, cls: type, seed: int, device: str = "cpu"):
-        """Instantiate Model or ModelNew: same seed, same init inputs (the KernelBench rule)."""
+        """Instantiate Model or ModelNew: same seed, same init inputs (the KernelBench rule),
+        in the problem's mode."""
         import torch
 
         _seed_all(seed)
@@ -329,7 +344,7 @@ class ProblemModule:
         else:
             with _device_remap(device):  # a Model that names device='cuda' itself
                 model = cls(*self.init_inputs())
-        return model.to(device).eval()
+        return model.to(device).train(self.info.mode == "train")
 
     def flops(self) -> int | None:
         return eval_formula(self.info.meta.flops, self.constants)

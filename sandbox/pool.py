@@ -350,6 +350,7 @@ class Pool:
                 "seeds": job.seeds,
                 **({"timing_seed": job.timing_seed} if job.timing else {}),
                 "track": "allow-torch-ops" if job.allow_torch_ops else "strict",
+                "module_mode": info.mode,
             }
             nonce = secrets.token_hex(16)
             request = {
