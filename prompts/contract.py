@@ -91,6 +91,21 @@ REJECTED = (
         ("impossible", "below the hardware bound", "roofline"),
     ),
     Rule(
+        "kernel_output",
+        "Producing an output without a kernel: returning an input, a view of it, or a host "
+        "copy (clone, contiguous, .to) of data no kernel wrote. Allocate each output in forward "
+        "(torch.empty) and have a Triton kernel write every element.",
+        ("not written by a kernel", "host copy", "never passed to a triton kernel", "(a view of)"),
+    ),
+    Rule(
+        "replayable",
+        "Kernels the checker cannot replay from your source alone: every launched kernel must "
+        "be a module-level @triton.jit function whose body is Triton only (no imports, NumPy or "
+        "Python objects), and host code may pass kernels only tensors, numbers, strings and "
+        "dtypes.",
+        ("cannot be replayed", "launch log", "unreplayable"),
+    ),
+    Rule(
         "plain_output",
         "Returning anything but plain torch.Tensor outputs (no subclasses or lazy objects).",
         ("plain tensor", "subclass"),

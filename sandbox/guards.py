@@ -320,6 +320,8 @@ class GuardState:
         self.active = False  # candidate code is running (import or forward)
         self.in_forward = False
         self.suspended = 0  # >0 inside a Triton launch: the interpreter's own torch ops
+        self.in_launch = 0  # >0 inside a kernel's run or an autotuner's benchmark
+        self.recorder = None  # the launch log of the forward being traced
         self.launches = 0
         self.torch_ops: Counter[str] = Counter()
         self.events: list[str] = []
@@ -375,15 +377,34 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
         if count and not kwargs.get("warmup"):
             STATE.launches += 1
             _check_authorship(self)
+            if STATE.recorder is not None and not STATE.in_launch:
+                STATE.recorder.launch(self, args, kwargs)
         STATE.suspended += 1
+        STATE.in_launch += count
         try:
             return original(self, *args, **kwargs)
         finally:
             STATE.suspended -= 1
+            STATE.in_launch -= count
 
     run.__wrapped__ = original
     _LAUNCH_CODES.add(run.__code__)
     cls.run = run
+
+
+def _quiet_benchmark(cls: type) -> None:
+    """An autotuner's benchmark runs are not the forward's: only the chosen config's launch (and
+    its pre_hook's host ops) go into the launch log."""
+    original = cls._bench
+
+    def bench(self, *args, **kwargs):
+        STATE.in_launch += 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            STATE.in_launch -= 1
+
+    cls._bench = bench
 
 
 def _check_authorship(kernel) -> None:
@@ -446,6 +467,7 @@ def install() -> None:
 
     _wrap_launch(JITFunction)
     _wrap_launch(Autotuner, count=False)
+    _quiet_benchmark(Autotuner)
     try:
         from triton.runtime.interpreter import InterpretedFunction
 
@@ -602,7 +624,12 @@ def op_trace_mode():
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             if not STATE.suspended or _candidate_inside_launch():
                 STATE.torch_ops[func.overloadpacket.__name__] += 1
-            return func(*args, **(kwargs or {}))
+            recorder = STATE.recorder if not STATE.in_launch else None
+            step = recorder.host_op(func, args, kwargs) if recorder else None
+            out = func(*args, **(kwargs or {}))
+            if recorder:
+                recorder.done(step, out)
+            return out
 
     return OpTrace()
 

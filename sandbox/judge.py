@@ -20,6 +20,7 @@ from kernelwright import pyast
 from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
 from kernelwright.sandbox import guards, measure
+from kernelwright.sandbox.launchlog import LaunchLog, data_channel, output_problems
 from kernelwright.sandbox.verify import bitwise_equal, comparable, compare
 
 # Code-looking lines: a text with none of these is not an attempt at Python at all.
@@ -27,14 +28,36 @@ _CODE_LINE = re.compile(r"^\s*(import |from \S+ import |def |class |@|\w+\s*=)",
 
 
 class TrialReport(BaseModel):
+    """One forward the candidate's own host code ran: its outputs (checked only for agreement
+    with the replay) and its launch log."""
+
     seed: int
     file: str
     output_types: list[str]
     plain: bool
     launches: int
     torch_ops: dict[str, int]
-    aliases: list[bool] = []
+    log: str
+    reads_data: bool = False
     devices: list[str | None] = []
+
+
+class ReplayReport(BaseModel):
+    """One log replayed on one seed's inputs, in the replayer."""
+
+    log: int
+    seed: int
+    file: str | None = None
+    error: str | None = None
+    launch_failed: bool = False
+    mutated: list[int] = Field(default_factory=list)
+    diverged: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class ReplayResult(BaseModel):
+    error: str | None = None  # the kernels could not be taken from the source
+    replays: list[ReplayReport] = Field(default_factory=list)
 
 
 class WorkerResult(BaseModel):
@@ -79,6 +102,31 @@ def load_result(path: str, device: torch.device, keys: tuple[str, ...]) -> dict[
     if not isinstance(payload, dict) or not all(k in payload for k in keys):
         raise UnreadableResult(f"{Path(path).name}: not the worker's result format")
     return payload
+
+
+def load_log(path: str) -> LaunchLog:
+    try:
+        return LaunchLog.model_validate_json(Path(path).read_text())
+    except (OSError, ValueError) as e:
+        first = (str(e).splitlines() or [""])[0][:200]
+        raise UnreadableResult(f"{Path(path).name}: {type(e).__name__}: {first}") from None
+
+
+def replayable(result: WorkerResult) -> bool:
+    """Worth replaying: forward ran to the end and nothing was already refused."""
+    return bool(
+        result.trials and not result.error and not result.guard_events and not result.tainted
+    )
+
+
+def replay_plan(logs: list[LaunchLog], seeds: list[int]) -> list[tuple[int, int]]:
+    """(log, seed) pairs to replay. The first log on every later seed, inputs its host code
+    never saw (the first seed, which it did see, is judged on the candidate's own answer too);
+    when host code read data back (its launches may depend on the values), each trial's log on
+    its own seed."""
+    if any(log.reads_data() for log in logs):
+        return list(enumerate(seeds[: len(logs)]))
+    return [(0, s) for s in seeds[1:] or seeds]
 
 
 def unreadable(reason: str, output: str, env: dict) -> Outcome:
@@ -311,8 +359,11 @@ def judge(
     output: str,
     env: dict,
     measured: dict,
+    logs: list[LaunchLog] | None = None,
+    replayed: ReplayResult | None = None,
 ) -> Outcome:
-    """``measured`` is the worker's reference message: notes, cost and baselines."""
+    """``measured`` is the worker's reference message: notes, cost and baselines. ``logs`` are
+    the trials' launch logs and ``replayed`` their replay: the values judged."""
     notes = measured.get("notes") or []
     env = {**env, "notes": notes} if notes else env
     events = list(result.guard_events)
@@ -332,30 +383,34 @@ def judge(
         return _rejected(events, output, env)
     checks: list[Check] = []
     details: dict[str, Any] = {}
-    # A timed job's last reference is the timing seed's: the timed calls are checked on it.
-    trial_refs = reference[:-1] if job.timing else reference
-    for k, (trial, ref) in enumerate(zip(result.trials, trial_refs, strict=False)):
-        tag = f"seed {trial.seed}"
-        failed = _trial_checks(
-            info, job, trial, ref, trial_refs[:k], tag, checks, details, measured, env
+
+    def failed_outcome(status: Status) -> Outcome:
+        return Outcome(
+            status=status,
+            message=_message(checks, details),
+            checks=checks,
+            env=env,
+            output=output,
+            details=details,
         )
-        if failed is not None:
-            return Outcome(
-                status=failed,
-                message=_message(checks, details),
-                checks=checks,
-                env=env,
-                output=output,
-                details=details,
-            )
-    if len(result.trials) < len(trial_refs):
+
+    if not result.trials:
         return Outcome(
             status=Status.runtime_error,
-            message="the candidate did not run every trial",
+            message="the candidate did not run a trial",
             checks=checks,
             env=env,
             output=output,
         )
+    for trial in result.trials:
+        failed = _host_checks(job, trial, f"seed {trial.seed}", checks, details, env)
+        if failed is not None:
+            return failed_outcome(failed)
+    # A timed job's last reference is the timing seed's: the timed calls are checked on it.
+    trial_refs = reference[:-1] if job.timing else reference
+    failed = _replay_checks(info, job, result, trial_refs, logs or [], replayed, checks, details)
+    if failed is not None:
+        return failed_outcome(failed)
     candidate_stats = None
     if job.timing:
         timing = result.timing or {}
@@ -470,9 +525,9 @@ def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> S
     return None if ok else Status.incorrect
 
 
-def _trial_checks(
-    info, job, trial, ref, earlier, tag, checks: list[Check], details, measured: dict, env: dict
-) -> Status | None:
+def _host_checks(job, trial, tag, checks: list[Check], details, env: dict) -> Status | None:
+    """What the candidate's own forward showed: early, specific messages for the model."""
+
     def fail(name: str, detail: str, status: Status) -> Status:
         checks.append(Check(name=f"{name} ({tag})", passed=False, detail=detail))
         return status
@@ -509,42 +564,111 @@ def _trial_checks(
             "--allow-torch-ops)",
             Status.rejected,
         )
-    try:
-        got = load_result(trial.file, _device_of([ref]), ("outputs", "snapshot", "inputs_after"))
-    except UnsupportedOutput as e:
-        return fail("outputs are tensors", _unsupported(e), Status.incorrect)
-    for i, (before, after) in enumerate(zip(ref["inputs"], got["inputs_after"], strict=False)):
-        if not bitwise_equal(before, after):
+    return None
+
+
+def _replay_checks(
+    info, job, result, trial_refs, logs, replayed, checks: list[Check], details
+) -> Status | None:
+    """The verdict's evidence: the launch logs, replayed where the candidate never ran."""
+
+    def fail(name: str, detail: str, status: Status, rule: str | None = None) -> Status:
+        checks.append(Check(name=name, passed=False, detail=detail))
+        if rule:
+            details["rule"] = rule
+        return status
+
+    if not logs or replayed is None:
+        return fail("replayed", "forward's launches were not replayed", Status.runtime_error)
+    plan = replay_plan(logs, [r["seed"] for r in trial_refs])
+    replayed_logs = [logs[k] for k in sorted({k for k, _ in plan})]
+    for log in replayed_logs:
+        if log.problem:
             return fail(
-                "inputs unchanged", f"forward modified input {i} in place", Status.incorrect
-            )
-    checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
-    expected_aliases = measured.get("aliases") or []
-    for i, aliased in enumerate(trial.aliases):
-        if aliased and not (i < len(expected_aliases) and expected_aliases[i]):
-            details["rule"] = "output aliases an input"
-            return fail(
-                "computed a new output",
-                f"output {i} is (a view of) an input: the reference makes a new tensor, so the "
-                "kernel must write its result into memory it allocated",
+                "launch log recorded",
+                f"forward did something its launch log cannot describe: {log.problem}",
                 Status.rejected,
+                "unreplayable forward",
             )
-    outs, refs = got["outputs"], ref["outputs"]
-    if got["snapshot"] is not None and not all(
-        bitwise_equal(a, b) for a, b in zip(got["snapshot"], outs, strict=False)
-    ):
-        details["rule"] = "work after forward returned"
-        return fail(
-            "finished on the current stream",
-            "outputs changed after forward returned: work on another stream",
-            Status.rejected,
+    if plan != [(r.log, r.seed) for r in replayed.replays] and not replayed.error:
+        return fail("replayed", "the replay did not cover the seeds", Status.runtime_error)
+    if any(log.reads_data() for log in logs):
+        details["replay"] = (
+            "host code read tensor data back: each trial's launch log was replayed on its own "
+            "inputs, with what host code passes to launches bounded"
         )
+        channel = data_channel(logs)
+        if channel:
+            return fail("host scalars bounded", channel, Status.rejected, "data passed by host")
+    if replayed.error:
+        return fail(
+            "kernels replayed",
+            f"the kernels cannot be replayed from the source alone: {replayed.error}",
+            Status.compile_error,
+        )
+    trials = {t.seed: t for t in result.trials}
+    replays = {r.seed: r for r in replayed.replays}
+    for n, ref in enumerate(trial_refs):
+        tag = f"seed {ref['seed']}"
+        rep, trial = replays.get(ref["seed"]), trials.get(ref["seed"])
+        if rep is None:
+            # The seed the first log was recorded on: the candidate's own answer, compared too.
+            try:
+                outs = load_result(trial.file, _device_of([ref]), ("outputs",))["outputs"]
+            except UnsupportedOutput as e:
+                return fail(f"outputs are tensors ({tag})", _unsupported(e), Status.incorrect)
+            failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
+            if failed is not None:
+                return failed
+            continue
+        if rep.error:
+            status = Status.runtime_error if rep.launch_failed else Status.rejected
+            return fail(
+                f"replay ({tag})", f"the replay of forward's launches failed: {rep.error}", status
+            )
+        if rep.diverged:
+            return fail(
+                f"replay ({tag})",
+                "the launches did not reproduce what host code read back: "
+                + "; ".join(rep.diverged[:3]),
+                Status.rejected,
+                "unreplayable forward",
+            )
+        if rep.mutated:
+            return fail(
+                f"inputs unchanged ({tag})",
+                f"forward modified input {rep.mutated[0]} in place",
+                Status.incorrect,
+            )
+        checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
+        problems = [] if job.allow_torch_ops else output_problems(logs[rep.log])
+        if problems:
+            rule = "output not written by a kernel"
+            return fail(f"outputs written by kernels ({tag})", problems[0], Status.rejected, rule)
+        outs = load_result(rep.file, _device_of([ref]), ("outputs",))["outputs"]
+        if trial is not None and len(outs) == len(ref["outputs"]):
+            failed = _agreement(info, trial, outs, trial_refs[:n], ref, tag, checks, details)
+            if failed is not None:
+                return failed
+        failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
+        if failed is not None:
+            if rep.notes:
+                checks[-1].detail += " (" + "; ".join(rep.notes[:3]) + ")"
+            return failed
+    return None
+
+
+def _outputs_match(info, job, outs, ref, earlier, tag, checks, details) -> Status | None:
+    refs = ref["outputs"]
     if len(outs) != len(refs):
-        return fail(
-            "output count",
-            f"forward returned {len(outs)} outputs, expected {len(refs)}",
-            Status.incorrect,
+        checks.append(
+            Check(
+                name=f"output count ({tag})",
+                passed=False,
+                detail=f"forward returned {len(outs)} outputs, expected {len(refs)}",
+            )
         )
+        return Status.incorrect
     for i, (o, r) in enumerate(zip(outs, refs, strict=True)):
         atol, rtol = _tol(info, r)
         cmp = compare(o, r, atol, rtol)
@@ -554,6 +678,49 @@ def _trial_checks(
         checks.append(Check(name=f"{name} ({tag})", passed=cmp.ok, detail=cmp.detail))
         if not cmp.ok:
             details["mismatch"] = _diagnose(o, r, atol, rtol, i, job.code)
+            return Status.incorrect
+    return None
+
+
+def _agreement(info, trial, replayed: list, earlier, ref, tag, checks, details) -> Status | None:
+    """The candidate's own outputs must be what its launches compute: a forward that returns
+    something else (a cached answer, work on another stream) is named here."""
+    try:
+        got = load_result(trial.file, _device_of([ref]), ("outputs", "snapshot"))
+    except UnsupportedOutput as e:
+        checks.append(
+            Check(name=f"outputs are tensors ({tag})", passed=False, detail=_unsupported(e))
+        )
+        return Status.incorrect
+    outs = got["outputs"]
+    if got["snapshot"] is not None and not all(
+        bitwise_equal(a, b) for a, b in zip(got["snapshot"], outs, strict=False)
+    ):
+        details["rule"] = "work after forward returned"
+        checks.append(
+            Check(
+                name=f"finished on the current stream ({tag})",
+                passed=False,
+                detail="outputs changed after forward returned: work on another stream",
+            )
+        )
+        return Status.rejected
+    for i, (o, r) in enumerate(zip(outs, replayed, strict=False)):
+        atol, rtol = _tol(info, r)
+        cmp = compare(o, r, atol, rtol)
+        if not cmp.ok or len(outs) != len(replayed):
+            why = (
+                _why_wrong(o, ref["outputs"][i], earlier, i, atol, rtol)
+                if cmp.ok is False and i < len(ref["outputs"])
+                else ""
+            )
+            detail = (
+                f"forward's own output {i} is not what its launches compute on these inputs "
+                f"({cmp.detail}){why}"
+            )
+            checks.append(
+                Check(name=f"output agrees with its launches ({tag})", passed=False, detail=detail)
+            )
             return Status.incorrect
     return None
 

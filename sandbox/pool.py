@@ -381,7 +381,7 @@ class Pool:
                         return judge.forged(slot.capture_tail(), env)
             except WorkerDied as e:  # the candidate took its zygote down with it
                 return judge.crashed(str(e), slot.capture_tail(), env)
-            return self._judge(info, job, reference, result, msg, jobdir, slot.capture_tail(), env)
+            return self._judge(slot, info, job, reference, result, msg, jobdir, env)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
 
@@ -407,24 +407,69 @@ class Pool:
         Path(msg["file"]).unlink(missing_ok=True)
         return msg, reference
 
-    @staticmethod
     def _judge(
-        info, job: Job, reference, result: dict, msg: dict, jobdir: Path, output: str, env: dict
+        self, slot: Slot, info, job: Job, reference, result: dict, msg: dict, jobdir: Path, env
     ) -> Outcome:
+        output = slot.capture_tail()
         try:
             report = judge.WorkerResult.model_validate(result)
         except ValueError:
             # A message with this job's nonce but not of the worker's making.
             return judge.forged(output, env)
-        files = [t.file for t in report.trials] + (
+        files = [f for t in report.trials for f in (t.file, t.log)] + (
             [report.timing["file"]] if report.timing and "file" in report.timing else []
         )
         if any(Path(f).resolve().parent != jobdir.resolve() for f in files):
             return judge.unreadable("a result file outside the job folder", output, env)
         try:
-            return judge.judge(info, job, reference, report, output, env, msg)
+            logs, replayed = None, None
+            if judge.replayable(report):
+                logs = [judge.load_log(t.log) for t in report.trials]
+                replayed = self._replay(slot, info, job, logs, jobdir, env)
+                if isinstance(replayed, Outcome):
+                    return replayed
+            return judge.judge(info, job, reference, report, output, env, msg, logs, replayed)
         except judge.UnreadableResult as e:
             return judge.unreadable(str(e), output, env)
+
+    def _replay(self, slot: Slot, info, job: Job, logs, jobdir: Path, env: dict):
+        """The logs replayed in a fresh child of the slot's zygote, which never imported the
+        candidate (whose own process is gone by now): a ReplayResult, or the Outcome of a
+        replay that crashed or hung."""
+        nonce = secrets.token_hex(16)
+        request = {
+            "type": "replay",
+            "nonce": nonce,
+            "dir": str(jobdir),
+            "device": "cuda:0" if slot.device.startswith("cuda") else "cpu",
+            "problem": str(info.path),
+            "problem_source": info.source,
+            "shape": job.shape,
+            "init_seed": job.init_seed,
+            "source": job.code,
+            "logs": [log.model_dump(mode="json") for log in logs],
+            "plan": judge.replay_plan(logs, job.seeds),
+            "allow_torch_ops": job.allow_torch_ops,
+        }
+        what = "the replay of its launches"
+        try:
+            with slot.child(request) as child:
+                try:
+                    msg = child.recv(job.timeout_s)
+                except ChildDied as e:
+                    return judge.crashed(f"{what}: {e}", slot.capture_tail(), env)
+                if msg is None:
+                    child.kill()
+                    return judge.timed_out(job.timeout_s, slot.capture_tail(), env)
+        except WorkerDied as e:
+            return judge.crashed(f"{what}: {e}", slot.capture_tail(), env)
+        if msg.get("nonce") != nonce or msg.get("type") != "replayed":
+            raise RuntimeError("the sandbox replay sent an unexpected message")
+        result = judge.ReplayResult.model_validate(msg)
+        files = [Path(r.file) for r in result.replays if r.file]
+        if any(f.resolve().parent.parent != jobdir.resolve() for f in files):
+            raise judge.UnreadableResult("a replay file outside the job folder")
+        return result
 
     @staticmethod
     def _serve_seeds(child: Child, job: Job, nonce: str) -> dict[str, Any] | None:
@@ -433,13 +478,17 @@ class Pool:
         The worker forgets the seeds before the candidate is imported, so candidate code
         can never make a later trial's inputs ahead of time and precompute its answer."""
         deadline = time.monotonic() + job.timeout_s
-        for seed in [*job.all_seeds(), None]:
+        seeds = job.all_seeds()
+        served: set[int] = set()
+        while True:
             msg = child.recv(max(0.0, deadline - time.monotonic()))
             if msg is None or msg.get("nonce") != nonce or msg.get("type") != "trial":
                 return msg
-            if seed is None:
-                return {**msg, "nonce": None}  # more trials than seeds: not the worker's asking
-            child.send({"type": "seed", "seed": seed})
+            k = msg.get("k")
+            if not isinstance(k, int) or k in served or not 0 <= k < len(seeds):
+                return {**msg, "nonce": None}  # a seed asked twice or past the last: a forgery
+            served.add(k)
+            child.send({"type": "seed", "seed": seeds[k]})
 
     @property
     def closed(self) -> bool:

@@ -26,6 +26,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from kernelwright.sandbox import trial_inputs
+
+# Trials the candidate's own host code runs: the first is the launch log replayed on every
+# later seed; the second reuses the first one's tensors, so a cache keyed on them shows up as
+# a disagreement with the replay. A log that reads data back runs every trial (judge.py).
+HOST_TRIALS = 2
+
 
 def _interpreter_autotune() -> None:
     """The interpreter cannot benchmark configs: pick the first, deterministically."""
@@ -155,8 +162,10 @@ class Worker:
         try:
             info = read_problem(job["problem"], job["problem_source"])
             pm = exec_problem(info, job.get("shape"))
-            dtype, notes = self._run_dtype(pm)
-            ref_model = self._build(pm, pm.module.Model, job["init_seed"], dtype)
+            dtype, notes = trial_inputs.run_dtype(pm, self.interpreter)
+            ref_model = trial_inputs.build(
+                pm, pm.module.Model, job["init_seed"], self.device, dtype
+            )
             # The seeds leave the job now and are forgotten before the candidate is imported;
             # each trial asks the parent for its own (see _trial_inputs).
             seeds = job.pop("seeds")
@@ -165,7 +174,7 @@ class Worker:
             cost = None
             for seed in seeds:
                 inputs = self._inputs(pm, seed, dtype)
-                args = [self._clone(a) for a in inputs]
+                args = [trial_inputs.clone(a) for a in inputs]
                 if cost is None:  # the first run of the reference also counts its cost
                     cost, out = measure.reference_cost(pm, ref_model, args)
                 else:
@@ -174,7 +183,6 @@ class Worker:
                 # The reference's own copies of the inputs are freed later, poisoned: a
                 # reference that returns a view of its input must be saved first.
                 freed.append(args)
-                ref_aliases = _aliases(_as_list(out), args)
                 trials.append((seed, inputs, _as_list(out)))
             again = self._inputs(pm, seeds[0], dtype)
             if len(again) != len(trials[0][1]) or not all(map(bitwise_equal, again, trials[0][1])):
@@ -187,7 +195,7 @@ class Worker:
             # inputs the candidate will be timed on (the last seed's, when timing).
             baselines = None
             if job.get("timing") and self.device.startswith("cuda"):
-                timed_inputs = [self._clone(a) for a in trials[-1][1]]
+                timed_inputs = [trial_inputs.clone(a) for a in trials[-1][1]]
                 try:
                     baselines = measure.reference_baselines(pm, ref_model, timed_inputs)
                 except Exception as e:
@@ -209,7 +217,6 @@ class Worker:
                 "notes": notes + pm.notes,
                 "cost": cost,
                 "baselines": baselines,
-                "aliases": ref_aliases,
             }
         )
         go = self.proto.recv()
@@ -217,19 +224,18 @@ class Worker:
             return {"type": "result", "stage": "aborted", "error": "the parent did not say go"}
         # Poisoned before they are freed, so uninitialised memory the candidate allocates can
         # never hold them: the reference's outputs, and the inputs of trials still to come.
-        for _, trial_inputs, outs in trials:
+        for _, seed_inputs, outs in trials:
             _poison(outs)
-            _poison(trial_inputs)
+            _poison(seed_inputs)
         for args in [*freed, again]:
             _poison(args)
-        self.out_like = [(o.shape, o.dtype) for o in trials[0][2] if isinstance(o, torch.Tensor)]
         # Nothing of a later trial stays behind for candidate code to find: no inputs, no seeds.
         n_trials = len(trials) - (1 if job.get("timing") else 0)
-        del freed, trials, trial_inputs, outs, seeds, seed, inputs, again, args, out, ref_model
+        del freed, trials, seed_inputs, outs, seeds, seed, inputs, again, args, out, ref_model
         return self._run_candidate(job, pm, dtype, n_trials, jobdir)
 
     def _inputs(self, pm, seed: int, dtype) -> list:
-        return self._cast(pm.inputs(seed, self.device).args, dtype)
+        return trial_inputs.make_inputs(pm, seed, self.device, dtype)
 
     def _trial_inputs(self, pm, k: int, dtype) -> tuple[int, list]:
         """Trial k's seed, asked of the parent only now, and the inputs it makes."""
@@ -260,10 +266,12 @@ class Worker:
                 result.update(stage="import", error_kind="no_model_new")
                 return result
             result["stage"] = "init"
-            model = self._build(pm, cls, job["init_seed"], dtype)
+            model = trial_inputs.build(pm, cls, job["init_seed"], self.device, dtype)
             result["stage"] = "forward"
             previous = None
             for k in range(n_trials):
+                if k >= HOST_TRIALS and not any(t["reads_data"] for t in result["trials"]):
+                    break  # the replay covers the other seeds
                 seed, inputs = self._trial_inputs(pm, k, dtype)
                 # The second trial reuses the first one's tensors (same addresses, same
                 # version counters) with new values: a cache keyed on pointers or versions
@@ -296,21 +304,11 @@ class Worker:
                 if isinstance(a, torch.Tensor):
                     a.data.copy_(b)  # through .data: the version counter does not move
         else:
-            # A spacer of random size moves the inputs to fresh addresses.
-            spacer = torch.empty(random.randint(1, 1 << 16), dtype=torch.uint8, device=self.device)
-            args = [self._clone(a) for a in inputs]
-            del spacer
-        # Last thing before forward: the allocator's free lists for blocks of the outputs'
-        # sizes are filled with poisoned blocks, so an uninitialised output reads NaN, not
-        # stale data (a freed reference, another job's output).
-        sweep = [
-            torch.empty(shape, dtype=dt, device=self.device)
-            for shape, dt in self.out_like
-            for _ in range(4)
-        ]
-        _poison(sweep)
-        del sweep
-        outs = _as_list(self._traced_forward(model, args))
+            args = [trial_inputs.clone(a) for a in inputs]
+        out, log = self._traced_forward(model, args, record=True)
+        outs = _as_list(out)
+        log_file = jobdir / f"trial{k}.log.json"
+        log_file.write_text(log.model_dump_json())
         types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]
         plain = _plain(outs)
         snapshot = None
@@ -323,7 +321,6 @@ class Worker:
         payload = {
             "outputs": outs if plain else [],
             "snapshot": snapshot,
-            "inputs_after": args,
         }
         torch.save(payload, trial_file)
         report = {
@@ -333,7 +330,8 @@ class Worker:
             "plain": plain,
             "launches": state.launches,
             "torch_ops": dict(state.torch_ops),
-            "aliases": _aliases(outs, args) if plain else [],
+            "log": str(log_file),
+            "reads_data": log.reads_data(),
             "devices": [o.device.type if isinstance(o, torch.Tensor) else None for o in outs],
         }
         return report, args
@@ -344,12 +342,12 @@ class Worker:
         from kernelwright.sandbox import measure
 
         state = self.guards.STATE
-        args = [self._clone(a) for a in inputs]
+        args = [trial_inputs.clone(a) for a in inputs]
         ops: dict[str, int] = {}  # the most of each op any one call issued
         launches: list[int] = []  # per call
 
         def forward():
-            out = self._traced_forward(model, args)
+            out, _ = self._traced_forward(model, args)
             for op, n in state.torch_ops.items():
                 ops[op] = max(ops.get(op, 0), n)
             launches.append(state.launches)
@@ -368,43 +366,25 @@ class Worker:
             "launches": min(launches),
         }
 
-    def _traced_forward(self, model, args):
-        """One call of forward as the checks see it: launches counted, torch ops traced."""
+    def _traced_forward(self, model, args, record: bool = False):
+        """One call of forward as the checks see it: launches counted, torch ops traced, and
+        with ``record`` its launch log."""
+        from kernelwright.sandbox.recorder import Recorder
+
         state = self.guards.STATE
         state.reset_forward()
+        if record:
+            state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)))
         state.in_forward = True
-        with self.torch.no_grad(), self.guards.op_trace_mode():
-            out = model(*args)
-        state.in_forward = False
-        return out
+        try:
+            with self.torch.no_grad(), self.guards.op_trace_mode():
+                out = model(*args)
+        finally:
+            state.in_forward = False
+            recorder, state.recorder = state.recorder, None
+        return out, recorder.finish(_as_list(out)) if record else None
 
     # --- helpers -----------------------------------------------------------------
-
-    def _run_dtype(self, pm):
-        torch = self.torch
-        name = pm.info.meta.dtype
-        notes = []
-        if name == "bfloat16" and self.interpreter:
-            # The interpreter computes bf16 as NaN without a word; fp32 keeps the check honest.
-            name = "float32"
-            notes.append("bf16 problem run in float32: Triton's CPU interpreter mishandles bf16")
-        return (getattr(torch, name) if name else None), notes
-
-    def _build(self, pm, cls, seed: int, dtype):
-        model = pm.build(cls, seed, self.device)
-        return model.to(dtype) if dtype is not None else model
-
-    def _cast(self, args, dtype):
-        torch = self.torch
-        if dtype is None:
-            return args
-        return [
-            a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a
-            for a in args
-        ]
-
-    def _clone(self, a):
-        return a.clone() if isinstance(a, self.torch.Tensor) else a
 
 
 def _reseed() -> None:
@@ -428,17 +408,6 @@ def _plain(outs: list) -> bool:
     import torch
 
     return all(type(o) is torch.Tensor or not isinstance(o, torch.Tensor) for o in outs)
-
-
-def _aliases(outs: list, args: list) -> list[bool]:
-    """For each output: does it share memory with an input (a view of it, or the input)?"""
-    import torch
-
-    def strided(t) -> bool:  # sparse and other layouts have no one storage to compare
-        return isinstance(t, torch.Tensor) and t.layout == torch.strided
-
-    storages = {a.untyped_storage().data_ptr() for a in args if strided(a)}
-    return [strided(o) and o.untyped_storage().data_ptr() in storages for o in outs]
 
 
 def _poison(tensors) -> None:

@@ -78,10 +78,17 @@ def _env(chan: Channel, msg: dict[str, Any]) -> dict[str, Any]:
     return {"type": "env", "env": worker.describe_env()}
 
 
+def _replay(chan: Channel, msg: dict[str, Any]) -> dict[str, Any]:
+    from kernelwright.sandbox import replay
+
+    return {"type": "replayed", **replay.run_job(msg)}
+
+
 # What a child can be asked to do: fn(channel, request) -> its last message.
 CHILDREN: dict[str, Callable[[Channel, dict[str, Any]], dict[str, Any]]] = {
     "job": _job,
     "env": _env,
+    "replay": _replay,
 }
 
 

@@ -1,0 +1,187 @@
+"""Records one forward as a launch log, in the candidate's process (see ``launchlog.py``).
+
+The guards' op trace hands every host op to ``host_op`` and the launch wrapper every
+Triton launch to ``launch``; tensors are named by the storage they live in. Nothing here
+is trusted: the log is only a description the replay executes on inputs of its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from typing import Any
+
+import torch
+
+from kernelwright.sandbox.launchlog import (
+    Arg,
+    Buffer,
+    Const,
+    HostOp,
+    Launch,
+    LaunchLog,
+    Seq,
+    TensorRef,
+)
+
+
+class Unrecordable(Exception):
+    """A value the replay could not rebuild (an object, a TensorDescriptor, a function)."""
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+class Recorder:
+    def __init__(self, args: list, state: dict[str, torch.Tensor]):
+        self.buffers: list[Buffer] = []
+        self._index: dict[tuple, int] = {}
+        self._alive: list[torch.Tensor] = []  # no storage freed, so no address reused
+        self.steps: list = []
+        self.problem: str | None = None
+        for i, a in enumerate(args):
+            if isinstance(a, torch.Tensor):
+                self._buffer(a, Buffer(kind="input", input=i, nbytes=_nbytes(a)))
+        for name, t in state.items():
+            if isinstance(t, torch.Tensor):
+                self._buffer(t, Buffer(kind="state", name=name, nbytes=_nbytes(t)))
+
+    def _key(self, t: torch.Tensor) -> tuple:
+        storage = t.untyped_storage()
+        if storage.nbytes() == 0:  # empty storages may share address 0: each is its own
+            return ("empty", id(t))
+        return (t.device.type, storage.data_ptr())
+
+    def _buffer(self, t: torch.Tensor, buf: Buffer) -> int:
+        key = self._key(t)
+        if key not in self._index:
+            self._index[key] = len(self.buffers)
+            self.buffers.append(buf)
+            self._alive.append(t)
+        return self._index[key]
+
+    def ref(self, t: torch.Tensor, made_by: str | None = None) -> TensorRef:
+        if t.layout != torch.strided:
+            raise Unrecordable(f"a {t.layout} tensor")
+        kind = "forward" if made_by else "foreign"
+        buf = self._buffer(t, Buffer(kind=kind, op=made_by, nbytes=_nbytes(t)))
+        return TensorRef(
+            buffer=buf,
+            dtype=dtype_name(t.dtype),
+            offset=t.storage_offset(),
+            shape=list(t.shape),
+            strides=list(t.stride()),
+        )
+
+    def arg(self, v: Any, made_by: str | None = None) -> Arg:
+        import triton.language as tl
+
+        if isinstance(v, torch.Tensor):
+            return self.ref(v, made_by)
+        if isinstance(v, tl.constexpr):
+            return self.arg(v.value, made_by)
+        if v is None:
+            return Const(type="none")
+        if isinstance(v, bool):
+            return Const(type="bool", value=v)
+        if isinstance(v, numbers.Integral):
+            return Const(type="int", value=int(v))
+        if isinstance(v, numbers.Real):
+            return Const(type="float", value=float(v))
+        if isinstance(v, str):
+            return Const(type="str", value=v)
+        if isinstance(v, torch.dtype):
+            return Const(type="dtype", value=dtype_name(v))
+        if isinstance(v, torch.device):
+            return Const(type="device", value=v.type)
+        if isinstance(v, torch.memory_format):
+            return Const(type="memory_format", value=str(v).removeprefix("torch."))
+        if isinstance(v, torch.layout):
+            return Const(type="layout", value=str(v).removeprefix("torch."))
+        if isinstance(v, tl.dtype):
+            return Const(type="tl_dtype", value=v.name)
+        if isinstance(v, (list, tuple)):
+            return Seq(items=[self.arg(x, made_by) for x in v], tuple=isinstance(v, tuple))
+        raise Unrecordable(f"a value of type {type(v).__name__}")
+
+    def host_op(self, func, args, kwargs) -> HostOp | None:
+        """A host op about to run, its arguments named as they are now; ``done`` adds what it
+        made."""
+        if self.problem:
+            return None
+        try:
+            return HostOp(
+                op=str(func),
+                args=[self.arg(a) for a in args],
+                kwargs={k: self.arg(v) for k, v in (kwargs or {}).items()},
+                outs=[],
+            )
+        except Unrecordable as e:
+            self.problem = f"host op {func} took {e}"
+            return None
+
+    def done(self, step: HostOp | None, out) -> None:
+        if step is None or self.problem:
+            return
+        try:
+            step.outs = [self.arg(o, made_by=step.op) for o in _flat(out)]
+        except Unrecordable as e:
+            self.problem = f"host op {step.op} made {e}"
+            return
+        self.steps.append(step)
+
+    def launch(self, kernel, args: tuple, kwargs: dict) -> None:
+        if self.problem:
+            return
+        fn = getattr(kernel, "fn", None)
+        name = getattr(fn, "__name__", "?")
+        try:
+            sig = inspect.signature(fn)
+            names = set(sig.parameters)
+            bound = sig.bind(*args, **{k: v for k, v in kwargs.items() if k in names})
+            bound.apply_defaults()
+            grid = kwargs.get("grid")
+            if callable(grid):
+                grid = grid(dict(bound.arguments))
+            grid = [int(g) for g in (tuple(grid) + (1, 1, 1))[:3]]
+            constexprs = [
+                p.name for p in sig.parameters.values() if "constexpr" in str(p.annotation)
+            ]
+            options = {
+                k: self.arg(v)
+                for k, v in kwargs.items()
+                if k not in names and k not in ("grid", "warmup")
+            }
+            step = Launch(
+                kernel=name,
+                line=fn.__code__.co_firstlineno,
+                grid=grid,
+                params={k: self.arg(v) for k, v in bound.arguments.items()},
+                constexprs=constexprs,
+                options=options,
+            )
+        except (Unrecordable, TypeError, ValueError) as e:
+            self.problem = f"the launch of {name} took {e}"
+            return
+        self.steps.append(step)
+
+    def finish(self, outs: list) -> LaunchLog:
+        outputs = []
+        for i, o in enumerate(outs):
+            try:
+                outputs.append(self.arg(o))
+            except Unrecordable as e:
+                self.problem = self.problem or f"output {i} is {e}"
+                outputs.append(Const(type="none"))
+        return LaunchLog(
+            buffers=self.buffers, steps=self.steps, outputs=outputs, problem=self.problem
+        )
+
+
+def _nbytes(t: torch.Tensor) -> int:
+    return t.untyped_storage().nbytes()
+
+
+def _flat(out) -> list:
+    return list(out) if isinstance(out, (tuple, list)) else [out]

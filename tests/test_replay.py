@@ -1,0 +1,122 @@
+"""The launch log's rules and the kernel extraction, without a worker: what the replay
+refuses, and that nothing of the module but its kernels runs there."""
+
+from __future__ import annotations
+
+import pytest
+
+from kernelwright.sandbox.launchlog import (
+    Buffer,
+    Const,
+    HostOp,
+    Launch,
+    LaunchLog,
+    TensorRef,
+    data_channel,
+    output_problems,
+)
+from kernelwright.sandbox.replay import ReplayError, extract_kernels
+
+
+def _ref(buffer: int) -> TensorRef:
+    return TensorRef(buffer=buffer, dtype="float32", offset=0, shape=[4], strides=[1])
+
+
+def _launch(*buffers: int, scale: float = 1.0) -> Launch:
+    params = {f"p{b}": _ref(b) for b in buffers}
+    params["scale"] = Const(type="float", value=scale)
+    return Launch(kernel="k", line=1, grid=[1, 1, 1], params=params, constexprs=[], options={})
+
+
+def _log(steps, outputs, buffers) -> LaunchLog:
+    return LaunchLog(buffers=buffers, steps=steps, outputs=outputs)
+
+
+INPUT = Buffer(kind="input", input=0, nbytes=16)
+
+
+def test_an_output_allocated_and_passed_to_a_kernel_is_written_by_one():
+    made = HostOp(op="aten.empty_like.default", args=[_ref(0)], kwargs={}, outs=[_ref(1)])
+    buffers = [INPUT, Buffer(kind="forward", op=made.op, nbytes=16)]
+    assert output_problems(_log([made, _launch(0, 1)], [_ref(1)], buffers)) == []
+
+
+def test_outputs_no_kernel_wrote_are_named():
+    copy = HostOp(op="aten.clone.default", args=[_ref(0)], kwargs={}, outs=[_ref(1)])
+    empty = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(2)])
+    buffers = [
+        INPUT,
+        Buffer(kind="forward", op=copy.op, nbytes=16),
+        Buffer(kind="forward", op=empty.op, nbytes=16),
+    ]
+    # A host copy of the input, launched on afterwards, is still a host copy.
+    problems = output_problems(_log([copy, empty, _launch(1)], [_ref(1)], buffers))
+    assert "host copy" in problems[0]
+    problems = output_problems(_log([copy, empty, _launch(1)], [_ref(2)], buffers))
+    assert "never passed to a Triton kernel" in problems[0]
+    problems = output_problems(_log([_launch(0)], [_ref(0)], buffers))
+    assert "(a view of) an input" in problems[0]
+
+
+def test_a_copy_of_kernel_data_is_kernel_data():
+    empty = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])
+    copy = HostOp(op="aten.clone.default", args=[_ref(1)], kwargs={}, outs=[_ref(2)])
+    buffers = [INPUT, Buffer(kind="forward", op=empty.op, nbytes=16)]
+    buffers.append(Buffer(kind="forward", op=copy.op, nbytes=16))
+    assert output_problems(_log([empty, _launch(0, 1), copy], [_ref(2)], buffers)) == []
+
+
+def test_floats_that_vary_with_the_data_may_not_reach_a_launch():
+    logs = [_log([_launch(0, scale=s)], [], [INPUT]) for s in (1.0, 2.5)]
+    assert "floats that vary with the data" in data_channel(logs)
+    assert data_channel([logs[0], logs[0]]) is None
+
+
+KERNELS = """
+import os
+import triton
+import triton.language as tl
+
+BLOCK_DEFAULT = tl.constexpr(128)
+open({marker!r}, "w").write("module code ran")
+
+
+@triton.autotune(configs=[triton.Config({{"BLOCK": 64}})], key=["n"])
+@triton.jit
+def add_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+"""
+
+
+def test_only_the_kernels_are_defined(tmp_path):
+    from triton.runtime.autotuner import Autotuner
+
+    marker = tmp_path / "marker"
+    source = KERNELS.format(marker=str(marker))
+    (tmp_path / "k.py").write_text(source)
+    kernels = extract_kernels(source, str(tmp_path / "k.py"))
+    assert set(kernels) == {"add_kernel"}
+    assert not isinstance(kernels["add_kernel"], Autotuner)  # the log carries the config
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("    import os\n", "Import is not Triton"),
+        ("    x = np.zeros(4)\n", "np is not a kernel parameter"),
+        ("    x = out_ptr.__class__\n", ".__class__ is not part of Triton"),
+        ("    x = tl.load(x_ptr).handle\n", ".handle is not part of Triton"),
+        ("    x = triton.runtime.driver\n", ".runtime is not part of Triton"),
+        ("    x = open('f')\n", "open is not a kernel parameter"),
+    ],
+)
+def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
+    source = (
+        "import triton\nimport triton.language as tl\n\n\n@triton.jit\n"
+        "def k(x_ptr, out_ptr):\n" + body
+    )
+    (tmp_path / "k.py").write_text(source)
+    with pytest.raises(ReplayError, match=words.replace("(", r"\(").replace(".", r"\.")):
+        extract_kernels(source, str(tmp_path / "k.py"))
