@@ -97,6 +97,41 @@ def plots(attempts: list[AttemptEntry], kept: dict[str, str], out: Path) -> dict
     return made
 
 
+# The config the card's loading example shows: the first of these the corpus has.
+_EXAMPLE_CONFIGS = (
+    ("sft", "verified"),
+    ("sft", "interpreter_verified"),
+    ("rl", "gpu"),
+    ("rl", "interpreter"),
+    ("sft", "synthetic_repair"),
+    ("sft", "synthetic_repair_interpreter"),
+    ("attempts", None),
+)
+
+
+def _loading_snippet(report: BuildReport) -> list[str]:
+    """How to load the corpus, naming a config and files this corpus really has."""
+    for table, subset in _EXAMPLE_CONFIGS:
+        files = [f for f in report.files if (f.table, f.subset) == (table, subset)]
+        if files:
+            break
+    else:
+        return []
+    order = {split: i for i, split in enumerate(SPLITS)}
+    data_files = ", ".join(
+        f'"{f.split}": "{f.path}"' for f in sorted(files, key=lambda f: order[f.split])
+    )
+    return [
+        "```python",
+        "import datasets",
+        "",
+        "# in this folder:",
+        f'{table} = datasets.load_dataset("parquet", data_files={{{data_files}}})',
+        f'# or, from anywhere: datasets.load_dataset(CORPUS_DIR, "{_config_name(table, subset)}")',
+        "```",
+    ]
+
+
 def _config_name(table: str, subset: str | None) -> str:
     return table if subset is None else f"{table}_{subset}"
 
@@ -190,14 +225,8 @@ def render(report: BuildReport, plot_files: dict[str, str], attempts: list[Attem
             if any(f.table == t and f.subset == s for f in report.files)
         ],
     )
+    lines += ["", *_loading_snippet(report), ""]
     lines += [
-        "",
-        "```python",
-        "import datasets",
-        'sft = datasets.load_dataset("parquet", data_files={"train": "sft/verified/train.parquet"})',
-        '# or, from this folder: datasets.load_dataset(CORPUS_DIR, "sft_verified")',
-        "```",
-        "",
         "SFT rows have `kind` `solve` (the problem as first asked, then the verified answer) or "
         "`repair` (the problem, a failed answer, the feedback on it, then the verified fix). "
         "The `synthetic_repair` subsets hold repair pairs whose failed answer is a bug that "

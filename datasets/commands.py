@@ -89,13 +89,28 @@ def build(
         }
         parts = " / ".join(f"{s} {per_split.get(s, 0)}" for s in SPLITS)
         typer.echo(f"  {table}/{subset}: {sum(per_split.values())} rows ({parts})")
-    if not configs:
-        typer.echo("  no SFT or RL rows: no verified kernels or trajectories passed the filters")
     typer.echo(
         f"  removed {c['exact_duplicates']} exact and {c['near_duplicates']} near-duplicate "
         f"kernels; {c['contaminated_problems']} problems flagged as in the eval suite"
     )
     typer.echo(f"  dataset card: {out / 'README.md'}")
+    interpreter_only = (
+        f"{c['sft_interpreter_kernels']} kernel(s) and {c['episodes_interpreter']} "
+        "trajectory(ies) verified only on the CPU interpreter were left out: add "
+        "--include-interpreter to export them, in subsets of their own"
+    )
+    left_out = not include_interpreter and (
+        c["sft_interpreter_kernels"] or c["episodes_interpreter"]
+    )
+    if not configs:
+        # An empty corpus is not a result: say why, and fail, so that a script notices.
+        raise _fail(
+            "no SFT or RL rows: "
+            + (interpreter_only if left_out else "no verified kernel passed the filters"),
+            code=1,
+        )
+    if left_out:
+        typer.echo(f"  note: {interpreter_only}")
 
 
 def generate(
