@@ -3,7 +3,7 @@
 # the Docker engine if missing, start an engine that needs no bridge, iptables or
 # overlay support (CI's machine has none), and build the sandbox image locally.
 # Idempotent: a running engine and an existing image are reused. The tests require
-# both sandboxes where KERNELWRIGHT_REQUIRE_SANDBOXES=bwrap,docker is set (.ci/run).
+# both sandboxes where KERNELWRIGHT_REQUIRE_SANDBOXES lists them (.ci/run).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -43,12 +43,25 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
+# How to get what a test needs from the system; the set-up in README.md does not install it.
+HOW_TO_GET = {
+    "bwrap": "sudo bash .ci/setup_sandboxes.sh (or apt-get install bubblewrap)",
+    "docker": "sudo bash .ci/setup_sandboxes.sh (installs and starts an engine, builds the image)",
+    "chromium": "sudo apt-get install chromium",
+}
+
+
+def require_or_skip(name: str, ok: bool, why: str) -> None:
+    """Nothing if ``name`` is usable here; else a skip that says how to get it, or a failure
+    where CI requires it (``KERNELWRIGHT_REQUIRE_SANDBOXES=bwrap,docker,chromium``)."""
+    if ok:
+        return
+    if name in os.environ.get("KERNELWRIGHT_REQUIRE_SANDBOXES", "").split(","):
+        pytest.fail(f"{name} is required here but unavailable: {why}")
+    pytest.skip(f"{name} unavailable: {why}; to run this test: {HOW_TO_GET[name]}")
+
+
 def backend_or_skip(name: str, backend):
-    """The backend if it runs here; else a skip, or a failure where CI requires it
-    (``KERNELWRIGHT_REQUIRE_SANDBOXES=bwrap,docker``)."""
-    ok, why = backend.available()
-    if not ok:
-        if name in os.environ.get("KERNELWRIGHT_REQUIRE_SANDBOXES", "").split(","):
-            pytest.fail(f"{name} is required here but unavailable: {why}")
-        pytest.skip(f"{name} unavailable: {why}")
+    """The backend if it runs here; else as ``require_or_skip``."""
+    require_or_skip(name, *backend.available())
     return backend

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from evals_records import cpu_records, golden_info, golden_records, write_run
 
+from conftest import require_or_skip
 from kernelwright.evals.report import MetricsFile, ReportError, write_report
 
 
@@ -143,8 +144,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.mark.browser
 def test_report_renders_in_headless_chromium(run_a, run_b, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail("the browser test needs Debian's chromium at /usr/bin/chromium")
+    require_or_skip("chromium", CHROMIUM.exists(), f"no {CHROMIUM}")
     files = write_report([run_a, run_b])
     png = tmp_path / "report.png"
     subprocess.run(
