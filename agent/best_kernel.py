@@ -86,7 +86,7 @@ def render_best_kernel(record: AttemptRecord, problem: ProblemInfo, shape: str) 
     shapes = ", ".join(record.outcome.env.get("shapes") or [shape])
     header = (
         f'"""Best kernel of kernelwright run {record.run_id} for problem {problem.name!r}.\n\n'
-        f"Attempt {record.attempt_id} (turn {record.turn}, sample {record.sample}) by "
+        f"Attempt {record.attempt_id} (turn {record.turn + 1}, sample {record.sample + 1}) by "
         f"{record.model}, {source}:\n{record.outcome.status.value} at shape {shapes}{speed}.\n\n"
         "Standalone: imports only torch and triton. `python best_kernel.py` checks it against\n"
         "the PyTorch reference carried below; without a GPU run it with TRITON_INTERPRET=1.\n"

@@ -285,7 +285,7 @@ def _report(console: Console, summary: dict[str, Any], out: Path) -> None:
     best = summary["best"]
     what = summary["status"]
     if best is not None:
-        what += f" (turn {best['turn']}, sample {best['sample']})"
+        what += f" (turn {best['turn'] + 1}, sample {best['sample'] + 1})"
         if best["speedup_eager"] is not None:
             what += f", {best['speedup_eager']:.2f}x eager"
     tokens = summary["prompt_tokens"] + summary["completion_tokens"]

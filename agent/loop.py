@@ -112,7 +112,7 @@ async def step(
     except ContextLengthError as e:
         if turn == 0:
             raise
-        s.notes.append(f"turn {turn}: {e}")
+        s.notes.append(f"turn {turn + 1}: {e}")
         return []
     usage = _share(response, len(samples))
     sampling = request.model_dump(exclude={"messages"})

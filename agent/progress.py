@@ -57,7 +57,7 @@ class Progress:
         usage = record.usage
         paid = "cached" if usage.cached else "replay" if record.replay else f"${usage.cost_usd:.4f}"
         line = Text.assemble(
-            f"turn {record.turn} sample {record.sample}  ",
+            f"turn {record.turn + 1} sample {record.sample + 1}  ",
             (f"{status.value:<13}", STYLE.get(status, "red")),
             f" {s:.2f}x" if s is not None else "",
             f"  {_tokens(usage.prompt_tokens + usage.completion_tokens)} tok {paid}",

@@ -7,6 +7,7 @@ it opens from a mail attachment or a CI artifact without a network.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 import jinja2
 from pydantic import BaseModel
 
+import kernelwright
 from kernelwright.evals import plots
 from kernelwright.evals.metrics import (
     BASELINES,
@@ -30,6 +32,8 @@ from kernelwright.problem import bundled_problems_dir
 from kernelwright.runlog import RunDir, now
 
 REPORT_SCHEMA_VERSION = 1
+# Shipped as package data: every report carries the definitions of its metrics.
+METRICS_MD = Path(__file__).with_name("METRICS.md")
 DASH = "—"
 
 
@@ -112,7 +116,7 @@ def fmt_pct(v: float | None) -> str:
 
 
 def fmt_tokens(v: float | None) -> str:
-    return DASH if v is None else f"{v:,.0f}"
+    return DASH if v is None else f"{v:,.0f} tokens"
 
 
 def fmt_cost(v: float | None) -> str:
@@ -144,14 +148,14 @@ def _pass(k: int) -> Callable[[Summary], float | None]:
 
 
 def _delta(v: float, base: float, fmt: Callable[[float | None], str]) -> str:
+    """The difference in the row's own unit: percentage points for rates, else the unit its
+    values carry (×, s, $, tokens)."""
     d = v - base
     if fmt is fmt_rate:
         return f"{100 * d:+.1f} pt"
     if fmt is fmt_pct:
         return f"{d:+.1f} pt"
-    if fmt is fmt_speedup:
-        return f"{d:+.2f}×"
-    return f"{d:+,.4g}"
+    return ("+" if d >= 0 else "-") + fmt(abs(d))
 
 
 def _compare(values: list[float | None], row: Row) -> list[Cell]:
@@ -299,7 +303,7 @@ def turns_table(runs: Sequence[Metrics], labels: Sequence[str]) -> Table | None:
             header.append(f"{lab}: fast_1 eager")
     table = Table("Improvement per turn", header)
     for t in turns:
-        row = [Cell(str(t))]
+        row = [Cell(str(t + 1))]  # records count turns from 0, people from 1
         for m in runs:
             point = next((p for p in m.by_turn if p.turn == t), None)
             row.append(Cell(fmt_rate(point.correct_rate if point else None)))
@@ -349,7 +353,10 @@ def problems_table(runs: Sequence[Metrics], labels: Sequence[str]) -> Table:
         "refuse (`kernelwright mutate`); below 95% the problem's checks let bugs through."
     )
     if len(runs) > 1:
-        table.note += " Highlighted rows: the runs disagree on whether the problem was solved."
+        table.note += (
+            " Rows marked ≠ (highlighted in report.html): the runs disagree on whether the "
+            "problem was solved."
+        )
     return table
 
 
@@ -450,10 +457,9 @@ def render_markdown(report: Report) -> str:
         if table.note:
             lines += ["", f"_{table.note}_"]
         lines.append("")
-    lines.append(
-        "Definitions of every metric: evals/METRICS.md (compile rate, correct rate, fast_p, "
-        "pass@k, fast_p@k, geometric-mean speedup, % of roofline)."
-    )
+    # The definitions travel with the report: a link into the repository would point to
+    # nothing for a wheel install.
+    lines.append(re.sub(r"^## ", "### ", METRICS_MD.read_text(encoding="utf-8"), flags=re.M))
     return "\n".join(lines) + "\n"
 
 
@@ -482,6 +488,7 @@ tr.diff td { background: #fff8c5; }
 span.better { color: #1a7f37; font-size: .8em; margin-left: .3em; }
 span.worse { color: #cf222e; font-size: .8em; margin-left: .3em; }
 .note { color: #57606a; font-size: .85rem; font-style: italic; }
+pre.metrics { white-space: pre-wrap; font-size: .85rem; background: #f6f8fa; padding: .6rem; }
 figure { margin: 1rem 0; }
 figure svg { max-width: 100%; height: auto; }
 footer { margin-top: 2rem; color: #57606a; font-size: .8rem; }
@@ -490,10 +497,11 @@ footer { margin-top: 2rem; color: #57606a; font-size: .8rem; }
 <body>
 <h1>{{ r.title }}</h1>
 <div class="meta">Generated {{ r.generated_at }} · {{ r.runs|length }} run(s)</div>
-{% for m, label in runs %}{% if m.replay %}
-<div class="replay">REPLAY: {{ label }} served recorded answers from a transcript, not a live
-model. Its numbers show the pipeline, not a model's skill.</div>
-{% endif %}{% endfor %}
+{% if replays %}
+<div class="replay">REPLAY: {{ replays|join(", ") }} served recorded answers from a transcript,
+not a live model. {{ "Its" if replays|length == 1 else "Their" }} numbers show the pipeline,
+not a model's skill.</div>
+{% endif %}
 {% if r.notes %}<div class="notes"><ul>{% for n in r.notes %}<li>{{ n }}</li>{% endfor %}</ul></div>{% endif %}
 {% for t in r.tables %}
 <h2>{{ t.title }}</h2>
@@ -513,7 +521,8 @@ speedup, roofline and fast_p plots are left out.</p>{% endif %}
 {% for title, svg in r.plots %}
 <figure aria-label="{{ title }}">{{ svg|safe }}</figure>
 {% endfor %}
-<footer>Metric definitions: evals/METRICS.md in the kernelwright repository.</footer>
+<details><summary>Metric definitions</summary><pre class="metrics">{{ metrics_md }}</pre></details>
+<footer>kernelwright {{ version }}</footer>
 </body>
 </html>
 """
@@ -523,8 +532,10 @@ speedup, roofline and fast_p plots are left out.</p>{% endif %}
 def render_html(report: Report) -> str:
     return _HTML.render(
         r=report,
-        runs=list(zip(report.runs, report.labels, strict=True)),
+        replays=[lab for lab, m in zip(report.labels, report.runs, strict=True) if m.replay],
         timed=any(m.timing_measured for m in report.runs),
+        metrics_md=METRICS_MD.read_text(encoding="utf-8"),
+        version=kernelwright.__version__,
     )
 
 

@@ -86,7 +86,7 @@ def test_first_attempt_fails_the_real_error_reaches_the_model_then_correct(serve
     assert server.chat_requests()[1]["messages"][-1]["content"] == attempts[0].feedback
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "correct" and summary["replay"] is False
-    assert "scale_shift: correct (turn 1" in stderr and "best kernel" in stderr
+    assert "scale_shift: correct (turn 2, sample 1" in stderr and "best kernel" in stderr
 
     # The same run again: every answer comes from the cache, no request is made.
     code, stderr = cli(str(problem), *endpoint(server), "--out", str(tmp_path / "again"))

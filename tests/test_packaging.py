@@ -40,6 +40,7 @@ def test_wheel_holds_the_package_data_and_no_top_level_shadows(tmp_path):
         "kernelwright/reference_kernels/problems/level3/attn_causal_prefill.py",
         "kernelwright/reference_kernels/solutions/softmax.py",
         "kernelwright/agent/demo/softmax.jsonl",
+        "kernelwright/evals/METRICS.md",
         "kernelwright/sandbox/worker.py",
     ):
         assert needed in names, needed
