@@ -51,6 +51,9 @@ class Session:
     # Attempts already on disk, by (turn, sample): a resumed run takes them instead of asking.
     resumed: dict[tuple[int, int], AttemptRecord] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # why trajectories ended early
+    # Where the run's candidates are checked: the env of a verdict made without the sandbox
+    # (an answer with no code in it), so it names the device and versions like the others.
+    env: dict[str, Any] = field(default_factory=dict)
 
     def trajectory_id(self, sample: int) -> str:
         # Unique across the problems of one run: an eval runs many under one run id.
@@ -124,7 +127,9 @@ async def step(
         extraction = extract_code(choice.content, choice.finish_reason)
         start = time.monotonic()
         if extraction.code is None:
-            outcome = Outcome(status=Status.format_error, message=extraction.error or "")
+            outcome = Outcome(
+                status=Status.format_error, message=extraction.error or "", env=dict(s.env)
+            )
         else:
             outcome = await s.evaluator.evaluate(s.problem.path, extraction.code)
         record = AttemptRecord(

@@ -270,6 +270,18 @@ def run_info(config: GenerateConfig, out: Path, resume: bool) -> RunInfo:
     return info
 
 
+def run_env(config: GenerateConfig) -> dict[str, Any]:
+    """What a run knows of where its candidates are checked, before any is: the sandbox's
+    device and versions here, or only the executor and sandbox on a cluster."""
+    env: dict[str, Any] = {"sandbox": config.sandbox, "executor": config.executor}
+    if config.executor == "local":
+        from kernelwright.sandbox.pool import describe_device
+
+        device = "cuda:0" if device_facts() else "cpu"
+        env.update(describe_device(device), device=device, interpreter=device == "cpu")
+    return env
+
+
 def open_session(
     config: GenerateConfig,
     problem: ProblemInfo,
@@ -299,6 +311,7 @@ def open_session(
         max_tokens=config.max_tokens,
         seed=config.seed,
         resumed={(r.turn, r.sample): r for r in done},
+        env=run_env(config),
     )
     if on_attempt is not None:
         session.on_attempt = on_attempt

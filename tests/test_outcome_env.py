@@ -26,3 +26,40 @@ def test_format_error_env_matches_a_worker_verdict(pool):
     early = pool.evaluate(Job(problem=PROBLEM, code="def broken(:\n    pass\n"))
     assert early.status.value == "compile_error"
     assert {k: early.env[k] for k in FIELDS} == {k: good.env[k] for k in FIELDS}
+
+
+def test_an_answer_without_code_gets_the_runs_env(tmp_path: Path):
+    from kernelwright.agent.run import GenerateConfig, run_env
+
+    env = run_env(GenerateConfig(problem="p", model="m", sandbox="subprocess"))
+    assert set(env) >= FIELDS and env["device_name"] == "cpu (Triton interpreter)"
+    assert env["sandbox"] == "subprocess"
+
+
+def test_the_loop_gives_a_no_code_answer_the_sessions_env(tmp_path: Path, monkeypatch):
+    import asyncio
+
+    from agent_fakes import FakeEvaluator, kernel, session, write_problem
+    from fake_openai import FakeOpenAI, good, malformed
+
+    from kernelwright.agent.models import OpenAIClient, RetryPolicy
+    from kernelwright.agent.strategies import run_strategy
+
+    monkeypatch.setenv("TEST_KEY", "sk-test")
+    with FakeOpenAI() as server:
+        server.push(malformed(), good(kernel()))
+        client = OpenAIClient(
+            "fake-model", base_url=server.base_url, api_key_env="TEST_KEY", retry=RetryPolicy()
+        )
+        s = session(write_problem(tmp_path), client, FakeEvaluator())
+        s.env = {"device": "cpu", "device_name": "cpu (Triton interpreter)", "sandbox": "bwrap"}
+
+        async def go():
+            try:
+                return await run_strategy(s, "refine", samples=1, beam_width=2)
+            finally:
+                await client.aclose()
+
+        records = asyncio.run(go())
+    assert records[0].outcome.status.value == "format_error"
+    assert records[0].outcome.env == s.env
