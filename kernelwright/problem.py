@@ -17,6 +17,7 @@ import ast
 import functools
 import hashlib
 import math
+import random
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kernelwright import pyast
+from kernelwright.regimes import Regime
 
 # Tolerances per dtype: fp32 leaves room for reordered reductions, fp16/bf16 for
 # their 10/7-bit mantissas. A problem can override them in its metadata.
@@ -72,6 +74,8 @@ class ProblemMeta(BaseModel):
     description: str | None = None
     # The nn.Module mode both models run in (see ProblemInfo.mode).
     mode: Literal["train", "eval"] | None = None
+    # Stress regimes changed, added or skipped (with a reason); see kernelwright.regimes.
+    regimes: dict[str, Regime] = Field(default_factory=dict)
 
     @field_validator("dtype")
     @classmethod
@@ -307,10 +311,31 @@ class ProblemModule:
     shape: str
     overrides: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Why these sizes: declared by the problem, drawn for the CPU budget, held out...
+    why: str = "the module's own constants"
+    # Why these sizes exceed the CPU interpreter's budget, when they do.
+    over_budget: str | None = None
 
     @property
     def constants(self) -> dict[str, Any]:
         return {k: self.module.__dict__[k] for k in self.info.constants}
+
+    @property
+    def sizes(self) -> str:
+        """The sizes this shape set checks, and why: the Outcome's message names them."""
+        values = ", ".join(
+            f"{k}={v}" for k, v in self.constants.items() if k not in self.info.derived
+        )
+        return f"{values or 'no size constants'} ({self.why})"
+
+    def rebind_copies(self, module: types.ModuleType) -> None:
+        """Give a candidate module's copies of the problem's size constants (same name, the
+        file's value) this shape set's values, as the problem module has: a ModelNew that
+        reads ``dim`` at construction sees the size it is checked at."""
+        for name, original in self.info.constants.items():
+            current = self.module.__dict__[name]
+            if current != original and module.__dict__.get(name, None) == original:
+                setattr(module, name, current)
 
     def init_inputs(self) -> list[Any]:
         return list(_call(self.info.path, self.module, "get_init_inputs"))
@@ -379,8 +404,11 @@ def _seed_all(seed: int) -> None:
     numpy.random.seed(seed % 2**32)
 
 
-def exec_problem(info: ProblemInfo, shape: str | None = None) -> ProblemModule:
-    """Execute a problem file and apply a shape set (declared, or `small` by scaling)."""
+def exec_problem(
+    info: ProblemInfo, shape: str | None = None, draw_seed: int = 0, device: str = "cpu"
+) -> ProblemModule:
+    """Execute a problem file and apply a shape set: declared, `small` drawn within the CPU
+    budget when not declared, or `heldout`, drawn from ``draw_seed`` for one check."""
     module = types.ModuleType(f"kw_problem_{info.sha256[:12]}")
     module.__file__ = str(info.path)
     try:
@@ -400,26 +428,82 @@ def exec_problem(info: ProblemInfo, shape: str | None = None) -> ProblemModule:
         return pm
     if shape in info.meta.shapes:
         pm.overrides = dict(info.meta.shapes[shape])
+        pm.why = f"declared shape set {shape!r}"
     elif shape == "small":
-        if info.sha256 not in _SCALED:
-            _SCALED[info.sha256] = _scale_down(info, module)
-        pm.overrides = dict(_SCALED[info.sha256])
-        pm.notes.append(
-            "shape 'small' made by scaling the module constants: "
-            + (", ".join(f"{k}={v}" for k, v in pm.overrides.items()) or "already small")
+        draw = small_draw(info, module)
+        pm.overrides = dict(draw.overrides)
+        pm.why = (
+            "not declared: drawn from the sizes the file implies to fit the CPU interpreter "
+            f"(inputs <= {SMALL_NUMEL_BUDGET:,} elements), ragged"
         )
+        pm.over_budget = draw.over_budget
+    elif shape == "heldout":
+        draw = _heldout(info, module, random.Random(draw_seed), device)
+        pm.overrides = dict(draw.overrides)
+        pm.why = (
+            "held out: drawn for this check from the sizes the declared ones imply ("
+            + describe_domain(info)
+            + "), unlike every declared set, ragged"
+        )
+        pm.over_budget = draw.over_budget
     else:
         raise ProblemError(
             f"{info.path}: no shape set {shape!r}; declared: "
-            f"{', '.join(info.meta.shapes) or 'none'} (and 'small' by scaling)"
+            f"{', '.join(info.meta.shapes) or 'none'} (and 'small' and 'heldout' by drawing)"
+        )
+    if pm.over_budget:
+        pm.notes.append(
+            f"shape {shape} does not fit the CPU interpreter's budget: {pm.over_budget}"
         )
     _bind(info, module, pm.overrides)
     return pm
 
 
-# Scaled `small` overrides per problem hash: the search runs meta-device trials, and a
+def small_draw(info: ProblemInfo, module: types.ModuleType) -> Draw:
+    """The `small` sizes of a problem that declares none: one draw, the same every time (its
+    seed is the file's hash), so a run's small is every run's small."""
+    if info.sha256 not in _SMALL:
+        rng = random.Random(int(info.sha256[:16], 16))
+        _SMALL[info.sha256] = draw_shape(info, module, rng, SMALL_NUMEL_BUDGET)
+    return _SMALL[info.sha256]
+
+
+def _heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random, device: str) -> Draw:
+    """A held-out shape: on the CPU near `small` (up to HELDOUT_GROWTH times its inputs), on a
+    GPU at or under the module's own sizes; different from every declared set and `small`."""
+    if "small" in info.meta.shapes:
+        small = dict(info.meta.shapes["small"])
+    else:
+        small = small_draw(info, module).overrides
+    avoid = [*_declared_sets(info), {**info.constants, **small}]
+    if device.startswith("cuda"):
+        budget = _input_numel(info, module, {}) or SMALL_NUMEL_BUDGET
+        return draw_shape(info, module, rng, budget, avoid=avoid)
+    at_small = _input_numel(info, module, small) or SMALL_NUMEL_BUDGET
+    budget = max(SMALL_NUMEL_BUDGET, int(HELDOUT_GROWTH * at_small))
+    return draw_shape(info, module, rng, budget, start=small, avoid=avoid)
+
+
+def _input_numel(info: ProblemInfo, module: types.ModuleType, overrides: dict) -> int | None:
+    _bind(info, module, overrides)
+    trial = _meta_trial(module, forward=False)
+    _bind(info, module, {})
+    return max(trial.input_numels, default=0) if trial else None
+
+
+def describe_domain(info: ProblemInfo) -> str:
+    """The shape domain in words: what a held-out draw keeps."""
+    parts = []
+    for g in shape_domain(info):
+        names = " = ".join(n if i is None else f"{n}[{i}]" for n, i in g.slots)
+        kind = "a power of two" if g.pow2 else f"a multiple of {g.step}"
+        parts.append(f"{names}: {kind} >= {g.low}")
+    return "; ".join(parts) or "no size varies"
+
+
+# Drawn `small` sizes per problem hash: the search runs meta-device trials, and a
 # long-lived worker loads the same problem for every candidate.
-_SCALED: dict[str, dict[str, Any]] = {}
+_SMALL: dict[str, Draw] = {}
 
 
 def _bind(info: ProblemInfo, module: types.ModuleType, overrides: dict[str, Any]) -> None:
@@ -496,17 +580,20 @@ class _Trial:
     """One meta-device run of the problem at its current constants: no memory, no time."""
 
     input_numels: list[int]
+    budget: int = SMALL_NUMEL_BUDGET
     state_numel: int | None = None
     error: str | None = None
 
     @property
     def fits(self) -> bool:
-        return max(self.input_numels, default=0) <= SMALL_NUMEL_BUDGET and (
+        return max(self.input_numels, default=0) <= self.budget and (
             self.state_numel is None or self.state_numel <= SMALL_STATE_BUDGET
         )
 
 
-def _meta_trial(module: types.ModuleType, forward: bool) -> _Trial | None:
+def _meta_trial(
+    module: types.ModuleType, forward: bool, budget: int = SMALL_NUMEL_BUDGET
+) -> _Trial | None:
     """Make the inputs and Model on the meta device (and run forward); None if inputs fail."""
     import warnings
 
@@ -518,7 +605,7 @@ def _meta_trial(module: types.ModuleType, forward: bool) -> _Trial | None:
             args = list(module.get_inputs())
         except Exception:
             return None
-        trial = _Trial([a.numel() for a in args if isinstance(a, torch.Tensor)])
+        trial = _Trial([a.numel() for a in args if isinstance(a, torch.Tensor)], budget)
         try:
             model = module.Model(*module.get_init_inputs())
             trial.state_numel = sum(t.numel() for t in [*model.parameters(), *model.buffers()])
@@ -531,18 +618,43 @@ def _meta_trial(module: types.ModuleType, forward: bool) -> _Trial | None:
 
 Slot = tuple[str, int | None]
 
+# Block sizes kernels commonly tile by: a drawn size is a multiple of none of them where the
+# domain allows, so a kernel that drops or mishandles the last partial block is caught.
+RAGGED_TO = 128
+# One declared value says little about the factors of two a size needs: KernelBench writes
+# every size as a power of two by habit. Up to 16 (tl.dot's smallest tile) is kept as a need.
+SINGLE_SAMPLE_STEP = 16
+# The CPU held-out shape may grow past the `small` set, up to this factor in input elements.
+HELDOUT_GROWTH = 1.5
 
-def _scale_down(info: ProblemInfo, module: types.ModuleType) -> dict[str, Any]:
-    """Halve the largest size constants until the inputs and the model fit the CPU budgets.
 
-    Sizes are halved one at a time, largest first, each step tried on the meta device: a
-    step after which the Model no longer builds (channels that must divide groups, sizes
-    tied by an assert) is retried as a halving of every size at once, which keeps their
-    ratios, and otherwise that size stays where it is. The result is run forward once on
-    the meta device; if that fails where the full size did not (a kernel larger than the
-    input, one size tied to another inside forward), the search is redone with a forward
-    run at every step. A Model the meta device cannot build is scaled by its inputs alone.
-    """
+@dataclass
+class SizeGroup:
+    """Size slots that take one value (tied: equal in every declared set), and the domain that
+    value lives in, inferred from the declared sets."""
+
+    slots: list[Slot]
+    declared: list[int]  # its value in each declared set (the module's own first)
+    step: int  # values are multiples of this...
+    pow2: bool  # ...or powers of two, when every declared value is one (and they differ)
+    low: int  # and never below this
+
+    def ragged(self, target: float, rng: random.Random) -> int:
+        """A value of the domain near ``target``: an odd multiple of the step when it can be
+        (not a multiple of the block sizes kernels tile by), never below ``low``."""
+        if self.pow2:
+            exp = max(math.log2(self.low), round(math.log2(max(target, 1))))
+            return 2 ** int(exp)
+        m = max(1, round(target / self.step))
+        if m % 2 == 0 and self.step < RAGGED_TO:
+            m += rng.choice((-1, 1))
+        value = max(m, 1) * self.step
+        while value < self.low:
+            value += self.step * (2 if self.step < RAGGED_TO else 1)
+        return value
+
+
+def _slots(info: ProblemInfo) -> list[Slot]:
     slots: list[Slot] = []
     for name, value in info.constants.items():
         if name in info.derived:
@@ -551,59 +663,209 @@ def _scale_down(info: ProblemInfo, module: types.ModuleType) -> dict[str, Any]:
             slots.append((name, None))
         elif isinstance(value, (tuple, list)):
             slots.extend((name, i) for i, v in enumerate(value) if isinstance(v, int))
+    return slots
 
-    def get(vals: dict[str, Any], slot: Slot) -> int:
-        name, i = slot
-        return vals[name] if i is None else vals[name][i]
 
-    def halve(vals: dict[str, Any], group: list[Slot]) -> dict[str, Any]:
-        out = dict(vals)
-        for name, i in group:
-            v = get(out, (name, i))
-            # Halving keeps powers of two and the ratios between sizes.
-            new = max(SCALE_MIN // 2, v // 2 if v % 2 == 0 else math.ceil(v / 2))
-            if i is None:
-                out[name] = new
-            else:
-                seq = list(out[name])
-                seq[i] = new
-                out[name] = type(info.constants[name])(seq)
-        return out
+def _get(vals: dict[str, Any], slot: Slot) -> int:
+    name, i = slot
+    return vals[name] if i is None else vals[name][i]
+
+
+def _set(info: ProblemInfo, vals: dict[str, Any], slot: Slot, value: int) -> None:
+    name, i = slot
+    if i is None:
+        vals[name] = value
+    else:
+        seq = list(vals[name])
+        seq[i] = value
+        vals[name] = type(info.constants[name])(seq)
+
+
+def _declared_sets(info: ProblemInfo) -> list[dict[str, Any]]:
+    return [dict(info.constants)] + [{**info.constants, **o} for o in info.meta.shapes.values()]
+
+
+def shape_domain(info: ProblemInfo) -> list[SizeGroup]:
+    """The sizes a check may draw, inferred from the declared ones.
+
+    With shape sets declared, the sizes that differ between them vary; a size keeps the
+    power-of-two factor every declared value shares (or stays a power of two, when every
+    declared value is one) and the smallest declared value as its minimum. Without shape sets
+    (a KernelBench file), every size of 16 or more varies, keeps up to 16 as its factor, and
+    goes down to 8. Sizes equal in every declared set stay tied. Derived constants follow
+    their sources (``_bind``); floats and small constants (kernel sizes, heads) stay.
+    """
+    sets = _declared_sets(info)
+    by_vector: dict[tuple[int, ...], list[Slot]] = {}
+    for slot in _slots(info):
+        vector = tuple(_get(s, slot) for s in sets)
+        varies = len(set(vector)) > 1 if info.meta.shapes else vector[0] >= SCALE_MIN
+        if varies and min(vector) > 0:
+            by_vector.setdefault(vector, []).append(slot)
+    groups = []
+    for vector, slots in by_vector.items():
+        distinct = sorted(set(vector))
+        twos = min((v & -v) for v in distinct)
+        if len(distinct) == 1:
+            groups.append(
+                SizeGroup(slots, list(vector), min(twos, SINGLE_SAMPLE_STEP), False, SCALE_MIN // 2)
+            )
+        else:
+            pow2 = all(v & (v - 1) == 0 for v in distinct)
+            groups.append(SizeGroup(slots, list(vector), twos, pow2, distinct[0]))
+    return groups
+
+
+@dataclass
+class Draw:
+    """Sizes drawn from the shape domain: the overrides, and what kept them from the budget."""
+
+    overrides: dict[str, Any]
+    over_budget: str | None = None
+
+
+def draw_shape(
+    info: ProblemInfo,
+    module: types.ModuleType,
+    rng: random.Random,
+    numel_budget: int,
+    start: dict[str, Any] | None = None,
+    avoid: list[dict[str, Any]] | None = None,
+) -> Draw:
+    """Sizes from the problem's shape domain whose inputs fit ``numel_budget`` elements (and
+    whose Model fits SMALL_STATE_BUDGET), different from every set in ``avoid``.
+
+    From ``start`` (default: the module's own constants) each size group is first moved to a
+    ragged value of its domain near where it was, then the largest group is shrunk step by step,
+    each step tried on the meta device, until everything fits. A step after which the Model no
+    longer builds (channels that must divide groups, sizes tied by an assert) is tried again
+    with other draws, then as an exact halving of every group at once (which keeps the ratios
+    between them), and otherwise that group stays where it is. The result is run forward once
+    on the meta device; if that fails where the start did not (a kernel larger than the input,
+    sizes tied inside forward), the search is redone with a forward run at every step. A Model
+    the meta device cannot build is scaled by its inputs alone.
+    """
+    groups = shape_domain(info)
+    base = {**info.constants, **(start or {})}
+    avoid = avoid or []
 
     def trial(vals: dict[str, Any], forward: bool) -> _Trial | None:
         _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
-        return _meta_trial(module, forward)
+        return _meta_trial(module, forward, numel_budget)
 
-    def search(start: _Trial, forward: bool, strict: bool) -> dict[str, Any]:
-        values, current, frozen = dict(info.constants), start, set()
+    def with_value(vals: dict[str, Any], group: SizeGroup, value: int) -> dict[str, Any]:
+        out = dict(vals)
+        for slot in group.slots:
+            _set(info, out, slot, value)
+        return out
+
+    def shrunk(vals: dict[str, Any], group: SizeGroup) -> int | None:
+        v = _get(vals, group.slots[0])
+        new = group.ragged(v * rng.uniform(0.4, 0.7), rng)
+        if new >= v:
+            new = group.ragged(v / 2, rng)
+        return new if new < v else None
+
+    def halved(vals: dict[str, Any], live: list[SizeGroup]) -> dict[str, Any]:
+        out = dict(vals)
+        for g in live:
+            v = _get(out, g.slots[0])
+            new = max(g.low, v // 2 if v % 2 == 0 else math.ceil(v / 2))
+            out = with_value(out, g, new)
+        return out
+
+    def jittered(vals: dict[str, Any]) -> dict[str, Any]:
+        out = dict(vals)
+        for g in groups:
+            v = _get(out, g.slots[0])
+            new = g.ragged(v * 2 ** rng.uniform(-0.6, 0.5), rng)
+            if new in g.declared and not g.pow2:
+                new = g.ragged(new + g.step * rng.choice((-2, 2)), rng)
+            out = with_value(out, g, new)
+        return out
+
+    def search(values: dict[str, Any], current: _Trial, forward: bool, strict: bool):
+        frozen: set[int] = set()
         for _ in range(256):
             if current.fits:
                 break
-            live = [s for s in slots if s not in frozen and get(values, s) >= SCALE_MIN]
+            live = [
+                i
+                for i, g in enumerate(groups)
+                if i not in frozen and _get(values, g.slots[0]) > g.low
+            ]
             if not live:
                 break
-            slot = max(live, key=lambda s: get(values, s))
-            for group in ([slot], live):
-                attempt = halve(values, group)
+            i = max(live, key=lambda j: _get(values, groups[j].slots[0]))
+            moves = [
+                with_value(values, groups[i], new)
+                for new in {shrunk(values, groups[i]) for _ in range(6)}
+                if new is not None
+            ]
+            moves.append(halved(values, [groups[j] for j in live]))
+            for attempt in moves:
                 result = trial(attempt, forward)
                 if result is not None and (not strict or result.error is None):
                     values, current = attempt, result
                     break
             else:
-                frozen.add(slot)
-        return values
+                frozen.add(i)
+        return values, current
 
-    built = trial(info.constants, forward=False)
-    values = dict(info.constants)
+    def nudged(vals: dict[str, Any], current: _Trial, strict: bool):
+        """One group moved by a step or a factor of two, when the search ended on a set to
+        avoid (where the budget and the model leave little room, they meet there)."""
+        for g in rng.sample(groups, len(groups)):
+            v = _get(vals, g.slots[0])
+            for new in (v + g.step, v - g.step, v // 2, v * 2):
+                if new < g.low or new == v or (g.pow2 and new & (new - 1)):
+                    continue
+                attempt = with_value(vals, g, new)
+                result = trial(attempt, forward=strict)
+                if result is not None and result.fits and (not strict or result.error is None):
+                    return attempt, result
+        return vals, current
+
+    def differs(vals: dict[str, Any]) -> bool:
+        keys = {s[0] for g in groups for s in g.slots}
+        return all(any(vals[k] != a.get(k, info.constants[k]) for k in keys) for a in avoid)
+
+    built = trial(base, forward=False)
+    values, result = dict(base), built
     if built is not None:  # else get_inputs fails on meta, and the real run will say why
         strict = built.error is None
-        values = search(built, forward=False, strict=strict)
-        if strict and trial(values, forward=True).error is not None:
-            full = trial(info.constants, forward=True)
-            if full is not None and full.error is None:
-                values = search(full, forward=True, strict=True)
+        # Every other attempt starts from the file's own sizes: near `start` the model's
+        # constraints may leave nothing new within the budget.
+        for attempt in range(8):
+            origin = base if attempt % 2 == 0 else dict(info.constants)
+            start_vals = jittered(origin)
+            first = trial(start_vals, forward=False)
+            if first is None or (strict and first.error is not None):
+                start_vals, first = dict(origin), trial(origin, forward=False) or built
+            values, result = search(start_vals, first, forward=False, strict=strict)
+            if strict and trial(values, forward=True).error is not None:
+                full = trial(origin, forward=True)
+                if full is not None and full.error is None:
+                    values, result = search(dict(origin), full, forward=True, strict=True)
+            if differs(values) or not groups:
+                break
+            values, result = nudged(values, result, strict)
+            if differs(values):
+                break
     _bind(info, module, {})
-    return {k: v for k, v in values.items() if k not in info.derived and v != info.constants[k]}
+    over = None
+    if result is not None and max(result.input_numels, default=0) > numel_budget:
+        over = (
+            f"its largest input stays at {max(result.input_numels):,} elements (budget "
+            f"{numel_budget:,}): sizes written as literals in get_inputs, or a Model that "
+            "refuses smaller ones" + (f" ({result.error})" if result.error else "")
+        )
+    elif result is not None and result.state_numel and result.state_numel > SMALL_STATE_BUDGET:
+        over = f"the Model keeps {result.state_numel:,} parameter elements at any size it builds"
+    return Draw(
+        {k: v for k, v in values.items() if k not in info.derived and v != info.constants[k]},
+        over,
+    )
 
 
 def load_problem(path: str | Path, shape: str | None = None) -> ProblemModule:

@@ -28,6 +28,7 @@ from typing import Any
 import kernelwright
 from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemError, read_problem
+from kernelwright.regimes import active
 from kernelwright.sandbox import judge
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
 
@@ -57,16 +58,26 @@ class Job:
     timing_seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
     init_seed: int = 0
 
-    def all_seeds(self) -> list[int]:
-        """The trials' seeds, then the timing seed when this job is timed."""
-        return [*self.seeds, self.timing_seed] if self.timing else list(self.seeds)
+    def trials(self, info) -> list[tuple[int, str | None]]:
+        """Every trial as (seed, stress regime): the plain seeds, one trial per regime the
+        problem runs, then the timing seed (plain) when this job is timed."""
+        plan: list[tuple[int, str | None]] = [(s, None) for s in self.seeds]
+        plan += [(derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)]
+        return [*plan, (self.timing_seed, None)] if self.timing else plan
+
+
+def derived_seed(seeds: list[int], purpose: str) -> int:
+    """A seed that follows from the trials' seeds (the timing seed, a stress trial's, the
+    held-out shape's): a run that fixes its seeds repeats all of them, a fresh check gets
+    fresh ones."""
+    digest = hashlib.sha256(f"{purpose}:{list(seeds)}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % 2**31
 
 
 def timing_seed_for(seeds: list[int]) -> int:
     """The timing seed that goes with fixed trial seeds: a run that fixes its seeds (``check
     --seed``, the agent's seeds from its run seed) repeats its timed calls exactly too."""
-    digest = hashlib.sha256(f"timing:{list(seeds)}".encode()).digest()
-    return int.from_bytes(digest[:4], "little") % 2**31
+    return derived_seed(seeds, "timing")
 
 
 def cuda_device_count() -> int:
@@ -111,11 +122,12 @@ def default_devices(requested: str | None = None, workers: int | None = None) ->
 
 
 def default_shapes(info, device: str) -> list[str]:
-    """Every declared shape set on a GPU; on the CPU interpreter only ``small``."""
+    """Every declared shape set on a GPU, on the CPU interpreter only ``small``; and a shape
+    held out for this check (drawn from the seeds), before ``bench``, where timing happens."""
     if device.startswith("cuda"):
-        names = list(info.meta.shapes) or ["default"]
+        names = [*(list(info.meta.shapes) or ["default"]), "heldout"]
         return sorted(names, key=lambda n: n == "bench")
-    return ["small"]
+    return ["small", "heldout"]
 
 
 def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:
@@ -123,17 +135,31 @@ def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:
     shape, last = outcomes[-1]
     if len(outcomes) == 1:
         last.env["shapes"] = [shape]
+        if not last.correct and last.env.get("sizes"):
+            last.message = _at_sizes(shape, last)
         return last
     merged = last.model_copy(deep=True)
     merged.checks = [
         c.model_copy(update={"name": f"[{s}] {c.name}"}) for s, o in outcomes for c in o.checks
     ]
     merged.env["shapes"] = [s for s, _ in outcomes]
+    merged.env["sizes"] = {s: o.env.get("sizes") for s, o in outcomes}
     if last.correct:
         merged.message = f"Correct on every shape set ({', '.join(merged.env['shapes'])})."
     else:
-        merged.message = f"[shape {shape}] {last.message}"
+        merged.message = _at_sizes(shape, last)
     return merged
+
+
+def _at_sizes(shape: str, outcome: Outcome) -> str:
+    """A failure's message, saying which sizes failed and why those: a size the problem never
+    declared (drawn for the CPU, or held out) is named as such."""
+    sizes = outcome.env.get("sizes")
+    return (
+        f"[shape {shape}: {sizes}] {outcome.message}"
+        if sizes
+        else f"[shape {shape}] {outcome.message}"
+    )
 
 
 class Child:
@@ -361,16 +387,21 @@ class Pool:
                 # The text travels: a sandboxed worker may not see the caller's files.
                 "problem_source": info.source,
                 "shape": job.shape,
-                "seeds": job.all_seeds(),
+                "trials": job.trials(info),
+                "draw_seed": derived_seed(job.seeds, "heldout"),
                 "init_seed": job.init_seed,
                 "timing": job.timing,
             }
             try:
                 with slot.child(request) as child:
                     msg, reference = self._reference(child, info, slot.device, nonce)
-                    child.send({"type": "go"})
+                    env["sizes"] = msg.get("sizes")
+                    reference, skipped = judge.usable_trials(reference)
+                    msg["notes"] = [*(msg.get("notes") or []), *skipped]
+                    plan = [(t["seed"], t["regime"]) for t in reference]
+                    child.send({"type": "go", "trials": len(plan) - (1 if job.timing else 0)})
                     try:
-                        result = self._serve_seeds(child, job, nonce)
+                        result = self._serve_seeds(child, plan, job.timeout_s, nonce)
                     except ChildDied as e:
                         return judge.crashed(str(e), slot.capture_tail(), env)
                     if result is None or result.get("nonce") != nonce:
@@ -425,14 +456,15 @@ class Pool:
             logs, replayed = None, None
             if judge.replayable(report):
                 logs = [judge.load_log(t.log) for t in report.trials]
-                replayed = self._replay(slot, info, job, logs, jobdir, env)
+                plan = judge.replay_plan(logs, judge.trial_list(reference, job.timing))
+                replayed = self._replay(slot, info, job, logs, plan, jobdir, env)
                 if isinstance(replayed, Outcome):
                     return replayed
             return judge.judge(info, job, reference, report, output, env, msg, logs, replayed)
         except judge.UnreadableResult as e:
             return judge.unreadable(str(e), output, env)
 
-    def _replay(self, slot: Slot, info, job: Job, logs, jobdir: Path, env: dict):
+    def _replay(self, slot: Slot, info, job: Job, logs, plan, jobdir: Path, env: dict):
         """The logs replayed in a fresh child of the slot's zygote, which never imported the
         candidate (whose own process is gone by now): a ReplayResult, or the Outcome of a
         replay that crashed or hung."""
@@ -445,10 +477,11 @@ class Pool:
             "problem": str(info.path),
             "problem_source": info.source,
             "shape": job.shape,
+            "draw_seed": derived_seed(job.seeds, "heldout"),
             "init_seed": job.init_seed,
             "source": job.code,
             "logs": [log.model_dump(mode="json") for log in logs],
-            "plan": judge.replay_plan(logs, job.seeds),
+            "plan": plan,
             "allow_torch_ops": job.allow_torch_ops,
         }
         what = "the replay of its launches"
@@ -472,13 +505,15 @@ class Pool:
         return result
 
     @staticmethod
-    def _serve_seeds(child: Child, job: Job, nonce: str) -> dict[str, Any] | None:
-        """Hand each trial its seed only when the trial starts, until the result comes.
+    def _serve_seeds(
+        child: Child, seeds: list[tuple[int, str | None]], timeout_s: float, nonce: str
+    ) -> dict[str, Any] | None:
+        """Hand each trial its seed and stress regime only when the trial starts, until the
+        result comes.
 
         The worker forgets the seeds before the candidate is imported, so candidate code
         can never make a later trial's inputs ahead of time and precompute its answer."""
-        deadline = time.monotonic() + job.timeout_s
-        seeds = job.all_seeds()
+        deadline = time.monotonic() + timeout_s
         served: set[int] = set()
         while True:
             msg = child.recv(max(0.0, deadline - time.monotonic()))
@@ -488,7 +523,7 @@ class Pool:
             if not isinstance(k, int) or k in served or not 0 <= k < len(seeds):
                 return {**msg, "nonce": None}  # a seed asked twice or past the last: a forgery
             served.add(k)
-            child.send({"type": "seed", "seed": seeds[k]})
+            child.send({"type": "seed", "seed": seeds[k][0], "regime": seeds[k][1]})
 
     @property
     def closed(self) -> bool:

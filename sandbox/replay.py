@@ -390,7 +390,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     device = job["device"]
     interpreter = os.environ.get("TRITON_INTERPRET") == "1"
     info = read_problem(job["problem"], job["problem_source"])
-    pm = exec_problem(info, job.get("shape"))
+    pm = exec_problem(info, job.get("shape"), job.get("draw_seed", 0), device)
     dtype, _ = trial_inputs.run_dtype(pm, interpreter)
     model = trial_inputs.build(pm, pm.module.Model, job["init_seed"], device, dtype)
     state = {k: v.detach() for k, v in model.state_dict().items()}
@@ -406,8 +406,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     except ReplayError as e:
         return {"error": str(e), "replays": []}
     replays = []
-    for n, (k, seed) in enumerate(job["plan"]):
-        inputs = trial_inputs.make_inputs(pm, seed, device, dtype)
+    for n, (k, seed, regime) in enumerate(job["plan"]):
+        inputs = trial_inputs.make_inputs(pm, seed, device, dtype, regime)
         pristine = [trial_inputs.clone(a) for a in inputs]
         report: dict[str, Any] = {"log": k, "seed": seed, "file": None, "error": None}
         try:

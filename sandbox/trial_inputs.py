@@ -21,13 +21,17 @@ def build(pm, cls, seed: int, device: str, dtype):
     return model.to(dtype) if dtype is not None else model
 
 
-def make_inputs(pm, seed: int, device: str, dtype) -> list:
+def make_inputs(pm, seed: int, device: str, dtype, regime: str | None = None) -> list:
+    """A trial's inputs: get_inputs' at the run dtype, then the stress regime's transform."""
+    from kernelwright.regimes import apply, regimes_for
+
     args = pm.inputs(seed, device).args
-    if dtype is None:
-        return args
-    return [
-        a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
-    ]
+    if dtype is not None:
+        args = [
+            a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+            for a in args
+        ]
+    return args if regime is None else apply(regimes_for(pm.info.meta.regimes)[regime], args, seed)
 
 
 def clone(a):

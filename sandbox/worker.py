@@ -161,19 +161,22 @@ class Worker:
         os.environ["TRITON_CACHE_DIR"] = str(jobdir / "triton-cache")
         try:
             info = read_problem(job["problem"], job["problem_source"])
-            pm = exec_problem(info, job.get("shape"))
+            pm = exec_problem(info, job.get("shape"), job.get("draw_seed", 0), self.device)
             dtype, notes = trial_inputs.run_dtype(pm, self.interpreter)
             ref_model = trial_inputs.build(
                 pm, pm.module.Model, job["init_seed"], self.device, dtype
             )
             # The seeds leave the job now and are forgotten before the candidate is imported;
-            # each trial asks the parent for its own (see _trial_inputs).
-            seeds = job.pop("seeds")
+            # each trial asks the parent for its own (see _trial_inputs). A trial is a seed and
+            # a stress regime (None: get_inputs' own distribution).
+            plan = job.pop("trials")
+            seeds = [seed for seed, _ in plan]
             trials = []
             freed = []
             cost = None
-            for seed in seeds:
-                inputs = self._inputs(pm, seed, dtype)
+            ref64 = _Reference64(pm, job["init_seed"], self.device, dtype)
+            for seed, regime in plan:
+                inputs = self._inputs(pm, seed, dtype, regime)
                 args = [trial_inputs.clone(a) for a in inputs]
                 if cost is None:  # the first run of the reference also counts its cost
                     cost, out = measure.reference_cost(pm, ref_model, args)
@@ -183,9 +186,9 @@ class Worker:
                 # The reference's own copies of the inputs are freed later, poisoned: a
                 # reference that returns a view of its input must be saved first.
                 freed.append(args)
-                trials.append((seed, inputs, _as_list(out)))
+                trials.append((seed, regime, inputs, _as_list(out), ref64(inputs)))
             again = self._inputs(pm, seeds[0], dtype)
-            if len(again) != len(trials[0][1]) or not all(map(bitwise_equal, again, trials[0][1])):
+            if len(again) != len(trials[0][2]) or not all(map(bitwise_equal, again, trials[0][2])):
                 raise ProblemError(
                     f"{info.path}: get_inputs() gives different inputs for the same seed; "
                     "kernelwright remakes each trial's inputs from its seed, so they must be "
@@ -195,7 +198,7 @@ class Worker:
             # inputs the candidate will be timed on (the last seed's, when timing).
             baselines = None
             if job.get("timing") and self.device.startswith("cuda"):
-                timed_inputs = [trial_inputs.clone(a) for a in trials[-1][1]]
+                timed_inputs = [trial_inputs.clone(a) for a in trials[-1][2]]
                 try:
                     baselines = measure.reference_baselines(pm, ref_model, timed_inputs)
                 except Exception as e:
@@ -209,12 +212,19 @@ class Worker:
                 "message": f"the reference failed: {type(e).__name__}: {e}",
             }
         ref_file = jobdir / "reference.pt"
-        torch.save([{"seed": s, "inputs": i, "outputs": o} for s, i, o in trials], ref_file)
+        torch.save(
+            [
+                {"seed": s, "regime": r, "inputs": i, "outputs": o, "outputs64": o64}
+                for s, r, i, o, o64 in trials
+            ],
+            ref_file,
+        )
         self.proto.send(
             {
                 "type": "reference",
                 "file": str(ref_file),
-                "notes": notes + pm.notes,
+                "notes": notes + pm.notes + ref64.notes,
+                "sizes": pm.sizes,
                 "cost": cost,
                 "baselines": baselines,
             }
@@ -224,21 +234,26 @@ class Worker:
             return {"type": "result", "stage": "aborted", "error": "the parent did not say go"}
         # Poisoned before they are freed, so uninitialised memory the candidate allocates can
         # never hold them: the reference's outputs, and the inputs of trials still to come.
-        for _, seed_inputs, outs in trials:
+        for _, _, seed_inputs, outs, outs64 in trials:
             _poison(outs)
+            _poison(outs64 or [])
             _poison(seed_inputs)
         for args in [*freed, again]:
             _poison(args)
         # Nothing of a later trial stays behind for candidate code to find: no inputs, no seeds.
-        n_trials = len(trials) - (1 if job.get("timing") else 0)
-        del freed, trials, seed_inputs, outs, seeds, seed, inputs, again, args, out, ref_model
+        # The parent says how many trials there are: it drops stress regimes whose reference
+        # overflows.
+        n_trials = int(go.get("trials", len(trials) - (1 if job.get("timing") else 0)))
+        del freed, trials, seed_inputs, outs, outs64, seeds, seed, inputs, again, args, out
+        del ref_model, ref64, plan, regime
         return self._run_candidate(job, pm, dtype, n_trials, jobdir)
 
-    def _inputs(self, pm, seed: int, dtype) -> list:
-        return trial_inputs.make_inputs(pm, seed, self.device, dtype)
+    def _inputs(self, pm, seed: int, dtype, regime: str | None = None) -> list:
+        return trial_inputs.make_inputs(pm, seed, self.device, dtype, regime)
 
     def _trial_inputs(self, pm, k: int, dtype) -> tuple[int, list]:
-        """Trial k's seed, asked of the parent only now, and the inputs it makes."""
+        """Trial k's seed and stress regime, asked of the parent only now, and the inputs
+        they make."""
         self.proto.send({"type": "trial", "k": k})
         msg = self.proto.recv()
         if msg.get("type") != "seed":
@@ -246,7 +261,7 @@ class Worker:
         state = self.guards.STATE
         state.active = False  # the problem's get_inputs runs here, not candidate code
         try:
-            return msg["seed"], self._inputs(pm, msg["seed"], dtype)
+            return msg["seed"], self._inputs(pm, msg["seed"], dtype, msg.get("regime"))
         finally:
             state.active = True
 
@@ -261,6 +276,7 @@ class Worker:
             spec = importlib.util.spec_from_file_location("kw_candidate", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
+            pm.rebind_copies(module)  # a copied size constant follows the shape set
             cls = getattr(module, "ModelNew", None)
             if not isinstance(cls, type):
                 result.update(stage="import", error_kind="no_model_new")
@@ -397,6 +413,40 @@ def _reseed() -> None:
     torch.manual_seed(seed)
     random.seed(seed)
     numpy.random.seed(seed % 2**32)
+
+
+class _Reference64:
+    """The reference in float64: the same Model and weights (rounded to the problem's dtype,
+    then widened), on the trial's inputs widened. Precision is judged against it."""
+
+    def __init__(self, pm, init_seed: int, device: str, dtype):
+        self.pm, self.init_seed, self.device, self.dtype = pm, init_seed, device, dtype
+        self.model = None
+        self.notes: list[str] = []
+
+    def __call__(self, inputs: list) -> list | None:
+        import torch
+
+        if self.notes:
+            return None
+        try:
+            if self.model is None:
+                model = trial_inputs.build(
+                    self.pm, self.pm.module.Model, self.init_seed, self.device, self.dtype
+                )
+                self.model = model.double()
+            args = [
+                a.double() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
+                for a in inputs
+            ]
+            with torch.no_grad():
+                return _as_list(self.model(*args))
+        except Exception as e:
+            self.notes.append(
+                f"no float64 reference ({type(e).__name__}: {str(e)[:200]}): precision is "
+                "judged by the declared atol/rtol only"
+            )
+            return None
 
 
 def _as_list(out) -> list:
