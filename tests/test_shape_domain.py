@@ -1,0 +1,160 @@
+"""Held-out shapes drawn from the shape domain each check, and `small` drawn the same way."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from conftest import CANDIDATES, TESTS
+from kernelwright.problem import (
+    SMALL_NUMEL_BUDGET,
+    bundled_problems_dir,
+    exec_problem,
+    find_problems,
+    read_problem,
+    shape_domain,
+)
+from kernelwright.sandbox.pool import Job
+from kernelwright.sandbox.verify import degenerate_warning
+
+KB = TESTS / "problems" / "kernelbench_style"
+FILES = find_problems(KB) + find_problems(bundled_problems_dir())
+LEGIT = sorted((CANDIDATES / "legit").glob("*.py"))
+COVERAGE = CANDIDATES / "coverage"
+
+
+def _numel(pm) -> int:
+    with torch.device("meta"):
+        args = pm.inputs(0, "meta").args
+    return max(a.numel() for a in args if isinstance(a, torch.Tensor))
+
+
+def _sizes(pm, groups) -> dict:
+    return {
+        s: pm.module.__dict__[s[0]] if s[1] is None else pm.module.__dict__[s[0]][s[1]]
+        for g in groups
+        for s in g.slots
+    }
+
+
+def test_the_domain_keeps_powers_of_two_minimums_and_ties(tmp_path):
+    attn = {
+        g.slots[0][0]: g
+        for g in shape_domain(
+            read_problem(bundled_problems_dir() / "level3" / "attn_causal_prefill.py")
+        )
+    }
+    assert attn["head_dim"].pow2 and attn["head_dim"].low == 32
+    assert not attn["seq_len"].pow2 and attn["seq_len"].step == 2 and attn["seq_len"].low == 70
+    path = tmp_path / "square.py"
+    path.write_text(
+        "import torch\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, a, b):\n"
+        "        return a @ b\n"
+        "M = N = K = 1024\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(M, K), torch.randn(K, N)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    (square,) = shape_domain(read_problem(path))
+    assert sorted(n for n, _ in square.slots) == ["K", "M", "N"]  # tied: equal in the file
+    assert square.step == 16  # one sample: up to 16 of its factors of two are kept
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_a_held_out_shape_is_new_ragged_and_inside_the_cpu_budget(path):
+    info = read_problem(path)
+    small = exec_problem(info, "small")
+    groups = shape_domain(info)
+    declared = [{**info.constants, **o} for o in info.meta.shapes.values()] + [info.constants]
+    for seed in (1, 2):
+        pm = exec_problem(info, "heldout", draw_seed=seed)
+        assert pm.over_budget is None, pm.over_budget
+        assert _numel(pm) <= max(SMALL_NUMEL_BUDGET, 1.5 * _numel(small))
+        values = pm.constants
+        assert all(any(values[k] != d[k] for k in values) for d in declared), values
+        assert values != small.constants
+        raggable = [g for g in groups if not g.pow2 and g.step < 128]
+        if raggable:
+            drawn = _sizes(pm, raggable)
+            assert any(v % 128 for v in drawn.values()), drawn
+        assert "held out" in pm.sizes
+
+
+def test_kernelbench_small_is_ragged_not_a_multiple_of_the_block():
+    for name in ("19_ReLU", "2_Standard_matrix_multiplication_", "40_Gemm_Scaling_ResidualAdd"):
+        pm = exec_problem(read_problem(KB / f"{name}.py"), "small")
+        assert _numel(pm) % 1024, (name, pm.constants)
+        assert "not declared: drawn" in pm.sizes
+
+
+def test_draws_depend_on_the_seed():
+    info = read_problem(bundled_problems_dir() / "level1" / "softmax.py")
+    drawn = {tuple(exec_problem(info, "heldout", draw_seed=s).constants.values()) for s in range(6)}
+    assert len(drawn) > 2
+
+
+def test_a_kernel_that_drops_the_tail_block_fails_kernelbench_relu(pool):
+    code = (COVERAGE / "tail_dropped_relu.py").read_text()
+    outcome = pool.evaluate(Job(problem=KB / "19_ReLU.py", code=code, shape="small"))
+    assert outcome.status.value == "incorrect", outcome.message
+    # The message names the sizes and why they are these.
+    assert "not declared: drawn from the sizes the file implies" in outcome.message
+
+
+def test_a_candidate_that_copies_the_files_constants_sees_the_checked_sizes(pool):
+    code = (COVERAGE / "copied_constants_relu.py").read_text()
+    outcome = pool.evaluate(Job(problem=KB / "19_ReLU.py", code=code))
+    assert outcome.correct, outcome.message
+    assert outcome.env["shapes"] == ["small", "heldout"]
+
+
+def test_a_kernel_right_only_at_the_declared_small_size_fails_the_held_out_one(pool):
+    code = (CANDIDATES / "broken" / "correct.py").read_text().replace("n = x.numel()", "n = 1000")
+    outcome = pool.evaluate(Job(problem=TESTS / "problems" / "vector_add.py", code=code))
+    assert outcome.status.value == "incorrect", outcome.message
+    assert outcome.message.startswith("[shape heldout: n=")
+    assert "held out: drawn for this check" in outcome.message
+
+
+@pytest.mark.parametrize("path", LEGIT, ids=lambda p: p.stem)
+def test_legitimate_kernels_pass_at_a_held_out_shape(pool, path):
+    from conftest import header
+    from kernelwright.problem import resolve_problem
+
+    name = header(path, "problem")
+    local = TESTS / "problems" / f"{name}.py"
+    problem = local if local.exists() else resolve_problem(name)
+    outcome = pool.evaluate(Job(problem=problem, code=path.read_text(), shape="heldout"))
+    assert outcome.correct, outcome.message
+
+
+def test_a_file_that_cannot_fit_the_cpu_budget_says_so(tmp_path):
+    path = tmp_path / "literal_image.py"
+    path.write_text(
+        "import torch\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.relu(x)\n"
+        "batch_size = 16\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(batch_size, 3, 224, 224)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    info = read_problem(path)
+    pm = exec_problem(info, "small")
+    assert pm.over_budget and "literals in get_inputs" in pm.over_budget
+    assert any("does not fit the CPU interpreter's budget" in n for n in pm.notes)
+    assert "does not fit the CPU interpreter's budget" in (degenerate_warning(info) or "")
+
+
+def test_the_draw_is_reproducible_for_small():
+    info = read_problem(KB / "19_ReLU.py")
+    assert exec_problem(info, "small").constants == exec_problem(info, "small").constants
+    random.seed(0)  # the global generator plays no part
+    assert exec_problem(info, "small").constants == exec_problem(info, "small").constants

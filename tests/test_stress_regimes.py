@@ -1,0 +1,128 @@
+"""Stress regimes: inputs derived from get_inputs' own distribution, run by every check."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from conftest import CANDIDATES, TESTS
+from kernelwright.problem import ProblemError, read_problem, resolve_problem
+from kernelwright.regimes import BUILTIN, Regime, active, apply, regimes_for
+from kernelwright.sandbox.pool import Job
+
+ADD = TESTS / "problems" / "vector_add.py"
+COVERAGE = CANDIDATES / "coverage"
+
+
+def test_only_real_valued_floating_inputs_are_transformed():
+    x = torch.randn(64)
+    idx = torch.randint(0, 10, (64,))
+    mask = torch.randint(0, 2, (64,)).float()  # a mask stored as float: integers
+    flag = torch.rand(64) > 0.5
+    out = apply(BUILTIN["scaled_up"], [x, idx, mask, flag, 3.0], seed=1)
+    assert torch.equal(out[0], x * 100)
+    assert out[1] is idx and out[2] is mask and out[3] is flag and out[4] == 3.0
+
+
+def test_regimes_are_pure_functions_of_inputs_and_seed():
+    x = torch.randn(1000)
+    a = apply(BUILTIN["wide"], [x], seed=5)[0]
+    assert torch.equal(a, apply(BUILTIN["wide"], [x.clone()], seed=5)[0])
+    assert not torch.equal(a, apply(BUILTIN["wide"], [x], seed=6)[0])
+    ratio = (a / x).abs()
+    assert ratio.min() > 0.9e-3 and ratio.max() < 101  # spread over 1e-3..1e2
+    shifted = apply(BUILTIN["shifted"], [x], seed=0)[0]
+    assert shifted.mean() > 2.5  # off zero by 3 rms
+    assert torch.equal(apply(BUILTIN["scaled_down"], [x], seed=0)[0], (x.double() * 1e-3).float())
+    assert torch.equal(x, x.clone())  # the input itself is untouched
+
+
+def test_a_problem_declares_skips_and_regimes_of_its_own(tmp_path):
+    path = tmp_path / "p.py"
+    path.write_text(
+        "import torch\n"
+        "KERNELWRIGHT = {'regimes': {'scaled_up': {'skip': 'exp overflows'},"
+        " 'positive': {'scale': 30, 'shift': 2}}}\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.exp(x)\n"
+        "n = 100\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(n)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    meta = read_problem(path).meta
+    assert active(meta.regimes) == ["scaled_down", "shifted", "wide", "positive"]
+    assert regimes_for(meta.regimes)["scaled_up"].skip == "exp overflows"
+    path.write_text(path.read_text().replace("'scale': 30, 'shift': 2", ""))
+    with pytest.raises(ProblemError, match="regimes"):
+        read_problem(path)
+
+
+def test_regime_must_do_something():
+    with pytest.raises(ValueError):
+        Regime()
+
+
+@pytest.mark.parametrize(
+    "problem, name, regime",
+    [
+        (ADD, "clamped_add.py", "scaled_up"),
+        (resolve_problem("rms_norm"), "eps_outside_sqrt_rms_norm.py", "scaled_down"),
+    ],
+    ids=["clamped", "eps_outside_sqrt"],
+)
+def test_a_kernel_wrong_outside_randns_range_is_caught_by_its_regime(pool, problem, name, regime):
+    code = (COVERAGE / name).read_text()
+    outcome = pool.evaluate(Job(problem=problem, code=code, shape="small"))
+    assert outcome.status.value == "incorrect", outcome.message
+    assert f"stress regime {regime}" in outcome.message
+    # Right on get_inputs' own distribution: every plain seed passed first.
+    plain = [c for c in outcome.checks if c.name.startswith("output matches (seed")]
+    assert sum(c.passed for c in plain if "regime" not in c.name) == 3
+
+
+def test_every_check_runs_the_regimes_and_says_so(pool):
+    code = (CANDIDATES / "broken" / "correct.py").read_text()
+    outcome = pool.evaluate(Job(problem=ADD, code=code, shape="small"))
+    assert outcome.correct, outcome.message
+    assert "3 seeds and 4 stress regimes" in outcome.message
+    for name in BUILTIN:
+        assert any(f"stress regime {name}" in c.name and c.passed for c in outcome.checks)
+
+
+def test_a_regime_where_the_reference_overflows_is_not_run(pool, tmp_path):
+    path = tmp_path / "cube.py"
+    path.write_text(
+        "import torch\n"
+        "KERNELWRIGHT = {'dtype': 'float16', 'shapes': {'small': {'n': 999}}}\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x * x * x\n"
+        "n = 999\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(n)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    code = (
+        "import torch, torch.nn as nn, triton, triton.language as tl\n"
+        "@triton.jit\n"
+        "def k(x_ptr, o_ptr, n, BLOCK: tl.constexpr):\n"
+        "    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)\n"
+        "    x = tl.load(x_ptr + offs, mask=offs < n).to(tl.float32)\n"
+        "    tl.store(o_ptr + offs, (x * x * x).to(tl.float16), mask=offs < n)\n"
+        "class ModelNew(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        out = torch.empty_like(x)\n"
+        "        k[(triton.cdiv(x.numel(), 256),)](x, out, x.numel(), BLOCK=256)\n"
+        "        return out\n"
+    )
+    outcome = pool.evaluate(Job(problem=path, code=code, shape="small"))
+    assert outcome.correct, outcome.message
+    assert any(
+        "stress regime scaled_up not run: the reference overflows float16" in n
+        for n in outcome.env["notes"]
+    )
+    assert "4 stress regimes" not in outcome.message
