@@ -23,6 +23,30 @@ ALLOWED_TORCH = (
     "contiguous / clone / narrow / select / slicing / .to(device or dtype) / .shape / .stride()",
 )
 
+# How outputs are judged, as the prompt states it: the rule sandbox.verify and sandbox.judge
+# apply, with its numbers taken from there so the two cannot drift apart.
+JUDGED = (
+    "Correctness: 3 or more fresh random seeds (weights and inputs you cannot predict), then "
+    "the same inputs transformed into stress regimes (scaled by 1e-3 and by 100, shifted off "
+    "zero, spread over 1e-3..1e2 per element; integer inputs, indices and masks untouched), for "
+    "every shape set the problem declares and a held-out shape drawn for each check (sizes no "
+    "declared set has, not multiples of your block sizes). Each output must stay within the "
+    "problem's per-dtype tolerance, |out - ref| <= atol + rtol * |ref| (atol follows the "
+    "reference's magnitude in a stress regime), and its rms error against a float64 reference "
+    "may be at most {factor:g}x the error the reference itself makes at the problem's dtype "
+    "(or what rounding alone costs, for tiny and 0-d outputs): compute a float32 "
+    "problem in float32 (no fp16 intermediates, tl.dot with input_precision='ieee' or "
+    "'tf32x3'); a different summation order is fine. NaN or Inf never match a number; inputs "
+    "must come back unmodified."
+)
+
+
+def judged() -> str:
+    from kernelwright.sandbox.verify import PRECISION_FACTOR
+
+    return JUDGED.format(factor=PRECISION_FACTOR)
+
+
 REJECTED = (
     Rule(
         "torch_compute",

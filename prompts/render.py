@@ -28,7 +28,7 @@ from kernelwright.prompts import contract, feedback, kwlib
 
 # Bump on any change to a template, the guide, the contract, a pattern or the helpers' docs:
 # every run records it, and results from different versions are not comparable.
-PROMPT_VERSION = "1.1"
+PROMPT_VERSION = "1.2"
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("bare", "contract", "full")
@@ -301,6 +301,7 @@ def render_system(config: PromptConfig | str, target: dict[str, Any] | None) -> 
             guide=_guide(),
             rules=contract.REJECTED,
             allowed=contract.ALLOWED_TORCH,
+            judged=contract.judged(),
             helpers=kwlib.helper_docs(),
             device=_target(target),
         )
