@@ -635,7 +635,7 @@ def _replay_checks(
     if not logs or replayed is None:
         return fail("replayed", "forward's launches were not replayed", Status.runtime_error)
     plan = replay_plan(logs, [(r["seed"], r.get("regime")) for r in trial_refs])
-    replayed_logs = [logs[k] for k in sorted({k for k, _ in plan})]
+    replayed_logs = [logs[k] for k in sorted({k for k, _, _ in plan})]
     for log in replayed_logs:
         if log.problem:
             return fail(
