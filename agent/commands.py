@@ -86,6 +86,21 @@ ExecutorOption = Annotated[
     opts.ExecutorKind,
     typer.Option(help="Where candidates run: local (this machine) or ray (a Ray cluster)."),
 ]
+RecordOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Append every model exchange to this transcript file.",
+        callback=opts.file_in_existing_folder,
+    ),
+]
+PricesOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="JSON price table: {model: {input: $/Mtok, output: $/Mtok}}.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
 RayAddressOption = Annotated[
     str | None,
     typer.Option(
@@ -192,9 +207,7 @@ def generate(
     resume: Annotated[
         bool, typer.Option(help="Continue the run in --out where it stopped.")
     ] = False,
-    record: Annotated[
-        Path | None, typer.Option(help="Append every model exchange to this transcript file.")
-    ] = None,
+    record: RecordOption = None,
     prompt: Annotated[
         str,
         typer.Option(
@@ -210,10 +223,7 @@ def generate(
     request_timeout: RequestTimeoutOption = 300.0,
     call_deadline: CallDeadlineOption = 900.0,
     no_cache: NoCacheOption = False,
-    prices: Annotated[
-        Path | None,
-        typer.Option(help="JSON price table: {model: {input: $/Mtok, output: $/Mtok}}."),
-    ] = None,
+    prices: PricesOption = None,
 ) -> None:
     """Ask a model for a Triton kernel, check it in the sandbox, feed back, and repeat."""
     console = Console(stderr=True)

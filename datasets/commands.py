@@ -46,6 +46,7 @@ def build(
         list[Path] | None,
         typer.Option(
             "--eval-suite",
+            exists=True,
             help="Problem folder to check for contamination (repeatable); default: the bundled suite.",
         ),
     ] = None,
@@ -132,7 +133,8 @@ def generate(
 
 def teach(
     suite: Annotated[
-        Path | None, typer.Argument(help="Problem file or folder; default: the bundled suite.")
+        Path | None,
+        typer.Argument(help="Problem file or folder; default: the bundled suite.", exists=True),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Run directory to write.")] = Path(
         "runs/teach"

@@ -23,7 +23,9 @@ from kernelwright.agent.commands import (
     ExecutorOption,
     MaxTokensOption,
     NoCacheOption,
+    PricesOption,
     RayAddressOption,
+    RecordOption,
     RequestTimeoutOption,
     SandboxOption,
     SeedOption,
@@ -145,13 +147,8 @@ def eval_command(
     request_timeout: RequestTimeoutOption = 300.0,
     call_deadline: CallDeadlineOption = 900.0,
     no_cache: NoCacheOption = False,
-    record: Annotated[
-        Path | None, typer.Option(help="Append every model exchange to this transcript file.")
-    ] = None,
-    prices: Annotated[
-        Path | None,
-        typer.Option(help="JSON price table: {model: {input: $/Mtok, output: $/Mtok}}."),
-    ] = None,
+    record: RecordOption = None,
+    prices: PricesOption = None,
 ) -> None:
     """Run a suite of problems through the agent and report compile rate, correctness,
     fast_p, pass@k, speedups and % of roofline (see evals/METRICS.md)."""

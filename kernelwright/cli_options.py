@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Literal
 
 import typer
@@ -45,6 +46,13 @@ def percent(value: float | None) -> float | None:
 def non_negative(value: float | None) -> float | None:
     if value is not None and not (math.isfinite(value) and value >= 0):
         raise typer.BadParameter(f"{value:g}: give a number of at least 0")
+    return value
+
+
+def file_in_existing_folder(value: Path | None) -> Path | None:
+    """A file to write: its folder must be there (a typo should not cost a whole run)."""
+    if value is not None and not value.parent.is_dir():
+        raise typer.BadParameter(f"{value}: no folder {value.parent} to write it in")
     return value
 
 
