@@ -258,7 +258,8 @@ def swap_strides(cx: _Context) -> Iterator[Site]:
                 uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id in (s, t)]
                 edits = tuple(cx.src.replace(n, t if n.id == s else s) for n in uses)
                 if edits:
-                    yield Site(fn.lineno, f"swap {s} and {t} in {fn.name}", edits)
+                    first = min(n.lineno for n in uses)
+                    yield Site(first, f"swap {s} and {t} in {fn.name}", edits)
 
 
 def wrong_other(cx: _Context) -> Iterator[Site]:
@@ -429,6 +430,40 @@ OPERATORS: dict[str, tuple[str, Operator]] = {
     "skip_zero_init": ("zero_init", skip_zero_init),
     "hard_code_size": ("size", hard_code_size),
 }
+
+
+PROBE = "kernelwright-probe: reached"
+
+
+def probe(code: str, line: int) -> str | None:
+    """``code`` with a raise just before the statement of a ``@triton.jit`` function that
+    holds ``line``: checked, it tells whether any checked input runs that statement (None
+    for a line outside the jit functions, which forward always runs)."""
+    tree = pyast.parse(code)
+    for fn in (n for n in ast.walk(tree) if _is_jit(n)):
+        if fn.body[0].lineno <= line <= fn.end_lineno:
+            stmt = _statement_at(fn.body, line)
+            if stmt is None:
+                return None
+            lines = code.splitlines(keepends=True)
+            indent = lines[stmt.lineno - 1][: stmt.col_offset]
+            lines.insert(stmt.lineno - 1, f'{indent}raise RuntimeError("{PROBE}")\n')
+            return "".join(lines)
+    return None
+
+
+def _statement_at(body: list[ast.stmt], line: int) -> ast.stmt | None:
+    """The innermost statement holding ``line`` (a compound one when it is its header)."""
+    for s in body:
+        if s.lineno <= line <= s.end_lineno:
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list) and inner and inner[0].lineno <= line:
+                    found = _statement_at(inner, line)
+                    if found is not None:
+                        return found
+            return s
+    return None
 
 
 class NoKernel(ValueError):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from kernelwright.evals.mutants import CLASSES, Mutant
+from kernelwright.evals.mutants import CLASSES, PROBE, Mutant, probe
 from kernelwright.outcome import Outcome, Status
 from kernelwright.prompts.feedback import PATTERN_CLASSES
 
@@ -53,6 +53,9 @@ class MutantResult(BaseModel):
     diff: str
     outcome: Outcome
     named: list[str] = Field(default_factory=list)
+    # For a survivor in a kernel: whether any checked input runs the mutated statement
+    # (None: not probed, e.g. host code, which forward always runs).
+    reached: bool | None = None
 
     @property
     def compiles(self) -> bool:
@@ -90,7 +93,7 @@ class Summary(BaseModel):
     compiling: int
     refused: int
     score: float | None
-    survivors: list[dict[str, str | int]]
+    survivors: list[dict[str, str | int | bool | None]]
     per_class: dict[str, ClassStats]
     complete: bool
     measured_at: str
@@ -157,7 +160,13 @@ def summarise(
         refused=refused,
         score=refused / compiling if compiling else None,
         survivors=[
-            {"id": r.id, "class": r.bug_class, "line": r.line, "description": r.description}
+            {
+                "id": r.id,
+                "class": r.bug_class,
+                "line": r.line,
+                "description": r.description,
+                "reached": r.reached,
+            }
             for r in results
             if r.compiles and r.survived
         ],
@@ -182,18 +191,14 @@ def check_mutants(
 ) -> list[MutantResult]:
     """Check every mutant on the pool, each worker busy, calling ``on_result`` as each ends.
 
-    On Ctrl-C no new mutant starts; the ones running finish (their workers are killed when
-    the pool closes) and the interrupt is raised again once what finished is recorded."""
+    On Ctrl-C no new mutant starts and the interrupt goes on at once: what finished has been
+    handed to ``on_result``; the mutants still running are lost with their workers."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    from kernelwright.sandbox.executor import EvalRequest
 
     results: list[MutantResult] = []
 
     def run(m: Mutant) -> MutantResult:
-        req = EvalRequest(problem=problem, code=m.code, shape=shape, timeout_s=timeout_s)
-        req.timing = False  # correctness is the question; timed calls would only cost time
-        outcome = pool.evaluate(req.job())
+        outcome = pool.evaluate(request(problem, m.code, shape, timeout_s).job())
         return MutantResult(
             id=m.id,
             bug_class=m.bug_class,
@@ -207,21 +212,61 @@ def check_mutants(
         )
 
     todo = iter(mutants)
-    with ThreadPoolExecutor(len(pool.slots)) as tp:
+    tp = ThreadPoolExecutor(len(pool.slots))
+    try:
         running = {tp.submit(run, m) for m in _take(todo, len(pool.slots))}
-        try:
-            while running:
-                done, running = wait(running, return_when=FIRST_COMPLETED)
-                for f in done:
-                    r = f.result()
-                    results.append(r)
-                    on_result(r)
-                running |= {tp.submit(run, m) for m in _take(todo, len(done))}
-        except KeyboardInterrupt:
-            for f in running:
-                f.cancel()
-            raise
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in done:
+                r = f.result()
+                results.append(r)
+                on_result(r)
+            running |= {tp.submit(run, m) for m in _take(todo, len(done))}
+    finally:
+        # On Ctrl-C, return at once: closing the pool kills the workers still running.
+        tp.shutdown(wait=False, cancel_futures=True)
     return results
+
+
+def probe_survivors(
+    pool,
+    problem: Path,
+    results: list[MutantResult],
+    original: str,
+    *,
+    timeout_s: float,
+    shape: str | None,
+) -> None:
+    """Mark each surviving kernel mutant reached or not: the original, with a raise before
+    the mutated statement, is checked once per distinct statement. A survivor no checked
+    input reaches says the problem's inputs never run that code, not that the bug is
+    harmless."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    probes: dict[str, list[MutantResult]] = {}
+    for r in results:
+        if r.compiles and r.survived:
+            code = probe(original, r.line)
+            if code is not None:
+                probes.setdefault(code, []).append(r)
+    if not probes:
+        return
+
+    def run(code: str) -> Outcome:
+        return pool.evaluate(request(problem, code, shape, timeout_s).job())
+
+    with ThreadPoolExecutor(len(pool.slots)) as tp:
+        for code, outcome in zip(probes, tp.map(run, probes), strict=True):
+            reached = True if PROBE in outcome.message else False if outcome.correct else None
+            for r in probes[code]:
+                r.reached = reached
+
+
+def request(problem: Path, code: str, shape: str | None, timeout_s: float):
+    from kernelwright.sandbox.executor import EvalRequest
+
+    # Correctness is the question; timed calls would only cost time.
+    return EvalRequest(problem=problem, code=code, shape=shape, timeout_s=timeout_s, timing=False)
 
 
 def _take(it, n: int) -> Iterable[Mutant]:
@@ -232,6 +277,15 @@ def write_results(out: Path, results: Iterable[MutantResult]) -> None:
     with open(out / "mutants.jsonl", "a", encoding="utf-8") as f:
         for r in results:
             f.write(r.model_dump_json() + "\n")
+
+
+def rewrite_results(out: Path, results: Iterable[MutantResult]) -> None:
+    """Replace mutants.jsonl whole (after the probes), never leaving it half written."""
+    tmp = out / "mutants.jsonl.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in results:
+            f.write(r.model_dump_json() + "\n")
+    tmp.replace(out / "mutants.jsonl")
 
 
 def read_results(folder: Path) -> list[MutantResult]:

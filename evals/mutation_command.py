@@ -156,7 +156,6 @@ def _prepare(problem: Path, solution: Path, shape, per_class) -> _Prepared:
 
 
 def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
-    from kernelwright.sandbox.executor import EvalRequest
     from kernelwright.versions import library_versions
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,9 +168,7 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
     )
     # The original must pass first: a mutant of a wrong solution measures nothing.
     start = time.monotonic()
-    req = EvalRequest(problem=prep.problem, code=prep.code, shape=prep.shape, timeout_s=300)
-    req.timing = False
-    base = pool.evaluate(req.job())
+    base = pool.evaluate(mutation.request(prep.problem, prep.code, prep.shape, 300).job())
     if not base.correct:
         raise MutateError(
             f"the solution itself is {base.status.value}: {base.message.splitlines()[0]}"
@@ -208,6 +205,11 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
                 shape=prep.shape,
                 on_result=on_result,
             )
+            bar.update(task, description="probing survivors")
+            mutation.probe_survivors(
+                pool, prep.problem, results, prep.code, timeout_s=timeout, shape=prep.shape
+            )
+            mutation.rewrite_results(folder, sorted(results, key=lambda r: r.id))
         finally:
             summary = mutation.summarise(
                 prep.info.name,
@@ -242,9 +244,12 @@ def _print_summary(summary: mutation.Summary, folder: Path) -> None:
     if summary.survivors:
         by_id = {r.id: r for r in mutation.read_results(folder)}
         out.print(f"{len(summary.survivors)} survivor(s): judge whether each is equivalent")
-        for s in summary.survivors:
+        for s in sorted(summary.survivors, key=lambda s: s["reached"] is False):
             r = by_id[s["id"]]
-            out.print(f"[yellow]{r.id}[/yellow] ({CLASSES[r.bug_class]}): {escape(r.description)}")
+            where = " [dim](no checked input runs this line)[/dim]" if r.reached is False else ""
+            out.print(
+                f"[yellow]{r.id}[/yellow] ({CLASSES[r.bug_class]}): {escape(r.description)}{where}"
+            )
             out.print(escape(r.diff), highlight=False)
     out.print(f"[dim]mutants and outcomes: {folder}[/dim]", highlight=False)
 

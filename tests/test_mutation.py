@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, TESTS
 from kernelwright.evals import mutation
-from kernelwright.evals.mutants import CLASSES, NoKernel, make_mutants
+from kernelwright.evals.mutants import CLASSES, PROBE, NoKernel, make_mutants, probe
 from kernelwright.outcome import Outcome, Status
 
 KERNEL = """
@@ -269,3 +269,41 @@ def test_recorded_scores_name_their_measurement():
     for name, entry in scores["problems"].items():
         assert entry["versions"]["kernelwright"] and entry["measured_at"], name
         assert entry["compiling"] >= entry["refused"] >= 0
+
+
+BRANCHY = (
+    (TESTS / "candidates" / "broken" / "correct.py")
+    .read_text()
+    .replace(
+        "    mask = offs < n\n",
+        "    mask = offs < n\n"
+        "    if BLOCK > 4096:  # never taken at the sizes checked\n"
+        "        mask = offs < n + 0\n",
+    )
+)
+
+
+def test_probe_marks_the_statement_a_line_belongs_to():
+    code = BRANCHY
+    line = next(i for i, t in enumerate(code.splitlines(), 1) if "offs < n + 0" in t)
+    probed = probe(code, line).splitlines()
+    assert probed[line - 1].strip() == f'raise RuntimeError("{PROBE}")'
+    assert probed[line - 1].startswith(" " * 8)  # inside the branch, at its indentation
+    # The branch's header line probes before the whole `if`.
+    assert probe(code, line - 1).splitlines()[line - 2].startswith("    raise")
+    host = next(i for i, t in enumerate(code.splitlines(), 1) if "torch.empty_like" in t)
+    assert probe(code, host) is None
+
+
+def test_a_survivor_no_checked_input_reaches_is_marked_unreached(pool):
+    problem = TESTS / "problems" / "vector_add.py"
+    mutants = [m for m in make_mutants(BRANCHY, [(1000,), (1000,)]) if m.operator == "weaken_mask"]
+    results = mutation.check_mutants(
+        pool, problem, mutants, BRANCHY, timeout_s=60, shape="small", on_result=lambda r: None
+    )
+    mutation.probe_survivors(pool, problem, results, BRANCHY, timeout_s=60, shape="small")
+    branch = next(i for i, t in enumerate(BRANCHY.splitlines(), 1) if "offs < n + 0" in t)
+    (unreached,) = [r for r in results if r.line == branch]  # in the branch never taken
+    assert unreached.survived and unreached.reached is False
+    reached = [r for r in results if r.line != branch]
+    assert reached and all(r.reached is not False for r in reached)
