@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from rich.table import Table
 
 from kernelwright import cli_options as opts
 from kernelwright.evals import mutation
-from kernelwright.evals.mutants import CLASSES, NoKernel, make_mutants
-from kernelwright.problem import ProblemError
+from kernelwright.evals.mutants import CLASSES, Mutant, NoKernel, make_mutants
+from kernelwright.problem import ProblemError, ProblemInfo
 
 console = Console(stderr=True)
 out = Console()
@@ -123,13 +124,20 @@ def mutate_command(
     raise typer.Exit(1 if below else 0)
 
 
+@dataclass(frozen=True)
 class _Prepared:
-    def __init__(self, info, problem: Path, solution: Path, code: str, mutants, total, shape):
-        self.info, self.problem, self.solution = info, problem, solution
-        self.code, self.mutants, self.total, self.shape = code, mutants, total, shape
+    """One problem's run, ready before any worker starts."""
+
+    info: ProblemInfo
+    problem: Path
+    solution: Path
+    code: str
+    mutants: list[Mutant]
+    total: int  # mutants in the catalogue, before sampling
+    shape: str | None
 
 
-def _prepare(problem: Path, solution: Path, shape, per_class) -> _Prepared:
+def _prepare(problem: Path, solution: Path, shape: str | None, per_class: int | None) -> _Prepared:
     """Everything that can fail before a worker starts: the files, the mutants."""
     from kernelwright.problem import exec_problem, read_problem
 

@@ -136,13 +136,17 @@ def test_score_counts_compiling_mutants_and_diagnosis_per_class():
         _result("grid", Status.correct),  # survived
         _result("mask", Status.compile_error),  # not counted
         _result("mask", Status.crashed, message="the heap was corrupted: ... without a mask"),
+        _result("axis", Status.runtime_error, message="ValueError('axis 1 out of bounds')"),
+        _result("axis", Status.runtime_error, message="ZeroDivisionError"),
     ]
-    s = mutation.summarise("p", "s.py", results, 6, "small", {})
-    assert (s.compiling, s.refused, s.score) == (5, 4, 0.8)
+    s = mutation.summarise("p", "s.py", results, 8, "small", {})
+    assert (s.compiling, s.refused, s.score) == (7, 6, 6 / 7)
     g = s.per_class["grid"]
     assert (g.mutants, g.compiling, g.refused, g.named, g.wrong, g.silent) == (4, 4, 3, 1, 1, 1)
     assert s.per_class["mask"].named == 1 and s.per_class["mask"].compiling == 1
     assert [x["class"] for x in s.survivors] == ["grid"]
+    a = s.per_class["axis"]
+    assert (a.refused, a.named, a.silent) == (2, 1, 1)
 
 
 def _mutate(*args, cwd=None):
@@ -307,3 +311,26 @@ def test_a_survivor_no_checked_input_reaches_is_marked_unreached(pool):
     assert unreached.survived and unreached.reached is False
     reached = [r for r in results if r.line != branch]
     assert reached and all(r.reached is not False for r in reached)
+
+
+def test_problems_list_shows_the_recorded_score_of_the_problem_file_measured():
+    proc = subprocess.run(
+        [sys.executable, "-m", "kernelwright.cli", "problems", "list", "--json",
+         "--no-degenerate"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["name"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    scores = mutation.read_scores()
+    assert scores
+    for name, entry in scores.items():
+        shown = rows[name]["mutation_score"]
+        assert shown["score"] == entry["score"] and shown["refused"] == entry["refused"]
+    # A problem file that is not the one measured shows no score.
+    from kernelwright.cli import _mutation_score
+
+    class Edited:
+        name = next(iter(scores))
+        sha256 = "0" * 64
+
+    assert _mutation_score(Edited, scores) is None
