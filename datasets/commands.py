@@ -96,12 +96,15 @@ def build(
     )
     typer.echo(f"  dataset card: {out / 'README.md'}")
     interpreter_only = (
-        f"{c['sft_interpreter_kernels']} kernel(s) and {c['episodes_interpreter']} "
-        "trajectory(ies) verified only on the CPU interpreter were left out: add "
+        f"{c['sft_interpreter_kernels']} kernel(s), {c['episodes_interpreter']} "
+        f"trajectory(ies) and {c['synthetic_repair_pairs_interpreter']} synthetic repair "
+        "pair(s) verified only on the CPU interpreter were left out: add "
         "--include-interpreter to export them, in subsets of their own"
     )
     left_out = not include_interpreter and (
-        c["sft_interpreter_kernels"] or c["episodes_interpreter"]
+        c["sft_interpreter_kernels"]
+        or c["episodes_interpreter"]
+        or c["synthetic_repair_pairs_interpreter"]
     )
     if not configs:
         # An empty corpus is not a result: say why, and fail, so that a script notices.

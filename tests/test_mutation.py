@@ -242,7 +242,9 @@ def test_refused_mutants_become_synthetic_repair_pairs_apart_from_model_data(mut
          "--out", str(tmp_path / "c2")],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert proc.returncode == 0 and not list((tmp_path / "c2").rglob("*.parquet"))
+    assert proc.returncode == 1 and not list((tmp_path / "c2").rglob("*.parquet"))
+    assert f"{len(rows)} synthetic repair pair(s)" in proc.stderr
+    assert "--include-interpreter" in proc.stderr
 
 
 def test_corpus_build_refuses_a_folder_that_is_not_a_mutate_folder(tmp_path):
