@@ -13,6 +13,10 @@ from kernelwright.sandbox.pool import Job
 
 ADVERSARIAL = sorted((CANDIDATES / "adversarial").glob("*.py"))
 LEGIT = sorted((CANDIDATES / "legit").glob("*.py"))
+# Pairs run in turn on one worker slot: plant.py leaves state behind, use.py would profit from it.
+LINGERING = sorted(p for p in (CANDIDATES / "lingering").iterdir() if p.is_dir())
+# Attacks that still get through on the CPU check: each names its hole (see the README).
+OPEN = sorted((CANDIDATES / "open").glob("*.py"))
 
 
 def _problem(path):
@@ -32,6 +36,38 @@ def test_trick_is_refused(pool, path):
 def test_legitimate_kernel_passes(pool, path):
     outcome = pool.evaluate(Job(problem=_problem(path), code=path.read_text(), shape="small"))
     assert outcome.correct, outcome.message
+
+
+@pytest.mark.parametrize("pair", LINGERING, ids=lambda p: p.name)
+def test_state_left_by_one_candidate_does_not_reach_the_next(pair):
+    # As the agent's pool runs them: one candidate after another on the same slot. The first
+    # (a correct kernel) leaves a hook, a thread or a patched launcher behind that would compute
+    # the second's answer; the second's own kernel does nothing.
+    from kernelwright.sandbox.backends import SubprocessBackend
+    from kernelwright.sandbox.pool import Pool
+
+    plant, use = pair / "plant.py", pair / "use.py"
+    with Pool(SubprocessBackend(), ["cpu"]) as one_slot:
+        planted = one_slot.evaluate(
+            Job(problem=_problem(plant), code=plant.read_text(), shape="small")
+        )
+        assert planted.correct, planted.message  # its import ran, so what it leaves is there
+        used = one_slot.evaluate(Job(problem=_problem(use), code=use.read_text(), shape="small"))
+    assert used.status.value == header(use, "expect"), used.message
+    assert header(use, "names") in used.message, used.message
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, marks=pytest.mark.xfail(reason=header(p, "hole"), strict=False))
+        for p in OPEN
+    ],
+    ids=lambda p: p.stem,
+)
+def test_open_hole(pool, path):
+    outcome = pool.evaluate(Job(problem=_problem(path), code=path.read_text(), shape="small"))
+    assert not outcome.correct, f"still accepted: {header(path, 'hole')}"
 
 
 def test_corpora_are_large_enough():
