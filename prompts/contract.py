@@ -119,7 +119,12 @@ REJECTED = (
         "Producing an output without a kernel: returning an input, a view of it, or a host "
         "copy (clone, contiguous, .to) of data no kernel wrote. Allocate each output in forward "
         "(torch.empty) and have a Triton kernel write every element.",
-        ("not written by a kernel", "host copy", "never passed to a triton kernel", "(a view of)"),
+        (
+            "not written by a kernel",
+            "host op copied in",
+            "never passed to a triton kernel",
+            "(a view of)",
+        ),
     ),
     Rule(
         "replayable",
@@ -127,7 +132,13 @@ REJECTED = (
         "be a module-level @triton.jit function whose body is Triton only (no imports, NumPy or "
         "Python objects), and host code may pass kernels only tensors, numbers, strings and "
         "dtypes.",
-        ("cannot be replayed", "launch log", "unreplayable"),
+        (
+            "cannot be replayed",
+            "launch log",
+            "unreplayable",
+            "only those are replayed",
+            "read back",
+        ),
     ),
     Rule(
         "plain_output",

@@ -10,7 +10,8 @@ made of the candidate's kernels, replayed on inputs its author never saw.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import ast
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -203,55 +204,145 @@ def output_problems(log: LaunchLog) -> list[str]:
                 )
             elif status.get(r.buffer) != "kernel":
                 problems.append(
-                    f"output {i} holds a host copy ({buf.op}) of data no kernel wrote: host "
-                    "layout ops may prepare a kernel's inputs, not produce an output; allocate "
-                    "it (torch.empty) and have a kernel write every element"
+                    f"output {i} holds data a host op copied in, not data a kernel wrote (its "
+                    f"buffer was made by {buf.op}): host layout ops may prepare a kernel's "
+                    "inputs, not produce an output; allocate it (torch.empty) and have a kernel "
+                    "write every element"
                 )
     return problems
 
 
-# Integer scalars host code may pass into launches that differ between logs recorded on
-# different inputs (counts read back, a grid sized from them): a few, never floats.
-MAX_VARYING_INTS = 8
+class Derived(BaseModel):
+    """A value in a log that host code computed from data it read back: the ``read``-th value
+    read in forward, as is (``eq``), ceil-divided (``cdiv``) or multiplied (``mul``) by ``by``."""
+
+    read: int
+    op: Literal["eq", "cdiv", "mul"]
+    by: int = 1
+
+    def value(self, reads: list) -> int | None:
+        r = reads[self.read] if self.read < len(reads) else None
+        if not isinstance(r, int) or isinstance(r, bool):
+            return None
+        if self.op == "eq":
+            return r
+        return -(-r // self.by) if self.op == "cdiv" else r * self.by
 
 
-def data_channel(logs: list[LaunchLog]) -> str | None:
-    """When each log is replayed on its own inputs (host code read data back), what host code
-    passes into launches is a channel for answers: floats that vary with the data are refused,
-    and so are more than a few varying integers."""
+def _flat(arg: Arg, path: tuple) -> list[tuple[tuple, Any]]:
+    """Every scalar of an argument with its place: constants, and a tensor's geometry (a view's
+    offset or shape can carry a number as well as a scalar can)."""
+    if isinstance(arg, Const):
+        return [(path, arg.value)]
+    if isinstance(arg, Seq):
+        return [a for i, item in enumerate(arg.items) for a in _flat(item, (*path, i))]
+    geometry = [("buffer", arg.buffer), ("dtype", arg.dtype), ("offset", arg.offset)]
+    geometry += [(("shape", i), n) for i, n in enumerate(arg.shape)]
+    geometry += [(("strides", i), n) for i, n in enumerate(arg.strides)]
+    return [((*path, key), v) for key, v in geometry]
 
-    def scalars(log: LaunchLog) -> dict[tuple, Const]:
-        found = {}
-        for i, step in enumerate(log.steps):
-            args = step.params.items() if isinstance(step, Launch) else enumerate(step.args)
-            for name, a in args:
-                if isinstance(a, Const) and a.type in ("int", "float"):
-                    found[
-                        (
-                            i,
-                            getattr(step, "kernel", step.op if isinstance(step, HostOp) else ""),
-                            name,
-                        )
-                    ] = a
-        return found
 
-    first = scalars(logs[0])
-    varying_ints: set[tuple] = set()
-    for log in logs[1:]:
-        for key, c in scalars(log).items():
-            before = first.get(key)
-            if before is None or before.value == c.value:
-                continue
-            if c.type == "float" or before.type == "float":
-                return (
-                    f"host code passed {key[2]}={c.value!r} to {key[1]} on one seed and "
-                    f"{before.value!r} on another: floats that vary with the data may not reach "
-                    "a launch from host code"
-                )
-            varying_ints.add(key)
-    if len(varying_ints) > MAX_VARYING_INTS:
-        return (
-            f"host code passed {len(varying_ints)} integers that vary with the data into "
-            f"launches (at most {MAX_VARYING_INTS}): results computed on the host"
-        )
-    return None
+def _atoms(step: Step) -> list[tuple[tuple, Any]]:
+    if isinstance(step, Launch):
+        out = [(("grid", i), g) for i, g in enumerate(step.grid)]
+        out += [a for k, v in step.params.items() for a in _flat(v, ("params", k))]
+        return out + [a for k, v in step.options.items() for a in _flat(v, ("options", k))]
+    out = [a for i, v in enumerate(step.args) for a in _flat(v, ("args", i))]
+    return out + [a for k, v in step.kwargs.items() for a in _flat(v, ("kwargs", k))]
+
+
+def _reads_before(log: LaunchLog) -> list[list]:
+    """For each step, the values host code had read back before it."""
+    reads: list = []
+    before = []
+    for step in log.steps:
+        before.append(list(reads))
+        if isinstance(step, HostOp) and step.name in READ_OPS:
+            reads += [o.value for o in step.outs if isinstance(o, Const)]
+    return before
+
+
+def _derivations(v: Any, reads: list) -> list[Derived]:
+    if not isinstance(v, int) or isinstance(v, bool):
+        return []
+    found = []
+    for i in range(len(reads)):
+        found.append(Derived(read=i, op="eq"))
+        found += [Derived(read=i, op=op, by=2**j) for j in range(1, 17) for op in ("cdiv", "mul")]
+    return [d for d in found if d.value(reads) == v]
+
+
+def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
+    """When host code read data back, what in the first log varies with it: each such value
+    must be one the host read back (or block arithmetic on it), the same way on the other
+    trials' logs. The replay then re-derives it from its own reads, on inputs host code never
+    saw. Anything else that varies (a float, a string, a step more or less) is an answer the
+    host computed: ``ValueError`` says which."""
+    first, others = logs[0], logs[1:]
+    shape = [(s.k, getattr(s, "kernel", None) or getattr(s, "op", "")) for s in first.steps]
+    program: dict[str, Derived] = {}
+    reads0 = _reads_before(first)
+    for log in others:
+        if [(s.k, getattr(s, "kernel", None) or getattr(s, "op", "")) for s in log.steps] != shape:
+            raise ValueError(
+                "the sequence of host ops and launches changes with the data: only grids and "
+                "integers read back (item()) may vary between inputs"
+            )
+        reads = _reads_before(log)
+        for n, (a, b) in enumerate(zip(first.steps, log.steps, strict=True)):
+            atoms_a, atoms_b = _atoms(a), _atoms(b)
+            if [p for p, _ in atoms_a] != [p for p, _ in atoms_b]:
+                raise ValueError(f"step {n} ({shape[n][1]}) takes other arguments on other inputs")
+            for (path, va), (_, vb) in zip(atoms_a, atoms_b, strict=True):
+                common = [d for d in _derivations(va, reads0[n]) if d.value(reads[n]) == vb]
+                if va == vb and type(va) is type(vb):
+                    # The same on both inputs: a constant, unless it is a grid that follows a
+                    # value read back (a count that happened to agree on these two inputs).
+                    exact = [d for d in common if d.op == "eq"]
+                    if exact and path[0] == "grid" and va not in (0, 1):
+                        program[f"{n}:{path}"] = exact[0]
+                    continue
+                if not common:
+                    where = ".".join(map(str, path))
+                    raise ValueError(
+                        f"host code passed {where}={vb!r} to {shape[n][1]} on one input and "
+                        f"{va!r} on another, not a value it read back: an answer computed on "
+                        "the host"
+                    )
+                program[f"{n}:{path}"] = common[0]
+    return program
+
+
+def substitute(step: Step, n: int, program: dict[str, Derived], reads: list) -> Step:
+    """The step with every value the program derives recomputed from the replay's own reads."""
+    keys = [k for k in program if k.startswith(f"{n}:")]
+    if not keys:
+        return step
+    step = step.model_copy(deep=True)
+    for key in keys:
+        path = ast.literal_eval(key.split(":", 1)[1])
+        value = program[key].value(reads)
+        if value is None:
+            raise ValueError(f"step {n}: the value it was derived from was not read back")
+        _set(step, path, value)
+    return step
+
+
+def _set(step: Step, path: tuple, value: int) -> None:
+    head, *rest = path
+    if head == "grid":
+        step.grid[rest[0]] = value
+        return
+    container = getattr(step, head)
+    node = container[rest[0]]
+    rest = rest[1:]
+    while rest and isinstance(node, Seq):
+        node, rest = node.items[rest[0]], rest[1:]
+    if isinstance(node, Const):
+        node.value = value
+    elif isinstance(node, TensorRef):
+        field, *index = rest
+        if index:
+            getattr(node, field)[index[0]] = value
+        else:
+            setattr(node, field, value)

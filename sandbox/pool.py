@@ -457,14 +457,19 @@ class Pool:
             if judge.replayable(report):
                 logs = [judge.load_log(t.log) for t in report.trials]
                 plan = judge.replay_plan(logs, judge.trial_list(reference, job.timing))
-                replayed = self._replay(slot, info, job, logs, plan, jobdir, env)
+                try:
+                    program = judge.replay_program(logs)
+                except ValueError:
+                    program = None  # the judge says why, without a replay
+                if program is not None:
+                    replayed = self._replay(slot, info, job, logs, plan, program, jobdir, env)
                 if isinstance(replayed, Outcome):
                     return replayed
             return judge.judge(info, job, reference, report, output, env, msg, logs, replayed)
         except judge.UnreadableResult as e:
             return judge.unreadable(str(e), output, env)
 
-    def _replay(self, slot: Slot, info, job: Job, logs, plan, jobdir: Path, env: dict):
+    def _replay(self, slot: Slot, info, job: Job, logs, plan, program, jobdir: Path, env: dict):
         """The logs replayed in a fresh child of the slot's zygote, which never imported the
         candidate (whose own process is gone by now): a ReplayResult, or the Outcome of a
         replay that crashed or hung."""
@@ -482,6 +487,7 @@ class Pool:
             "source": job.code,
             "logs": [log.model_dump(mode="json") for log in logs],
             "plan": plan,
+            "program": {k: d.model_dump() for k, d in program.items()},
             "allow_torch_ops": job.allow_torch_ops,
         }
         what = "the replay of its launches"

@@ -20,13 +20,16 @@ import torch
 
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
+    READ_OPS,
     Arg,
     Const,
+    Derived,
     HostOp,
     Launch,
     LaunchLog,
     Seq,
     TensorRef,
+    substitute,
 )
 
 
@@ -42,6 +45,10 @@ KERNEL_MODULES = (
     "kernelwright.prompts.kwlib",
     "torch._inductor.runtime.triton_helpers",
 )
+LANGUAGE = "triton.language"
+# What `from triton import ...` may bring in for a kernel.
+TRITON_NAMES = frozenset(["language", "jit", "cdiv", "next_power_of_2", "constexpr"])
+DENIED_CALLABLES = [getattr, setattr, eval, exec, compile, open, __import__, globals, vars]
 # What a kernel body may call of Python's own: enough for Triton's frontend, nothing that
 # reaches files, modules or other objects.
 SAFE_BUILTINS = {
@@ -120,20 +127,55 @@ def _is_jit(decorator: ast.expr) -> bool:
     return ast.unparse(target) in {"triton.jit", "jit", "triton.language.jit", "tl.jit"}
 
 
+def _language_module(name: str) -> bool:
+    return name == "math" or name.startswith(LANGUAGE) or name.startswith(KERNEL_MODULES[2:])
+
+
 def _kernel_import(node: ast.stmt) -> ast.stmt | None:
-    """The part of an import statement that brings in kernel modules, or None."""
+    """The part of an import statement that brings in Triton's language (or math, or the
+    allowed helper libraries), or None: never Triton's runtime, compiler or interpreter."""
     if isinstance(node, ast.Import):
-        names = [a for a in node.names if a.name.split(".")[0] in {"triton", "math"}]
+        names = [a for a in node.names if a.name == "triton" or _language_module(a.name)]
         keep = ast.Import(names=names)
     elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-        if not node.module.startswith(KERNEL_MODULES):
-            return None
-        keep = ast.ImportFrom(module=node.module, names=node.names, level=0)
+        if node.module == "triton":
+            names = [a for a in node.names if a.name in TRITON_NAMES]
+        else:
+            names = node.names if _language_module(node.module) else []
+        keep = ast.ImportFrom(module=node.module, names=names, level=0)
     else:
         return None
     if not keep.names:
         return None
     return ast.copy_location(keep, node)
+
+
+def _check_reach(fn: ast.FunctionDef, namespace: dict[str, Any]) -> None:
+    """Every dotted name a kernel body reads from a module resolves inside Triton's language
+    (or math): ``tl.core.builtins`` or a helper module's ``os`` is refused, whatever path
+    reaches it."""
+    import types
+
+    for sub in ast.walk(fn):
+        if not isinstance(sub, ast.Attribute) or isinstance(sub.value, ast.Attribute):
+            continue
+        chain, node = [], sub
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name) or not isinstance(
+            namespace.get(node.id), types.ModuleType
+        ):
+            continue
+        obj = namespace[node.id]
+        for attr in reversed(chain):
+            obj = getattr(obj, attr, None)
+            name = getattr(obj, "__name__", "") if isinstance(obj, types.ModuleType) else None
+            if (name is not None and not _language_module(name)) or obj in DENIED_CALLABLES:
+                raise ReplayError(
+                    f"kernel {fn.name} (line {sub.lineno}): {ast.unparse(sub)} reaches outside "
+                    "Triton's language"
+                )
 
 
 def _constant_expr(node: ast.expr, known: set[str]) -> bool:
@@ -218,6 +260,8 @@ def extract_kernels(source: str, filename: str) -> dict[str, Any]:
         exec(compile(ast.Module(body=keep, type_ignores=[]), filename, "exec"), namespace)
     except Exception as e:
         raise ReplayError(f"the kernels could not be defined: {type(e).__name__}: {e}") from None
+    for fn in kernels:
+        _check_reach(fn, namespace)
     return {fn.name: namespace[fn.name] for fn in kernels}
 
 
@@ -258,11 +302,19 @@ def _op(name: str, allowed) -> Any:
 class Replay:
     """One run of one log on one set of inputs."""
 
-    def __init__(self, log: LaunchLog, inputs: list, state: dict[str, torch.Tensor], device: str):
+    def __init__(
+        self,
+        log: LaunchLog,
+        inputs: list,
+        state: dict[str, torch.Tensor],
+        device: str,
+        program: dict[str, Derived] | None = None,
+    ):
         self.log = log
         self.device = device
         self.notes: list[str] = []
-        self.diverged: list[str] = []
+        self.program = program or {}
+        self.reads: list = []  # what host ops read back here, for the values derived from them
         self.storages: list[torch.UntypedStorage | None] = []
         for b in log.buffers:
             st = None
@@ -323,15 +375,14 @@ class Replay:
         for recorded, t in zip(step.outs, got, strict=True):
             if isinstance(recorded, TensorRef) and isinstance(t, torch.Tensor):
                 if self.storages[recorded.buffer] is None:
-                    if t.untyped_storage().nbytes() != self.log.buffers[recorded.buffer].nbytes:
+                    size = self.log.buffers[recorded.buffer].nbytes
+                    if not self.program and t.untyped_storage().nbytes() != size:
                         raise ReplayError(f"host op {step.op} made a buffer of another size")
                     self.storages[recorded.buffer] = t.untyped_storage()
                     if step.name in EMPTY_OPS:
                         poison(t)
-            elif isinstance(recorded, Const) and recorded.value != _plain(t):
-                self.diverged.append(
-                    f"{step.op} read {_plain(t)!r} here, {recorded.value!r} when recorded"
-                )
+            elif isinstance(recorded, Const) and step.name in READ_OPS:
+                self.reads.append(_plain(t))
 
     def launch(self, step: Launch, kernels: dict[str, Any]) -> None:
         kernel = kernels.get(step.kernel)
@@ -347,7 +398,11 @@ class Replay:
         kernel[tuple(step.grid)](**params, **options)
 
     def run(self, kernels: dict[str, Any], allowed) -> list:
-        for step in self.log.steps:
+        for n, step in enumerate(self.log.steps):
+            try:
+                step = substitute(step, n, self.program, self.reads)
+            except ValueError as e:
+                raise ReplayError(str(e)) from None
             if isinstance(step, Launch):
                 self.launch(step, kernels)
             else:
@@ -397,6 +452,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     source_file = jobdir / "kernels.py"  # Triton reads each kernel's source from its file
     source_file.write_text(job["source"])
     logs = [LaunchLog.model_validate(x) for x in job["logs"]]
+    program = {k: Derived.model_validate(v) for k, v in (job.get("program") or {}).items()}
     if job.get("allow_torch_ops"):
         allowed = lambda name: True  # noqa: E731
     else:
@@ -412,7 +468,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         report: dict[str, Any] = {"log": k, "seed": seed, "file": None, "error": None}
         try:
             with torch.no_grad():
-                replay = Replay(logs[k], inputs, {n: t.clone() for n, t in state.items()}, device)
+                state_copy = {name: t.clone() for name, t in state.items()}
+                replay = Replay(logs[k], inputs, state_copy, device, program)
                 outs = replay.run(kernels, allowed)
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
@@ -435,7 +492,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 for i, (a, b) in enumerate(zip(pristine, inputs, strict=True))
                 if not bitwise_equal(a, b)
             ],
-            diverged=replay.diverged,
             notes=replay.notes,
         )
         replays.append(report)

@@ -12,8 +12,9 @@ from kernelwright.sandbox.launchlog import (
     Launch,
     LaunchLog,
     TensorRef,
-    data_channel,
+    data_program,
     output_problems,
+    substitute,
 )
 from kernelwright.sandbox.replay import ReplayError, extract_kernels
 
@@ -51,7 +52,7 @@ def test_outputs_no_kernel_wrote_are_named():
     ]
     # A host copy of the input, launched on afterwards, is still a host copy.
     problems = output_problems(_log([copy, empty, _launch(1)], [_ref(1)], buffers))
-    assert "host copy" in problems[0]
+    assert "data a host op copied in" in problems[0]
     problems = output_problems(_log([copy, empty, _launch(1)], [_ref(2)], buffers))
     assert "never passed to a Triton kernel" in problems[0]
     problems = output_problems(_log([_launch(0)], [_ref(0)], buffers))
@@ -66,10 +67,41 @@ def test_a_copy_of_kernel_data_is_kernel_data():
     assert output_problems(_log([empty, _launch(0, 1), copy], [_ref(2)], buffers)) == []
 
 
-def test_floats_that_vary_with_the_data_may_not_reach_a_launch():
-    logs = [_log([_launch(0, scale=s)], [], [INPUT]) for s in (1.0, 2.5)]
-    assert "floats that vary with the data" in data_channel(logs)
-    assert data_channel([logs[0], logs[0]]) is None
+def _read(value: int) -> HostOp:
+    return HostOp(
+        op="aten._local_scalar_dense.default",
+        args=[_ref(0)],
+        kwargs={},
+        outs=[Const(type="int", value=value)],
+    )
+
+
+def _grid_launch(grid: int, scale: float = 1.0) -> Launch:
+    step = _launch(0, scale=scale)
+    step.grid = [grid, 1, 1]
+    return step
+
+
+def test_what_varies_with_data_read_back_is_rederived_from_the_reads():
+    logs = [_log([_read(r), _grid_launch(-(-r // 64))], [], [INPUT]) for r in (130, 300)]
+    program = data_program(logs)
+    assert [(d.op, d.by) for d in program.values()] == [("cdiv", 64)]
+    step = substitute(logs[0].steps[1], 1, program, [1000])
+    assert step.grid == [16, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "second, words",
+    [
+        (_log([_read(300), _grid_launch(3, scale=2.5)], [], [INPUT]), "not a value it read back"),
+        (_log([_read(300), _grid_launch(7)], [], [INPUT]), "not a value it read back"),
+        (_log([_read(300), _read(1), _grid_launch(5)], [], [INPUT]), "sequence of host ops"),
+    ],
+)
+def test_answers_computed_on_the_host_cannot_ride_on_read_back_data(second, words):
+    first = _log([_read(130), _grid_launch(3)], [], [INPUT])
+    with pytest.raises(ValueError, match=words):
+        data_program([first, second])
 
 
 KERNELS = """

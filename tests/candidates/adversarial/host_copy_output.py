@@ -1,6 +1,6 @@
 # problem: transpose_copy
 # expect: rejected
-# names: host copy
+# names: data a host op copied in
 # trick: the whole job done by a host layout op (a contiguous copy), with an empty kernel launched on the result
 import torch
 import torch.nn as nn
