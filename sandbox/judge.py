@@ -125,10 +125,19 @@ def load_log(path: str) -> LaunchLog:
         raise UnreadableResult(f"{Path(path).name}: {type(e).__name__}: {first}") from None
 
 
-def replayable(result: WorkerResult) -> bool:
-    """Worth replaying: forward ran to the end and nothing was already refused."""
+def replayable(result: WorkerResult, job) -> bool:
+    """Worth replaying: forward ran to the end and nothing its own trials showed is already
+    refused (no guard event, a launch, no torch compute)."""
     return bool(
-        result.trials and not result.error and not result.guard_events and not result.tainted
+        result.trials
+        and not result.error
+        and not result.guard_events
+        and not result.tainted
+        and all(t.launches for t in result.trials)
+        and (
+            job.allow_torch_ops
+            or not any(guards.disallowed_ops(t.torch_ops, t.launches) for t in result.trials)
+        )
     )
 
 
@@ -184,14 +193,6 @@ def _tag(info: ProblemInfo, seed: int, regime: str | None) -> str:
     return (
         f"seed {seed}, stress regime {regime}: {regimes_for(info.meta.regimes)[regime].describe()}"
     )
-
-
-def replay_program(logs: list[LaunchLog]) -> dict:
-    """What the replay re-derives from its own reads when host code read data back (see
-    ``launchlog.data_program``); ValueError when something else varies with the data."""
-    if not any(log.reads_data() for log in logs) or len(logs) < 2:
-        return {}
-    return data_program(logs)
 
 
 def unreadable(reason: str, output: str, env: dict) -> Outcome:

@@ -11,6 +11,7 @@ made of the candidate's kernels, replayed on inputs its author never saw.
 from __future__ import annotations
 
 import ast
+import bisect
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -251,25 +252,47 @@ def _atoms(step: Step) -> list[tuple[tuple, Any]]:
     return out + [a for k, v in step.kwargs.items() for a in _flat(v, ("kwargs", k))]
 
 
-def _reads_before(log: LaunchLog) -> list[list]:
-    """For each step, the values host code had read back before it."""
+def _reads(log: LaunchLog) -> tuple[list, list[int]]:
+    """The values host code read back, in order, and for each step how many it had read before."""
     reads: list = []
     before = []
     for step in log.steps:
-        before.append(list(reads))
+        before.append(len(reads))
         if isinstance(step, HostOp) and step.name in READ_OPS:
             reads += [o.value for o in step.outs if isinstance(o, Const)]
-    return before
+    return reads, before
 
 
-def _derivations(v: Any, reads: list) -> list[Derived]:
-    if not isinstance(v, int) or isinstance(v, bool):
-        return []
-    found = []
-    for i in range(len(reads)):
-        found.append(Derived(read=i, op="eq"))
-        found += [Derived(read=i, op=op, by=2**j) for j in range(1, 17) for op in ("cdiv", "mul")]
-    return [d for d in found if d.value(reads) == v]
+class _ReadIndex:
+    """Which read (the first one) holds each integer value."""
+
+    def __init__(self, reads: list):
+        self.first: dict[int, int] = {}
+        for i, r in enumerate(reads):
+            if isinstance(r, int) and not isinstance(r, bool):
+                self.first.setdefault(r, i)
+        self.values = sorted(self.first)
+
+    def derivations(self, v: Any, limit: int) -> list[Derived]:
+        """Ways ``v`` follows from one of the first ``limit`` reads: as is, ceil-divided or
+        multiplied by a power of two."""
+        if not isinstance(v, int) or isinstance(v, bool):
+            return []
+        found = []
+        if self.first.get(v, limit) < limit:
+            found.append(Derived(read=self.first[v], op="eq"))
+        for j in range(1, 17):
+            c = 2**j
+            if v % c == 0 and self.first.get(v // c, limit) < limit:
+                found.append(Derived(read=self.first[v // c], op="mul", by=c))
+            lo, hi = (v - 1) * c + 1, v * c  # the reads r with ceil(r / c) == v
+            at = bisect.bisect_left(self.values, lo)
+            while at < len(self.values) and self.values[at] <= hi:
+                if self.first[self.values[at]] < limit:
+                    found.append(Derived(read=self.first[self.values[at]], op="cdiv", by=c))
+                    break
+                at += 1
+        return found
 
 
 def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
@@ -281,26 +304,33 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
     first, others = logs[0], logs[1:]
     shape = [(s.k, getattr(s, "kernel", None) or getattr(s, "op", "")) for s in first.steps]
     program: dict[str, Derived] = {}
-    reads0 = _reads_before(first)
+    reads0, before0 = _reads(first)
+    index0 = _ReadIndex(reads0)
     for log in others:
         if [(s.k, getattr(s, "kernel", None) or getattr(s, "op", "")) for s in log.steps] != shape:
             raise ValueError(
                 "the sequence of host ops and launches changes with the data: only grids and "
                 "integers read back (item()) may vary between inputs"
             )
-        reads = _reads_before(log)
+        reads, _ = _reads(log)
         for n, (a, b) in enumerate(zip(first.steps, log.steps, strict=True)):
             atoms_a, atoms_b = _atoms(a), _atoms(b)
             if [p for p, _ in atoms_a] != [p for p, _ in atoms_b]:
                 raise ValueError(f"step {n} ({shape[n][1]}) takes other arguments on other inputs")
             for (path, va), (_, vb) in zip(atoms_a, atoms_b, strict=True):
-                common = [d for d in _derivations(va, reads0[n]) if d.value(reads[n]) == vb]
-                if va == vb and type(va) is type(vb):
-                    # The same on both inputs: a constant, unless it is a grid that follows a
-                    # value read back (a count that happened to agree on these two inputs).
-                    exact = [d for d in common if d.op == "eq"]
-                    if exact and path[0] == "grid" and va not in (0, 1):
-                        program[f"{n}:{path}"] = exact[0]
+                same = va == vb and type(va) is type(vb)
+                if same and (path[0] != "grid" or va in (0, 1)):
+                    continue
+                common = [
+                    d
+                    for d in index0.derivations(va, before0[n])
+                    if d.value(reads) == vb and (not same or d.op == "eq")
+                ]
+                if same:
+                    # A grid that follows a value read back (a count that happened to agree on
+                    # these two inputs) is re-derived; otherwise it is a constant.
+                    if common:
+                        program[f"{n}:{path}"] = common[0]
                     continue
                 if not common:
                     where = ".".join(map(str, path))

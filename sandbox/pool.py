@@ -454,7 +454,7 @@ class Pool:
             return judge.unreadable("a result file outside the job folder", output, env)
         try:
             logs, replayed = None, None
-            if judge.replayable(report):
+            if judge.replayable(report, job):
                 logs = [judge.load_log(t.log) for t in report.trials]
                 plan = judge.replay_plan(logs, judge.trial_list(reference, job.timing))
                 try:
