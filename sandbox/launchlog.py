@@ -205,7 +205,7 @@ def output_problems(log: LaunchLog) -> list[str]:
                 )
             elif status.get(r.buffer) != "kernel":
                 problems.append(
-                    f"output {i} holds data a host op copied in, not data a kernel wrote (its "
+                    f"output {i} holds data a host op copied in, data no kernel wrote (its "
                     f"buffer was made by {buf.op}): host layout ops may prepare a kernel's "
                     "inputs, not produce an output; allocate it (torch.empty) and have a kernel "
                     "write every element"
@@ -336,8 +336,9 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
                     where = ".".join(map(str, path))
                     raise ValueError(
                         f"host code passed {where}={vb!r} to {shape[n][1]} on one input and "
-                        f"{va!r} on another, not a value it read back: an answer computed on "
-                        "the host"
+                        f"{va!r} on another: integers that vary with the data must be values "
+                        "read back (item()) or block arithmetic on them, and this is not a value "
+                        "it read back: an answer computed on the host"
                     )
                 program[f"{n}:{path}"] = common[0]
     return program

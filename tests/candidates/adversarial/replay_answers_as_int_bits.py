@@ -1,5 +1,6 @@
 # problem: row_sum
-# hole: data-dependent logs replay on the seed host code saw; answers ride in as int bit patterns under the varying-int bound
+# expect: rejected
+# names: not a value it read back
 # class: replay (scalars carrying answers)
 # trick: one item() makes the log "data dependent", so each trial's log is replayed on that
 # trial's own inputs; the row sums, computed in NumPy from raw bytes no guard sees, ride into

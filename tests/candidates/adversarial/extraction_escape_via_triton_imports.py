@@ -1,5 +1,6 @@
 # problem: wide_softmax
-# hole: the replay's kernel-body check is a list of denied names; inspect/np imported from a triton module reach NumPy (no GPU compile check on main yet)
+# expect: compile_error
+# names: not a kernel parameter
 # class: extraction (names that pass the body check) / 7 (a body that is not Triton)
 # trick: `inspect` and `np` imported from triton.runtime.interpreter (a "triton" module, so
 # the extractor keeps the import); in the body the interpreter's NumPy array is reached with

@@ -1,5 +1,6 @@
 # problem: row_sum
-# hole: data-dependent logs replay on the seed host code saw; floats inside a tuple argument are not bounded
+# expect: rejected
+# names: not a value it read back
 # class: replay (scalars carrying answers)
 # trick: data-dependent replay (one item()), and the row sums, computed in NumPy from raw bytes,
 # passed as ONE tuple argument of floats: the bound on scalars looks at plain scalar arguments,

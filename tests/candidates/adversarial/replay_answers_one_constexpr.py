@@ -1,5 +1,6 @@
 # problem: row_sum
-# hole: data-dependent logs replay on the seed host code saw; all answers packed into one integer constexpr
+# expect: rejected
+# names: not a value it read back
 # class: replay (scalars carrying answers)
 # trick: data-dependent replay (one item()); every row sum's float32 bits packed into ONE
 # Python int, passed as a constexpr (one varying integer, whatever the bound), unpacked at

@@ -1,5 +1,6 @@
 # problem: row_sum
-# hole: data-dependent logs replay on the seed host code saw; host values are compared by step index, which a varying number of host ops shifts
+# expect: rejected
+# names: sequence of host ops and launches changes
 # class: replay (scalars carrying answers)
 # trick: data-dependent replay (one item()); the row sums go into the launch as plain floats,
 # and every call issues one more harmless host op before the launch, so no two trials' launches

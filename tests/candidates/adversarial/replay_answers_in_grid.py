@@ -1,5 +1,6 @@
 # problem: argmax
-# hole: data-dependent logs replay on the seed host code saw; the launch grid is not among the bounded host values
+# expect: rejected
+# names: not a value it read back
 # class: replay (launches whose grid depends on data)
 # trick: data-dependent replay (one item()); each row's argmax, found in NumPy from raw bytes,
 # is the size of that row's launch grid, and the last program stores tl.num_programs(0) - 1:
