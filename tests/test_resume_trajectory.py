@@ -1,7 +1,8 @@
 """A run interrupted and resumed walks exactly the trajectory an uninterrupted run walks: for a
 replayed transcript (generate and eval, through the command line, interrupted at the step
-boundary after the first attempt) and for a live endpoint (a subprocess stopped by SIGINT
-while turn 1 is asked), attempt by attempt, through the real sandbox."""
+boundary after the first attempt), for answers from the response cache, and for a live
+endpoint (a subprocess stopped by SIGINT while turn 1 is asked), attempt by attempt, through
+the real sandbox."""
 
 from __future__ import annotations
 
@@ -177,3 +178,26 @@ def test_generate_live_model_resumed_after_sigint_asks_what_the_uninterrupted_ru
     # The transcript goes on where it stopped: it holds the uninterrupted run's exchanges.
     recorded = [x["request"] for x in read_transcript(tmp_path / "part.jsonl")[1]]
     assert recorded == [x["request"] for x in read_transcript(tmp_path / "whole.jsonl")[1]]
+
+
+def test_generate_from_cached_answers_resumed_walks_the_uninterrupted_trajectory(
+    tmp_path, monkeypatch
+):
+    problem = write_problem(tmp_path)
+    with FakeOpenAI() as server:
+        server.push(good(WRONG_KERNEL), good(GOOD_KERNEL))
+        args = [str(problem), "--model", "fake-model", "--base-url", server.base_url]
+        args += ["--api-key-env", "TEST_KEY", "--workers", "1", "--turns", "3"]
+        code, stderr = invoke(generate, *args, "--out", str(tmp_path / "whole"))
+        assert code == 0, stderr
+        # The same run again, from the cache, interrupted after its first attempt and resumed.
+        part = tmp_path / "part"
+        with monkeypatch.context() as m:
+            interrupt_after(m, 1)
+            code, stderr = invoke(generate, *args, "--out", str(part))
+        assert code == 130, stderr
+        code, stderr = invoke(generate, str(problem), "--out", str(part), "--resume")
+        assert code == 0, stderr
+        assert len(server.chat_requests()) == 2  # every answer of the second run was cached
+    assert trajectory(part) == trajectory(tmp_path / "whole")
+    assert all(a.usage.cached for a in RunDir(part).attempts())
