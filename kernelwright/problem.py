@@ -57,6 +57,19 @@ class Tolerance(BaseModel):
     rtol: float
 
 
+class SizeDomain(BaseModel):
+    """What one size constant may be, declared where inferring it from the shape sets is not
+    enough: ``{"head_dim": {"pow2": True, "min": 32}, "batch": {"fixed": True}}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    multiple_of: int = Field(1, ge=1)
+    min: int = Field(1, ge=1)
+    pow2: bool = False
+    # Never drawn: it keeps the value of the shape set the draw starts from.
+    fixed: bool = False
+
+
 class ProblemMeta(BaseModel):
     """The optional ``KERNELWRIGHT`` dict of a problem file."""
 
@@ -76,6 +89,8 @@ class ProblemMeta(BaseModel):
     mode: Literal["train", "eval"] | None = None
     # Stress regimes changed, added or skipped (with a reason); see kernelwright.regimes.
     regimes: dict[str, Regime] = Field(default_factory=dict)
+    # The shape domain of some size constants, declared instead of inferred (shape_domain).
+    domain: dict[str, SizeDomain] = Field(default_factory=dict)
 
     @field_validator("dtype")
     @classmethod
@@ -264,6 +279,12 @@ def read_problem(path: str | Path, source: str | None = None) -> ProblemInfo:
                 f"{path}: shape set {shape!r} overrides {', '.join(unknown)}, which are not "
                 "module-level constants of the problem"
             )
+    unknown = sorted(set(meta.domain) - set(constants))
+    if unknown:
+        raise ProblemError(
+            f"{path}: KERNELWRIGHT domain names {', '.join(unknown)}, which are not module-level "
+            "size constants of the problem"
+        )
     for key in ("flops", "bytes"):
         try:
             eval_formula(getattr(meta, key), constants)
@@ -693,13 +714,17 @@ def shape_domain(info: ProblemInfo) -> list[SizeGroup]:
     declared value is one) and the smallest declared value as its minimum. Without shape sets
     (a KernelBench file), every size of 16 or more varies, keeps up to 16 as its factor, and
     goes down to 8. Sizes equal in every declared set stay tied. Derived constants follow
-    their sources (``_bind``); floats and small constants (kernel sizes, heads) stay.
+    their sources (``_bind``); floats and small constants (kernel sizes, heads) stay. A size
+    the metadata's ``domain`` names takes its declared domain instead.
     """
     sets = _declared_sets(info)
+    declared = info.meta.domain
     by_vector: dict[tuple[int, ...], list[Slot]] = {}
     for slot in _slots(info):
         vector = tuple(_get(s, slot) for s in sets)
         varies = len(set(vector)) > 1 if info.meta.shapes else vector[0] >= SCALE_MIN
+        if slot[0] in declared:
+            varies = not declared[slot[0]].fixed
         if varies and min(vector) > 0:
             by_vector.setdefault(vector, []).append(slot)
     groups = []
@@ -713,6 +738,13 @@ def shape_domain(info: ProblemInfo) -> list[SizeGroup]:
         else:
             pow2 = all(v & (v - 1) == 0 for v in distinct)
             groups.append(SizeGroup(slots, list(vector), twos, pow2, distinct[0]))
+        named = [declared[n] for n, _ in slots if n in declared]
+        if named:
+            groups[-1].step, groups[-1].low, groups[-1].pow2 = (
+                named[0].multiple_of,
+                named[0].min,
+                named[0].pow2,
+            )
     return groups
 
 

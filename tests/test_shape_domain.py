@@ -10,6 +10,7 @@ import torch
 from conftest import CANDIDATES, TESTS
 from kernelwright.problem import (
     SMALL_NUMEL_BUDGET,
+    ProblemError,
     bundled_problems_dir,
     exec_problem,
     find_problems,
@@ -158,3 +159,34 @@ def test_the_draw_is_reproducible_for_small():
     assert exec_problem(info, "small").constants == exec_problem(info, "small").constants
     random.seed(0)  # the global generator plays no part
     assert exec_problem(info, "small").constants == exec_problem(info, "small").constants
+
+
+def test_a_declared_domain_overrides_the_inferred_one(tmp_path):
+    path = tmp_path / "declared_domain.py"
+    source = (
+        "import torch\n"
+        "KERNELWRIGHT = {'shapes': {'small': {'batch': 4, 'dim': 640}},\n"
+        "                'domain': {'dim': {'multiple_of': 64, 'min': 128},"
+        " 'batch': {'fixed': True}}}\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x * 2\n"
+        "batch = 32\n"
+        "dim = 4096\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(batch, dim)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    path.write_text(source)
+    info = read_problem(path)
+    (dim,) = shape_domain(info)
+    assert dim.slots == [("dim", None)] and (dim.step, dim.low, dim.pow2) == (64, 128, False)
+    assert "dim: a multiple of 64 >= 128" in exec_problem(info, "heldout", draw_seed=0).sizes
+    for seed in range(4):
+        pm = exec_problem(info, "heldout", draw_seed=seed)
+        assert pm.module.batch == 4  # fixed: the value of the set the draw starts from
+        assert pm.module.dim % 64 == 0 and pm.module.dim >= 128 and pm.module.dim != 640
+    path.write_text(source.replace("'batch': {'fixed': True}", "'width': {'fixed': True}"))
+    with pytest.raises(ProblemError, match="domain names width"):
+        read_problem(path)
