@@ -54,6 +54,13 @@ TemperatureOption = Annotated[
 ]
 MaxTokensOption = Annotated[int, typer.Option(min=1, help="Most tokens per answer.")]
 SeedOption = Annotated[int, typer.Option(help="Base sampling seed; sample k asks with seed+k.")]
+TargetOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Write for this chip (a100, h100, h200, b200, rtx5090, mi300x, mi355x): its facts "
+        "go in the prompt and every check compiles for it, whatever machine runs the check."
+    ),
+]
 WorkersOption = Annotated[
     int | None,
     typer.Option(min=1, help="Sandbox workers (default: one per GPU, or the CPU cores)."),
@@ -215,6 +222,7 @@ def generate(
         ),
     ] = "full",
     concurrency: Annotated[int, typer.Option(min=1, help="Model calls in flight at most.")] = 4,
+    target: TargetOption = None,
     workers: WorkersOption = None,
     sandbox: SandboxOption = "auto",
     executor: ExecutorOption = "local",

@@ -52,6 +52,7 @@ IDENTITY = (
     "beam_width",
     "shape",
     "prompt_variant",
+    "target",
 )
 
 
@@ -74,6 +75,9 @@ class GenerateConfig(BaseModel):
     max_wall_s: float | None = None
     shape: str | None = None  # None: the sandbox's choice (small on the CPU, all on a GPU)
     prompt_variant: str = "full"
+    # A chip to write for (kernelwright.hardware.TARGETS): its facts go in the prompt and every
+    # check compiles for it too. None: this machine's GPU, or none on the CPU.
+    target: str | None = None
     concurrency: int = 4
     workers: int | None = None
     sandbox: str = "auto"
@@ -98,6 +102,11 @@ class GenerateConfig(BaseModel):
 
     def check(self) -> None:
         prompting.check_variant(self.prompt_variant)
+        if self.target is not None:
+            try:
+                hardware.target_facts(self.target)
+            except hardware.TargetError as e:
+                raise AgentError(f"--target: {e}") from None
         if self.strategy == "refine" and self.samples > 1:
             raise AgentError(f"--samples {self.samples} needs --strategy best-of-k or beam")
         if self.strategy == "beam" and self.samples < self.beam_width:
@@ -186,11 +195,19 @@ def trial_seeds(seed: int, code: str) -> list[int]:
 class SandboxEvaluator:
     """The loop's Evaluator, backed by the sandbox's executor."""
 
-    def __init__(self, executor: Executor, shape: str | None, timeout_s: float, seed: int):
+    def __init__(
+        self,
+        executor: Executor,
+        shape: str | None,
+        timeout_s: float,
+        seed: int,
+        targets: str | None = None,
+    ):
         self.executor = executor
         self.shape = shape
         self.timeout_s = timeout_s
         self.seed = seed
+        self.targets = targets
 
     async def evaluate(self, problem: Path, code: str) -> Outcome:
         request = EvalRequest(
@@ -200,13 +217,24 @@ class SandboxEvaluator:
             timeout_s=self.timeout_s,
             timing=True,
             seeds=trial_seeds(self.seed, code),
+            targets=self.targets,
         )
         return await self.executor.evaluate(request)
 
 
+def compile_targets(config: GenerateConfig) -> str | None:
+    """The checks' compile targets: the default ones, and the chip the run writes for."""
+    return f"default,{config.target}" if config.target else None
+
+
+def prompt_target(config: GenerateConfig) -> dict[str, Any] | None:
+    """The facts the prompt states: the chip the run writes for, else this machine's GPU."""
+    return hardware.target_facts(config.target) if config.target else device_facts()
+
+
 def open_evaluator(config: GenerateConfig, executor: Executor) -> Evaluator:
     evaluator: Evaluator = SandboxEvaluator(
-        executor, config.shape, config.eval_timeout_s, config.seed
+        executor, config.shape, config.eval_timeout_s, config.seed, compile_targets(config)
     )
     # A replay is a demonstration of the sandbox too: its verdicts are always computed.
     if not config.cache or is_replay(config.model):
@@ -218,6 +246,7 @@ def open_evaluator(config: GenerateConfig, executor: Executor) -> Evaluator:
         "seed": config.seed,
         "timeout_s": config.eval_timeout_s,
         "device": facts["name"] if facts else "cpu",
+        "targets": compile_targets(config),
         # The revision too: a change to the checker must not reuse an old verdict.
         "versions": {
             k: versions[k] for k in ("kernelwright", "git_revision", "torch", "triton", "cuda")
@@ -306,7 +335,7 @@ def open_session(
         evaluator=evaluator,
         ledger=ledger,
         variant=config.prompt_variant,
-        target=device_facts(),
+        target=prompt_target(config),
         temperature=config.temperature,
         max_tokens=config.max_tokens,
         seed=config.seed,

@@ -67,6 +67,9 @@ ATTEMPTS = pa.schema(
         ("speedup_eager", pa.float64()),
         ("speedup_compiled", pa.float64()),
         ("pct_of_bound", pa.float64()),
+        # Architectures the attempt's kernels compile for (without spills): Outcome.targets.
+        ("compiles_for", pa.list_(pa.string())),
+        ("compiles_without_spills", pa.list_(pa.string())),
         ("torch", pa.string()),
         ("triton", pa.string()),
         ("sandbox", pa.string()),
@@ -214,6 +217,8 @@ def attempt_row(
         "feedback": a.feedback,
         "candidate_ms": t.candidate_ms if t else None,
         **_timing(a),
+        "compiles_for": a.outcome.compiles_for(),
+        "compiles_without_spills": a.outcome.compiles_for(without_spills=True),
         "torch": a.environment.torch,
         "triton": a.environment.triton,
         "sandbox": a.environment.sandbox,

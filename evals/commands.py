@@ -30,6 +30,7 @@ from kernelwright.agent.commands import (
     SandboxOption,
     SeedOption,
     Strategy,
+    TargetOption,
     TemperatureOption,
     TimeoutOption,
     WorkersOption,
@@ -113,6 +114,7 @@ def eval_command(
     concurrency: Annotated[
         int, typer.Option(min=1, help="Model calls, and problems, in flight at most.")
     ] = 4,
+    target: TargetOption = None,
     workers: WorkersOption = None,
     sandbox: SandboxOption = "auto",
     executor: ExecutorOption = "local",

@@ -155,6 +155,55 @@ class TurnPoint(BaseModel):
     geomean_speedup_eager: float | None
 
 
+class TargetStats(BaseModel):
+    """How a run's attempts fared when compiled for one target (Outcome.targets). Only attempts
+    whose compile for the target ran to the end count."""
+
+    target: str
+    arch: str
+    attempts: int  # attempts with a finished report for this target
+    compile_rate: float | None  # share whose every kernel compiled and fits
+    spill_rate: float | None  # of those that compiled: share with a kernel that spills
+    dot_attempts: int  # of those that compiled: attempts with a kernel calling tl.dot
+    tensor_core_rate: float | None  # of those: share whose every tl.dot kernel uses tensor cores
+
+
+def target_stats(attempts: Sequence[AttemptRecord]) -> list[TargetStats]:
+    """Per target, in the order targets first appear."""
+    reports: dict[str, list] = defaultdict(list)
+    archs: dict[str, str] = {}
+    for a in attempts:
+        for r in a.outcome.targets:
+            if r.error is None and r.kernels and all(k.finished for k in r.kernels):
+                reports[r.target].append(r)
+                archs[r.target] = r.arch
+    out = []
+    for key, rs in reports.items():
+        compiled = [r for r in rs if r.compiled]
+        dots = [r for r in compiled if any(k.calls_dot for k in r.kernels)]
+        out.append(
+            TargetStats(
+                target=key,
+                arch=archs[key],
+                attempts=len(rs),
+                compile_rate=len(compiled) / len(rs),
+                spill_rate=(
+                    sum(any(k.spill_bytes for k in r.kernels) for r in compiled) / len(compiled)
+                    if compiled
+                    else None
+                ),
+                dot_attempts=len(dots),
+                tensor_core_rate=(
+                    sum(all(k.tensor_core_ops for k in r.kernels if k.calls_dot) for r in dots)
+                    / len(dots)
+                    if dots
+                    else None
+                ),
+            )
+        )
+    return out
+
+
 class Metrics(BaseModel):
     """Everything ``metrics.json`` says about one run."""
 
@@ -181,6 +230,8 @@ class Metrics(BaseModel):
     by_device: dict[str, Summary] = Field(default_factory=dict)
     by_turn: list[TurnPoint]
     problems: list[ProblemResult]
+    # Per compile target: compile rate, spill rate, tensor-core use (empty: no reports).
+    targets: list[TargetStats] = Field(default_factory=list)
 
 
 def _attempt_sort_key(indexed: tuple[int, AttemptRecord]) -> tuple[int, int]:
@@ -482,4 +533,5 @@ def compute_metrics(
         },
         by_turn=by_turn(attempts, timing_measured),
         problems=problems,
+        targets=target_stats(attempts),
     )

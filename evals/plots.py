@@ -159,3 +159,35 @@ def improvement_per_turn(runs: Sequence[Metrics], labels: Sequence[str]) -> str 
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(fontsize=8)
     return _svg(fig, "turns")
+
+
+def target_rates(runs: Sequence[Metrics], labels: Sequence[str]) -> str | None:
+    """Per compile target: compile rate, spill rate and tensor-core use, one panel each."""
+    keys: list[str] = []
+    for m in runs:
+        keys.extend(t.target for t in m.targets if t.target not in keys)
+    if not keys:
+        return None
+    panels = (
+        ("compile_rate", "compiles (% of attempts)"),
+        ("spill_rate", "spills (% of compiled)"),
+        ("tensor_core_rate", "tl.dot on tensor cores (% of compiled with a dot)"),
+    )
+    fig = _figure(10, max(2.5, 0.35 * len(keys) * max(1, len(runs)) ** 0.5 + 1.2))
+    bar = 0.8 / len(runs)
+    for p, (field, title) in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), p + 1)
+        for i, (m, label) in enumerate(zip(runs, labels, strict=True)):
+            stats = {t.target: getattr(t, field) for t in m.targets}
+            ys = [j + i * bar for j in range(len(keys))]
+            xs = [100 * (stats.get(k) or 0.0) for k in keys]
+            ax.barh(ys, xs, height=bar, color=_color(i), label=label)
+        names = [
+            f"{k} ({next(t.arch for m in runs for t in m.targets if t.target == k)})" for k in keys
+        ]
+        ax.set_yticks([j + 0.4 - bar / 2 for j in range(len(keys))], names if p == 0 else [])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        ax.set_title(title, fontsize=9)
+    fig.axes[0].legend(fontsize=8)
+    return _svg(fig, "targets")

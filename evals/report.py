@@ -368,6 +368,40 @@ def _mutation_score(p: ProblemResult, scores: dict[str, dict]) -> str:
     return score_label(scores.get(p.name)) or "not measured"
 
 
+def targets_table(runs: Sequence[Metrics], labels: Sequence[str]) -> Table | None:
+    """Per compile target: compile rate, spill rate and tensor-core use of each run."""
+    keys: list[str] = []
+    for m in runs:
+        keys.extend(t.target for t in m.targets if t.target not in keys)
+    if not keys:
+        return None
+    header = ["target"]
+    for lab in labels:
+        header += [f"{lab} compiles", f"{lab} spills", f"{lab} tensor cores"]
+    table = Table("Compile targets", header)
+    for key in keys:
+        row = [Cell(key)]
+        for m in runs:
+            t = next((t for t in m.targets if t.target == key), None)
+            if t is None:
+                row += [Cell(DASH)] * 3
+                continue
+            row.append(Cell(f"{fmt_pct(_pct(t.compile_rate))} of {t.attempts}"))
+            row.append(Cell(fmt_pct(_pct(t.spill_rate))))
+            row.append(Cell(f"{fmt_pct(_pct(t.tensor_core_rate))} of {t.dot_attempts}"))
+        table.rows.append(row)
+    table.note = (
+        "Each attempt's kernels compiled ahead of time for the target: compiles = every kernel "
+        "compiled; spills = of those, a kernel spilled registers; tensor cores = of those "
+        "calling tl.dot, every dot kernel used tensor/matrix-core instructions."
+    )
+    return table
+
+
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else 100 * rate
+
+
 @dataclass
 class Report:
     title: str
@@ -393,6 +427,7 @@ def build_report(runs: Sequence[Metrics]) -> Report:
         group_table("Per tag", runs, labels, lambda m: m.by_tag),
         group_table("Per device", runs, labels, lambda m: m.by_device),
         turns_table(runs, labels),
+        targets_table(runs, labels),
     ):
         if extra is not None:
             tables.append(extra)
@@ -402,6 +437,7 @@ def build_report(runs: Sequence[Metrics]) -> Report:
         ("% of roofline per problem", plots.roofline_per_problem(runs, labels)),
         ("fast_p curves", plots.fast_p_curves(runs, labels)),
         ("Improvement per turn", plots.improvement_per_turn(runs, labels)),
+        ("Compile targets", plots.target_rates(runs, labels)),
     ]
     notes = []
     for m, label in zip(runs, labels, strict=True):

@@ -61,6 +61,22 @@ def fail(message: str, code: int = 2) -> None:
 
 app.command("generate", cls=Command, epilog=EPILOGS["generate"])(generate)
 
+TARGETS_HELP = (
+    "Compile every launched kernel for these chips: comma-separated keys of "
+    "kernelwright.hardware.TARGETS (a100, h100, h200, b200, rtx5090, mi300x, mi355x), 'default' "
+    "(this machine's GPU, h100 and mi300x: what no option means), 'all' or 'none'."
+)
+
+
+def _check_targets(targets: str | None) -> None:
+    """A --targets value that names no target is a usage error, before any work."""
+    from kernelwright.hardware import TargetError, resolve_targets
+
+    try:
+        resolve_targets(targets)
+    except TargetError as e:
+        fail(f"--targets: {e}")
+
 
 @app.command(cls=Command, epilog=EPILOGS["check"])
 def check(
@@ -104,6 +120,7 @@ def check(
     seed: int = typer.Option(
         None, min=0, help="Fix the trial seeds (default: fresh random seeds)."
     ),
+    targets: str = typer.Option(None, help=TARGETS_HELP),
 ) -> None:
     """Check solutions against problems' references: correctness, guards, timing.
 
@@ -117,6 +134,7 @@ def check(
         fail("give PROBLEM SOLUTION..., or --problems DIR --solutions DIR, or --pairs FILE")
     if (problems_dir is None) != (solutions_dir is None):
         fail("--problems and --solutions go together")
+    _check_targets(targets)
     try:
         if problem is not None:
             if not solutions:
@@ -145,6 +163,7 @@ def check(
         allow_torch_ops,
         timing,
         seed,
+        targets,
     )
 
 
@@ -160,6 +179,7 @@ def _run_checks(
     allow_torch_ops,
     timing,
     seed,
+    targets,
 ) -> None:
     from kernelwright import check_batch
     from kernelwright.sandbox.executor import EvalRequest
@@ -184,6 +204,7 @@ def _run_checks(
             timing=timing,
             allow_torch_ops=allow_torch_ops,
             seeds=seeds,
+            targets=targets,
         )
 
     # JSON lines keep the pairs' order: each is printed once it and every earlier one are in.
@@ -236,6 +257,25 @@ def _run_checks(
     raise typer.Exit(0 if correct == n else 1)
 
 
+def target_line(report) -> str:
+    """One compile target's report in a line: registers/spills/shared memory per kernel."""
+    if report.error:
+        return f"{report.arch}: not compiled ({report.error})"
+    parts = []
+    for k in report.kernels:
+        if not k.compiled:
+            first = (k.error or "").strip().splitlines()
+            parts.append(f"{k.kernel} does not compile: {first[-1][:120] if first else '?'}")
+            continue
+        tc = f", tensor cores {k.tensor_core_ops[0]}" if k.tensor_core_ops else ""
+        parts.append(
+            f"{k.kernel} {k.registers} regs, {k.spill_bytes} B spilled, "
+            f"{(k.shared_bytes or 0) / 1024:.0f} KB smem, {k.warps_per_sm} warps/SM "
+            f"({k.occupancy_limit}){tc}"
+        )
+    return f"{report.arch}: " + "; ".join(parts)
+
+
 def _print_outcome(label: str, outcome) -> None:
     color = "green" if outcome.correct else "red"
     out.print(f"[bold]{label}[/bold]: [{color}]{outcome.status.value}[/{color}]", highlight=False)
@@ -259,6 +299,13 @@ def _print_outcome(label: str, outcome) -> None:
             f"  roofline: {outcome.roofline.pct_of_bound:.1f}% of the "
             f"{outcome.roofline.bound_by}-bound limit"
         )
+    if outcome.traffic and outcome.traffic.ratio is not None:
+        out.print(
+            f"  traffic: {outcome.traffic.ratio:.2f}x the minimum bytes (requested by the "
+            "kernels on the interpreter, before any cache)"
+        )
+    for report in outcome.targets:
+        out.print(f"  {target_line(report)}", highlight=False)
     env = outcome.env
     if env:
         out.print(
@@ -280,6 +327,9 @@ def prompt(
         "full", help="bare | contract | full, or finer: full-guide, contract+patterns, ..."
     ),
     shape: str = typer.Option("small", help="The shape set whose inputs the prompt lists."),
+    target: str = typer.Option(
+        None, help="Put this chip's facts in the prompt (a key of kernelwright.hardware.TARGETS)."
+    ),
 ) -> None:
     """Print what the model sees for a problem: the system and the first user message."""
     from kernelwright.problem import read_problem, resolve_problem
@@ -292,7 +342,7 @@ def prompt(
     if why is not None:
         fail(why)
     try:
-        text = render_prompt(problem, variant, shape)
+        text = render_prompt(problem, variant, shape, target)
     except (ProblemError, ValueError) as e:
         fail(str(e))
     out.print(text, markup=False, highlight=False, soft_wrap=True)

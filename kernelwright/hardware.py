@@ -245,6 +245,292 @@ SPECS: dict[str, HardwareSpec] = {
     )
 }
 
+# --- Compile targets -----------------------------------------------------------------------
+#
+# A target is a chip kernelwright compiles for ahead of time, with or without having it. Limits
+# are per SM (NVIDIA) or per CU (AMD). Sources, read 2026-12:
+#
+# - NVIDIA: CUDA C++ Programming Guide, "Technical Specifications per Compute Capability"
+#   (registers per SM and per thread, resident warps and blocks per SM, shared memory per SM and
+#   per block, 1 KB of shared memory reserved per block from 8.0 on); NVIDIA Ampere / Hopper /
+#   Blackwell Tuning Guides (164 KB, 228 KB, 228 KB shared memory per SM, 163 / 227 / 227 KB per
+#   block). Compute capability 12.0 (GeForce RTX 50, GB20x): 48 resident warps (1536 threads),
+#   100 KB shared memory per SM and 99 KB per block as on 8.9, confirmed by deviceQuery on a
+#   12.0 part (102400 bytes per multiprocessor, 1536 threads per multiprocessor).
+#   Register allocation: 256 registers per warp (8 per thread), CUDA Occupancy Calculator.
+#   SM counts: A100 datasheet (108), Hopper whitepaper (132 on H100/H200 SXM), NVIDIA DGX B200
+#   / Blackwell architecture technical brief (148 per B200), GeForce RTX 5090 specifications
+#   (170 SMs).
+# - AMD: ROCm "AMD GPU specifications" table, https://rocm.docs.amd.com/en/latest/reference/
+#   gpu-specs.html (MI300X: gfx942, 304 CUs, wavefront 64, 64 KiB LDS, 512 KiB VGPR file per
+#   CU; MI355X: gfx950, 256 CUs, wavefront 64, 160 KiB LDS, 512 KiB VGPR file per CU); AMD
+#   CDNA3 ISA reference guide (4 SIMDs per CU, up to 512 VGPRs per lane per wave counting the
+#   256 AccVGPRs, allocated in blocks of 8, at most 8 waves per SIMD); LLVM AMDGPUUsage
+#   (workgroups of at most 1024 work-items).
+#
+# Instruction families are regular expressions over SASS opcodes (NVIDIA, from cuobjdump) or
+# AMDGCN mnemonics (AMD, from the compiler's assembly): what marks tensor/matrix cores, and what
+# marks asynchronous or bulk copies from global memory (cp.async is LDGSTS; TMA is UTMALDG /
+# UTMASTG / UBLKCP; tcgen05 copies into tensor memory are UTCCP; AMD copies straight to LDS are
+# buffer/global loads with the lds modifier).
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One compile target: Triton's name for it and the limits that bound a compiled kernel."""
+
+    key: str
+    name: str
+    backend: str  # Triton's backend: "cuda" or "hip"
+    arch: int | str  # 90 for sm_90, "gfx942"
+    warp_size: int
+    processors: int  # SMs or CUs
+    regs_per_sm: int  # 32-bit registers per SM / CU
+    partitions: int  # SM sub-partitions (NVIDIA) or SIMDs (AMD) the register file is split over
+    reg_granule: int  # registers per thread are allocated in multiples of this
+    max_regs_per_thread: int
+    smem_per_sm: int  # bytes of shared memory (LDS) per SM / CU
+    smem_per_block: int  # the most one block (workgroup) may use
+    smem_reserved_per_block: int  # taken by the system for each resident block
+    max_warps_per_sm: int  # resident warps (wavefronts) per SM / CU
+    max_blocks_per_sm: int  # resident blocks (workgroups) per SM / CU
+    max_threads_per_block: int
+    tensor_core_ops: str  # regex over opcodes
+    async_copy_ops: str  # regex over opcodes
+    source: str
+
+    @property
+    def arch_name(self) -> str:
+        return f"sm_{self.arch}" if self.backend == "cuda" else str(self.arch)
+
+    @property
+    def vendor(self) -> str:
+        return "nvidia" if self.backend == "cuda" else "amd"
+
+
+def _nvidia_target(key, name, arch, sms, smem_sm_kb, smem_block_kb, warps, tensor, copies, src):
+    return TargetSpec(
+        key=key,
+        name=name,
+        backend="cuda",
+        arch=arch,
+        warp_size=32,
+        processors=sms,
+        regs_per_sm=64 * 1024,
+        partitions=4,
+        reg_granule=8,
+        max_regs_per_thread=255,
+        smem_per_sm=smem_sm_kb * KIB,
+        smem_per_block=smem_block_kb * KIB,
+        smem_reserved_per_block=KIB,
+        max_warps_per_sm=warps,
+        max_blocks_per_sm=32,
+        max_threads_per_block=1024,
+        tensor_core_ops=tensor,
+        async_copy_ops=copies,
+        source=src,
+    )
+
+
+def _amd_target(key, name, arch, cus, lds_kb, src):
+    return TargetSpec(
+        key=key,
+        name=name,
+        backend="hip",
+        arch=arch,
+        warp_size=64,
+        processors=cus,
+        regs_per_sm=512 * KIB // 4,  # the 512 KiB VGPR file, in 32-bit registers
+        partitions=4,
+        reg_granule=8,
+        max_regs_per_thread=512,
+        smem_per_sm=lds_kb * KIB,
+        smem_per_block=lds_kb * KIB,
+        smem_reserved_per_block=0,
+        max_warps_per_sm=32,  # 8 waves on each of 4 SIMDs
+        max_blocks_per_sm=32,
+        max_threads_per_block=1024,
+        tensor_core_ops=r"^v_s?mfma",
+        async_copy_ops=r"^(buffer|global)_load\S*\s.*\blds\b|^(buffer|global)_load_lds",
+        source=src,
+    )
+
+
+_MMA_SYNC = r"HMMA|IMMA|DMMA"
+_CP_ASYNC = r"LDGSTS"
+_TMA = r"UTMALDG|UTMASTG|UBLKCP|UTMAPF"
+TARGETS: dict[str, TargetSpec] = {
+    t.key: t
+    for t in (
+        _nvidia_target(
+            "a100",
+            "NVIDIA A100",
+            80,
+            108,
+            164,
+            163,
+            64,
+            rf"^({_MMA_SYNC})",
+            rf"^({_CP_ASYNC})",
+            "CUDA C++ Programming Guide (8.0)",
+        ),
+        _nvidia_target(
+            "h100",
+            "NVIDIA H100 SXM",
+            90,
+            132,
+            228,
+            227,
+            64,
+            rf"^(HGMMA|IGMMA|QGMMA|{_MMA_SYNC})",
+            rf"^({_CP_ASYNC}|{_TMA})",
+            "CUDA C++ Programming Guide (9.0); Hopper Tuning Guide",
+        ),
+        _nvidia_target(
+            "h200",
+            "NVIDIA H200 SXM",
+            90,
+            132,
+            228,
+            227,
+            64,
+            rf"^(HGMMA|IGMMA|QGMMA|{_MMA_SYNC})",
+            rf"^({_CP_ASYNC}|{_TMA})",
+            "CUDA C++ Programming Guide (9.0); same GH100 SM as the H100",
+        ),
+        _nvidia_target(
+            "b200",
+            "NVIDIA B200",
+            100,
+            148,
+            228,
+            227,
+            64,
+            rf"^(UTC\w*MMA|{_MMA_SYNC}|QMMA|OMMA)",
+            rf"^({_CP_ASYNC}|{_TMA}|UTCCP)",
+            "CUDA C++ Programming Guide (10.0); Blackwell Tuning Guide",
+        ),
+        _nvidia_target(
+            "rtx5090",
+            "NVIDIA GeForce RTX 5090",
+            120,
+            170,
+            100,
+            99,
+            48,
+            rf"^({_MMA_SYNC}|QMMA|OMMA)",
+            rf"^({_CP_ASYNC}|{_TMA})",
+            "CUDA C++ Programming Guide (12.0); deviceQuery of a 12.0 part",
+        ),
+        _amd_target(
+            "mi300x",
+            "AMD Instinct MI300X",
+            "gfx942",
+            304,
+            64,
+            "ROCm GPU specifications; AMD CDNA3 ISA",
+        ),
+        _amd_target(
+            "mi355x",
+            "AMD Instinct MI355X",
+            "gfx950",
+            256,
+            160,
+            "ROCm GPU specifications; AMD CDNA4 ISA",
+        ),
+    )
+}
+
+# The targets a check compiles for when none are named: the two most common data-centre chips
+# of each vendor's current generation, plus the machine's own GPU (added by resolve_targets).
+DEFAULT_TARGETS = ("h100", "mi300x")
+
+# Datasheet keys (lookup()) to the target their chip compiles as.
+_TARGET_OF_SPEC = {"mi300x": "mi300x", "l40s": None}
+
+
+class TargetError(ValueError):
+    """A --target(s) value that names no target; the message lists the known ones."""
+
+
+def target_for_device(device_name: str | None) -> TargetSpec | None:
+    """The compile target of a torch.cuda.get_device_name() string; None when unknown."""
+    spec = lookup(device_name)
+    if spec is None:
+        name = (device_name or "").lower()
+        for pattern, key in (
+            (r"\bb200\b", "b200"),
+            (r"\brtx 50\d0\b", "rtx5090"),
+            (r"\bmi35\dx\b", "mi355x"),
+        ):
+            if re.search(pattern, name):
+                return TARGETS[key]
+        return None
+    if spec.key in _TARGET_OF_SPEC:
+        key = _TARGET_OF_SPEC[spec.key]
+        return TARGETS[key] if key else None
+    return TARGETS[spec.key.split("-")[0]]
+
+
+# Target keys to their datasheet entry (SPECS), where the table has one.
+_SPEC_OF_TARGET = {
+    "a100": "a100-sxm-80gb",
+    "h100": "h100-sxm",
+    "h200": "h200-sxm",
+    "mi300x": "mi300x",
+}
+
+
+def target_facts(key: str) -> dict:
+    """A target's facts for the prompt (prompts.render.TargetFacts): the compile limits, and
+    the datasheet's rates where the table has the chip. Raises TargetError."""
+    if key not in TARGETS:
+        raise TargetError(f"unknown target {key!r}: choose from {', '.join(TARGETS)}")
+    t = TARGETS[key]
+    facts: dict = {
+        "name": t.name,
+        "arch": t.arch_name,
+        "sms": t.processors,
+        "smem_per_sm_kb": t.smem_per_sm / KIB,
+        "smem_per_block_kb": t.smem_per_block / KIB,
+        "warp_size": t.warp_size,
+        "max_regs_per_thread": t.max_regs_per_thread,
+        "max_warps_per_sm": t.max_warps_per_sm,
+        "compiled_ahead": True,
+    }
+    spec = SPECS.get(_SPEC_OF_TARGET.get(key, ""))
+    if spec is not None:
+        facts.update(
+            bandwidth_gbs=spec.bandwidth / 1e9,
+            tflops={d: spec.throughput(d) / TERA for d in DTYPES if spec.throughput(d)},
+            l2_mb=spec.l2_bytes / MIB,
+            tensor_core_shapes=spec.mma_shapes,
+        )
+    return facts
+
+
+def resolve_targets(names: str | None, device_name: str | None = None) -> list[TargetSpec]:
+    """``--targets``: a comma-separated list of keys, where ``default`` stands for the machine's
+    GPU when it is a known target, then H100 and MI300X (also what None means); or ``all``, or
+    ``none`` (no compile). Raises TargetError."""
+    if names is None or not names.strip():
+        names = "default"
+    if names.strip() == "all":
+        return list(TARGETS.values())
+    if names.strip() == "none":
+        return []
+    own = target_for_device(device_name)
+    default = ([own.key] if own else []) + list(DEFAULT_TARGETS)
+    keys: list[str] = []
+    for key in (k.strip().lower() for k in names.split(",")):
+        if key != "default" and key not in TARGETS:
+            raise TargetError(
+                f"unknown target {key!r}: choose from {', '.join(TARGETS)}, default, all or none"
+            )
+        keys += default if key == "default" else [key]
+    return [TARGETS[k] for k in dict.fromkeys(keys)]
+
+
 # Patterns over the lower-cased device name, most specific first. torch.cuda.get_device_name()
 # gives e.g. "NVIDIA H100 80GB HBM3" (SXM), "NVIDIA H100 PCIe", "NVIDIA H100 NVL",
 # "NVIDIA H200", "NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB PCIe", "NVIDIA A100-PCIE-40GB",

@@ -44,6 +44,56 @@ class Roofline(BaseModel):
     bound_by: str | None = None  # "memory" | "compute"
 
 
+class Traffic(BaseModel):
+    """Bytes the kernels asked to load and store (unmasked lanes) in one trial, counted on the
+    CPU interpreter: traffic requested by the kernels, before any cache."""
+
+    loaded_bytes: int
+    stored_bytes: int
+    total_bytes: int
+    min_bytes: int | None = None  # the roofline's minimum (inputs read once, outputs written once)
+    ratio: float | None = None  # total / minimum: 3.0 for a softmax that reads its row 3 times
+
+
+class KernelCompile(BaseModel):
+    """One kernel, as the candidate launched it, compiled ahead of time for one target."""
+
+    kernel: str
+    line: int | None = None  # of its def in the candidate's source
+    config: dict[str, Any] = Field(default_factory=dict)  # constexprs and launch options used
+    compiled: bool
+    # False when the compiler did not finish (out of time, crashed): nothing is known either way
+    finished: bool = True
+    error: str | None = None  # the compiler's own message, when it did not compile
+    error_line: int | None = None  # where in the candidate's source the compiler points
+    registers: int | None = None  # per thread (AMD: VGPRs, AccVGPRs included)
+    spill_bytes: int | None = None  # per thread: NVIDIA stack frame, AMD scratch
+    shared_bytes: int | None = None  # shared memory (LDS) per block
+    num_warps: int | None = None
+    warps_per_sm: int | None = None  # resident warps (wavefronts) per SM (CU) these allow
+    occupancy_limit: str | None = None  # registers | shared memory | warps | blocks | threads
+    fits: bool = True  # False: one block needs more than the chip has (why_not says what)
+    why_not: str | None = None
+    calls_dot: bool = False  # the kernel (helpers inlined) calls tl.dot
+    dot_inputs: list[str] = Field(default_factory=list)  # per tl.dot: "f32/ieee", "f16/tf32"
+    tensor_core_ops: list[str] = Field(default_factory=list)  # e.g. HGMMA.64x64x16.F32
+    global_load_bits: int | None = None  # widest global load, bits per thread
+    global_store_bits: int | None = None  # widest global store, bits per thread
+    async_copy_ops: list[str] = Field(default_factory=list)  # cp.async, TMA, LDS-direct loads
+
+
+class TargetReport(BaseModel):
+    """What the compiler says about every launched kernel on one target."""
+
+    target: str  # the key in kernelwright.hardware.TARGETS
+    arch: str  # sm_90, gfx942, ...
+    compiled: bool  # every kernel compiled (and fits)
+    kernels: list[KernelCompile] = Field(default_factory=list)
+    cached: bool = False  # every kernel's report came from the cache
+    error: str | None = None  # the compile could not run at all (not the kernels' fault)
+    seconds: float = 0.0  # compile time spent for this target (0 when cached)
+
+
 class Outcome(BaseModel):
     status: Status
     message: str = ""
@@ -55,10 +105,25 @@ class Outcome(BaseModel):
     output: str = ""
     # Per-kernel profiler metrics when ncu ran; mismatch locations etc. for feedback.
     details: dict[str, Any] = Field(default_factory=dict)
+    # The compiler's report per target (kernelwright.hardware.TARGETS), when kernels ran.
+    targets: list[TargetReport] = Field(default_factory=list)
+    # Memory traffic the kernels requested in one trial (CPU interpreter only).
+    traffic: Traffic | None = None
 
     @property
     def correct(self) -> bool:
         return self.status is Status.correct
+
+    def compiles_for(self, without_spills: bool = False) -> list[str]:
+        """The architectures (sm_90, gfx942) every launched kernel compiled for and fits on;
+        with ``without_spills``, only those where no kernel spills."""
+        return [
+            r.arch
+            for r in self.targets
+            if r.compiled
+            and r.kernels
+            and not (without_spills and any(k.spill_bytes for k in r.kernels))
+        ]
 
     def failed_checks(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]

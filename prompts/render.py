@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kernelwright import pyast
 from kernelwright.outcome import Outcome, Roofline, Status
 from kernelwright.problem import ProblemError, ProblemInfo, ProblemModule, eval_formula
-from kernelwright.prompts import contract, feedback, kwlib
+from kernelwright.prompts import contract, feedback, kwlib, target_feedback
 
 # Bump on any change to a template, the guide, the contract, a pattern or the helpers' docs:
 # every run records it, and results from different versions are not comparable.
@@ -126,6 +126,12 @@ class TargetFacts(BaseModel):
     smem_per_sm_kb      shared memory per SM, KiB
     l2_mb               L2 cache, MiB
     tensor_core_shapes  the MMA instruction shapes, in words
+    smem_per_block_kb   the most shared memory one block may use, KiB
+    warp_size           threads per warp (64 per wavefront on AMD)
+    max_regs_per_thread registers one thread may use before it spills
+    max_warps_per_sm    resident warps (wavefronts) per SM (CU)
+    compiled_ahead      the check compiles for this chip (kernelwright.hardware.TARGETS) and
+                        reports registers, spills and occupancy; values run on this machine
     shape               the shape set the roofline and baselines below refer to (e.g. "bench")
     roofline            {bytes, flops, bound_ms, bound_by} for this problem at that shape set
     baseline            {eager_ms, compiled_ms} at that shape set, when measured
@@ -141,6 +147,11 @@ class TargetFacts(BaseModel):
     smem_per_sm_kb: float | None = None
     l2_mb: float | None = None
     tensor_core_shapes: str | None = None
+    smem_per_block_kb: float | None = None
+    warp_size: int | None = None
+    max_regs_per_thread: int | None = None
+    max_warps_per_sm: int | None = None
+    compiled_ahead: bool = False  # a chip the check compiles for but does not run on
     shape: str | None = None
     roofline: Roofline | None = None
     baseline: Baseline | None = None
@@ -442,6 +453,8 @@ def _feedback_context(outcome: Outcome, code: str, config: PromptConfig) -> dict
         "timing": outcome.timing,
         "roofline": outcome.roofline,
         "interpreter_gap": details.get("interpreter_gap"),
+        "target_findings": [],
+        "traffic": None,
         "blobs": {"traceback": "", "output": _stable_paths(outcome.output or "")},
     }
     error_statuses = (Status.compile_error, Status.runtime_error, Status.crashed)
@@ -450,6 +463,8 @@ def _feedback_context(outcome: Outcome, code: str, config: PromptConfig) -> dict
         ctx["blobs"]["traceback"] = traceback
     if not config.feedback_diagnosis:
         return ctx
+    ctx["target_findings"] = target_feedback.diagnose_targets(outcome.targets)
+    ctx["traffic"] = target_feedback.traffic_finding(outcome.traffic)
     if outcome.status in error_statuses:
         text = traceback or outcome.message
         diag = feedback.diagnose_compile_error(f"{text}\n{outcome.output or ''}", code)

@@ -28,6 +28,7 @@ class EvalRequest:
     timing: bool = True
     allow_torch_ops: bool = False
     seeds: list[int] | None = None
+    targets: str | None = None  # compile targets (hardware.resolve_targets); None: default
     extra: dict = field(default_factory=dict)
 
     def job(self) -> Job:
@@ -40,6 +41,7 @@ class EvalRequest:
             timeout_s=self.timeout_s,
             timing=self.timing,
             allow_torch_ops=self.allow_torch_ops,
+            targets=self.targets,
         )
         if self.seeds:
             job.seeds = list(self.seeds)

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import kernelwright
+from kernelwright.hardware import resolve_targets
 from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemError, read_problem
 from kernelwright.regimes import active
-from kernelwright.sandbox import judge
+from kernelwright.sandbox import judge, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
 
 # Making inputs and running the reference is the problem's cost, not the candidate's.
@@ -57,6 +58,8 @@ class Job:
     # candidate that replays an earlier trial's answer once the trials are over is caught.
     timing_seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
     init_seed: int = 0
+    # Compile targets (kernelwright.hardware.resolve_targets): None for the default.
+    targets: str | None = None
 
     def trials(self, info) -> list[tuple[int, str | None]]:
         """Every trial as (seed, stress regime): the plain seeds, one trial per regime the
@@ -326,6 +329,7 @@ class Pool:
         for s in self.slots:
             self._idle.put(s)
         self._closed = False
+        self._compilers: dict[int, target_compile.Compiler] = {}  # per slot, made at first use
 
     def warm(self) -> None:
         """Start every worker now, in parallel, instead of at first use."""
@@ -373,6 +377,7 @@ class Pool:
         slot.ensure()
         # A fresh folder of an unpredictable name: nothing can have been planted in it.
         jobdir = Path(tempfile.mkdtemp(prefix="job", dir=slot.scratch))
+        compiler = self._compiler(slot)  # started now: it warms up while the trials run
         try:
             (jobdir / "candidate.py").write_text(job.code)
             env = {
@@ -417,9 +422,41 @@ class Pool:
                         return judge.forged(slot.capture_tail(), env)
             except WorkerDied as e:  # the candidate took its zygote down with it
                 return judge.crashed(str(e), slot.capture_tail(), env)
-            return self._judge(slot, info, job, reference, result, msg, jobdir, env)
+            outcome = self._judge(slot, info, job, reference, result, msg, jobdir, env)
+            return self._compile(slot, job, compiler, result, outcome)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
+
+    def _compiler(self, slot: Slot) -> target_compile.Compiler:
+        """The slot's compile zygote; outside the slot's folder, out of the candidate's reach."""
+        # A slot runs one job at a time: its entry is never made twice at once.
+        if slot.index not in self._compilers:
+            spec = slot._spec()
+            scratch = self.scratch / f"compiler{slot.index}"
+            env = {**spec.env, "HOME": str(scratch)}
+            self._compilers[slot.index] = target_compile.Compiler(
+                self.backend, scratch, env, spec.limits, spec.read_only
+            )
+        compiler = self._compilers[slot.index]
+        compiler.start()
+        return compiler
+
+    @staticmethod
+    def _compile(
+        slot: Slot, job: Job, compiler: target_compile.Compiler, result: dict, outcome: Outcome
+    ) -> Outcome:
+        """The traffic the kernels requested, and the compiler's report per target."""
+        try:
+            report = judge.WorkerResult.model_validate(result)
+        except ValueError:
+            return outcome  # the judge has already said what it is
+        min_bytes = outcome.roofline.bytes if outcome.roofline else None
+        outcome.traffic = traffic.summary(report.traffic, min_bytes)
+        targets = resolve_targets(job.targets, slot.env.get("device_name"))
+        if targets and report.kernel_launches:
+            reports = compiler.report(targets, job.code, report.kernel_launches)
+            outcome = target_compile.attach(outcome, reports)
+        return outcome
 
     @staticmethod
     def _reference(child: Child, info, device: str, nonce: str) -> tuple[dict, Any]:
@@ -546,6 +583,8 @@ class Pool:
         self._closed = True
         for s in self.slots:
             s.kill()
+        for c in self._compilers.values():
+            c.close()
         if self._own_scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
 

@@ -108,7 +108,7 @@ def prepare() -> None:
     import triton  # noqa: F401
 
     import kernelwright.problem  # noqa: F401
-    from kernelwright.sandbox import guards, measure, verify  # noqa: F401
+    from kernelwright.sandbox import guards, measure, traffic, verify  # noqa: F401
 
     settle_torch()
     # What a job would otherwise import on first use (a launch, a flop count, a save), so
@@ -117,6 +117,7 @@ def prepare() -> None:
         importlib.import_module(name)
     if _interpreter():
         _interpreter_autotune()
+        traffic.install()
     guards.install()
     _SNAPSHOT = guards.Snapshot.take()
 
@@ -139,13 +140,15 @@ class Worker:
     def __init__(self, chan):
         import torch
 
-        from kernelwright.sandbox import guards
+        from kernelwright.sandbox import guards, traffic
 
         self.proto = chan
         self.torch = torch
         self.guards = guards
         self.interpreter = _interpreter()
         self.device = _device()
+        self.traffic = traffic.COUNTER  # counting only where prepare() installed it
+        self.traffic_counted: dict[str, int] | None = None
 
     # --- the job -----------------------------------------------------------------
 
@@ -304,6 +307,8 @@ class Worker:
             state.active = False
             state.in_forward = False
         result["guard_events"] = list(state.events)
+        result["kernel_launches"] = list(state.kernel_launches.values())
+        result["traffic"] = self.traffic_counted
         return result
 
     def _trial(self, model, inputs, seed: int, k: int, jobdir: Path, reuse) -> tuple[dict, list]:
@@ -319,7 +324,12 @@ class Worker:
                     a.data.copy_(b)  # through .data: the version counter does not move
         else:
             args = [trial_inputs.clone(a) for a in inputs]
+        counting = self.interpreter and k == 0  # the kernels' memory traffic, in one trial
+        if counting:
+            self.traffic.start()
         out, log = self._traced_forward(model, args, record=True)
+        if counting:
+            self.traffic_counted = self.traffic.stop()
         outs = _as_list(out)
         log_file = jobdir / f"trial{k}.log.json"
         log_file.write_text(log.model_dump_json())

@@ -1,0 +1,283 @@
+"""The parent's side of the ahead-of-time compile: start it early, cache it, judge by it.
+
+Each pool slot has a compile zygote (``aot.py``), started through the pool's isolation backend
+with the slot's first job, so loading Triton's backends overlaps that job's trials; when a
+worker's result comes, the launch records it lists go to the zygote, which compiles them in a
+child forked for the check, except those whose reports are already cached (by Triton version, the extracted kernel source, the launch record
+and the target). A kernel that compiles for none of the targets makes the check a
+``compile_error``: its body is not Triton (it only runs under the interpreter).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kernelwright.hardware import DEFAULT_TARGETS, TargetSpec, cache_root, write_json_atomic
+from kernelwright.outcome import Check, KernelCompile, Outcome, Status, TargetReport
+from kernelwright.sandbox import kernel_source
+from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerSpec
+
+START_TIMEOUT_S = 120.0
+# The longest one kernel may take to compile for one target. What the compiler has not finished
+# by then is reported as unknown, never as a failure: a busy machine is not the kernel's fault.
+KERNEL_TIMEOUT_S = 120.0
+TOTAL_TIMEOUT_S = 600.0  # for all of one check's kernels and targets
+
+
+@dataclass
+class CompilerSpec(WorkerSpec):
+    """A worker spec that starts the compile process instead of a worker."""
+
+    targets: tuple[str, ...] = ()
+
+    @property
+    def argv(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "kernelwright.sandbox.aot",
+            str(self.scratch),
+            ",".join(self.targets),
+        ]
+
+
+def _triton_version() -> str:
+    from importlib.metadata import version
+
+    return version("triton")
+
+
+# Bumped whenever what a report holds, or how it is read off the binary, changes.
+REPORT_VERSION = 2
+
+
+def cache_key(extracted_text: str, record: dict, target: TargetSpec) -> str:
+    blob = json.dumps(
+        [REPORT_VERSION, _triton_version(), extracted_text, record, target.key],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _cache_path(key: str) -> Path:
+    return cache_root() / "aot" / key[:2] / f"{key}.json"
+
+
+def _cached(key: str) -> KernelCompile | None:
+    try:
+        return KernelCompile.model_validate_json(_cache_path(key).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class Compiler:
+    """One pool slot's compile zygote (``aot.py``): started once through the isolation backend,
+    so its Triton backends load while the slot's first trials run; each check is compiled in a
+    child it forks. A zygote that hangs or misbehaves is killed and started again next time."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        scratch: Path,
+        env: dict[str, str],
+        limits: Limits,
+        read_only: tuple[Path, ...],
+    ):
+        self.handle = None
+        self.ready = False
+        self.start_error: str | None = None
+        scratch.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in env.items() if k != "TRITON_INTERPRET"}
+        env["CUDA_VISIBLE_DEVICES"] = ""  # compiling needs no GPU; keep the real one free
+        self.spec = CompilerSpec(
+            device="cpu",
+            scratch=scratch,
+            env=env,
+            limits=limits,
+            read_only=read_only,
+            targets=DEFAULT_TARGETS,
+        )
+        self.backend = backend
+        self.start()
+
+    def start(self) -> None:
+        if self.handle is not None:
+            return
+        self.ready = False
+        try:
+            self.handle = self.backend.start(self.spec)
+        except Exception as e:  # a backend that cannot start it: checks go on without
+            self.start_error = f"{type(e).__name__}: {e}"
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.kill()
+            self.handle = None
+
+    def report(
+        self, targets: list[TargetSpec], code: str, launches: list[dict[str, Any]]
+    ) -> list[TargetReport]:
+        """The report per target for these launch records; compiles only the cache's misses."""
+        return self._finish(targets, code, launches)
+
+    def _finish(
+        self, targets: list[TargetSpec], code: str, launches: list[dict[str, Any]]
+    ) -> list[TargetReport]:
+        extracted = kernel_source.extract(code).text
+        good = [r for r in launches if "error" not in r]
+        results: dict[str, list[KernelCompile | None]] = {}
+        missing: list[dict] = []
+        for t in targets:
+            row = []
+            for r in good:
+                hit = _cached(cache_key(extracted, r, t))
+                row.append(hit)
+                if hit is None and r not in missing:
+                    missing.append(r)
+            results[t.key] = row
+        seconds = 0.0
+        if missing:
+            started = time.monotonic()
+            compiled, error, infra = self._compile(targets, code, missing)
+            seconds = time.monotonic() - started
+            if infra:
+                return [
+                    TargetReport(target=t.key, arch=t.arch_name, compiled=False, error=error)
+                    for t in targets
+                ]
+            for t in targets:
+                for i, r in enumerate(good):
+                    if results[t.key][i] is not None:
+                        continue
+                    report = compiled.get((t.key, missing.index(r)))
+                    if report is None:
+                        report = KernelCompile(
+                            kernel=r["kernel"], compiled=False, finished=False, error=error
+                        )
+                    else:
+                        key = cache_key(extracted, r, t)
+                        write_json_atomic(_cache_path(key), report.model_dump())
+                    results[t.key][i] = report
+        unrecorded = [
+            KernelCompile(
+                kernel=r["kernel"],
+                compiled=False,
+                error=f"its launch could not be recorded: {r['error']}",
+            )
+            for r in launches
+            if "error" in r
+        ]
+        reports = []
+        for t in targets:
+            kernels = [k for k in results[t.key] if k is not None] + unrecorded
+            reports.append(
+                TargetReport(
+                    target=t.key,
+                    arch=t.arch_name,
+                    compiled=all(k.compiled and k.fits for k in kernels),
+                    kernels=kernels,
+                    cached=not missing,
+                    seconds=seconds / max(1, len(targets)),
+                )
+            )
+        return reports
+
+    def _compile(
+        self, targets: list[TargetSpec], code: str, records: list[dict]
+    ) -> tuple[dict[tuple[str, int], KernelCompile], str | None, bool]:
+        """(reports by target and record index, as far as the compiler got; why it stopped
+        short; whether that was the machinery's fault rather than the kernels')."""
+        self.start()
+        if self.handle is None:
+            return {}, f"the compile process did not start ({self.start_error})", True
+        got, error, infra = self._ask(targets, code, records)
+        if error is not None:
+            self.close()  # whatever it left running goes with it; the next check starts afresh
+        return got, error, infra
+
+    def _ask(
+        self, targets: list[TargetSpec], code: str, records: list[dict]
+    ) -> tuple[dict[tuple[str, int], KernelCompile], str | None, bool]:
+        nonce = secrets.token_hex(16)
+        got: dict[tuple[str, int], KernelCompile] = {}
+        try:
+            if not self.ready:
+                ready = self.handle.recv(START_TIMEOUT_S)
+                if not ready or ready.get("type") != "ready":
+                    return got, "the compile process did not start in time", True
+                self.ready = True
+            self.handle.send(
+                {
+                    "type": "compile",
+                    "nonce": nonce,
+                    "source": code,
+                    "launches": records,
+                    "targets": [t.key for t in targets],
+                }
+            )
+            deadline = time.monotonic() + TOTAL_TIMEOUT_S
+            while True:
+                left = deadline - time.monotonic()
+                msg = self.handle.recv(max(0.0, min(KERNEL_TIMEOUT_S, left)))
+                if msg is None:
+                    limit = KERNEL_TIMEOUT_S if left > KERNEL_TIMEOUT_S else TOTAL_TIMEOUT_S
+                    return got, f"the compiler did not finish within {limit:.0f} s", False
+                if msg.get("nonce") != nonce:
+                    return got, "the compile process answered out of turn", False
+                if msg.get("type") == "done":
+                    return got, None, False
+                got[(msg["target"], msg["index"])] = KernelCompile.model_validate(msg["report"])
+        except WorkerDied as e:
+            return got, f"the compiler crashed ({e})", False
+        except (KeyError, ValueError) as e:
+            return got, f"the compile process answered out of turn ({type(e).__name__})", False
+
+
+def nowhere(reports: list[TargetReport]) -> list[KernelCompile]:
+    """Kernels that compile for none of the targets (one report each, the first target's)."""
+    reports = [r for r in reports if r.error is None]
+    if not reports:
+        return []
+    first = reports[0].kernels
+    return [
+        k
+        for i, k in enumerate(first)
+        if not k.compiled
+        and k.error
+        and all(
+            i < len(r.kernels) and not r.kernels[i].compiled and r.kernels[i].finished
+            for r in reports
+        )
+    ]
+
+
+def attach(outcome: Outcome, reports: list[TargetReport]) -> Outcome:
+    """The report goes into the Outcome; a kernel that compiles nowhere turns a correct or
+    incorrect verdict into compile_error (its body is not Triton)."""
+    outcome.targets = reports
+    failed = nowhere(reports)
+    if not failed or outcome.status not in (Status.correct, Status.incorrect):
+        return outcome
+    k = failed[0]
+    where = f" at line {k.error_line}" if k.error_line else ""
+    archs = ", ".join(r.arch for r in reports)
+    first_line = k.error.strip().splitlines()[-1] if k.error else ""
+    outcome.status = Status.compile_error
+    outcome.message = (
+        f"Kernel {k.kernel} does not compile for any GPU target ({archs}){where}: "
+        f"{first_line}. It ran only under Triton's CPU interpreter, which runs Python that "
+        "no GPU compiler accepts."
+    )
+    outcome.checks.append(
+        Check(name="compiles for a GPU target", passed=False, detail=k.error or "")
+    )
+    outcome.details["compile"] = {"kernel": k.kernel, "line": k.error_line, "error": k.error}
+    return outcome
