@@ -1,6 +1,6 @@
 # problem: embedding
 # expect: rejected
-# names: integers that vary with the data
+# names: host values explained
 # class: 6 (allowed host ops doing the whole job)
 # trick: the gather done on the host with allowed ops: each index read with item(), its table
 # row selected and copy_'d into the output (a few hundred ops, under the loop limit); the

@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: compile_error
-# names: not a kernel parameter
+# names: inspect is not a kernel parameter
 # class: extraction (names that pass the body check) / 7 (a body that is not Triton)
 # trick: `inspect` and `np` imported from triton.runtime.interpreter (a "triton" module, so
 # the extractor keeps the import); in the body the interpreter's NumPy array is reached with

@@ -1,6 +1,6 @@
 # problem: row_sum
 # expect: rejected
-# names: not a value it read back
+# names: host values explained
 # class: replay (scalars carrying answers)
 # trick: one item() makes the log "data dependent", so each trial's log is replayed on that
 # trial's own inputs; the row sums, computed in NumPy from raw bytes no guard sees, ride into

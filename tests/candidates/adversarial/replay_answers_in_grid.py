@@ -1,6 +1,6 @@
 # problem: argmax
 # expect: rejected
-# names: not a value it read back
+# names: host values explained
 # class: replay (launches whose grid depends on data)
 # trick: data-dependent replay (one item()); each row's argmax, found in NumPy from raw bytes,
 # is the size of that row's launch grid, and the last program stores tl.num_programs(0) - 1:

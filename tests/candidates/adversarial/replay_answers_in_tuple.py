@@ -1,6 +1,6 @@
 # problem: row_sum
 # expect: rejected
-# names: not a value it read back
+# names: host values explained
 # class: replay (scalars carrying answers)
 # trick: data-dependent replay (one item()), and the row sums, computed in NumPy from raw bytes,
 # passed as ONE tuple argument of floats: the bound on scalars looks at plain scalar arguments,

@@ -1,6 +1,6 @@
 # problem: row_sum
 # expect: rejected
-# names: sequence of host ops and launches changes
+# names: host values explained
 # class: replay (scalars carrying answers)
 # trick: data-dependent replay (one item()); the row sums go into the launch as plain floats,
 # and every call issues one more harmless host op before the launch, so no two trials' launches

@@ -1,6 +1,6 @@
 # problem: row_sum
 # expect: rejected
-# names: not a value it read back
+# names: host values explained
 # class: replay (scalars carrying answers)
 # trick: data-dependent replay (one item()); every row sum's float32 bits packed into ONE
 # Python int, passed as a constexpr (one varying integer, whatever the bound), unpacked at
