@@ -69,9 +69,9 @@ def _default_arg(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"kind": "bool"}
     if isinstance(value, int):
-        from kernelwright.sandbox.launch_signature import _int_spec
+        from kernelwright.sandbox.launch_signature import int_spec
 
-        return _int_spec(value)
+        return int_spec(value)
     if isinstance(value, float):
         return {"kind": "float"}
     return {"kind": "constexpr", "value": value}

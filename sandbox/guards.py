@@ -20,8 +20,6 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kernelwright.sandbox import launch_signature
-
 # Captured before install() wraps sys._getframe, so the guards can use the original.
 _getframe = sys._getframe
 
@@ -328,19 +326,6 @@ class GuardState:
         self.torch_ops: Counter[str] = Counter()
         self.events: list[str] = []
         self.candidate_file: str | None = None
-        # Every distinct launch signature of the candidate's run (launch_signature.py).
-        self.kernel_launches: dict[str, dict] = {}
-
-    def record_launch(self, kernel, args: tuple, kwargs: dict) -> None:
-        """Keep what the ahead-of-time compile needs of this launch (one record per binary)."""
-        if len(self.kernel_launches) >= launch_signature.MAX_RECORDS:
-            return
-        try:
-            record = launch_signature.describe(kernel, args, kwargs)
-        except Exception as e:  # an argument the record cannot describe: the compile says so
-            name = getattr(getattr(kernel, "fn", None), "__name__", "?")
-            record = {"kernel": name, "error": f"{type(e).__name__}: {e}"[:300]}
-        self.kernel_launches.setdefault(launch_signature.key(record), record)
 
     def reset_forward(self) -> None:
         self.launches = 0
@@ -398,8 +383,6 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
         STATE.suspended += 1
         STATE.in_launch += count
         try:
-            if launch:
-                STATE.record_launch(self, args, kwargs)
             return original(self, *args, **kwargs)
         finally:
             STATE.suspended -= 1

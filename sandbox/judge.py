@@ -85,8 +85,6 @@ class WorkerResult(BaseModel):
     guard_events: list[str] = Field(default_factory=list)
     tainted: list[str] | None = None
     timing: dict[str, Any] | None = None
-    # One record per distinct kernel launch (sandbox/launch_signature.py), for the compile.
-    kernel_launches: list[dict[str, Any]] = Field(default_factory=list)
     # Bytes the kernels loaded and stored in the first trial (interpreter only; traffic.py).
     traffic: dict[str, int] | None = None
 

@@ -30,7 +30,7 @@ from kernelwright.hardware import resolve_targets
 from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemError, read_problem
 from kernelwright.regimes import active
-from kernelwright.sandbox import judge, target_compile, traffic
+from kernelwright.sandbox import judge, launch_signature, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
 
 # Making inputs and running the reference is the problem's cost, not the candidate's.
@@ -453,8 +453,14 @@ class Pool:
         min_bytes = outcome.roofline.bytes if outcome.roofline else None
         outcome.traffic = traffic.summary(report.traffic, min_bytes)
         targets = resolve_targets(job.targets, slot.env.get("device_name"))
-        if targets and report.kernel_launches:
-            reports = compiler.report(targets, job.code, report.kernel_launches)
+        try:
+            # The launches as the trials' launch logs recorded them (read, never trusted).
+            logs = [judge.load_log(t.log) for t in report.trials]
+        except judge.UnreadableResult:
+            return outcome  # the judge has already said what it is
+        launches = launch_signature.records(logs)
+        if targets and launches:
+            reports = compiler.report(targets, job.code, launches)
             outcome = target_compile.attach(outcome, reports)
         return outcome
 

@@ -307,7 +307,6 @@ class Worker:
             state.active = False
             state.in_forward = False
         result["guard_events"] = list(state.events)
-        result["kernel_launches"] = list(state.kernel_launches.values())
         result["traffic"] = self.traffic_counted
         return result
 
