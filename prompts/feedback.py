@@ -53,7 +53,8 @@ DIAGNOSES = {
     "row stride) is missing from the pointers, so every program reads or writes one row.",
     "tail": "Only the tail is wrong: {where}; everything before it is right. The last, partial "
     "block is not handled: the grid must use triton.cdiv (not //), and every load and store "
-    "needs mask=offs < n (with a neutral `other` for loads).",
+    "needs mask=offs < n (with a neutral `other` for loads). Sizes come from the tensors "
+    "(x.shape, x.numel()), never hard-coded.",
     "global_scale": "Every wrong element is off by the same factor {factor:.4g}: a missing or "
     "wrong scale (softmax scale, 1/n of a mean, a normalising divide).",
     "row_scale": "Each row is off by its own constant factor (rows: {factors}): a normalisation "
@@ -92,7 +93,7 @@ PATTERN_CLASSES: dict[str, tuple[str, ...]] = {
     "constant": ("grid",),
     "transposed": ("strides",),
     "rows_identical": ("offset", "strides"),
-    "tail": ("mask", "grid", "other"),
+    "tail": ("mask", "grid", "other", "size"),
     "global_scale": ("scale",),
     "row_scale": ("scale", "other"),
     "global_offset": ("scale", "other"),
