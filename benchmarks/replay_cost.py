@@ -71,7 +71,7 @@ with Pool(SubprocessBackend(), ["cpu"]) as pool:
 def unpack(revision: str, into: Path) -> Path:
     """The revision's tree, laid out as an importable ``kernelwright`` package."""
     src = into / "src"
-    src.mkdir()
+    src.mkdir(parents=True)
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True
     ).stdout
@@ -115,6 +115,9 @@ class Driver:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", default="9a63c53", help="git revision measured as 'before'")
+    ap.add_argument(
+        "--after", default="", help="git revision measured as 'after' (default: this checkout)"
+    )
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated problem names")
     args = ap.parse_args()
@@ -128,8 +131,9 @@ def main() -> None:
         problems = [p for p in problems if p.stem in keep]
     os.environ["TRITON_INTERPRET"] = "1"
     with tempfile.TemporaryDirectory(prefix="kw-before-") as tmp:
-        before = Driver("before", str(unpack(args.before, Path(tmp))), tmp)
-        after = Driver("after", None, tmp)
+        before = Driver("before", str(unpack(args.before, Path(tmp) / "b")), tmp)
+        after_path = str(unpack(args.after, Path(tmp) / "a")) if args.after else None
+        after = Driver("after", after_path, tmp)
         rows = []
         try:
             for problem in problems:

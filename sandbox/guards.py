@@ -1,11 +1,12 @@
-"""Guards against candidates that game the check.
+"""Guards: early, specific messages for a candidate that breaks a rule.
 
-Two lines of defence. ``static_violations`` reads the source (AST) for early, clear
-messages. The dynamic guards run inside the worker around the candidate: an op trace
-at the torch dispatcher, a Triton launch counter, monitors on threads, processes,
-streams and introspection, and an integrity snapshot of the functions the check
-relies on. The static check is never the only line: each trick it names is also
-caught, or made harmless, at run time.
+They are not the line of defence: the verdict rests on the trusted replay of the launch log
+(``replay.py``), which no code in the candidate's process can forge. ``static_violations``
+reads the source (AST) before anything runs. The dynamic guards run in the candidate's
+process and name what they see: torch compute at the dispatcher (the op trace, which also
+feeds the launch log), launches, threads, processes, streams, introspection and patching
+(an integrity snapshot). What the replay makes harmless without a message worth giving (raw
+memory reads, a library's kernel) is not guarded here any more.
 """
 
 from __future__ import annotations
@@ -377,7 +378,6 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
         launch = count and not kwargs.get("warmup")
         if launch:
             STATE.launches += 1
-            _check_authorship(self)
             if STATE.recorder is not None and not STATE.in_launch:
                 STATE.recorder.launch(self, args, kwargs)
         STATE.suspended += 1
@@ -406,18 +406,6 @@ def _quiet_benchmark(cls: type) -> None:
             STATE.in_launch -= 1
 
     cls._bench = bench
-
-
-def _check_authorship(kernel) -> None:
-    """A kernel launched while candidate code runs must be one the candidate wrote: a library's
-    kernel (torch's, another package's) is a fallback, not the candidate's work."""
-    code = getattr(getattr(kernel, "fn", None), "__code__", None)
-    if STATE.active and STATE.candidate_file and code is not None:
-        if code.co_filename != STATE.candidate_file:
-            STATE.flag(
-                f"launching a Triton kernel it did not write ({code.co_name} from "
-                f"{code.co_filename}): a library's kernel"
-            )
 
 
 def _deny(what: str):
@@ -487,8 +475,7 @@ def install() -> None:
         original = getattr(torch.Tensor, name)
         what = "tensor data moved to NumPy or Python lists (compute outside kernels)"
         setattr(torch.Tensor, name, _refuse(what, original))
-    _guard_raw_memory(torch)
-    _guard_imports_and_files()
+    _guard_imports()
     if torch.version.cuda:  # a CUDA build; asking the driver would initialise CUDA in the zygote
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
@@ -540,39 +527,13 @@ def _guard_dispatch(torch) -> None:
     _wrap_each(targets, lambda f: _from_candidate(UNTRACE, f))
 
 
-def _guard_raw_memory(torch) -> None:
-    """Tensor memory read around the dispatcher: DLPack, the CUDA array interface, ctypes."""
-    import ctypes
-
-    import numpy.ctypeslib
-    import torch.utils.dlpack
-
-    targets = [
-        (torch.Tensor, "__dlpack__"),
-        (torch.utils.dlpack, "to_dlpack"),
-        (torch, "to_dlpack"),
-        (ctypes, "string_at"),
-        (ctypes, "wstring_at"),
-        (ctypes, "memmove"),
-        (ctypes, "cast"),
-        (numpy.ctypeslib, "as_array"),
-    ]
-    _wrap_each(targets, lambda f: _refuse(RAW_MEMORY, f))
-    interface = torch.Tensor.__cuda_array_interface__
-    torch.Tensor.__cuda_array_interface__ = property(_refuse(RAW_MEMORY, interface.fget))
-
-
-def _guard_imports_and_files() -> None:
+def _guard_imports() -> None:
     """What the source check forbids by name, refused when candidate code imports it by a name
-    built at run time (importlib, __import__); and the process's own memory as a file."""
+    built at run time (importlib, __import__)."""
     import importlib
-    import io
 
     builtins.__import__ = _refuse_forbidden_import(builtins.__import__)
     importlib.import_module = _refuse_forbidden_import(importlib.import_module)
-    for owner in (builtins, io):
-        owner.open = _refuse_proc_mem(owner.open)
-    os.open = _refuse_proc_mem(os.open)
 
 
 def _refuse_forbidden_import(original):
@@ -587,16 +548,6 @@ def _refuse_forbidden_import(original):
         return original(name, *args, **kwargs)
 
     return guarded_import
-
-
-def _refuse_proc_mem(original):
-    def guarded_open(file, *args, **kwargs):
-        path = os.fsdecode(file) if isinstance(file, (str, bytes, os.PathLike)) else ""
-        if path.startswith("/proc/") and path.endswith("/mem") and _guarded():
-            _deny(RAW_MEMORY)
-        return original(file, *args, **kwargs)
-
-    return guarded_open
 
 
 def _refuse_stream(original_new):

@@ -1,6 +1,6 @@
 # problem: wide_softmax
-# expect: rejected
-# names: reads of tensor memory outside the dispatcher
+# expect: incorrect
+# names: not what its launches compute
 # trick: view the input through DLPack as a NumPy array (no dispatcher op), compute in NumPy,
 # and copy the result out with a kernel; the DLPack entry point is named at run time
 import math  # noqa: F401

@@ -1,6 +1,6 @@
 # problem: wide_softmax
-# expect: rejected
-# names: reads of tensor memory outside the dispatcher
+# expect: incorrect
+# names: not what its launches compute
 # trick: read the input's bytes from the worker's own /proc/self/mem at its data_ptr, compute
 # the softmax in Python, and copy the result out with a kernel
 import math
