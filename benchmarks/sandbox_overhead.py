@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -120,13 +121,16 @@ def child_env(device: str) -> dict[str, str]:
 class Server:
     """A warm pool in its own process (``SERVE``), run by ``python``."""
 
-    def __init__(self, python: str, sandbox: str, device: str):
+    def __init__(self, python: str, sandbox: str, device: str, cwd: Path):
         seeds = ",".join(map(str, SEEDS))
         self.proc = subprocess.Popen(
             [python, "-c", SERVE, sandbox, device, seeds],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=child_env(device),
+            # Not this checkout's folder: `python -c` imports from the working directory
+            # first, which would mix this checkout's modules into the older one's.
+            cwd=cwd,
             text=True,
         )
         self.start_s = self._answer()["start_s"]
@@ -178,32 +182,33 @@ def main() -> None:
     # A `timeout` ends this with SIGTERM: exit through the pools' own shutdown.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     servers: dict[str, Server] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="kw-overhead-"))
     try:
         if args.baseline_python:
-            servers["warm"] = Server(args.baseline_python, sandbox, device)
-        servers["fork"] = Server(sys.executable, sandbox, device)
+            servers["warm"] = Server(args.baseline_python, sandbox, device, tmp)
+        servers["fork"] = Server(sys.executable, sandbox, device, tmp)
         ways = [*servers, "fresh"]
         print(f"{len(cases)} candidates on {device}, pools in the {sandbox} sandbox")
         for name, server in servers.items():
             print(f"{name} pool start (once, not counted): {server.start_s:.2f} s")
         times: dict[str, list[float]] = {w: [] for w in ways}
         print(f"{'candidate':32} " + " ".join(f"{w + ' s':>8}" for w in ways) + "  statuses")
-        with tempfile.TemporaryDirectory() as tmp:
-            for i, (problem, solution) in enumerate(cases):
-                statuses = []
-                for name, server in servers.items():
-                    elapsed, status = server.evaluate(problem, solution)
-                    times[name].append(elapsed)
-                    statuses.append(status)
-                elapsed, status = run_fresh(problem, solution, device, Path(tmp) / f"c{i}")
-                times["fresh"].append(elapsed)
+        for i, (problem, solution) in enumerate(cases):
+            statuses = []
+            for name, server in servers.items():
+                elapsed, status = server.evaluate(problem, solution)
+                times[name].append(elapsed)
                 statuses.append(status)
-                name = f"{problem.parent.name}/{problem.stem}"
-                row = " ".join(f"{times[w][-1]:8.3f}" for w in ways)
-                print(f"{name:32} {row}  {' / '.join(statuses)}")
+            elapsed, status = run_fresh(problem, solution, device, tmp / f"cache{i}")
+            times["fresh"].append(elapsed)
+            statuses.append(status)
+            name = f"{problem.parent.name}/{problem.stem}"
+            row = " ".join(f"{times[w][-1]:8.3f}" for w in ways)
+            print(f"{name:32} {row}  {' / '.join(statuses)}")
     finally:
         for server in servers.values():
             server.close()
+        shutil.rmtree(tmp, ignore_errors=True)
     medians = {w: statistics.median(t) for w, t in times.items()}
     print("median per candidate: " + ", ".join(f"{w} {m:.3f} s" for w, m in medians.items()))
     if "warm" in medians:
