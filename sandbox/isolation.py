@@ -112,7 +112,10 @@ def reap_orphans(client: Any) -> None:
     closed leaves them, and a hung candidate in one would spin forever.
     """
     docker = _docker_module()
-    for c in client.containers.list(all=True, filters={"label": "kernelwright.role=worker"}):
+    # Another pool's container can go between the listing and its inspection.
+    for c in client.containers.list(
+        all=True, filters={"label": "kernelwright.role=worker"}, ignore_removed=True
+    ):
         owner = c.labels.get("kernelwright.owner", "")
         pid = owner.partition(":")[0]
         if not pid.isdigit() or process_identity(int(pid)) != owner:
