@@ -62,10 +62,16 @@ INDUCTOR_CONFIG: dict[str, Any] = {
 HELPER_IMPORTS = {
     "assert_size_stride": "from torch._C._dynamo.guards import assert_size_stride",
     "assert_alignment": "from torch._C._dynamo.guards import assert_alignment",
+    # Allocations go through torch's dispatcher (dynamo's C helpers bypass it), so the launch
+    # log sees the buffers that forward makes.
     "empty_strided_cuda": (
-        "from torch._C._dynamo.guards import _empty_strided_cuda as empty_strided_cuda"
+        "def empty_strided_cuda(size, stride, dtype):\n"
+        '    return torch.empty_strided(size, stride, dtype=dtype, device="cuda")\n'
     ),
-    "empty_strided_cpu": "from torch._C._dynamo.guards import _empty_strided_cpu as empty_strided_cpu",
+    "empty_strided_cpu": (
+        "def empty_strided_cpu(size, stride, dtype):\n"
+        '    return torch.empty_strided(size, stride, dtype=dtype, device="cpu")\n'
+    ),
     "reinterpret_tensor": (
         "from torch._C._dynamo.guards import _reinterpret_tensor as reinterpret_tensor"
     ),

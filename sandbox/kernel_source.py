@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 # Modules a kernel may name; everything else in the candidate's module stays behind.
 IMPORT_ROOTS = {"triton", "math", "__future__"}
+# Libraries of @triton.jit helpers a kernel may call (kernelwright's own, inductor's).
+HELPER_MODULES = ("kernelwright.prompts.kwlib", "torch._inductor.runtime.triton_helpers")
 # Functions a constant expression may call.
 _CONST_CALLS = {"constexpr", "next_power_of_2", "cdiv", "log2", "sqrt", "exp", "log"}
 JIT_DECORATOR = "__kernelwright_jit__"
@@ -72,10 +74,21 @@ def _jit_decorator(node: ast.FunctionDef) -> ast.expr | None:
     return None
 
 
-def _import_roots(node: ast.Import | ast.ImportFrom) -> set[str]:
+def _kernel_import(node: ast.Import | ast.ImportFrom) -> bool:
+    """Whether every module the import binds is Triton, math or a helper library."""
+
+    def allowed(module: str) -> bool:
+        return module.split(".")[0] in IMPORT_ROOTS or module.startswith(HELPER_MODULES)
+
     if isinstance(node, ast.ImportFrom):
-        return {(node.module or "").split(".")[0]} if node.level == 0 else {""}
-    return {a.name.split(".")[0] for a in node.names}
+        if node.level or not node.module:
+            return False
+        # `from torch._inductor.runtime import triton_helpers` names a helper library in a
+        # package that is not one.
+        return allowed(node.module) or all(
+            f"{node.module}.{a.name}".startswith(HELPER_MODULES) for a in node.names
+        )
+    return all(allowed(a.name) for a in node.names)
 
 
 def _bound_names(node: ast.Import | ast.ImportFrom) -> set[str]:
@@ -96,7 +109,7 @@ def extract(code: str) -> Extracted:
 
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            if _import_roots(node) <= IMPORT_ROOTS:
+            if _kernel_import(node):
                 keep(node)
                 names |= _bound_names(node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):

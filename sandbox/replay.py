@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from kernelwright.sandbox.kernel_source import HELPER_MODULES
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
     READ_OPS,
@@ -39,12 +40,7 @@ class ReplayError(Exception):
 
 # Modules a kernel's module may import for its kernels: Triton's language, math, and the
 # helper libraries the source check allows (kernelwright's, inductor's).
-KERNEL_MODULES = (
-    "triton",
-    "math",
-    "kernelwright.prompts.kwlib",
-    "torch._inductor.runtime.triton_helpers",
-)
+KERNEL_MODULES = ("triton", "math", *HELPER_MODULES)
 LANGUAGE = "triton.language"
 # What `from triton import ...` may bring in for a kernel.
 TRITON_NAMES = frozenset(["language", "jit", "cdiv", "next_power_of_2", "constexpr"])
@@ -131,6 +127,10 @@ def _language_module(name: str) -> bool:
     return name == "math" or name.startswith(LANGUAGE) or name.startswith(KERNEL_MODULES[2:])
 
 
+def _from_allowed(module: str, name: str) -> bool:
+    return _language_module(module) or _language_module(f"{module}.{name}")
+
+
 def _kernel_import(node: ast.stmt) -> ast.stmt | None:
     """The part of an import statement that brings in Triton's language (or math, or the
     allowed helper libraries), or None: never Triton's runtime, compiler or interpreter."""
@@ -141,7 +141,9 @@ def _kernel_import(node: ast.stmt) -> ast.stmt | None:
         if node.module == "triton":
             names = [a for a in node.names if a.name in TRITON_NAMES]
         else:
-            names = node.names if _language_module(node.module) else []
+            # `from torch._inductor.runtime import triton_helpers` names an allowed module
+            # inside a package that is not one.
+            names = [a for a in node.names if _from_allowed(node.module, a.name)]
         keep = ast.ImportFrom(module=node.module, names=names, level=0)
     else:
         return None
@@ -266,7 +268,10 @@ def extract_kernels(source: str, filename: str) -> dict[str, Any]:
 
 
 def _kernel_module_import(name, globals=None, locals=None, fromlist=(), level=0):
-    if level or not name.startswith(KERNEL_MODULES):
+    allowed = name.startswith(KERNEL_MODULES) or (
+        fromlist and all(_from_allowed(name, f) for f in fromlist)
+    )
+    if level or not allowed:
         raise ImportError(f"{name} is not a kernel module")
     return builtins.__import__(name, globals, locals, fromlist, level)
 

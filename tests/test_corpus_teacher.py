@@ -314,7 +314,9 @@ def test_rendered_candidate_is_a_plain_triton_module(problem):
         if isinstance(fn, ast.FunctionDef) and fn.name.startswith("triton_"):
             assert [ast.unparse(d) for d in fn.decorator_list] == ["triton.jit"]
     assert "triton_heuristics" not in code and "set_driver_to_gpu" not in code
-    assert "from torch._C._dynamo.guards import _empty_strided_cuda as empty_strided_cuda" in code
+    # Allocated through torch's dispatcher, where the launch log sees it.
+    assert "def empty_strided_cuda(size, stride, dtype):" in code
+    assert "_empty_strided_cuda" not in code
     assert "from torch._inductor.runtime import triton_helpers" in code
     assert "extern_kernels" not in code
 
