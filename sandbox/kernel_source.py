@@ -74,21 +74,24 @@ def _jit_decorator(node: ast.FunctionDef) -> ast.expr | None:
     return None
 
 
-def _kernel_import(node: ast.Import | ast.ImportFrom) -> bool:
-    """Whether every module the import binds is Triton, math or a helper library."""
+def _kernel_import(node: ast.Import | ast.ImportFrom) -> ast.Import | ast.ImportFrom | None:
+    """The part of an import that binds Triton, math or a helper library, or None."""
 
     def allowed(module: str) -> bool:
         return module.split(".")[0] in IMPORT_ROOTS or module.startswith(HELPER_MODULES)
 
     if isinstance(node, ast.ImportFrom):
         if node.level or not node.module:
-            return False
+            return None
+        if allowed(node.module):
+            return node
         # `from torch._inductor.runtime import triton_helpers` names a helper library in a
         # package that is not one.
-        return allowed(node.module) or all(
-            f"{node.module}.{a.name}".startswith(HELPER_MODULES) for a in node.names
-        )
-    return all(allowed(a.name) for a in node.names)
+        names = [a for a in node.names if f"{node.module}.{a.name}".startswith(HELPER_MODULES)]
+        return ast.ImportFrom(module=node.module, names=names, level=0) if names else None
+    # `import torch, triton.language as tl` keeps what a kernel may name.
+    names = [a for a in node.names if allowed(a.name)]
+    return ast.Import(names=names) if names else None
 
 
 def _bound_names(node: ast.Import | ast.ImportFrom) -> set[str]:
@@ -109,9 +112,10 @@ def extract(code: str) -> Extracted:
 
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            if _kernel_import(node):
-                keep(node)
-                names |= _bound_names(node)
+            kept = _kernel_import(node)
+            if kept is not None:
+                out[node.lineno - 1] = ast.unparse(kept)  # on its own line: numbers still match
+                names |= _bound_names(kept)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if all(isinstance(t, ast.Name) for t in targets) and node.value is not None:

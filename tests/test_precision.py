@@ -59,9 +59,12 @@ def test_fp16_inside_a_float32_problem_fails_the_check(pool):
     code = (CANDIDATES / "coverage" / "fp16_inside_fp32.py").read_text()
     outcome = pool.evaluate(Job(problem=ADD, code=code, shape="small"))
     assert outcome.status.value == "incorrect", outcome.message
-    assert "precision vs float64" in outcome.message
-    # The declared atol/rtol alone accepted it.
-    assert all(c.passed for c in outcome.checks if c.name.startswith("output matches"))
+    # Most seeds pass the declared atol/rtol and fail only the float64 test; on some, fp16's
+    # rounding crosses the declared tolerance too. Either way the message names the precision.
+    failed = [c.name for c in outcome.checks if not c.passed]
+    assert any("precision vs float64" in name for name in failed) or (
+        "keep loads, accumulators and intermediate values in tl.float32" in outcome.message
+    ), outcome.message
 
 
 def test_every_output_is_judged_against_float64(pool):
