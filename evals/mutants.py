@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -164,19 +165,32 @@ def _constexpr(a: ast.arg) -> bool:
     return a.annotation is not None and "constexpr" in ast.unparse(a.annotation)
 
 
-def _call_without(src: _Source, call: ast.Call, drop: set[str]) -> str:
-    args = [src.text(a) for a in call.args]
-    args += [f"{k.arg}={src.text(k.value)}" for k in call.keywords if k.arg not in drop]
-    return f"{src.text(call.func)}({', '.join(args)})"
-
-
 # --- operators ---------------------------------------------------------------------------
+
+
+# Where tl.load and tl.store take their mask when it is passed by position.
+_MASK_POSITION = {"load": 1, "store": 2}
+
+
+def _mask_arg(call: ast.Call) -> ast.AST | None:
+    if m := _kw(call, "mask"):
+        return m.value
+    at = _MASK_POSITION.get(_callee(call) or "")
+    return call.args[at] if at is not None and len(call.args) > at else None
 
 
 def drop_mask(cx: _Context) -> Iterator[Site]:
     for call in _calls(cx.jit, "load", "store"):
-        if _kw(call, "mask"):
-            text = _call_without(cx.src, call, {"mask", "other"})
+        if _mask_arg(call) is not None:
+            # The mask and everything after it (other, a positional other) go.
+            kept = call.args[: _MASK_POSITION[_callee(call)]]
+            args = [cx.src.text(a) for a in kept]
+            args += [
+                f"{k.arg}={cx.src.text(k.value)}"
+                for k in call.keywords
+                if k.arg not in ("mask", "other")
+            ]
+            text = f"{cx.src.text(call.func)}({', '.join(args)})"
             yield Site(
                 call.lineno, f"drop the mask of tl.{_callee(call)}", (cx.src.replace(call, text),)
             )
@@ -185,8 +199,8 @@ def drop_mask(cx: _Context) -> Iterator[Site]:
 def _mask_exprs(cx: _Context) -> Iterator[ast.AST]:
     for fn in cx.jit:
         for n in ast.walk(fn):
-            if isinstance(n, ast.Call) and (m := _kw(n, "mask")):
-                yield m.value
+            if _callee(n) in _MASK_POSITION and (m := _mask_arg(n)) is not None:
+                yield m
             elif isinstance(n, ast.Assign) and any(
                 "mask" in ast.unparse(t).lower() for t in n.targets
             ):
@@ -214,16 +228,66 @@ def weaken_mask(cx: _Context) -> Iterator[Site]:
                     )
 
 
+def _grid_nodes(cx: _Context) -> set[int]:
+    """ids of the nodes inside a launch grid: ``k[grid]``'s subscript, a ``grid = ...``
+    assignment, a grid lambda."""
+    found: set[int] = set()
+    for root in cx.host:
+        for n in ast.walk(root):
+            inside = None
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Subscript):
+                inside = n.func.slice
+            elif isinstance(n, ast.Assign) and any(
+                "grid" in ast.unparse(t).lower() for t in n.targets
+            ):
+                inside = n.value
+            elif isinstance(n, ast.Lambda):
+                inside = n.body
+            if inside is not None:
+                found.update(id(x) for x in ast.walk(inside))
+    return found
+
+
+def _round_up_div(n: ast.AST) -> tuple[ast.AST, ast.AST] | None:
+    """(a, b) of ``(a + b - 1) // b``, cdiv written out."""
+    if not (isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv)):
+        return None
+    top = n.left
+    if not (
+        isinstance(top, ast.BinOp)
+        and isinstance(top.op, ast.Sub)
+        and isinstance(top.right, ast.Constant)
+        and top.right.value == 1
+        and isinstance(top.left, ast.BinOp)
+        and isinstance(top.left.op, ast.Add)
+        and ast.dump(top.left.right) == ast.dump(n.right)
+    ):
+        return None
+    return top.left.left, n.right
+
+
 def floor_cdiv(cx: _Context) -> Iterator[Site]:
-    for where, nodes in (("grid", cx.host), ("tile count", cx.jit)):
-        for call in _calls(nodes, "cdiv"):
-            if len(call.args) == 2 and not call.keywords:
-                a, b = (cx.src.text(x) for x in call.args)
-                yield Site(
-                    call.lineno,
-                    f"floor the {where} (cdiv to //)",
-                    (cx.src.replace(call, f"(({a}) // ({b}))"),),
-                )
+    grid = _grid_nodes(cx)
+    for in_kernel, nodes in ((False, cx.host), (True, cx.jit)):
+        for n in (n for root in nodes for n in ast.walk(root)):
+            if _callee(n) == "cdiv" and len(n.args) == 2 and not n.keywords:
+                a, b = n.args
+            elif parts := _round_up_div(n):
+                a, b = parts
+            else:
+                continue
+            where = (
+                "a tile count in the kernel"
+                if in_kernel
+                else "the grid"
+                if id(n) in grid
+                else "a tile count in host code"
+            )
+            yield Site(
+                n.lineno,
+                f"floor {where} ({cx.src.text(n)} -> {cx.src.text(a)} // {cx.src.text(b)})",
+                (cx.src.replace(n, f"(({cx.src.text(a)}) // ({cx.src.text(b)}))"),),
+            )
 
 
 def off_by_one(cx: _Context) -> Iterator[Site]:
@@ -237,6 +301,57 @@ def off_by_one(cx: _Context) -> Iterator[Site]:
             )
 
 
+def _launches(cx: _Context, fn: ast.FunctionDef) -> Iterator[dict[str, ast.AST]]:
+    """Each host launch ``fn[grid](...)``: the argument passed to each parameter, by name."""
+    names = [a.arg for a in _params(fn)]
+    for root in cx.host:
+        for n in ast.walk(root):
+            if (
+                isinstance(n, ast.Call)
+                and isinstance(n.func, ast.Subscript)
+                and ast.unparse(n.func.value).split(".")[-1] == fn.name
+                and not any(isinstance(a, ast.Starred) for a in n.args)
+            ):
+                bound = dict(zip(names, n.args, strict=False))
+                bound.update({k.arg: k.value for k in n.keywords if k.arg})
+                yield bound
+
+
+def _stride_of(arg: ast.AST) -> tuple[str, str] | None:
+    """(tensor, dim) of an argument written ``t.stride(d)``."""
+    if _callee(arg) == "stride" and isinstance(arg.func, ast.Attribute) and len(arg.args) == 1:
+        return ast.unparse(arg.func.value), ast.unparse(arg.args[0])
+    return None
+
+
+def _stride_name(name: str) -> tuple[str, str] | None:
+    """(tensor, dim) as a stride parameter's name spells them: ``stride_am`` (a, m),
+    ``x_row_stride`` (x, row), ``x_stride0`` (x, 0); None where the name shows no dimension
+    (``stride_x``: the one stride of x)."""
+    parts = [p for p in name.replace("stride", "_").split("_") if p]
+    if len(parts) >= 2:
+        return "_".join(parts[:-1]), parts[-1]
+    if len(parts) == 1 and len(parts[0]) >= 2:
+        return parts[0][:-1], parts[0][-1]
+    return None
+
+
+def _same_tensor(cx: _Context, fn: ast.FunctionDef, s: str, t: str) -> bool:
+    """Are parameters ``s`` and ``t`` two strides of one tensor? What the launches pass says
+    (``x.stride(0)``, ``x.stride(1)``); where no launch says, their names do."""
+    seen = False
+    for bound in _launches(cx, fn):
+        a, b = _stride_of(bound.get(s)), _stride_of(bound.get(t))
+        if a and b:
+            if a[0] != b[0] or a[1] == b[1]:
+                return False
+            seen = True
+    if seen:
+        return True
+    a, b = _stride_name(s), _stride_name(t)
+    return bool(a and b and a[0] == b[0] and a[1] != b[1])
+
+
 def swap_strides(cx: _Context) -> Iterator[Site]:
     # At launch: x.stride(0), x.stride(1) passed in the wrong order.
     for call in (n for root in cx.host for n in ast.walk(root) if isinstance(n, ast.Call)):
@@ -248,12 +363,13 @@ def swap_strides(cx: _Context) -> Iterator[Site]:
                     f"swap {cx.src.text(a)} and {cx.src.text(b)} at launch",
                     (cx.src.replace(a, cx.src.text(b)), cx.src.replace(b, cx.src.text(a))),
                 )
-    # In the kernel: two strides of one tensor (stride_am/stride_ak) used for each other.
+    # In the kernel: two strides of one tensor (stride_am/stride_ak) used for each other;
+    # never the strides of two tensors (stride_x/stride_r), which a layout can make equal.
     for fn in cx.jit:
         strides = [a.arg for a in _params(fn) if "stride" in a.arg and not _constexpr(a)]
         for i, s in enumerate(strides):
             for t in strides[i + 1 :]:
-                if s[:-1] != t[:-1]:
+                if not _same_tensor(cx, fn, s, t):
                     continue
                 uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id in (s, t)]
                 edits = tuple(cx.src.replace(n, t if n.id == s else s) for n in uses)
@@ -305,6 +421,39 @@ def _scale_like(node: ast.AST, assigned: dict[str, ast.AST], params: set[str]) -
     )
 
 
+def _index_names(fn: ast.FunctionDef) -> set[str]:
+    """Names bound to integer index arithmetic: over program ids, aranges, the kernel's
+    parameters and each other (``start = split * cols_per_split``). A product of them is an
+    address, not a scale. Anything that loads, reduces, selects or multiplies matrices is
+    data."""
+    data = REDUCTIONS | {"load", "dot", "where", "exp", "exp2", "log", "sqrt", "rsqrt"}
+    params = {a.arg for a in _params(fn)}
+    assigns = [
+        (t.id, n.value)
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+        and not any(_callee(x) in data for x in ast.walk(n.value))
+        and not any(
+            isinstance(x, ast.Constant) and isinstance(x.value, float) for x in ast.walk(n.value)
+        )
+    ]
+    found: set[str] = set()
+    while True:
+        more = set()
+        for name, value in assigns:
+            names = {x.id for x in ast.walk(value) if isinstance(x, ast.Name)}
+            seeded = any(_callee(x) in ("program_id", "arange") for x in ast.walk(value))
+            if name not in found and (seeded or names & found):
+                # Module names (tl) are not values; every other name must be an index too.
+                if all(x in found or x in params or x in ("tl", "triton") for x in names):
+                    more.add(name)
+        if not more:
+            return found
+        found |= more
+
+
 def skip_scale(cx: _Context) -> Iterator[Site]:
     for fn in cx.jit:
         params = {
@@ -319,14 +468,26 @@ def skip_scale(cx: _Context) -> Iterator[Site]:
             for t in n.targets
             if isinstance(t, ast.Name)
         }
+        index = _index_names(fn)
+        # The name each expression's statement assigns: `l = l * alpha + ...` rescales the
+        # running value l by alpha, whatever l was computed from.
+        target = {
+            id(x): t.id
+            for n in ast.walk(fn)
+            if isinstance(n, (ast.Assign, ast.AugAssign))
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+            if isinstance(t, ast.Name)
+            for x in ast.walk(n.value)
+        }
         for n in ast.walk(fn):
-            if not isinstance(n, ast.BinOp) or _is_index(n):
+            if not isinstance(n, ast.BinOp) or _is_index(n) or _names(n) & index:
                 continue
             drops = []
             if isinstance(n.op, ast.Div):
                 drops.append((n.left, "skip a divide"))
             elif isinstance(n.op, ast.Mult):
-                if _scale_like(n.right, assigned, params):
+                running = isinstance(n.left, ast.Name) and n.left.id == target.get(id(n))
+                if running or _scale_like(n.right, assigned, params):
                     drops.append((n.left, "skip a scale"))
                 elif _scale_like(n.left, assigned, params):
                     drops.append((n.right, "skip a scale"))
@@ -358,62 +519,112 @@ def wrong_axis(cx: _Context) -> Iterator[Site]:
         )
 
 
+def _atomic_targets(cx: _Context) -> set[str]:
+    """Host names passed to a kernel parameter that an atomic writes through."""
+    names: set[str] = set()
+    for fn in cx.jit:
+        params = {a.arg for a in _params(fn)}
+        targets = set()
+        for call in (n for n in ast.walk(fn) if (_callee(n) or "").startswith("atomic_")):
+            ptr = _kw(call, "pointer") or (call.args[0] if call.args else None)
+            ptr = ptr.value if isinstance(ptr, ast.keyword) else ptr
+            if ptr is not None:
+                targets |= _names(ptr) & params
+        for bound in _launches(cx, fn):
+            for p in targets:
+                root = bound.get(p)
+                while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+                    root = root.func if isinstance(root, ast.Call) else root.value
+                if isinstance(root, ast.Name):
+                    names.add(root.id)
+    return names
+
+
+_ZEROS = ("zeros", "zeros_like", "new_zeros")
+
+
 def skip_zero_init(cx: _Context) -> Iterator[Site]:
-    if not any(_callee(n) and _callee(n).startswith("atomic_") for n in ast.walk(cx.tree)):
+    """The zeroing of a buffer an atomic accumulates into (as the launches pass it), dropped."""
+    targets = _atomic_targets(cx)
+    if not targets:
         return
-    for call in _calls(cx.host, "zeros", "zeros_like"):
-        f = call.func
-        if isinstance(f, ast.Attribute):
-            new = cx.src.text(f).removesuffix(f.attr) + f.attr.replace("zeros", "empty")
-            yield Site(
-                call.lineno,
-                f"{f.attr} -> {f.attr.replace('zeros', 'empty')} before atomics",
-                (cx.src.replace(f, new),),
-            )
     for root in cx.host:
         for n in ast.walk(root):
-            if isinstance(n, ast.Expr) and _callee(n.value) in ("zero_", "fill_"):
+            if (
+                isinstance(n, ast.Assign)
+                and {t.id for t in n.targets if isinstance(t, ast.Name)} & targets
+            ):
+                for call in _calls([n.value], *_ZEROS):
+                    f = call.func
+                    if isinstance(f, ast.Attribute):
+                        empty = f.attr.replace("zeros", "empty")
+                        new = cx.src.text(f).removesuffix(f.attr) + empty
+                        yield Site(
+                            call.lineno,
+                            f"{f.attr} -> {empty} for the buffer atomics accumulate into",
+                            (cx.src.replace(f, new),),
+                        )
+            elif (
+                isinstance(n, ast.Expr)
+                and _callee(n.value) in ("zero_", "fill_")
+                and isinstance(n.value.func.value, ast.Name)
+                and n.value.func.value.id in targets
+            ):
                 yield Site(
-                    n.lineno, "drop the zeroing before atomics", (cx.src.replace(n, "pass"),)
+                    n.lineno,
+                    f"drop {cx.src.text(n.value)} before the atomics",
+                    (cx.src.replace(n, "pass"),),
                 )
+
+
+def _size_read(n: ast.AST, parents: dict[int, ast.AST]) -> tuple[str, int | None, bool] | None:
+    """(tensor, dim, whole) of a size read off a tensor: ``x.shape[d]``, ``x.size(d)``
+    (dim d), ``x.numel()`` (dim None), ``x.shape`` or ``x.size()`` (whole: the sizes)."""
+    if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute):
+        if n.value.attr == "shape" and isinstance(n.value.value, ast.Name):
+            try:
+                return n.value.value.id, int(ast.literal_eval(n.slice)), False
+            except (ValueError, TypeError, SyntaxError):
+                return None
+    elif isinstance(n, ast.Attribute) and n.attr == "shape" and isinstance(n.value, ast.Name):
+        # x.shape[...] is read above (a slice of it is not a size hard-coded).
+        if not isinstance(parents.get(id(n)), ast.Subscript):
+            return n.value.id, None, True
+    elif _callee(n) in ("size", "numel") and isinstance(n.func, ast.Attribute):
+        if isinstance(n.func.value, ast.Name) and len(n.args) <= 1 and not n.keywords:
+            tensor = n.func.value.id
+            if not n.args:
+                return tensor, None, n.func.attr == "size"
+            try:
+                return tensor, int(ast.literal_eval(n.args[0])), False
+            except (ValueError, TypeError, SyntaxError):
+                return None
+    return None
 
 
 def hard_code_size(cx: _Context) -> Iterator[Site]:
     """Sizes read from forward's inputs replaced by their value at the checked shape: a kernel
     written for the one shape it was tested at."""
     for root in cx.host:
+        parents = {id(c): p for p in ast.walk(root) for c in ast.iter_child_nodes(p)}
         for n in ast.walk(root):
-            tensor, dim = None, None
-            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute):
-                if n.value.attr == "shape" and isinstance(n.value.value, ast.Name):
-                    tensor = n.value.value.id
-                    try:
-                        dim = int(ast.literal_eval(n.slice))
-                    except (ValueError, TypeError, SyntaxError):
-                        continue
-            elif _callee(n) in ("size", "numel") and isinstance(n.func, ast.Attribute):
-                if isinstance(n.func.value, ast.Name) and len(n.args) <= 1:
-                    tensor = n.func.value.id
-                    if n.args:
-                        try:
-                            dim = int(ast.literal_eval(n.args[0]))
-                        except (ValueError, TypeError, SyntaxError):
-                            continue
-            shape = cx.input_shapes.get(tensor or "")
+            read = _size_read(n, parents)
+            shape = cx.input_shapes.get(read[0]) if read else None
             if shape is None:
                 continue
-            if dim is None:
-                value = 1
-                for s in shape:
-                    value *= s
+            _, dim, whole = read
+            if whole:
+                value = f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
+            elif dim is None:
+                value = str(math.prod(shape))
             elif -len(shape) <= dim < len(shape):
-                value = shape[dim]
+                value = str(shape[dim])
             else:
                 continue
             yield Site(
                 n.lineno,
                 f"hard-code {cx.src.text(n)} as {value}",
-                (cx.src.replace(n, str(value)),),
+                (cx.src.replace(n, value),),
             )
 
 
