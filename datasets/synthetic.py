@@ -133,8 +133,8 @@ def read_pairs(folder: Path, licence: str) -> list[SyntheticPair]:
     fixed = entry(f"mutant:{run_id}:original", f"{ORIGIN}/original", original, base, None)
     pairs = []
     for r in results:
-        if r.outcome.correct:
-            continue  # a survivor has no feedback to learn from
+        if r.outcome is None or r.outcome.correct:
+            continue  # a survivor (or an equivalent, never checked) has no feedback
         feedback = prompting.feedback(r.outcome, r.code, PROMPT_VARIANT)
         failed = entry(
             f"mutant:{run_id}:{r.id}", f"{ORIGIN}/{r.operator}", r.code, r.outcome, feedback

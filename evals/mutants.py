@@ -54,6 +54,8 @@ class Mutant:
     line: int
     description: str
     code: str
+    # A hard-coded size: (which forward input, its dim or None, the whole shape or a count).
+    size_read: tuple[int, int | None, bool] | None = None
 
     def diff(self, original: str, name: str = "solution.py") -> str:
         return "".join(
@@ -74,6 +76,7 @@ class Site:
     line: int
     description: str
     edits: tuple[Edit, ...]
+    size_read: tuple[int, int | None, bool] | None = None
 
 
 class _Source:
@@ -111,6 +114,7 @@ class _Context:
     jit: list[ast.FunctionDef]
     host: list[ast.AST]  # top-level statements outside the jit functions
     input_shapes: dict[str, tuple[int, ...]]
+    input_index: dict[str, int]  # forward's parameter -> its position
 
 
 Operator = Callable[[_Context], Iterator[Site]]
@@ -612,7 +616,7 @@ def hard_code_size(cx: _Context) -> Iterator[Site]:
             shape = cx.input_shapes.get(read[0]) if read else None
             if shape is None:
                 continue
-            _, dim, whole = read
+            tensor, dim, whole = read
             if whole:
                 value = f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
             elif dim is None:
@@ -625,6 +629,7 @@ def hard_code_size(cx: _Context) -> Iterator[Site]:
                 n.lineno,
                 f"hard-code {cx.src.text(n)} as {value}",
                 (cx.src.replace(n, value),),
+                (cx.input_index[tensor], dim, whole),
             )
 
 
@@ -650,6 +655,12 @@ def probe(code: str, line: int) -> str | None:
     """``code`` with a raise just before the statement of a ``@triton.jit`` function that
     holds ``line``: checked, it tells whether any checked input runs that statement (None
     for a line outside the jit functions, which forward always runs)."""
+    return insert_before(code, line, f'raise RuntimeError("{PROBE}")')
+
+
+def insert_before(code: str, line: int, statement: str) -> str | None:
+    """``code`` with ``statement`` just before the statement of a ``@triton.jit`` function
+    that holds ``line``, at its indentation (None for a line outside the jit functions)."""
     tree = pyast.parse(code)
     for fn in (n for n in ast.walk(tree) if _is_jit(n)):
         if fn.body[0].lineno <= line <= fn.end_lineno:
@@ -658,7 +669,7 @@ def probe(code: str, line: int) -> str | None:
                 return None
             lines = code.splitlines(keepends=True)
             indent = lines[stmt.lineno - 1][: stmt.col_offset]
-            lines.insert(stmt.lineno - 1, f'{indent}raise RuntimeError("{PROBE}")\n')
+            lines.insert(stmt.lineno - 1, f"{indent}{statement}\n")
             return "".join(lines)
     return None
 
@@ -712,7 +723,7 @@ def make_mutants(
     shapes = {
         name: tuple(s) for name, s in zip(names, input_shapes or [], strict=False) if s is not None
     }
-    cx = _Context(_Source(code), tree, jit, host, shapes)
+    cx = _Context(_Source(code), tree, jit, host, shapes, {n: i for i, n in enumerate(names)})
     original = ast.dump(tree)
     seen = {original}
     mutants = []
@@ -734,6 +745,7 @@ def make_mutants(
                     line=site.line,
                     description=f"line {site.line}: {site.description}",
                     code=mutated,
+                    size_read=site.size_read,
                 )
             )
     return mutants

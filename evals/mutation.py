@@ -1,8 +1,11 @@
 """Mutation analysis: how many realistic bugs the checker refuses, and whether it names them.
 
 Every mutant of a correct solution (``mutants.py``) goes through the normal check path on
-one warm pool. The mutation score is refused / compiling: a mutant that does not compile
-says nothing about the checker's inputs, one that is ``correct`` survived. Each refused
+one warm pool, except one that compiles to the original's very Triton IR at every launch the
+original's check recorded (``equivalence.py``): that one is the same program, which no input
+can tell apart, so it is listed apart and not checked. The mutation score is refused /
+(compiling - equivalent): a mutant that does not compile says nothing about the checker's
+inputs, one that is ``correct`` survived. Each refused
 mutant's feedback is read for the bug classes it names (``classes_named``); per class we
 count how often that is the injected class, a wrong one, or none.
 
@@ -15,19 +18,24 @@ reads that folder. ``--record`` stores a bundled problem's score in ``SCORES_FIL
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from kernelwright.evals.equivalence import Equivalence
 from kernelwright.evals.mutants import CLASSES, PROBE, Mutant, probe
 from kernelwright.outcome import Outcome, Status
 from kernelwright.prompts.feedback import PATTERN_CLASSES
 
-SCHEMA_VERSION = 1
+# 2: equivalent mutants (by compiled IR) counted apart; summary.json and the scores file say
+# how many and which. Files of version 1 read as having none.
+SCHEMA_VERSION = 2
 TARGET_SCORE = 0.95
 NOT_COMPILING = {Status.compile_error, Status.format_error}
 # Mutants are checked with this many times the original's wall time (at least the floor):
@@ -43,7 +51,8 @@ def scores_file() -> Path:
 
 
 class MutantResult(BaseModel):
-    """One mutant as checked: what was broken, the checker's verdict and what it named."""
+    """One mutant as checked: what was broken, the checker's verdict and what it named.
+    ``outcome`` is None for an equivalent mutant, which is not checked."""
 
     id: str
     bug_class: str
@@ -52,19 +61,28 @@ class MutantResult(BaseModel):
     description: str
     code: str
     diff: str
-    outcome: Outcome
+    outcome: Outcome | None
     named: list[str] = Field(default_factory=list)
-    # For a survivor in a kernel: whether any checked input runs the mutated statement
-    # (None: not probed, e.g. host code, which forward always runs).
+    equivalence: Equivalence | None = None
+    # The check's seeds (its held-out shape follows from them): the check can be repeated.
+    seeds: list[int] | None = None
+    size_read: tuple[int, int | None, bool] | None = None  # Mutant.size_read
+    # For a survivor: whether any checked input runs the mutated statement (a kernel's), or
+    # any checked shape changes the size hard-coded (None: not known, e.g. other host code,
+    # which forward always runs).
     reached: bool | None = None
 
     @property
+    def equivalent(self) -> bool:
+        return self.equivalence is not None and self.equivalence.verdict == "equivalent"
+
+    @property
     def compiles(self) -> bool:
-        return self.outcome.status not in NOT_COMPILING
+        return self.outcome is None or self.outcome.status not in NOT_COMPILING
 
     @property
     def survived(self) -> bool:
-        return self.outcome.correct
+        return self.outcome is not None and self.outcome.correct
 
     @property
     def diagnosis(self) -> str:
@@ -77,6 +95,7 @@ class MutantResult(BaseModel):
 class ClassStats(BaseModel):
     mutants: int = 0
     compiling: int = 0
+    equivalent: int = 0  # of the compiling ones: the original's IR, not checked
     refused: int = 0
     named: int = 0
     wrong: int = 0
@@ -93,14 +112,20 @@ class Summary(BaseModel):
     checked: int
     compiling: int
     refused: int
-    score: float | None
+    score: float | None  # refused / (compiling - equivalent)
     survivors: list[dict[str, str | int | bool | None]]
+    equivalent: int = 0
+    # Each equivalent mutant (id, class, line, description, why): judge them with their diff.
+    equivalents: list[dict[str, str | int | None]] = Field(default_factory=list)
     per_class: dict[str, ClassStats]
     complete: bool
     measured_at: str
     versions: dict[str, str | None] = Field(default_factory=dict)
     shape: str | None = None
     problem_sha256: str = ""
+    # Wall seconds of the run's phases: the original's check, telling equivalents apart,
+    # checking the mutants, probing the survivors.
+    seconds: dict[str, float] = Field(default_factory=dict)
 
 
 def classes_named(outcome: Outcome) -> list[str]:
@@ -149,11 +174,15 @@ def summarise(
         if not r.compiles:
             continue
         s.compiling += 1
+        if r.equivalent:
+            s.equivalent += 1
+            continue
         if r.survived:
             continue
         s.refused += 1
         setattr(s, r.diagnosis, getattr(s, r.diagnosis) + 1)
     compiling = sum(s.compiling for s in per_class.values())
+    equivalent = sum(s.equivalent for s in per_class.values())
     refused = sum(s.refused for s in per_class.values())
     return Summary(
         problem=problem,
@@ -162,7 +191,19 @@ def summarise(
         checked=len(results),
         compiling=compiling,
         refused=refused,
-        score=refused / compiling if compiling else None,
+        score=refused / (compiling - equivalent) if compiling > equivalent else None,
+        equivalent=equivalent,
+        equivalents=[
+            {
+                "id": r.id,
+                "class": r.bug_class,
+                "line": r.line,
+                "description": r.description,
+                "why": r.equivalence.why,
+            }
+            for r in results
+            if r.equivalent
+        ],
         survivors=[
             {
                 "id": r.id,
@@ -183,10 +224,29 @@ def summarise(
     )
 
 
+def result(
+    m: Mutant, original: str, name: str, outcome: Outcome | None, eq=None, seeds=None
+) -> MutantResult:
+    return MutantResult(
+        id=m.id,
+        bug_class=m.bug_class,
+        operator=m.operator,
+        line=m.line,
+        description=m.description,
+        code=m.code,
+        diff=m.diff(original, name),
+        outcome=outcome,
+        named=classes_named(outcome) if outcome is not None and not outcome.correct else [],
+        equivalence=eq,
+        seeds=seeds,
+        size_read=m.size_read,
+    )
+
+
 def check_mutants(
     pool,
     problem: Path,
-    mutants: list[Mutant],
+    mutants: Iterable[Mutant],
     original: str,
     *,
     timeout_s: float,
@@ -194,6 +254,7 @@ def check_mutants(
     on_result: Callable[[MutantResult], None],
 ) -> list[MutantResult]:
     """Check every mutant on the pool, each worker busy, calling ``on_result`` as each ends.
+    ``mutants`` is read as workers free up (a generator may still be deciding what to check).
 
     On Ctrl-C no new mutant starts and the interrupt goes on at once: what finished has been
     handed to ``on_result``; the mutants still running are lost with their workers."""
@@ -202,18 +263,9 @@ def check_mutants(
     results: list[MutantResult] = []
 
     def run(m: Mutant) -> MutantResult:
-        outcome = pool.evaluate(request(problem, m.code, shape, timeout_s).job())
-        return MutantResult(
-            id=m.id,
-            bug_class=m.bug_class,
-            operator=m.operator,
-            line=m.line,
-            description=m.description,
-            code=m.code,
-            diff=m.diff(original, problem.stem + "_solution.py"),
-            outcome=outcome,
-            named=classes_named(outcome) if not outcome.correct else [],
-        )
+        seeds = [secrets.randbelow(2**31) for _ in range(3)]
+        outcome = pool.evaluate(request(problem, m.code, shape, timeout_s, seeds).job())
+        return result(m, original, problem.stem + "_solution.py", outcome, seeds=seeds)
 
     todo = iter(mutants)
     tp = ThreadPoolExecutor(len(pool.slots))
@@ -241,18 +293,23 @@ def probe_survivors(
     timeout_s: float,
     shape: str | None,
 ) -> None:
-    """Mark each surviving kernel mutant reached or not: the original, with a raise before
-    the mutated statement, is checked once per distinct statement. A survivor no checked
-    input reaches says the problem's inputs never run that code, not that the bug is
-    harmless."""
+    """Mark each survivor reached or not. A hard-coded size is reached when some checked
+    shape changes it. A kernel statement that compiles into none of the original's launched
+    kernels is not reached; any other is probed: the original, with a raise before the
+    mutated statement, is checked once per distinct statement. A survivor no checked input
+    reaches says the problem's inputs never run that code, not that the bug is harmless."""
     from concurrent.futures import ThreadPoolExecutor
 
     probes: dict[str, list[MutantResult]] = {}
     for r in results:
-        if r.compiles and r.survived:
-            code = probe(original, r.line)
-            if code is not None:
-                probes.setdefault(code, []).append(r)
+        if not (r.compiles and r.survived):
+            continue
+        if r.size_read is not None:
+            r.reached = size_changed(problem, r, shape, pool.slots[0].device)
+        elif r.equivalence is not None and r.equivalence.compiled is False:
+            r.reached = False
+        elif (code := probe(original, r.line)) is not None:
+            probes.setdefault(code, []).append(r)
     if not probes:
         return
 
@@ -266,11 +323,39 @@ def probe_survivors(
                 r.reached = reached
 
 
-def request(problem: Path, code: str, shape: str | None, timeout_s: float):
+def size_changed(problem: Path, r: MutantResult, shape: str | None, device: str) -> bool | None:
+    """Did any shape set the mutant's check ran change the size it hard-coded (the size at
+    the shape set it was read at)? None where that cannot be told."""
+    from kernelwright.problem import ProblemError, exec_problem, read_problem
+    from kernelwright.sandbox.pool import derived_seed
+
+    index, dim, whole = r.size_read
+    checked = (r.outcome.env.get("shapes") if r.outcome else None) or []
+    if not checked or not r.seeds:
+        return None
+
+    def value(name: str):
+        size = tuple(exec_problem(info, name, draw, device).inputs(0).args[index].shape)
+        return size if whole else math.prod(size) if dim is None else size[dim]
+
+    try:
+        info = read_problem(problem)
+        draw = derived_seed(r.seeds, "heldout")
+        coded = value(shape or "small")
+        return any(value(name) != coded for name in checked)
+    except (ProblemError, IndexError, AttributeError, TypeError):
+        return None
+
+
+def request(
+    problem: Path, code: str, shape: str | None, timeout_s: float, seeds: list[int] | None = None
+):
     from kernelwright.sandbox.executor import EvalRequest
 
     # Correctness is the question; timed calls would only cost time.
-    return EvalRequest(problem=problem, code=code, shape=shape, timeout_s=timeout_s, timing=False)
+    return EvalRequest(
+        problem=problem, code=code, shape=shape, timeout_s=timeout_s, timing=False, seeds=seeds
+    )
 
 
 def _take(it, n: int) -> Iterable[Mutant]:
@@ -326,9 +411,11 @@ def record_score(summary: Summary) -> Path:
     scores[summary.problem] = {
         "score": summary.score,
         "compiling": summary.compiling,
+        "equivalent": summary.equivalent,
         "refused": summary.refused,
         "mutants": summary.mutants,
         "survivors": summary.survivors,
+        "equivalents": summary.equivalents,
         "per_class": {k: v.model_dump() for k, v in summary.per_class.items()},
         "problem_sha256": summary.problem_sha256,
         "solution": summary.solution,
@@ -347,10 +434,12 @@ def record_score(summary: Summary) -> Path:
 
 
 def score_label(entry: dict | None) -> str:
-    """'97% (31/32)' for a recorded score, '' for none."""
+    """'97% (31/32)' for a recorded score (refused / compiling mutants not equivalent), ''
+    for none."""
     if not entry or entry.get("score") is None:
         return ""
-    return f"{100 * entry['score']:.0f}% ({entry['refused']}/{entry['compiling']})"
+    counted = entry["compiling"] - entry.get("equivalent", 0)
+    return f"{100 * entry['score']:.0f}% ({entry['refused']}/{counted})"
 
 
 def diagnosis_totals(results: Iterable[Summary]) -> dict[str, ClassStats]:

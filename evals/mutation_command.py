@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kernelwright import cli_options as opts
-from kernelwright.evals import mutation
+from kernelwright.evals import equivalence, mutation
 from kernelwright.evals.mutants import CLASSES, Mutant, NoKernel, make_mutants
 from kernelwright.problem import ProblemError, ProblemInfo
 
@@ -62,9 +63,12 @@ def mutate_command(
 ) -> None:
     """Break a correct solution in realistic ways and count how many the checker refuses.
 
-    The mutation score is refused / compiling mutants; survivors are listed with their diff
-    so a person can judge whether one is equivalent. Exit 0 when every score is at least
-    95%, 1 otherwise, 2 for a usage error."""
+    The mutation score is refused / (compiling - equivalent) mutants. A mutant is equivalent
+    when its kernels compile to the original's very Triton IR for every launch the original's
+    check made (constexprs as launched, nothing specialised on a value the check happened to
+    pass): it is not checked and is listed apart with its diff. Survivors are listed with
+    their diff so a person can judge them. Exit 0 when every score is at least 95%, 1
+    otherwise, 2 for a usage error."""
     from kernelwright.problem import bundled_problems_dir, find_problems, resolve_problem
 
     if bundled == (problem is not None):
@@ -97,11 +101,12 @@ def mutate_command(
         _fail(str(e))
     below = 0
     summaries: list[mutation.Summary] = []
-    with pool:
+    compiler = equivalence.IRCompiler(pool.backend, pool.helper_spec("ttir"))
+    with pool, contextlib.closing(compiler):
         for prep in prepared:
             folder = root_out / prep.info.name if bundled else root_out
             try:
-                summary = _run_one(pool, prep, folder)
+                summary = _run_one(pool, compiler, prep, folder)
             except KeyboardInterrupt:
                 console.print(f"\ninterrupted: what was checked is in {folder}")
                 raise typer.Exit(130) from None
@@ -163,7 +168,9 @@ def _prepare(problem: Path, solution: Path, shape: str | None, per_class: int | 
     )
 
 
-def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
+def _run_one(
+    pool, compiler: equivalence.IRCompiler, prep: _Prepared, folder: Path
+) -> mutation.Summary:
     from kernelwright.versions import library_versions
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -181,11 +188,15 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
         raise MutateError(
             f"the solution itself is {base.status.value}: {base.message.splitlines()[0]}"
         )
+    seconds = {"original": time.monotonic() - start, "equivalence": 0.0}
     # With the problem and the original's verdict the folder is self-contained: `corpus
     # build --mutants` makes repair pairs from it wherever it is read.
     (folder / "problem.py").write_text(prep.info.source, encoding="utf-8")
     (folder / "original.json").write_text(base.model_dump_json() + "\n", encoding="utf-8")
-    timeout = max(mutation.TIMEOUT_FLOOR_S, mutation.TIMEOUT_FACTOR * (time.monotonic() - start))
+    timeout = max(mutation.TIMEOUT_FLOOR_S, mutation.TIMEOUT_FACTOR * seconds["original"])
+    judge = equivalence.Judge(compiler, prep.code, base.details.get("launch_records") or [])
+    name = prep.problem.stem + "_solution.py"
+    verdicts: dict[str, equivalence.Equivalence] = {}
     results: list[mutation.MutantResult] = []
     columns = (
         TextColumn("{task.description}"),
@@ -197,26 +208,43 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
         task = bar.add_task("mutants", total=len(prep.mutants))
 
         def on_result(r: mutation.MutantResult) -> None:
+            r.equivalence = r.equivalence or verdicts.get(r.id)
             results.append(r)
             mutation.write_results(folder, [r])
             bar.advance(task)
             if r.compiles and r.survived:
                 bar.console.print(f"  [yellow]survived[/yellow] {r.id}: {escape(r.description)}")
 
+        def to_check():
+            """The mutants to check, each told equivalent or not just before it is handed
+            out (while the workers check the ones before it); equivalents are not checked."""
+            for m in prep.mutants:
+                began = time.monotonic()
+                verdicts[m.id] = judge.judge(m)
+                seconds["equivalence"] += time.monotonic() - began
+                if verdicts[m.id].verdict == "equivalent":
+                    on_result(mutation.result(m, prep.code, name, None, verdicts[m.id]))
+                else:
+                    yield m
+
         try:
+            began = time.monotonic()
             mutation.check_mutants(
                 pool,
                 prep.problem,
-                prep.mutants,
+                to_check(),
                 prep.code,
                 timeout_s=timeout,
                 shape=prep.shape,
                 on_result=on_result,
             )
+            seconds["mutants"] = time.monotonic() - began
             bar.update(task, description="probing survivors")
+            began = time.monotonic()
             mutation.probe_survivors(
                 pool, prep.problem, results, prep.code, timeout_s=timeout, shape=prep.shape
             )
+            seconds["probes"] = time.monotonic() - began
             mutation.rewrite_results(folder, sorted(results, key=lambda r: r.id))
         finally:
             summary = mutation.summarise(
@@ -228,6 +256,7 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
                 library_versions(),
                 prep.info.sha256,
             )
+            summary.seconds = {k: round(v, 2) for k, v in seconds.items()}
             (folder / "summary.json").write_text(summary.model_dump_json(indent=1) + "\n")
     return summary
 
@@ -235,26 +264,48 @@ def _run_one(pool, prep: _Prepared, folder: Path) -> mutation.Summary:
 def _print_summary(summary: mutation.Summary, folder: Path) -> None:
     score = "n/a" if summary.score is None else f"{100 * summary.score:.1f}%"
     color = "green" if (summary.score or 0) >= mutation.TARGET_SCORE else "red"
+    counted = summary.compiling - summary.equivalent
     out.print(
         f"[bold]{summary.problem}[/bold]: mutation score [{color}]{score}[/{color}] "
-        f"({summary.refused} refused of {summary.compiling} compiling; "
-        f"{summary.mutants - summary.compiling} did not compile)",
+        f"({summary.refused} refused of {counted} compiling and not equivalent; "
+        f"{summary.equivalent} equivalent, {summary.mutants - summary.compiling} did not "
+        "compile)",
         highlight=False,
     )
     table = Table(
-        "class", "mutants", "compiling", "refused", "names it", "names another", "says nothing"
+        "class",
+        "mutants",
+        "compiling",
+        "equivalent",
+        "refused",
+        "names it",
+        "names another",
+        "says nothing",
     )
     for cls, s in summary.per_class.items():
-        table.add_row(
-            cls, *map(str, (s.mutants, s.compiling, s.refused, s.named, s.wrong, s.silent))
-        )
+        row = (s.mutants, s.compiling, s.equivalent, s.refused, s.named, s.wrong, s.silent)
+        table.add_row(cls, *map(str, row))
     out.print(table)
+    by_id = {r.id: r for r in mutation.read_results(folder)}
+    if summary.equivalents:
+        out.print(
+            f"{len(summary.equivalents)} equivalent mutant(s): the original's Triton IR at "
+            "every launch of its check, not counted; judge each"
+        )
+        for e in summary.equivalents:
+            r = by_id[e["id"]]
+            out.print(f"[cyan]{r.id}[/cyan] ({CLASSES[r.bug_class]}): {escape(r.description)}")
+            out.print(escape(r.diff), highlight=False)
     if summary.survivors:
-        by_id = {r.id: r for r in mutation.read_results(folder)}
-        out.print(f"{len(summary.survivors)} survivor(s): judge whether each is equivalent")
+        out.print(f"{len(summary.survivors)} survivor(s): judge each")
         for s in sorted(summary.survivors, key=lambda s: s["reached"] is False):
             r = by_id[s["id"]]
-            where = " [dim](no checked input runs this line)[/dim]" if r.reached is False else ""
+            unreached = (
+                "no checked shape changes this size"
+                if r.size_read is not None
+                else "no checked input runs this line"
+            )
+            where = f" [dim]({unreached})[/dim]" if r.reached is False else ""
             out.print(
                 f"[yellow]{r.id}[/yellow] ({CLASSES[r.bug_class]}): {escape(r.description)}{where}"
             )

@@ -439,7 +439,9 @@ def _mutation_score(info, scores: dict[str, dict]) -> dict | None:
     entry = scores.get(info.name)
     if entry is None or entry.get("problem_sha256") != info.sha256:
         return None
-    return {k: entry[k] for k in ("score", "refused", "compiling", "measured_at")}
+    shown = {k: entry[k] for k in ("score", "refused", "compiling", "measured_at")}
+    # Files of schema 1 count no equivalent mutants.
+    return {**shown, "equivalent": entry.get("equivalent", 0)}
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import queue
 import secrets
@@ -151,6 +152,10 @@ def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:
         c.model_copy(update={"name": f"[{s}] {c.name}"}) for s, o in outcomes for c in o.checks
     ]
     merged.env["shapes"] = [s for s, _ in outcomes]
+    records = [r for _, o in outcomes for r in o.details.get("launch_records", [])]
+    if records:
+        unique = {json.dumps(r, sort_keys=True, default=str): r for r in records}
+        merged.details["launch_records"] = list(unique.values())
     merged.env["sizes"] = {s: o.env.get("sizes") for s, o in outcomes}
     if last.correct:
         merged.message = f"Correct on every shape set ({', '.join(merged.env['shapes'])})."
@@ -361,6 +366,18 @@ class Pool:
         finally:
             self._idle.put(slot)
 
+    def helper_spec(self, name: str) -> WorkerSpec:
+        """The workers' sandbox, for a helper process of this pool that compiles and runs no
+        candidate (mutate's IR compiler): on the CPU, no GPU visible, a scratch folder of its
+        own."""
+        spec = self.slots[0]._spec()
+        scratch = self.scratch / name
+        env = {k: v for k, v in spec.env.items() if k != "TRITON_INTERPRET"}
+        env.update(HOME=str(scratch), CUDA_VISIBLE_DEVICES="")
+        return WorkerSpec(
+            device="cpu", scratch=scratch, env=env, limits=spec.limits, read_only=spec.read_only
+        )
+
     def base_env(self) -> dict[str, Any]:
         """What is known before a worker answers: enough for verdicts made without one."""
         device = self.slots[0].device
@@ -459,6 +476,8 @@ class Pool:
         except judge.UnreadableResult:
             return outcome  # the judge has already said what it is
         launches = launch_signature.records(logs)
+        # What each kernel was compiled with: `mutate` compiles its mutants at these.
+        outcome.details["launch_records"] = launches
         if targets and launches:
             reports = compiler.report(targets, job.code, launches)
             outcome = target_compile.attach(outcome, reports)

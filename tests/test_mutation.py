@@ -204,6 +204,12 @@ def test_mutate_runs_every_mutant_through_the_checker(mutated):
         TESTS / "candidates" / "broken" / "correct.py"
     ).read_text()
     assert summary["versions"]["kernelwright"]
+    # Every mutant was told equivalent or not at the original's recorded launches.
+    assert summary["schema_version"] == 2
+    assert all(r.equivalence is not None for r in results)
+    original = Outcome.model_validate_json((folder / "original.json").read_text())
+    assert original.details["launch_records"][0]["kernel"] == "add_kernel"
+    assert {"original", "equivalence", "mutants", "probes"} <= set(summary["seconds"])
 
 
 def test_refused_mutants_become_synthetic_repair_pairs_apart_from_model_data(mutated, tmp_path):
@@ -336,3 +342,19 @@ def test_problems_list_shows_the_recorded_score_of_the_problem_file_measured():
         sha256 = "0" * 64
 
     assert _mutation_score(Edited, scores) is None
+
+
+def test_a_hard_coded_size_is_reached_only_where_a_checked_shape_changes_it():
+    problem = TESTS / "problems" / "vector_add.py"
+    code = (TESTS / "candidates" / "broken" / "correct.py").read_text()
+    (m,) = [m for m in make_mutants(code, [(1000,), (1000,)]) if m.operator == "hard_code_size"]
+    assert m.size_read == (0, None, False)  # x.numel()
+
+    def checked(shapes):
+        outcome = Outcome(status=Status.correct, message="", env={"shapes": shapes})
+        return mutation.result(m, code, "s.py", outcome, seeds=[1, 2, 3])
+
+    # At `small` alone, n is the 1000 it was hard-coded as; the held-out shape differs from
+    # every declared set, so it changes n.
+    assert mutation.size_changed(problem, checked(["small"]), None, "cpu") is False
+    assert mutation.size_changed(problem, checked(["small", "heldout"]), None, "cpu") is True

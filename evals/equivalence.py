@@ -1,0 +1,258 @@
+"""Equivalent mutants, told by the compiler (Trivial Compiler Equivalence).
+
+A mutant whose kernels compile to the original's very Triton IR, for every launch the
+original's check recorded, is the same program on the GPU: no input can tell it apart, so it
+says nothing about the checker and leaves the score's denominator. Only mutants of
+``@triton.jit`` code qualify (a host-code mutant changes the launches themselves), and only
+where each mutated statement is compiled at all: a statement whose removal would not change the
+IR either (a branch dead at the launched constexprs, a kernel never launched) is one the check's
+launches never reach, and a mutant there is a survivor to look at, not an equivalent.
+
+The compiles run in a sandboxed process of the pool's backend (``sandbox/ttir.py``) and are
+cached on disk by Triton version, kernel source and launch record. Anything that keeps the
+compiler from answering (no Triton API it knows, a compiler that crashes) makes the verdict
+``unknown``: never ``equivalent``.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import json
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from kernelwright.evals.mutants import Mutant, insert_before
+from kernelwright.hardware import cache_root, write_json_atomic
+from kernelwright.sandbox import kernel_source
+from kernelwright.sandbox.backends import WorkerDied, WorkerSpec
+
+START_TIMEOUT_S = 120.0
+REQUEST_TIMEOUT_S = 120.0
+CACHE_VERSION = 1
+
+
+class Equivalence(BaseModel):
+    """``equivalent``: the same IR for every recorded launch, each mutated statement compiled;
+    ``different``: some launch compiles to other IR (or not at all); ``unknown``: not told."""
+
+    verdict: Literal["equivalent", "different", "unknown"]
+    why: str
+    # False when a mutated statement compiles into none of the launched kernels: no input
+    # of the original's check runs it (None: not asked).
+    compiled: bool | None = None
+
+
+@dataclass
+class _Spec(WorkerSpec):
+    @property
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "kernelwright.sandbox.ttir", str(self.scratch)]
+
+
+def _triton_version() -> str:
+    from importlib.metadata import version
+
+    return version("triton")
+
+
+class IRCompiler:
+    """The IR process of one ``mutate`` run, started at first use; cached answers never start
+    it. A process that hangs, crashes or answers out of turn is killed and started again at
+    the next request."""
+
+    def __init__(self, backend, spec: WorkerSpec):
+        self.backend = backend
+        self.spec = _Spec(**spec.__dict__)
+        self.handle = None
+        self.unavailable: str | None = None
+        self.compiled = 0  # requests that reached the compiler (cache misses)
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.kill()
+            self.handle = None
+
+    def ttir(self, source: str, records: list[dict]) -> list[tuple[str | None, str | None]]:
+        """(IR, None) or (None, why) per record; compiles only what the cache lacks."""
+        extracted = kernel_source.extract(source).text
+        keys = [_key(extracted, r) for r in records]
+        found = {k: hit for k in keys if (hit := _cached(k)) is not None}
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            answers = self._ask(source, [records[i] for i in missing])
+            for i, answer in zip(missing, answers, strict=True):
+                found[keys[i]] = answer
+                if answer[0] is not None or answer[1] and not answer[1].startswith("compiler:"):
+                    write_json_atomic(_path(keys[i]), {"ir": answer[0], "error": answer[1]})
+        return [found[k] for k in keys]
+
+    def _ask(self, source: str, records: list[dict]) -> list[tuple[str | None, str | None]]:
+        def failed(why: str) -> list[tuple[str | None, str | None]]:
+            return [(None, f"compiler: {why}")] * len(records)
+
+        if self.unavailable:
+            return failed(self.unavailable)
+        try:
+            if self.handle is None:
+                self.spec.scratch.mkdir(parents=True, exist_ok=True)
+                self.handle = self.backend.start(self.spec)
+                ready = self.handle.recv(START_TIMEOUT_S)
+                if not ready or ready.get("type") != "ready":
+                    why = (ready or {}).get("why") or "did not start in time"
+                    self.unavailable = f"the IR compiler is unavailable here ({why})"
+                    self.close()
+                    return failed(self.unavailable)
+            nonce = secrets.token_hex(16)
+            self.handle.send({"type": "ttir", "nonce": nonce, "source": source, "records": records})
+            msg = self.handle.recv(REQUEST_TIMEOUT_S)
+        except WorkerDied as e:
+            self.close()
+            return failed(f"the IR compiler died ({e})")
+        except Exception as e:  # a backend that cannot start it
+            self.unavailable = f"the IR compiler cannot start ({type(e).__name__}: {e})"
+            self.close()
+            return failed(self.unavailable)
+        if msg is None or msg.get("nonce") != nonce or "failed" in msg:
+            self.close()
+            why = "no answer in time" if msg is None else msg.get("failed", "an answer out of turn")
+            return failed(why)
+        self.compiled += len(records)
+        try:
+            return list(zip(msg["ir"], msg["errors"], strict=True))
+        except (KeyError, TypeError, ValueError):
+            self.close()
+            return failed("an answer out of turn")
+
+
+def _key(extracted: str, record: dict) -> str:
+    blob = json.dumps(
+        [CACHE_VERSION, _triton_version(), extracted, record], sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _path(key: str) -> Path:
+    return cache_root() / "ttir" / key[:2] / f"{key}.json"
+
+
+def _cached(key: str) -> tuple[str | None, str | None] | None:
+    try:
+        data = json.loads(_path(key).read_text())
+        return data["ir"], data["error"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def changed_lines(original: str, mutated: str) -> list[int]:
+    """The original's line numbers (1-based) that the mutant replaced or deleted."""
+    a, b = original.splitlines(), mutated.splitlines()
+    lines: list[int] = []
+    for op, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op != "equal":
+            lines += range(i1 + 1, max(i2, i1 + 1) + 1)
+    return sorted(set(lines))
+
+
+def _marker(tree: ast.Module) -> str | None:
+    """A statement that always changes a kernel's IR where it is compiled (a barrier), spelt
+    with the name the source gave triton.language."""
+    spelt = None
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == "triton.language" and a.asname:
+                    spelt = a.asname
+                elif a.name == "triton" and not a.asname and spelt is None:
+                    spelt = "triton.language"
+        elif isinstance(node, ast.ImportFrom) and node.module == "triton" and not node.level:
+            for a in node.names:
+                if a.name == "language":
+                    spelt = a.asname or "language"
+    return f"{spelt}.debug_barrier()" if spelt else None
+
+
+def _jit_spans(tree: ast.Module) -> list[tuple[int, int]]:
+    return [
+        (n.lineno, n.end_lineno)
+        for n in ast.walk(tree)
+        if isinstance(n, ast.FunctionDef) and kernel_source._jit_decorator(n) is not None
+    ]
+
+
+class Judge:
+    """Tells each mutant of one original equivalent or not, at the original's launch records."""
+
+    def __init__(self, compiler: IRCompiler, original: str, records: list[dict[str, Any]]):
+        self.compiler = compiler
+        self.original = original
+        self.records = records
+        self.tree = ast.parse(original)
+        self.spans = _jit_spans(self.tree)
+        self.marker = _marker(self.tree)
+        self._base: list[tuple[str | None, str | None]] | None = None
+        self._live: dict[int, bool | None] = {}
+
+    def base(self) -> list[tuple[str | None, str | None]]:
+        if self._base is None:
+            self._base = self.compiler.ttir(self.original, self.records)
+        return self._base
+
+    def judge(self, mutant: Mutant) -> Equivalence:
+        if not self.records:
+            return Equivalence(verdict="unknown", why="the original's check recorded no launch")
+        lines = changed_lines(self.original, mutant.code)
+        host = [n for n in lines if not any(a <= n <= b for a, b in self.spans)]
+        if host:
+            return Equivalence(
+                verdict="unknown",
+                why=f"host code changed (line {host[0]}): the launches themselves may differ",
+            )
+        base = self.base()
+        errors = [why for ir, why in base if ir is None]
+        if errors:
+            return Equivalence(verdict="unknown", why=f"the original: {errors[0]}")
+        got = self.compiler.ttir(mutant.code, self.records)
+        for (ir, _), (mir, why) in zip(base, got, strict=True):
+            if mir is None:
+                if why and why.startswith("compiler:"):
+                    return Equivalence(verdict="unknown", why=why)
+                return Equivalence(verdict="different", why=f"does not compile: {why}")
+            if mir != ir:
+                return Equivalence(verdict="different", why="other Triton IR")
+        dead = [n for n in lines if self.live(n) is not True]
+        if dead:
+            return Equivalence(
+                verdict="unknown",
+                compiled=False if all(self.live(n) is False for n in dead) else None,
+                why=f"line {dead[0]} compiles into none of the launched kernels (dead at the "
+                "launched constexprs, or never launched): the check does not reach it",
+            )
+        return Equivalence(
+            verdict="equivalent",
+            compiled=True,
+            why=f"the same Triton IR as the original for each of the {len(self.records)} "
+            "launch record(s) of its check",
+        )
+
+    def live(self, line: int) -> bool | None:
+        """Does the statement at ``line`` compile into some launched kernel? A barrier put
+        before it changes the IR of some record exactly when it does."""
+        if line not in self._live:
+            marked = insert_before(self.original, line, self.marker) if self.marker else None
+            if marked is None:
+                self._live[line] = None
+            else:
+                got = self.compiler.ttir(marked, self.records)
+                self._live[line] = (
+                    None
+                    if any(ir is None for ir, _ in got)
+                    else any(ir != b for (ir, _), (b, _) in zip(got, self.base(), strict=True))
+                )
+        return self._live[line]

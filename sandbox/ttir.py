@@ -1,0 +1,131 @@
+"""Triton IR of a source's kernels at recorded launches, with no GPU: what ``mutate`` compares to
+tell a mutant that compiles to the original's very program (an equivalent mutant).
+
+Runs in a process of its own (``python -m kernelwright.sandbox.ttir SCRATCH``), started through
+the pool's isolation backend like the ahead-of-time compiler (``aot.py``), never in the caller's
+process: it executes only what ``kernel_source.extract`` lifted out of a source, and compiles
+each request in a child forked for it. Each launch record (``launch_signature.record``) becomes
+Triton's signature as the launcher would build it, except that an integer equal to 1 stays an
+integer: Triton folds such an argument into the kernel, and a mutant that only a 1 makes
+harmless (a stride the check happened to pass as 1) is not equivalent. The IR is the ``ttir``
+stage, printed without locations, so it names no file and no line.
+
+Protocol (JSON lines): -> {"type": "ready"} once Triton is loaded, or {"type": "unavailable",
+"why"}; then parent -> {"type": "ttir", "nonce", "source", "records"}; -> {"type": "ttir",
+"nonce", "ir": [text or null per record], "errors": [null or why per record]}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kernelwright.sandbox.backends import kill_tree
+
+# Triton IR is the same for every target at this stage, but the backend is chosen by target:
+# sm_90 (tensor descriptors stay descriptors, as on any current NVIDIA chip).
+TARGET = ("cuda", 90, 32)
+
+
+def unfolded(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with no integer argument folded for equalling 1."""
+    args = {
+        name: {**desc, "one": False} if desc.get("kind") == "int" else desc
+        for name, desc in record["args"].items()
+    }
+    return {**record, "args": args}
+
+
+def compile_ttir(source: str, records: list[dict[str, Any]], workdir: Path) -> dict[str, list]:
+    """The IR of each record's kernel (None with the reason where it does not compile)."""
+    from triton._C.libtriton import ir
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource, make_backend
+
+    from kernelwright.sandbox import aot
+
+    out: dict[str, list] = {"ir": [], "errors": []}
+    try:
+        jits, extracted = aot.load_kernels(source, workdir)
+    except Exception as e:  # the source's own error: nothing compiles
+        why = f"{type(e).__name__}: {e}"[:500]
+        return {"ir": [None] * len(records), "errors": [why] * len(records)}
+    target = GPUTarget(*TARGET)
+    backend = make_backend(target)
+    for record in records:
+        jit = jits.get(record["kernel"])
+        if jit is None:
+            why = extracted.left_out.get(record["kernel"], "not a module-level @triton.jit")
+            out["ir"].append(None)
+            out["errors"].append(f"kernel {record['kernel']}: {why}")
+            continue
+        try:
+            sig, constexprs, attrs = aot.signature(jit, unfolded(record))
+            src = ASTSource(jit, sig, constexprs, attrs)
+            options = backend.parse_options(dict(record.get("options") or {}))
+            context = ir.context()
+            ir.load_dialects(context)
+            backend.load_dialects(context)
+            module = src.make_ir(
+                target,
+                options,
+                backend.get_codegen_implementation(options),
+                backend.get_module_map(),
+                context,
+            )
+            stages: dict[str, Any] = {}
+            backend.add_stages(stages, options, src.language)
+            module = stages["ttir"](module, {})
+            out["ir"].append(module.str_nodebug())
+            out["errors"].append(None)
+        except Exception as e:  # the compiler's own error, whatever its class
+            out["ir"].append(None)
+            out["errors"].append(f"{type(e).__name__}: {e}"[:500])
+    return out
+
+
+def _send(fd: int, message: dict) -> None:
+    os.write(fd, (json.dumps(message) + "\n").encode())
+
+
+def main() -> None:
+    scratch = Path(sys.argv[1])
+    fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.environ["TRITON_CACHE_DIR"] = str(scratch / "triton-cache")
+    try:
+        import triton.compiler  # noqa: F401
+
+        from kernelwright.sandbox import aot  # noqa: F401
+    except Exception as e:
+        _send(fd, {"type": "unavailable", "why": f"{type(e).__name__}: {e}"[:500]})
+        return
+    _send(fd, {"type": "ready"})
+    for line in sys.stdin:
+        msg = json.loads(line)
+        if msg.get("type") != "ttir":
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+                    reply = compile_ttir(msg["source"], msg["records"], Path(tmp))
+                _send(fd, {"type": "ttir", "nonce": msg.get("nonce"), **reply})
+            except BaseException as e:
+                why = f"{type(e).__name__}: {e}"[:500]
+                _send(fd, {"type": "ttir", "nonce": msg.get("nonce"), "failed": why})
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        # Nothing a kernel body started at compile time outlives its request.
+        kill_tree(os.getpid(), include_root=False)
+
+
+if __name__ == "__main__":
+    main()
