@@ -23,7 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kernelwright import pyast
 from kernelwright.regimes import Regime
@@ -65,9 +72,21 @@ class SizeDomain(BaseModel):
 
     multiple_of: int = Field(1, ge=1)
     min: int = Field(1, ge=1)
+    # The largest value the problem could really have (a model's widest row, its longest
+    # sequence): the held-out draw stretches up to it. Default: see SizeGroup.top.
+    max: int | None = Field(None, ge=1)
     pow2: bool = False
     # Never drawn: it keeps the value of the shape set the draw starts from.
     fixed: bool = False
+    # The size the held-out draw stretches, where the one inference picks (the last axis of the
+    # largest tensor) is not the one the problem's kernels branch on.
+    stretch: bool = False
+
+    @model_validator(mode="after")
+    def _max_above_min(self) -> SizeDomain:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max {self.max} is below min {self.min}")
+        return self
 
 
 class ProblemMeta(BaseModel):
@@ -465,6 +484,7 @@ def exec_problem(
             "held out: drawn for this check from the sizes the declared ones imply ("
             + describe_domain(info)
             + "), unlike every declared set, ragged"
+            + (f"; {draw.stretched}" if draw.stretched else "")
         )
         pm.over_budget = draw.over_budget
     else:
@@ -490,8 +510,10 @@ def small_draw(info: ProblemInfo, module: types.ModuleType) -> Draw:
 
 
 def _heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random, device: str) -> Draw:
-    """A held-out shape: on the CPU near `small` (up to HELDOUT_GROWTH times its inputs), on a
-    GPU at or under the module's own sizes; different from every declared set and `small`."""
+    """A held-out shape, different from every declared set and `small`: stretched
+    (``stretched_draw``) within HELDOUT_NUMEL_BUDGET input elements on the CPU, within the
+    module's own on a GPU; where no stretched shape fits, a ragged draw near `small` (up to
+    HELDOUT_GROWTH times its inputs) on the CPU, at or under the module's sizes on a GPU."""
     if "small" in info.meta.shapes:
         small = dict(info.meta.shapes["small"])
     else:
@@ -499,7 +521,12 @@ def _heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random, de
     avoid = [*_declared_sets(info), {**info.constants, **small}]
     if device.startswith("cuda"):
         budget = _input_numel(info, module, {}) or SMALL_NUMEL_BUDGET
-        return draw_shape(info, module, rng, budget, avoid=avoid)
+        return stretched_draw(info, module, rng, budget, avoid=avoid) or draw_shape(
+            info, module, rng, budget, avoid=avoid
+        )
+    stretched = stretched_draw(info, module, rng, HELDOUT_NUMEL_BUDGET, start=small, avoid=avoid)
+    if stretched is not None:
+        return stretched
     at_small = _input_numel(info, module, small) or SMALL_NUMEL_BUDGET
     budget = max(SMALL_NUMEL_BUDGET, int(HELDOUT_GROWTH * at_small))
     return draw_shape(info, module, rng, budget, start=small, avoid=avoid)
@@ -516,9 +543,9 @@ def describe_domain(info: ProblemInfo) -> str:
     """The shape domain in words: what a held-out draw keeps."""
     parts = []
     for g in shape_domain(info):
-        names = " = ".join(n if i is None else f"{n}[{i}]" for n, i in g.slots)
+        names = _group_name(g)
         kind = "a power of two" if g.pow2 else f"a multiple of {g.step}"
-        parts.append(f"{names}: {kind} >= {g.low}")
+        parts.append(f"{names}: {kind} from {g.low} to {g.top}")
     return "; ".join(parts) or "no size varies"
 
 
@@ -604,11 +631,14 @@ class _Trial:
     budget: int = SMALL_NUMEL_BUDGET
     state_numel: int | None = None
     error: str | None = None
+    # The shapes of the input tensors, then of the Model's parameters and buffers.
+    shapes: list[tuple[int, ...]] = field(default_factory=list)
+    state_budget: int = SMALL_STATE_BUDGET
 
     @property
     def fits(self) -> bool:
         return max(self.input_numels, default=0) <= self.budget and (
-            self.state_numel is None or self.state_numel <= SMALL_STATE_BUDGET
+            self.state_numel is None or self.state_numel <= self.state_budget
         )
 
 
@@ -626,10 +656,15 @@ def _meta_trial(
             args = list(module.get_inputs())
         except Exception:
             return None
-        trial = _Trial([a.numel() for a in args if isinstance(a, torch.Tensor)], budget)
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        trial = _Trial(
+            [a.numel() for a in tensors], budget, shapes=[tuple(a.shape) for a in tensors]
+        )
         try:
             model = module.Model(*module.get_init_inputs())
-            trial.state_numel = sum(t.numel() for t in [*model.parameters(), *model.buffers()])
+            state = [*model.parameters(), *model.buffers()]
+            trial.state_numel = sum(t.numel() for t in state)
+            trial.shapes += [tuple(t.shape) for t in state]
             if forward:
                 model(*args)
         except Exception as e:
@@ -645,8 +680,21 @@ RAGGED_TO = 128
 # One declared value says little about the factors of two a size needs: KernelBench writes
 # every size as a power of two by habit. Up to 16 (tl.dot's smallest tile) is kept as a need.
 SINGLE_SAMPLE_STEP = 16
-# The CPU held-out shape may grow past the `small` set, up to this factor in input elements.
+# The CPU held-out shape may grow past the `small` set, up to this factor in input elements
+# (where the stretched draw finds nothing: see _heldout).
 HELDOUT_GROWTH = 1.5
+# The stretched held-out shape's largest input may hold this many elements on the CPU: room
+# for one size of 16k with the others at 8, past the 8192-wide single tile that row kernels
+# commonly cap at and the 1024-long blocks elementwise ones take.
+HELDOUT_NUMEL_BUDGET = 1 << 17
+# Without a declared maximum, a stretched size goes up to this many times its largest declared
+# value: a problem's `bench` set is a typical size, not the largest it meets.
+BEYOND_DECLARED = 2
+# ...and the stretched shape does at most this many times the work of the shape it starts from
+# (the problem's flops formula, else its bytes formula, else the product of its sizes), which is
+# what the interpreter's time follows: a square matmul's N grows by 16**(1/3), a row of 10 still
+# reaches past 8192 columns from `small`'s 1000.
+HELDOUT_WORK_GROWTH = 16
 
 
 @dataclass
@@ -659,6 +707,23 @@ class SizeGroup:
     step: int  # values are multiples of this...
     pow2: bool  # ...or powers of two, when every declared value is one (and they differ)
     low: int  # and never below this
+    # The largest value the problem could really have: declared (SizeDomain.max), else
+    # BEYOND_DECLARED times the largest declared value; a power of two (a head size, a format's
+    # block) and a size of a file without shape sets (its value is the real one) stay at
+    # their largest declared value.
+    top: int = 0
+    stretch: bool = False  # declared as the size the held-out draw stretches
+
+    def below(self, limit: float, rng: random.Random) -> int | None:
+        """The largest ragged value of the domain at or below ``limit`` (None if under low)."""
+        if self.pow2:
+            if limit < self.low:
+                return None
+            return 2 ** int(math.floor(math.log2(limit)))
+        m = int(limit // self.step)
+        if m % 2 == 0 and self.step < RAGGED_TO and m * self.step - self.step >= self.low:
+            m -= 1
+        return m * self.step if m >= 1 and m * self.step >= self.low else None
 
     def ragged(self, target: float, rng: random.Random) -> int:
         """A value of the domain near ``target``: an odd multiple of the step when it can be
@@ -738,22 +803,202 @@ def shape_domain(info: ProblemInfo) -> list[SizeGroup]:
         else:
             pow2 = all(v & (v - 1) == 0 for v in distinct)
             groups.append(SizeGroup(slots, list(vector), twos, pow2, distinct[0]))
+        group = groups[-1]
+        beyond = 1 if group.pow2 or not info.meta.shapes else BEYOND_DECLARED
+        group.top = beyond * distinct[-1]
         named = [declared[n] for n, _ in slots if n in declared]
-        if named:
-            groups[-1].step, groups[-1].low, groups[-1].pow2 = (
-                named[0].multiple_of,
-                named[0].min,
-                named[0].pow2,
-            )
+        if named:  # what it declares replaces what was inferred; the rest stays inferred
+            d, given = named[0], named[0].model_fields_set
+            group.step = d.multiple_of if "multiple_of" in given else group.step
+            group.low = d.min if "min" in given else group.low
+            group.pow2 = d.pow2 if "pow2" in given else group.pow2
+            group.stretch = d.stretch
+            if d.max is not None:
+                group.top = d.max
+        if group.pow2 and group.top & (group.top - 1):
+            group.top = 2 ** int(math.log2(group.top))
+        group.top = max(group.top, group.low)
     return groups
 
 
 @dataclass
 class Draw:
-    """Sizes drawn from the shape domain: the overrides, and what kept them from the budget."""
+    """Sizes drawn from the shape domain: the overrides, what kept them from the budget, and
+    (for a stretched draw) which size was stretched to what, in words."""
 
     overrides: dict[str, Any]
     over_budget: str | None = None
+    stretched: str | None = None
+
+
+def _with_value(info: ProblemInfo, vals: dict[str, Any], group: SizeGroup, value: int) -> dict:
+    out = dict(vals)
+    for slot in group.slots:
+        _set(info, out, slot, value)
+    return out
+
+
+def _group_name(group: SizeGroup) -> str:
+    return " = ".join(n if i is None else f"{n}[{i}]" for n, i in group.slots)
+
+
+def _stretched_group(
+    info: ProblemInfo, module: types.ModuleType, groups: list[SizeGroup], base: dict[str, Any]
+) -> int | None:
+    """The group the held-out draw stretches: the declared one, else the one that sets the last
+    axis of the largest tensor (input, parameter or buffer) -- the contiguous axis, along which
+    kernels tile rows and loop over K, and where they switch paths at a tile cap. Found by
+    moving each group by one step on the meta device and seeing which last axes follow."""
+    declared = [i for i, g in enumerate(groups) if g.stretch]
+    if declared:
+        return declared[0]
+
+    def shapes(vals: dict[str, Any]) -> list[tuple[int, ...]] | None:
+        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
+        trial = _meta_trial(module, forward=False)
+        return trial.shapes if trial is not None else None
+
+    ref = shapes(base)
+    if not ref:
+        return None
+    best, best_numel = None, 0
+    for i, g in enumerate(groups):
+        v = _get(base, g.slots[0])
+        moved = shapes(_with_value(info, base, g, v * 2 if g.pow2 else v + g.step))
+        for before, after in zip(ref, moved or [], strict=False):
+            numel = math.prod(before)
+            if before and after and before[-1] != after[-1] and numel > best_numel:
+                best, best_numel = i, numel
+    return best
+
+
+def _work(
+    info: ProblemInfo, module: types.ModuleType, formula: str | int | None, vals: dict[str, Any]
+) -> int:
+    """A flops or bytes formula at these sizes (0 where it is missing or cannot be evaluated)."""
+    _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
+    try:
+        return eval_formula(formula, {k: module.__dict__[k] for k in info.constants}) or 0
+    except ProblemError:
+        return 0
+
+
+def stretched_draw(
+    info: ProblemInfo,
+    module: types.ModuleType,
+    rng: random.Random,
+    numel_budget: int,
+    start: dict[str, Any] | None = None,
+    avoid: list[dict[str, Any]] | None = None,
+) -> Draw | None:
+    """An extreme aspect ratio: one size group (``_stretched_group``) near the largest value
+    its domain allows (``SizeGroup.top``) or the budget leaves, every other group at a ragged
+    value next to its minimum, so that a wide row or a long loop fits the CPU interpreter's
+    budget and HELDOUT_WORK_GROWTH. Each value is tried on the meta device; the largest that
+    fits is found by bisection, then the value is drawn (ragged) from its top 15%. None where
+    nothing new fits (the caller draws near ``start`` instead): a Model whose sizes are tied by
+    asserts, a domain with no room."""
+    try:
+        return _stretch(info, module, rng, numel_budget, {**info.constants, **(start or {})}, avoid)
+    finally:
+        _bind(info, module, {})
+
+
+def _stretch(
+    info: ProblemInfo,
+    module: types.ModuleType,
+    rng: random.Random,
+    numel_budget: int,
+    base: dict[str, Any],
+    avoid: list[dict[str, Any]] | None,
+) -> Draw | None:
+    groups = shape_domain(info)
+    long = _stretched_group(info, module, groups, base) if groups else None
+    if long is None:
+        return None
+    group = groups[long]
+
+    def trial(vals: dict[str, Any], forward: bool) -> _Trial | None:
+        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
+        return _meta_trial(module, forward, numel_budget)
+
+    built = trial(base, forward=False)
+    if built is None:
+        return None
+    strict = built.error is None
+    # The weights are held to the inputs' budget too (or to what they hold at `start`): a
+    # stretched Linear costs the interpreter a matmul of its size.
+    state_budget = max(numel_budget, built.state_numel or 0)
+    # Forward must run on the meta device only where it does at `start` (a data-dependent
+    # forward, such as an MoE's routing, cannot).
+    forwards = strict and (trial(base, forward=True) or built).error is None
+
+    slots = _slots(info)
+    formula = next(
+        (f for f in (info.meta.flops, info.meta.bytes) if _work(info, module, f, base)), None
+    )
+
+    def work(vals: dict[str, Any]) -> float:
+        if formula is not None:
+            return _work(info, module, formula, vals)
+        return math.prod(max(1, _get(vals, slot)) for slot in slots)
+
+    most_work = HELDOUT_WORK_GROWTH * work(base)
+
+    def fits(vals: dict[str, Any], forward: bool = False) -> bool:
+        if work(vals) > most_work:
+            return False
+        t = trial(vals, forward)
+        if t is None:
+            return False
+        t.state_budget = state_budget
+        return t.fits and (not strict or t.error is None)
+
+    shortest = dict(base)
+    for i, g in enumerate(groups):
+        if i != long:
+            shortest = _with_value(info, shortest, g, g.ragged(g.low, rng))
+    for others in (shortest, base):  # at their minimum, else where `start` has them
+        low = group.below(group.low, rng) or group.ragged(group.low, rng)
+        if fits(_with_value(info, others, group, low)):
+            break
+    else:
+        return None
+    # The largest value of the domain that fits, by bisection over its values.
+    if group.pow2:
+        values = [2**e for e in range(int(math.log2(low)), int(math.log2(group.top)) + 1)]
+    else:
+        values = list(range(low, group.top + 1, group.step)) or [low]
+    lo, hi = 0, len(values) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(_with_value(info, others, group, values[mid])):
+            lo = mid
+        else:
+            hi = mid - 1
+    most = values[lo]
+    value = most if group.pow2 else group.below(most * rng.uniform(0.85, 1.0), rng) or most
+    vals = _with_value(info, others, group, value)
+    if forwards and not fits(vals, forward=True):
+        vals = _with_value(info, others, group, most)
+        if not fits(vals, forward=True):
+            return None
+    keys = {s[0] for g in groups for s in g.slots}
+    new = all(any(vals[k] != a.get(k, info.constants[k]) for k in keys) for a in avoid or [])
+    if not new:
+        return None
+    final = _get(vals, group.slots[0])
+    others_said = (
+        ", the other sizes next to their minimum" if len(groups) > 1 and others is shortest else ""
+    )
+    return Draw(
+        {k: v for k, v in vals.items() if k not in info.derived and v != info.constants[k]},
+        stretched=(
+            f"{_group_name(group)} stretched to {final} (its domain reaches {group.top}; "
+            f"inputs <= {numel_budget:,} elements){others_said}: a long row or loop runs code "
+            "that smaller shapes skip"
+        ),
+    )
 
 
 def draw_shape(

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class Regime(BaseModel):
-    """x -> x * scale * 10**U(spread) + shift * rms(x), elementwise, per floating input."""
+    """x -> x * scale * 10**U(spread) + shift * rms(x), elementwise, per floating input; with
+    ``both_signs``, half of each input moved up and half down instead (``_split_shift``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -31,6 +32,9 @@ class Regime(BaseModel):
     shift: float = 0.0
     # Decades: each element is multiplied by 10**u, u uniform in [lo, hi].
     spread: tuple[float, float] | None = None
+    # Shift the first half of each input (along its first axis longer than 1) up and the
+    # second half down, each far enough that it lies ``shift`` rms or more from zero.
+    both_signs: bool = False
     # A regime that does not apply to this problem, and why (shown in the check's notes).
     skip: str | None = None
 
@@ -38,6 +42,8 @@ class Regime(BaseModel):
     def _does_something(self) -> Regime:
         if self.skip is None and self.scale == 1.0 and self.shift == 0.0 and not self.spread:
             raise ValueError("a regime must set scale, shift or spread (or skip with a reason)")
+        if self.both_signs and self.shift <= 0.0:
+            raise ValueError("both_signs needs a positive shift: how far from zero each half lies")
         return self
 
     def describe(self) -> str:
@@ -46,19 +52,23 @@ class Regime(BaseModel):
             parts.append(f"x{self.scale:g}")
         if self.spread:
             parts.append(f"x10^U({self.spread[0]:g},{self.spread[1]:g}) per element")
-        if self.shift:
+        if self.both_signs:
+            parts.append(f"half moved above +{self.shift:g} rms, half below -{self.shift:g} rms")
+        elif self.shift:
             parts.append(f"+{self.shift:g} rms")
         return "inputs " + " ".join(parts)
 
 
 # Magnitudes: 1e-3 is where an absolute tolerance swallows a wrong answer; 100 is where fp16
-# intermediates overflow and exp() saturates; a shift of 3 rms exposes E[x^2]-E[x]^2-style
-# cancellation and kernels that assume zero-mean data; spreading over 1e-3..1e2 mixes the
+# intermediates overflow and exp() saturates; shifting off zero exposes E[x^2]-E[x]^2-style
+# cancellation and kernels that assume zero-mean data, and with rows wholly positive and rows
+# wholly negative, a masked load whose `other` is not the identity of its reduction (0 for a
+# max over negative rows, 0 for a min over positive ones); spreading over 1e-3..1e2 mixes the
 # tiny and the outlier values of a real model's activations in one tensor.
 BUILTIN: dict[str, Regime] = {
     "scaled_down": Regime(scale=1e-3),
     "scaled_up": Regime(scale=100.0),
-    "shifted": Regime(shift=3.0),
+    "shifted": Regime(shift=1.0, both_signs=True),
     "wide": Regime(spread=(-3.0, 2.0)),
 }
 
@@ -103,7 +113,36 @@ def apply(regime: Regime, args: list[Any], seed: int) -> list[Any]:
             y = y * torch.pow(10.0, u).to(x.device)
         if regime.shift:
             finite = x[torch.isfinite(x)]
-            rms = finite.pow(2).mean().sqrt().item() if finite.numel() else 1.0
-            y = y + regime.shift * (rms or 1.0)
+            rms = (finite.pow(2).mean().sqrt().item() if finite.numel() else 1.0) or 1.0
+            if regime.both_signs:
+                y = _split_shift(y, regime.shift * rms)
+            else:
+                y = y + regime.shift * rms
         out.append(y.to(a.dtype))
+    return out
+
+
+def _split_shift(y, gap: float):
+    """The first half of ``y`` along its first axis longer than 1 moved up until its smallest
+    value is ``gap``, the second half down until its largest is ``-gap``. Every slice that
+    does not cross that axis -- a row, for any reduction but one over it -- then lies wholly
+    on one side of zero, and both sides occur. An input with values of one sign only
+    (probabilities, lengths) keeps that sign: all of it moves away from zero on its side."""
+    import torch
+
+    finite = y[torch.isfinite(y)]
+    axis = next((i for i, n in enumerate(y.shape) if n > 1), None)
+    if not finite.numel():
+        return y
+    if finite.min() >= 0 or axis is None:
+        return y + (gap - finite.min().item())
+    if finite.max() <= 0:
+        return y - (gap + finite.max().item())
+    half = y.shape[axis] // 2
+    out = y.clone()
+    up, down = out.narrow(axis, 0, half), out.narrow(axis, half, y.shape[axis] - half)
+    for part, up_half in ((up, True), (down, False)):
+        finite = part[torch.isfinite(part)]
+        if finite.numel():
+            part += gap - finite.min().item() if up_half else -gap - finite.max().item()
     return out

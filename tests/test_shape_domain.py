@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 import torch
 
 from conftest import CANDIDATES, TESTS
 from kernelwright.problem import (
-    SMALL_NUMEL_BUDGET,
+    HELDOUT_NUMEL_BUDGET,
     ProblemError,
     bundled_problems_dir,
     exec_problem,
     find_problems,
     read_problem,
+    resolve_problem,
     shape_domain,
 )
 from kernelwright.sandbox.pool import Job
@@ -75,7 +77,7 @@ def test_a_held_out_shape_is_new_ragged_and_inside_the_cpu_budget(path):
     for seed in (1, 2):
         pm = exec_problem(info, "heldout", draw_seed=seed)
         assert pm.over_budget is None, pm.over_budget
-        assert _numel(pm) <= max(SMALL_NUMEL_BUDGET, 1.5 * _numel(small))
+        assert _numel(pm) <= max(HELDOUT_NUMEL_BUDGET, 1.5 * _numel(small))
         values = pm.constants
         assert all(any(values[k] != d[k] for k in values) for d in declared), values
         assert values != small.constants
@@ -182,7 +184,9 @@ def test_a_declared_domain_overrides_the_inferred_one(tmp_path):
     info = read_problem(path)
     (dim,) = shape_domain(info)
     assert dim.slots == [("dim", None)] and (dim.step, dim.low, dim.pow2) == (64, 128, False)
-    assert "dim: a multiple of 64 >= 128" in exec_problem(info, "heldout", draw_seed=0).sizes
+    assert (
+        "dim: a multiple of 64 from 128 to 8192" in exec_problem(info, "heldout", draw_seed=0).sizes
+    )
     for seed in range(4):
         pm = exec_problem(info, "heldout", draw_seed=seed)
         assert pm.module.batch == 4  # fixed: the value of the set the draw starts from
@@ -190,3 +194,76 @@ def test_a_declared_domain_overrides_the_inferred_one(tmp_path):
     path.write_text(source.replace("'batch': {'fixed': True}", "'width': {'fixed': True}"))
     with pytest.raises(ProblemError, match="domain names width"):
         read_problem(path)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "layer_norm", "rms_norm", "row_sum"])
+def test_the_held_out_shape_stretches_rows_past_the_tile_cap(name):
+    """The bundled solutions hold a row in one tile up to 4096 or 8192 columns and stream wider
+    rows through tiles; `small` never reaches that path, the held-out shape does."""
+    info = read_problem(bundled_problems_dir() / "level1" / f"{name}.py")
+    small = info.meta.shapes["small"]
+    for seed in range(3):
+        pm = exec_problem(info, "heldout", draw_seed=seed)
+        assert 8192 < pm.module.dim <= shape_domain(info)[1].top, pm.sizes
+        assert pm.module.batch_size == small["batch_size"]  # the others at their minimum
+        assert f"dim stretched to {pm.module.dim}" in pm.sizes
+        assert _numel(pm) <= HELDOUT_NUMEL_BUDGET
+    # The same check seed draws the same shape (a mutation score is reproducible).
+    again = [exec_problem(info, "heldout", draw_seed=7).constants for _ in range(2)]
+    assert again[0] == again[1]
+
+
+def test_the_stretched_size_is_the_last_axis_of_the_largest_tensor():
+    def stretched(name: str) -> str:
+        pm = exec_problem(read_problem(resolve_problem(name)), "heldout", draw_seed=0)
+        return re.search(r"; (\S+) stretched to", pm.sizes).group(1)
+
+    assert stretched("matmul_transposed_b") == "K"  # a [M, K] @ [N, K]^T: the loop over K
+    assert stretched("embedding") == "embedding_dim"  # the table (a parameter) is the largest
+    assert stretched("cumsum") == "dim"
+
+
+def test_a_problem_declares_the_size_to_stretch_and_its_maximum(tmp_path):
+    path = tmp_path / "attention_like.py"
+    source = (
+        "import torch\n"
+        "KERNELWRIGHT = {'shapes': {'small': {'seq': 40, 'dim': 32}, 'bench': {'seq': 2048,"
+        " 'dim': 128}}, 'domain': {'seq': {'stretch': True, 'max': 300}}}\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, q):\n"
+        "        return torch.softmax(q @ q.transpose(-1, -2), dim=-1)\n"
+        "seq = 512\n"
+        "dim = 64\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(seq, dim)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    path.write_text(source)
+    info = read_problem(path)
+    seq = next(g for g in shape_domain(info) if g.slots == [("seq", None)])
+    assert (seq.step, seq.low, seq.top) == (8, 40, 300)  # declared max; step and min inferred
+    for draw in range(3):
+        pm = exec_problem(info, "heldout", draw_seed=draw)
+        assert 0.8 * 300 <= pm.module.seq <= 300 and pm.module.dim == 32, pm.sizes
+        assert "seq stretched to" in pm.sizes
+    path.write_text(source.replace("'max': 300", "'min': 64, 'max': 32"))
+    with pytest.raises(ProblemError, match="below min"):
+        read_problem(path)
+
+
+def test_a_file_without_shape_sets_is_never_stretched_past_its_own_sizes():
+    for path in find_problems(KB):
+        info = read_problem(path)
+        assert all(g.top <= max(g.declared) for g in shape_domain(info)), path.name
+
+
+def test_a_bug_only_in_the_wide_row_path_fails_the_held_out_shape(pool):
+    code = (COVERAGE / "wide_row_unrescaled_softmax.py").read_text()
+    problem = resolve_problem("softmax")
+    assert pool.evaluate(Job(problem=problem, code=code, shape="small")).correct
+    outcome = pool.evaluate(Job(problem=problem, code=code))
+    assert outcome.status.value == "incorrect", outcome.message
+    # The message says which sizes failed and why they were checked.
+    assert outcome.message.startswith("[shape heldout: batch_size=9, dim=")
+    assert "dim stretched to" in outcome.message

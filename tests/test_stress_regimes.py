@@ -32,7 +32,7 @@ def test_regimes_are_pure_functions_of_inputs_and_seed():
     ratio = (a / x).abs()
     assert ratio.min() > 0.9e-3 and ratio.max() < 101  # spread over 1e-3..1e2
     shifted = apply(BUILTIN["shifted"], [x], seed=0)[0]
-    assert shifted.mean() > 2.5  # off zero by 3 rms
+    assert torch.equal(shifted, apply(BUILTIN["shifted"], [x], seed=9)[0])
     assert torch.equal(apply(BUILTIN["scaled_down"], [x], seed=0)[0], (x.double() * 1e-3).float())
     assert torch.equal(x, x.clone())  # the input itself is untouched
 
@@ -126,3 +126,42 @@ def test_a_regime_where_the_reference_overflows_is_not_run(pool, tmp_path):
         for n in outcome.env["notes"]
     )
     assert "4 stress regimes" not in outcome.message
+
+
+def test_shifted_puts_whole_rows_on_each_side_of_zero():
+    x = torch.randn(6, 5000)
+    y = apply(BUILTIN["shifted"], [x], seed=0)[0]
+    rms = x.pow(2).mean().sqrt()
+    # Rows of the first half wholly positive, of the second wholly negative, >= 1 rms off zero:
+    # a max whose masked lanes read 0 is wrong on the negative rows, a min on the positive ones.
+    assert y[:3].min() >= 0.999 * rms and y[3:].max() <= -0.999 * rms
+    # The split is along the first axis longer than 1: every row of a batch of one is split too.
+    z = apply(BUILTIN["shifted"], [torch.randn(1, 4, 300)], seed=0)[0]
+    assert (z[0, :2] > 0).all() and (z[0, 2:] < 0).all()
+    # An input of one sign (probabilities, lengths) keeps it, moved away from zero.
+    probs = torch.rand(4, 100)
+    assert apply(BUILTIN["shifted"], [probs], seed=0)[0].min() > 0.5
+    assert apply(BUILTIN["shifted"], [-probs], seed=0)[0].max() < -0.5
+    assert "half moved above" in BUILTIN["shifted"].describe()
+    with pytest.raises(ValueError, match="both_signs"):
+        Regime(scale=2.0, both_signs=True)
+
+
+@pytest.mark.parametrize(
+    "problem, name",
+    [
+        (resolve_problem("row_max"), "max_other_zero_row_max.py"),
+        (TESTS / "problems" / "row_min.py", "min_other_zero_row_min.py"),
+    ],
+    ids=["max", "min"],
+)
+def test_a_wrong_other_for_a_max_or_a_min_is_caught_by_the_shifted_regime(pool, problem, name):
+    code = (COVERAGE / name).read_text()
+    outcome = pool.evaluate(Job(problem=problem, code=code, shape="small"))
+    assert outcome.status.value == "incorrect", outcome.message
+    assert "stress regime shifted" in outcome.message
+    # The same kernel with the reduction's identity for masked lanes passes.
+    fixed = code.replace(
+        "other=0.0", 'other=float("inf")' if "min" in name else 'other=-float("inf")'
+    )
+    assert pool.evaluate(Job(problem=problem, code=fixed, shape="small")).correct
