@@ -83,6 +83,11 @@ DIAGNOSES = {
     "permuted": "The right values in the wrong places: an index or stride bug (check how "
     "offsets are built from program ids, block indices and strides).",
     "scattered": "{pct} of elements are wrong, spread over {box}; no recognised pattern.",
+    "out_of_bounds": "A load or store reached memory outside every tensor the kernel was "
+    "given: on a GPU an illegal memory access or silent corruption, even where a later mask "
+    "hides the values. Mask every load and store to the valid lanes (mask=offs < n, not <=; "
+    "a load needs its mask as much as the store), check each offset for an off-by-one, and "
+    "take sizes from the tensors, never hard-coded.",
 }
 
 
@@ -94,6 +99,7 @@ PATTERN_CLASSES: dict[str, tuple[str, ...]] = {
     "transposed": ("strides",),
     "rows_identical": ("offset", "strides"),
     "tail": ("mask", "grid", "other", "size"),
+    "out_of_bounds": ("mask", "offset", "size"),
     "global_scale": ("scale",),
     "row_scale": ("scale", "other"),
     "global_offset": ("scale", "other"),

@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field
 from kernelwright import pyast
 from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
+from kernelwright.prompts.feedback import DIAGNOSES
 from kernelwright.regimes import regimes_for
 from kernelwright.sandbox import guards, measure
+from kernelwright.sandbox.bounds import Violation
 from kernelwright.sandbox.launchlog import LaunchLog, data_program, output_problems
 from kernelwright.sandbox.verify import (
     bitwise_equal,
@@ -64,6 +66,7 @@ class ReplayReport(BaseModel):
     file: str | None = None
     error: str | None = None
     launch_failed: bool = False
+    out_of_bounds: Violation | None = None  # interpreter only (bounds.py)
     mutated: list[int] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -677,6 +680,19 @@ def _replay_checks(
             f"the kernels cannot be replayed from the source alone: {replayed.error}",
             Status.compile_error,
         )
+    # An access outside every buffer comes first: on a GPU it is a fault, and on the CPU the
+    # values it read are garbage whatever the outputs say.
+    for (_, seed, regime), rep in zip(plan, replayed.replays, strict=True):
+        if rep.out_of_bounds:
+            details["mismatch"] = {
+                "pattern": "out_of_bounds",
+                "diagnosis": DIAGNOSES["out_of_bounds"],
+            }
+            return fail(
+                f"memory in bounds ({_tag(info, seed, regime)})",
+                rep.out_of_bounds.message(),
+                Status.incorrect,
+            )
     trials = {t.seed: t for t in result.trials}
     replays = {r.seed: r for r in replayed.replays}
     for n, ref in enumerate(trial_refs):

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from kernelwright.sandbox.bounds import Bounds, OutOfBounds
 from kernelwright.sandbox.kernel_source import HELPER_MODULES
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
@@ -30,6 +31,7 @@ from kernelwright.sandbox.launchlog import (
     LaunchLog,
     Seq,
     TensorRef,
+    refs,
     substitute,
 )
 
@@ -314,8 +316,12 @@ class Replay:
         state: dict[str, torch.Tensor],
         device: str,
         program: dict[str, Derived] | None = None,
+        bounds_file: str | None = None,
     ):
         self.log = log
+        # The candidate's source file, where each launch's memory accesses are bounds-checked
+        # (the interpreter only); None where kernels run compiled.
+        self.bounds_file = bounds_file
         self.device = device
         self.notes: list[str] = []
         self.program = program or {}
@@ -400,7 +406,42 @@ class Replay:
         options = {k: self.value(v) for k, v in step.options.items()}
         if len(step.grid) != 3 or any(g < 0 for g in step.grid):
             raise ReplayError(f"launch of {step.kernel} with grid {step.grid}")
-        kernel[tuple(step.grid)](**params, **options)
+        if self.bounds_file is None:
+            kernel[tuple(step.grid)](**params, **options)
+            return
+        with Bounds(step.kernel, self._arguments(step), self.bounds_file) as bounds:
+            try:
+                kernel[tuple(step.grid)](**params, **options)
+            except Exception:
+                if bounds.violation is None:
+                    raise
+            # Whatever became of the exception on its way out of the interpreter.
+            if bounds.violation is not None:
+                raise OutOfBounds(bounds.violation)
+
+    def _arguments(self, step: Launch) -> list[tuple[str, torch.UntypedStorage]]:
+        """The storage behind each tensor parameter of a launch, named for the candidate."""
+        found = []
+        for name, arg in step.params.items():
+            items = [(name, arg)]
+            if isinstance(arg, Seq):
+                items = [(f"{name}[{i}]", a) for i, a in enumerate(arg.items)]
+            for label, a in items:
+                for r in refs(a):
+                    st = self.storages[r.buffer]
+                    if st is not None:
+                        found.append((f"{label}, {self._describe(r.buffer)}", st))
+        return found
+
+    def _describe(self, buffer: int) -> str:
+        b = self.log.buffers[buffer]
+        if b.kind == "input":
+            return f"forward's input {b.input}"
+        if b.kind == "state":
+            return f"state {b.name}"
+        if b.kind == "forward":
+            return f"made in forward by {b.op}" if b.op else "made in forward"
+        return "a tensor of unknown origin"
 
     def run(self, kernels: dict[str, Any], allowed) -> list:
         for n, step in enumerate(self.log.steps):
@@ -440,7 +481,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     import tempfile
 
     from kernelwright.problem import exec_problem, read_problem
-    from kernelwright.sandbox import guards, trial_inputs
+    from kernelwright.sandbox import guards, interp_memory, trial_inputs
     from kernelwright.sandbox.verify import bitwise_equal
 
     # A folder of its own, made now: the candidate's process, which shared the job folder, is
@@ -462,6 +503,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         allowed = lambda name: True  # noqa: E731
     else:
         allowed = lambda name: name in guards.ALLOWED_OPS or name.rstrip("_") in guards.ALLOWED_OPS  # noqa: E731
+    bounds_file = None
+    if interpreter:
+        interp_memory.install()  # the zygote did; a replay must never run unwatched
+        bounds_file = str(source_file)
     try:
         kernels = extract_kernels(job["source"], str(source_file))
     except ReplayError as e:
@@ -474,10 +519,14 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         try:
             with torch.no_grad():
                 state_copy = {name: t.clone() for name, t in state.items()}
-                replay = Replay(logs[k], inputs, state_copy, device, program)
+                replay = Replay(logs[k], inputs, state_copy, device, program, bounds_file)
                 outs = replay.run(kernels, allowed)
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
+        except OutOfBounds as e:
+            report.update(error=str(e), out_of_bounds=e.violation.model_dump())
+            replays.append(report)
+            continue
         except ReplayError as e:
             report["error"] = str(e)
             replays.append(report)

@@ -108,7 +108,7 @@ def prepare() -> None:
     import triton  # noqa: F401
 
     import kernelwright.problem  # noqa: F401
-    from kernelwright.sandbox import guards, measure, traffic, verify  # noqa: F401
+    from kernelwright.sandbox import guards, interp_memory, measure, traffic, verify  # noqa: F401
 
     settle_torch()
     # What a job would otherwise import on first use (a launch, a flop count, a save), so
@@ -117,7 +117,7 @@ def prepare() -> None:
         importlib.import_module(name)
     if _interpreter():
         _interpreter_autotune()
-        traffic.install()
+        interp_memory.install()
     guards.install()
     _SNAPSHOT = guards.Snapshot.take()
 
@@ -147,7 +147,7 @@ class Worker:
         self.guards = guards
         self.interpreter = _interpreter()
         self.device = _device()
-        self.traffic = traffic.COUNTER  # counting only where prepare() installed it
+        self.traffic = traffic.COUNTER  # counting only where prepare() installed interp_memory
         self.traffic_counted: dict[str, int] | None = None
 
     # --- the job -----------------------------------------------------------------

@@ -107,7 +107,7 @@ def test_every_diagnosis_has_a_test():
     tested = {
         "within_tolerance", "all_nan", "constant", "transposed", "rows_identical", "tail",
         "global_scale", "row_scale", "global_offset", "row_offset", "nan", "precision",
-        "permuted", "scattered", "shifted", "half_precision",
+        "permuted", "scattered", "shifted", "half_precision", "out_of_bounds",
     }  # fmt: skip
     assert set(DIAGNOSES) == tested
 
@@ -287,6 +287,20 @@ def test_feedback_incorrect_shows_the_mismatch_and_diagnosis():
     assert "first wrong: [0, 0] got" in text
     assert "Diagnosis: Each row is off by its own constant factor" in text
     assert "Failed check: output matches (seed 1): max abs error 9.1" in text
+
+
+def test_feedback_out_of_bounds_names_the_access_not_an_output():
+    # The judge's finding from the replay's bounds check (sandbox/bounds.py): no output compared.
+    detail = "kernel k, line 9 (`x = tl.load(x_ptr + offs)`): a load by 3 of its 8 active lanes"
+    o = _outcome(
+        Status.incorrect,
+        checks=[Check(name="memory in bounds (seed 1)", passed=False, detail=detail)],
+        details={"mismatch": {"pattern": "out_of_bounds", "diagnosis": DIAGNOSES["out_of_bounds"]}},
+    )
+    text = render_feedback(o, "code", "full")
+    assert f"Failed check: memory in bounds (seed 1): {detail}" in text
+    assert "Diagnosis: A load or store reached memory outside every tensor" in text
+    assert "Where the output differs" not in text
 
 
 def test_feedback_rejected_quotes_the_contract_rule():

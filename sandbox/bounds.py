@@ -1,0 +1,164 @@
+"""Out-of-bounds accesses, refused in the trusted replay on the interpreter.
+
+On a GPU a lane that reads or writes outside every buffer is an illegal address or silent
+corruption; on the CPU interpreter it reads whatever lies in the heap and is hidden when a
+masked store drops the lane again. While a launch replays, ``Bounds`` watches each access
+(``interp_memory.py``) before it happens: every active lane must address ``itemsize`` bytes
+inside the storage of one of the launch's tensor arguments. The whole storage counts, so a
+view may reach the rest of its buffer. Vectorised: one ``searchsorted`` over the sorted
+storage intervals, and only the smallest and largest address when both lie in one interval.
+
+Not seen: an access that crosses from one argument's storage into another's without
+touching the gap between them (there is no pointer provenance here), and anything on a GPU,
+where the replay runs compiled kernels.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel
+
+from kernelwright.sandbox import interp_memory
+
+
+class Violation(BaseModel):
+    """The first access that left every buffer, as the candidate can act on it."""
+
+    kernel: str  # the launched kernel
+    function: str | None = None  # the @triton.jit function whose line made the access
+    line: int | None = None
+    code: str | None = None  # that source line
+    op: Literal["load", "store", "atomic"]
+    lanes: int  # active lanes outside every buffer
+    active: int  # active lanes of the access
+    buffer: str  # the nearest buffer: the kernel's parameters on it, and where it came from
+    elements: int  # the buffer's size in elements of the access
+    side: Literal["past its end", "before its start"]
+    nearest: int  # distance of the nearest outside lane, in elements
+    farthest: int
+
+    def message(self) -> str:
+        where = f"kernel {self.kernel}"
+        if self.line is not None:
+            inner = f" in {self.function}" if self.function and self.function != self.kernel else ""
+            where += f", line {self.line}{inner}"
+            if self.code:
+                where += f" (`{self.code}`)"
+        span = (
+            f"{self.nearest}"
+            if self.nearest == self.farthest
+            else f"{self.nearest} to {self.farthest}"
+        )
+        unit = "element" if span == "1" else "elements"
+        return (
+            f"{where}: a {self.op} by {self.lanes} of its {self.active} active lanes addresses "
+            f"memory outside every buffer the kernel was given; nearest is {self.buffer} "
+            f"({self.elements} elements), {span} {unit} {self.side}."
+        )
+
+
+class OutOfBounds(Exception):
+    def __init__(self, violation: Violation):
+        super().__init__(violation.message())
+        self.violation = violation
+
+
+class Bounds:
+    """The launch's buffers as sorted byte intervals; refuses the first access outside."""
+
+    def __init__(self, kernel: str, buffers: list[tuple[str, torch.UntypedStorage]], file: str):
+        self.kernel = kernel
+        self.file = file
+        by_start: dict[int, tuple[int, list[str]]] = {}
+        for name, st in buffers:
+            if st.nbytes() == 0:
+                continue
+            start = st.data_ptr()
+            size, names = by_start.setdefault(start, (st.nbytes(), []))
+            by_start[start] = (max(size, st.nbytes()), names if name in names else [*names, name])
+        starts = sorted(by_start)
+        self.starts = np.array(starts, dtype=np.uint64)
+        self.ends = np.array([s + by_start[s][0] for s in starts], dtype=np.uint64)
+        self.names = [", ".join(by_start[s][1]) for s in starts]
+        self.violation: Violation | None = None
+
+    def __enter__(self) -> Bounds:
+        if not interp_memory.installed():
+            raise RuntimeError("the interpreter's memory ops are not watched")
+        interp_memory.WATCHERS.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        interp_memory.WATCHERS.remove(self)
+
+    def see(self, access: interp_memory.Access) -> None:
+        a = access.active
+        if not a.size:
+            return
+        size = np.uint64(access.itemsize)
+        lo, hi = a.min(), a.max()
+        i = int(np.searchsorted(self.starts, lo, side="right")) - 1
+        # Written so that no sum can wrap around 2**64: a < end, then end - a >= size.
+        if i >= 0 and hi < self.ends[i] and self.ends[i] - hi >= size:
+            return
+        idx = np.searchsorted(self.starts, a, side="right").astype(np.int64) - 1
+        k = np.clip(idx, 0, None)
+        ends = self.ends[k] if self.ends.size else np.zeros_like(a)
+        inside = (idx >= 0) & (a < ends)
+        inside &= np.where(inside, ends - np.minimum(a, ends), 0) >= size
+        if inside.all():
+            return
+        self.violation = self._describe(access, a[~inside])
+        raise OutOfBounds(self.violation)
+
+    def _describe(self, access: interp_memory.Access, bad: np.ndarray) -> Violation:
+        item = access.itemsize
+        where = _candidate_frame(self.file)
+        # Distances in float64 (exact below 2**53, and only a message beyond).
+        b = bad.astype(np.float64)[:, None]
+        before = self.starts.astype(np.float64)[None, :] - b
+        past = b + item - self.ends.astype(np.float64)[None, :]
+        dist = np.maximum(before, past)
+        if not self.names:  # the kernel got no tensor: every address is outside
+            k, side, d = None, "past its end", np.zeros(1)
+        else:
+            k = int(np.argmin(dist.min(axis=0)))
+            side = "before its start" if before[0, k] > 0 else "past its end"
+            d = before[:, k] if side == "before its start" else past[:, k]
+            d = np.ceil(np.maximum(d, 1) / item)
+        return Violation(
+            kernel=self.kernel,
+            function=where[0] if where else None,
+            line=where[1] if where else None,
+            code=where[2] if where else None,
+            op=access.op,
+            lanes=int(bad.size),
+            active=access.lanes,
+            buffer=self.names[k] if k is not None else "none (the kernel got no tensor)",
+            elements=int((self.ends[k] - self.starts[k]) // item) if k is not None else 0,
+            side=side,
+            nearest=int(d.min()),
+            farthest=int(d.max()),
+        )
+
+
+def _candidate_frame(file: str) -> tuple[str, int, str | None] | None:
+    """The innermost frame running the candidate's source: the interpreter runs a kernel's
+    body as Python under the name of the file it was defined from."""
+    f = sys._getframe(1)
+    while f is not None:
+        if f.f_code.co_filename == file:
+            try:
+                with open(file, encoding="utf-8") as fh:
+                    lines = fh.read().splitlines()
+            except OSError:
+                lines = []
+            n = f.f_lineno
+            code = lines[n - 1].strip() if 0 < n <= len(lines) else None
+            return f.f_code.co_name, n, code
+        f = f.f_back
+    return None
