@@ -2,7 +2,7 @@
 
 Runs in a process of its own (``python -m kernelwright.sandbox.aot SCRATCH TARGETS``, a zygote
 that forks a child per check and target), started through the pool's isolation backend like a
-worker, never in the candidate's process: it executes only what ``kernel_source.extract`` lifted
+worker, never in the candidate's process: it defines only what ``kernel_source.extract`` lifted
 out of the candidate (its ``@triton.jit`` defs and constants), builds each launch's signature
 from the launch record, and compiles it with ``triton.compile(ASTSource(...),
 target=GPUTarget(...))`` for every requested target.
@@ -56,13 +56,7 @@ def load_kernels(source: str, workdir: Path) -> tuple[dict[str, Any], kernel_sou
     extracted = kernel_source.extract(source)
     path = workdir / "kernels.py"
     path.write_text(extracted.text)
-    namespace: dict[str, Any] = {
-        "__name__": "kernelwright_aot_kernels",
-        "__file__": str(path),
-        kernel_source.JIT_DECORATOR: jit,
-    }
-    exec(compile(extracted.text, str(path), "exec"), namespace)
-    return {name: namespace[name] for name in extracted.kernels}, extracted
+    return kernel_source.define(extracted, str(path), jit), extracted
 
 
 def _default_arg(value: Any) -> dict[str, Any]:
@@ -262,13 +256,13 @@ def compile_each(
         for i, record in enumerate(launches):
             jit = jits.get(record["kernel"])
             if jit is None:
-                why = extracted.left_out.get(
-                    record["kernel"], "it is not a module-level @triton.jit function"
-                )
+                refused = extracted.refused.get(record["kernel"])
+                why = refused or "it is not a module-level @triton.jit function"
                 report = KernelCompile(
                     kernel=record["kernel"],
                     compiled=False,
                     error=f"kernel {record['kernel']} cannot be compiled on its own: {why}",
+                    error_line=refused.line if refused else None,
                 )
             else:
                 report = compile_one(jit, record, target, extracted, workdir)

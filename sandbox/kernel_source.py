@@ -1,101 +1,277 @@
-"""The candidate's Triton kernels, lifted out of its module so they can be compiled (or run)
-in a process that never ran the candidate's module code.
+"""The candidate's Triton kernels, lifted out of its module: the one extraction that both the
+trusted replay (``replay.py``) and the ahead-of-time compiler (``aot.py``, which has no torch)
+run, so what is replayed is what is compiled.
 
-``extract`` keeps, from the module's top level: ``@triton.jit`` functions (their other
-decorators, autotune and heuristics, dropped: the launch record carries the config they chose),
-imports of ``triton`` and ``math``, and names bound to constant expressions (literals,
-``tl.constexpr(...)``, ``tl.float16``-like attributes). Every other line is blanked, so a line
-number in a compiler message is the line in the candidate's own file. Executing the result runs
-only ``def`` statements and those constants: a kernel whose default values or annotations are
-not constant expressions is left out, with the reason.
+``extract`` keeps, from the module's top level: ``@triton.jit`` functions whose bodies stay
+inside Triton's language (the jit decorator alone, with literal options; autotune and heuristics
+are dropped: the launch record carries the config they chose), the imports that bring in
+Triton's language, ``math`` or a helper library, and names bound to constant expressions, their
+annotations dropped. Every other line is blanked, so a line number in a traceback or a compiler
+message is the line in the candidate's own file.
+
+``define`` executes that text with a few of Python's builtins and an import that admits only
+kernel modules, then checks that nothing the kernels or constants name reaches outside Triton's
+language, however it is reached (``tl.core.inspect``, a constant bound to a module).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-# Modules a kernel may name; everything else in the candidate's module stays behind.
-IMPORT_ROOTS = {"triton", "math", "__future__"}
 # Libraries of @triton.jit helpers a kernel may call (kernelwright's own, inductor's).
 HELPER_MODULES = ("kernelwright.prompts.kwlib", "torch._inductor.runtime.triton_helpers")
-# Functions a constant expression may call.
-_CONST_CALLS = {"constexpr", "next_power_of_2", "cdiv", "log2", "sqrt", "exp", "log"}
+LANGUAGE = "triton.language"
+# Modules the extracted text may import; `__future__` only changes how it compiles.
+KERNEL_MODULES = ("triton", "math", "__future__", *HELPER_MODULES)
+# What `from triton import ...` may bring in for a kernel.
+TRITON_NAMES = frozenset(["language", "jit", "cdiv", "next_power_of_2", "constexpr"])
+JIT_NAMES = frozenset(["triton.jit", "jit", "triton.language.jit", "tl.jit"])
+# @triton.jit options that are data; the rest (repr, launch_metadata) are hooks.
+JIT_OPTIONS = frozenset(
+    ["do_not_specialize", "do_not_specialize_on_alignment", "debug", "noinline"]
+)
 JIT_DECORATOR = "__kernelwright_jit__"
+# Functions a module constant may call: Triton's and math's, and int/float.
+CONST_CALLS = frozenset(
+    ["constexpr", "next_power_of_2", "cdiv", "int", "float", "log2", "sqrt", "exp", "log"]
+)
+DENIED_CALLABLES = [getattr, setattr, delattr, eval, exec, compile, open, __import__, globals, vars]
+# What a kernel body may call of Python's own: enough for Triton's frontend, nothing that
+# reaches files, modules or other objects.
+SAFE_BUILTINS = {
+    name: getattr(builtins, name)
+    for name in (
+        "range",
+        "min",
+        "max",
+        "abs",
+        "len",
+        "int",
+        "float",
+        "bool",
+        "tuple",
+        "list",
+        "zip",
+        "enumerate",
+        "print",
+        "isinstance",
+        "round",
+        "divmod",
+        "pow",
+        "sum",
+        "all",
+        "any",
+        "reversed",
+        "slice",
+        "ValueError",
+        "AssertionError",
+        "TypeError",
+        "RuntimeError",
+    )
+}
+# Attributes a kernel body may not name: Triton's machinery beneath the language, and the
+# interpreter's handles on the NumPy arrays behind its tensors.
+DENIED_ATTRS = frozenset(
+    [
+        "runtime",
+        "compiler",
+        "backends",
+        "tools",
+        "knobs",
+        "testing",
+        "profiler",
+        "handle",
+        "data",
+        "fn",
+        "os",
+        "sys",
+        "builtins",
+        "importlib",
+        "subprocess",
+        "interpreter_builder",
+        # str.format walks attributes by name inside a string ("{0.handle.data}").
+        "format",
+        "format_map",
+    ]
+)
+DENIED_NODES = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.Global,
+    ast.Nonlocal,
+    ast.ClassDef,
+    ast.AsyncFunctionDef,
+    ast.Await,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Delete,
+    ast.Lambda,
+)
+# What a module constant's expression may be made of.
+CONSTANT_NODES = (
+    ast.Constant,
+    ast.Name,
+    ast.Attribute,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.Tuple,
+    ast.List,
+    ast.Call,
+    ast.keyword,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+)
+
+
+class KernelSourceError(Exception):
+    """The kernels cannot be defined from the source alone; the message says why."""
+
+
+@dataclass
+class Refusal:
+    """Why a kernel is not extracted, and the candidate's line that says so."""
+
+    line: int
+    why: str
+
+    def __str__(self) -> str:
+        return self.why
 
 
 @dataclass
 class Extracted:
     text: str  # the module to execute, lines aligned with the candidate's
     kernels: dict[str, int] = field(default_factory=dict)  # name -> line of its def
-    left_out: dict[str, str] = field(default_factory=dict)  # name -> why it was not extracted
+    refused: dict[str, Refusal] = field(default_factory=dict)  # name -> why it is left out
 
 
-def _dotted_root(node: ast.AST) -> str | None:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+def _language_module(name: str) -> bool:
+    return name == "math" or name.startswith(LANGUAGE) or name.startswith(HELPER_MODULES)
 
 
-def _constant(node: ast.AST | None, names: set[str]) -> bool:
-    """A constant expression over literals, kept names and attributes of kept modules."""
-    if node is None:
-        return True
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.Name):
-        return node.id in names
-    if isinstance(node, ast.Attribute):
-        return _dotted_root(node) in names and not node.attr.startswith("_")
-    if isinstance(node, ast.UnaryOp):
-        return _constant(node.operand, names)
-    if isinstance(node, ast.BinOp):
-        return _constant(node.left, names) and _constant(node.right, names)
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return all(_constant(e, names) for e in node.elts)
-    if isinstance(node, ast.Call):
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        return (
-            name in _CONST_CALLS
-            and _constant(func, names)
-            and all(_constant(a, names) for a in node.args)
-            and all(_constant(k.value, names) for k in node.keywords)
-        )
-    return False
+def _from_allowed(module: str, name: str) -> bool:
+    return _language_module(module) or _language_module(f"{module}.{name}")
+
+
+def _kernel_import(node: ast.Import | ast.ImportFrom) -> ast.stmt | None:
+    """The part of an import that brings in Triton's language (or math, or a helper library),
+    or None: never Triton's runtime, compiler or interpreter."""
+    if isinstance(node, ast.Import):
+        names = [a for a in node.names if a.name == "triton" or _language_module(a.name)]
+        keep: ast.stmt = ast.Import(names=names)
+    elif node.module and node.level == 0:
+        if node.module == "triton":
+            names = [a for a in node.names if a.name in TRITON_NAMES]
+        elif node.module == "__future__":
+            names = node.names
+        else:
+            # `from torch._inductor.runtime import triton_helpers` names a helper library
+            # inside a package that is not one.
+            names = [a for a in node.names if _from_allowed(node.module, a.name)]
+        keep = ast.ImportFrom(module=node.module, names=names, level=0)
+    else:
+        return None
+    return keep if names else None
+
+
+def _constant(node: ast.expr, known: set[str]) -> bool:
+    """A constant expression: literals, arithmetic, kept names and their public attributes,
+    and calls of ``CONST_CALLS`` only."""
+    for sub in ast.walk(node):
+        if not isinstance(sub, CONSTANT_NODES):
+            return False
+        if isinstance(sub, ast.Name) and sub.id not in known and sub.id not in SAFE_BUILTINS:
+            return False
+        if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
+            return False
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name not in CONST_CALLS:
+                return False
+    return True
 
 
 def _jit_decorator(node: ast.FunctionDef) -> ast.expr | None:
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
-        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
-        if name == "jit":
+        if ast.unparse(target) in JIT_NAMES:
             return dec
     return None
 
 
-def _kernel_import(node: ast.Import | ast.ImportFrom) -> ast.Import | ast.ImportFrom | None:
-    """The part of an import that binds Triton, math or a helper library, or None."""
-
-    def allowed(module: str) -> bool:
-        return module.split(".")[0] in IMPORT_ROOTS or module.startswith(HELPER_MODULES)
-
-    if isinstance(node, ast.ImportFrom):
-        if node.level or not node.module:
+def _jit_options(jit: ast.expr) -> str | None:
+    """The decorator's options as literal source, or None when one is not a literal of a data
+    option: nothing of the candidate's runs when the decorator is applied."""
+    if not isinstance(jit, ast.Call):
+        return ""
+    if jit.args:
+        return None
+    options = []
+    for k in jit.keywords:
+        try:
+            value = ast.literal_eval(k.value)
+        except (ValueError, TypeError):
             return None
-        if allowed(node.module):
-            return node
-        # `from torch._inductor.runtime import triton_helpers` names a helper library in a
-        # package that is not one.
-        names = [a for a in node.names if f"{node.module}.{a.name}".startswith(HELPER_MODULES)]
-        return ast.ImportFrom(module=node.module, names=names, level=0) if names else None
-    # `import torch, triton.language as tl` keeps what a kernel may name.
-    names = [a for a in node.names if allowed(a.name)]
-    return ast.Import(names=names) if names else None
+        if k.arg not in JIT_OPTIONS:
+            return None
+        options.append(f"{k.arg}={value!r}")
+    return "(" + ", ".join(options) + ")"
 
 
-def _bound_names(node: ast.Import | ast.ImportFrom) -> set[str]:
-    return {(a.asname or a.name).split(".")[0] for a in node.names}
+def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
+    """Why a kernel could leave Triton's language, or None. Default values and annotations
+    run when the ``def`` runs: only constants may."""
+    args = fn.args
+    for value in [*args.defaults, *[d for d in args.kw_defaults if d is not None]]:
+        if not _constant(value, names):
+            return Refusal(
+                value.lineno, f"line {value.lineno}: a default value that is not a constant"
+            )
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        if arg.annotation is not None and not _constant(arg.annotation, names):
+            return Refusal(arg.lineno, f"line {arg.lineno}: an annotation that is not a constant")
+    if fn.returns is not None and not _constant(fn.returns, names):
+        return Refusal(fn.lineno, f"line {fn.lineno}: a return annotation that is not a constant")
+    local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    for stmt in fn.body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                local.add(sub.id)
+    where = f"kernel {fn.name}"
+    for sub in (node for stmt in fn.body for node in ast.walk(stmt)):
+        line = getattr(sub, "lineno", fn.lineno)
+        why = None
+        if isinstance(sub, (*DENIED_NODES, ast.FunctionDef)):
+            why = (
+                f"{type(sub).__name__} is not Triton (a kernel body is compiled for the GPU; "
+                "it cannot import, define classes or catch errors)"
+            )
+        elif isinstance(sub, ast.Attribute) and (
+            sub.attr.startswith("_") or sub.attr in DENIED_ATTRS
+        ):
+            why = f".{sub.attr} is not part of Triton's language"
+        elif (
+            isinstance(sub, ast.Name)
+            and isinstance(sub.ctx, ast.Load)
+            and not (sub.id in local or sub.id in names or sub.id in SAFE_BUILTINS)
+        ):
+            why = (
+                f"{sub.id} is not a kernel parameter, a Triton module or a module-level "
+                "constant or @triton.jit function"
+            )
+        if why:
+            return Refusal(line, f"{where} (line {line}): {why}")
+    return None
 
 
 def extract(code: str) -> Extracted:
@@ -103,62 +279,137 @@ def extract(code: str) -> Extracted:
     tree = ast.parse(code)
     lines = code.splitlines()
     out = [""] * len(lines)
+    simple: dict[int, list[str]] = {}  # line -> the kept statements that start on it
     names: set[str] = set()
+    kernels: list[tuple[ast.FunctionDef, str]] = []
     result = Extracted(text="")
-
-    def keep(node: ast.stmt) -> None:
-        for i in range(node.lineno - 1, node.end_lineno):
-            out[i] = lines[i]
-
     for node in tree.body:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             kept = _kernel_import(node)
             if kept is not None:
-                out[node.lineno - 1] = ast.unparse(kept)  # on its own line: numbers still match
-                names |= _bound_names(kept)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                simple.setdefault(node.lineno - 1, []).append(ast.unparse(kept))
+                names |= {(a.asname or a.name).split(".")[0] for a in kept.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if all(isinstance(t, ast.Name) for t in targets) and node.value is not None:
-                if _constant(node.value, names) and (
-                    not isinstance(node, ast.AnnAssign) or _constant(node.annotation, names)
-                ):
-                    keep(node)
-                    names |= {t.id for t in targets}
-        elif isinstance(node, ast.FunctionDef):
-            jit = _jit_decorator(node)
-            if jit is None:
+            if all(isinstance(t, ast.Name) for t in targets) and _constant(node.value, names):
+                # Without its annotation: an annotation is code too.
+                kept = ast.Assign(targets=targets, value=node.value, lineno=node.lineno)
+                simple.setdefault(node.lineno - 1, []).append(ast.unparse(kept))
+                names |= {t.id for t in targets}
+        elif isinstance(node, ast.FunctionDef) and (jit := _jit_decorator(node)) is not None:
+            options = _jit_options(jit)
+            if options is None:
+                result.refused[node.name] = Refusal(
+                    jit.lineno,
+                    f"kernel {node.name} (line {jit.lineno}): its @triton.jit(...) options are "
+                    f"not literal values of {', '.join(sorted(JIT_OPTIONS))}",
+                )
                 continue
-            why = _unsafe_signature(node, names | {node.name})
-            if why:
-                result.left_out[node.name] = why
-                continue
-            first = min(d.lineno for d in node.decorator_list) - 1
-            keep(node)
-            for i in range(first, node.lineno - 1):
-                out[i] = ""
-            options = ""
-            if isinstance(jit, ast.Call):
-                if jit.args or not all(_constant(k.value, set()) for k in jit.keywords):
-                    result.left_out[node.name] = "its @triton.jit(...) options are not literals"
-                    continue
-                options = "(" + ", ".join(ast.unparse(k) for k in jit.keywords) + ")"
-            indent = lines[node.lineno - 1][: node.col_offset]
-            out[node.lineno - 2] = f"{indent}@{JIT_DECORATOR}{options}"
-            result.kernels[node.name] = node.lineno
+            kernels.append((node, options))
             names.add(node.name)
+    for fn, options in kernels:
+        why = _check_body(fn, names)
+        if why:
+            result.refused[fn.name] = why
+            continue
+        out[fn.lineno - 1 : fn.end_lineno] = lines[fn.lineno - 1 : fn.end_lineno]
+        indent = lines[fn.lineno - 1][: fn.col_offset]
+        out[fn.lineno - 2] = f"{indent}@{JIT_DECORATOR}{options}"
+        result.kernels[fn.name] = fn.lineno
+    for i, statements in simple.items():
+        out[i] = "; ".join(statements)  # `A = 1; import os` keeps A and nothing else
     result.text = "\n".join(out) + "\n"
     return result
 
 
-def _unsafe_signature(node: ast.FunctionDef, names: set[str]) -> str | None:
-    """Default values and annotations run when the ``def`` runs: only constants may."""
-    args = node.args
-    for default in [*args.defaults, *[d for d in args.kw_defaults if d is not None]]:
-        if not _constant(default, names):
-            return f"line {default.lineno}: a default value that is not a constant"
-    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-        if arg.annotation is not None and not _constant(arg.annotation, names):
-            return f"line {arg.lineno}: an annotation that is not a constant"
-    if node.returns is not None and not _constant(node.returns, names):
-        return f"line {node.lineno}: a return annotation that is not a constant"
-    return None
+def define(extracted: Extracted, filename: str, jit: Callable) -> dict[str, Any]:
+    """Execute the extracted kernels with ``jit`` as their decorator: name -> kernel.
+
+    ``filename`` must hold ``extracted.text``: Triton reads a kernel's source from its file."""
+    namespace: dict[str, Any] = {
+        "__builtins__": {**SAFE_BUILTINS, "__import__": _kernel_module_import},
+        "__name__": "kw_kernels",
+        "__file__": filename,
+        JIT_DECORATOR: jit,
+    }
+    try:
+        # dont_inherit: only the candidate's own __future__ imports decide how it compiles.
+        code = compile(extracted.text, filename, "exec", dont_inherit=True)
+        exec(code, namespace)
+    except Exception as e:
+        raise KernelSourceError(
+            f"the kernels could not be defined: {type(e).__name__}: {e}"
+        ) from None
+    for node in ast.parse(extracted.text).body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if _outside(namespace[target.id]):
+                    raise KernelSourceError(
+                        f"line {node.lineno}: module constant {target.id} is not a value of "
+                        "Triton's language"
+                    )
+        if isinstance(node, (ast.Assign, ast.FunctionDef)):
+            _check_reach(node, namespace)
+    return {name: namespace[name] for name in extracted.kernels}
+
+
+def _outside(obj: Any) -> bool:
+    """An object outside Triton's language: a module that is not one of its modules, a function
+    or class defined elsewhere (``tl.core.inspect``, ``tl.core.wraps``), a denied builtin."""
+    if isinstance(obj, (tuple, list)):
+        return any(map(_outside, obj))
+    if isinstance(obj, types.ModuleType):
+        return not _language_module(obj.__name__)
+    if any(obj is d for d in DENIED_CALLABLES):
+        return True
+    if callable(obj):
+        import triton
+        import triton.language as tl
+        from triton.runtime.interpreter import InterpretedFunction
+        from triton.runtime.jit import JITFunction
+
+        if any(obj is ok for ok in (triton.cdiv, triton.next_power_of_2, tl.PropagateNan)):
+            return False
+        # A kernel is where its function was written (the interpreter's wrapper is not).
+        defined = obj.fn if isinstance(obj, (JITFunction, InterpretedFunction)) else obj
+        module = getattr(defined, "__module__", None) or ""
+        return not (_language_module(module) or any(obj is b for b in SAFE_BUILTINS.values()))
+    return False
+
+
+def _check_reach(node: ast.AST, namespace: dict[str, Any]) -> None:
+    """Every dotted name read from a module resolves inside Triton's language (or math):
+    ``tl.core.builtins`` or a helper module's ``os`` is refused, whatever path reaches it."""
+    inner = {id(sub.value) for sub in ast.walk(node) if isinstance(sub, ast.Attribute)}
+    for sub in ast.walk(node):
+        if not isinstance(sub, ast.Attribute) or id(sub) in inner:  # whole chains only
+            continue
+        chain, root = [], sub
+        while isinstance(root, ast.Attribute):
+            chain.append(root.attr)
+            root = root.value
+        if not isinstance(root, ast.Name) or not isinstance(
+            namespace.get(root.id), types.ModuleType
+        ):
+            continue
+        obj, path = namespace[root.id], root.id
+        for n, attr in enumerate(reversed(chain)):
+            # `triton` itself is no language module: past it, only TRITON_NAMES.
+            beyond_triton = n == 0 and obj.__name__ == "triton" and attr not in TRITON_NAMES
+            obj, path = getattr(obj, attr, None), f"{path}.{attr}"
+            if beyond_triton or _outside(obj):
+                where = (
+                    f"kernel {node.name} (line" if isinstance(node, ast.FunctionDef) else "(line"
+                )
+                raise KernelSourceError(
+                    f"{where} {sub.lineno}): {path} reaches outside Triton's language"
+                )
+
+
+def _kernel_module_import(name, globals=None, locals=None, fromlist=(), level=0):
+    allowed = name.startswith(KERNEL_MODULES) or (
+        fromlist and all(_from_allowed(name, f) for f in fromlist)
+    )
+    if level or not allowed:
+        raise ImportError(f"{name} is not a kernel module")
+    return builtins.__import__(name, globals, locals, fromlist, level)

@@ -2,8 +2,8 @@
 
 Runs in a fresh child of the zygote (``zygote.py``), a process that never imported the
 candidate. From the source it takes only the @triton.jit function definitions and the
-module-level imports and constants they need (``extract_kernels``); nothing else of the
-module runs: no class, no host function, no autotune or heuristics decorator or hook (the
+module-level imports and constants they need (``kernel_source``, the extraction the
+ahead-of-time compiler uses too); nothing else of the module runs: no class, no host function, no autotune or heuristics decorator or hook (the
 log carries the config they chose). It then runs the log (``Replay``) on the reference
 side's inputs and ``Model``'s state: a tensor that is neither, nor made during forward, is
 poison, and so is every ``empty`` allocation. The outputs it computes are the ones judged.
@@ -11,15 +11,13 @@ poison, and so is every ``empty`` allocation. The outputs it computes are the on
 
 from __future__ import annotations
 
-import ast
-import builtins
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from kernelwright.sandbox import kernel_source
 from kernelwright.sandbox.bounds import Bounds, OutOfBounds
-from kernelwright.sandbox.kernel_source import HELPER_MODULES
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
     READ_OPS,
@@ -40,242 +38,23 @@ class ReplayError(Exception):
     """The log cannot be replayed as written; the message says why, for the candidate."""
 
 
-# Modules a kernel's module may import for its kernels: Triton's language, math, and the
-# helper libraries the source check allows (kernelwright's, inductor's).
-KERNEL_MODULES = ("triton", "math", *HELPER_MODULES)
-LANGUAGE = "triton.language"
-# What `from triton import ...` may bring in for a kernel.
-TRITON_NAMES = frozenset(["language", "jit", "cdiv", "next_power_of_2", "constexpr"])
-DENIED_CALLABLES = [getattr, setattr, eval, exec, compile, open, __import__, globals, vars]
-# What a kernel body may call of Python's own: enough for Triton's frontend, nothing that
-# reaches files, modules or other objects.
-SAFE_BUILTINS = {
-    name: getattr(builtins, name)
-    for name in (
-        "range",
-        "min",
-        "max",
-        "abs",
-        "len",
-        "int",
-        "float",
-        "bool",
-        "tuple",
-        "list",
-        "zip",
-        "enumerate",
-        "print",
-        "isinstance",
-        "round",
-        "divmod",
-        "pow",
-        "sum",
-        "all",
-        "any",
-        "reversed",
-        "slice",
-        "ValueError",
-        "AssertionError",
-        "TypeError",
-        "RuntimeError",
-    )
-}
-# Attributes a kernel body may not name: Triton's machinery beneath the language, and the
-# interpreter's handles on the NumPy arrays behind its tensors.
-DENIED_ATTRS = frozenset(
-    [
-        "runtime",
-        "compiler",
-        "backends",
-        "tools",
-        "knobs",
-        "testing",
-        "profiler",
-        "handle",
-        "data",
-        "fn",
-        "os",
-        "sys",
-        "builtins",
-        "importlib",
-        "subprocess",
-        "interpreter_builder",
-    ]
-)
-DENIED_NODES = (
-    ast.Import,
-    ast.ImportFrom,
-    ast.Global,
-    ast.Nonlocal,
-    ast.ClassDef,
-    ast.AsyncFunctionDef,
-    ast.Await,
-    ast.Yield,
-    ast.YieldFrom,
-    ast.With,
-    ast.AsyncWith,
-    ast.Try,
-    ast.Delete,
-    ast.Lambda,
-)
+KERNEL_FILE = "kernels.py"
 
 
-def _is_jit(decorator: ast.expr) -> bool:
-    target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    return ast.unparse(target) in {"triton.jit", "jit", "triton.language.jit", "tl.jit"}
+def load_kernels(source: str, folder: Path) -> dict[str, Any]:
+    """The source's @triton.jit functions, defined from what ``kernel_source`` extracts alone:
+    no other code of the module runs here."""
+    import triton
 
-
-def _language_module(name: str) -> bool:
-    return name == "math" or name.startswith(LANGUAGE) or name.startswith(KERNEL_MODULES[2:])
-
-
-def _from_allowed(module: str, name: str) -> bool:
-    return _language_module(module) or _language_module(f"{module}.{name}")
-
-
-def _kernel_import(node: ast.stmt) -> ast.stmt | None:
-    """The part of an import statement that brings in Triton's language (or math, or the
-    allowed helper libraries), or None: never Triton's runtime, compiler or interpreter."""
-    if isinstance(node, ast.Import):
-        names = [a for a in node.names if a.name == "triton" or _language_module(a.name)]
-        keep = ast.Import(names=names)
-    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-        if node.module == "triton":
-            names = [a for a in node.names if a.name in TRITON_NAMES]
-        else:
-            # `from torch._inductor.runtime import triton_helpers` names an allowed module
-            # inside a package that is not one.
-            names = [a for a in node.names if _from_allowed(node.module, a.name)]
-        keep = ast.ImportFrom(module=node.module, names=names, level=0)
-    else:
-        return None
-    if not keep.names:
-        return None
-    return ast.copy_location(keep, node)
-
-
-def _check_reach(fn: ast.FunctionDef, namespace: dict[str, Any]) -> None:
-    """Every dotted name a kernel body reads from a module resolves inside Triton's language
-    (or math): ``tl.core.builtins`` or a helper module's ``os`` is refused, whatever path
-    reaches it."""
-    import types
-
-    for sub in ast.walk(fn):
-        if not isinstance(sub, ast.Attribute) or isinstance(sub.value, ast.Attribute):
-            continue
-        chain, node = [], sub
-        while isinstance(node, ast.Attribute):
-            chain.append(node.attr)
-            node = node.value
-        if not isinstance(node, ast.Name) or not isinstance(
-            namespace.get(node.id), types.ModuleType
-        ):
-            continue
-        obj = namespace[node.id]
-        for attr in reversed(chain):
-            obj = getattr(obj, attr, None)
-            name = getattr(obj, "__name__", "") if isinstance(obj, types.ModuleType) else None
-            if (name is not None and not _language_module(name)) or obj in DENIED_CALLABLES:
-                raise ReplayError(
-                    f"kernel {fn.name} (line {sub.lineno}): {ast.unparse(sub)} reaches outside "
-                    "Triton's language"
-                )
-
-
-def _constant_expr(node: ast.expr, known: set[str]) -> bool:
-    """A module constant a kernel may read: literals, arithmetic, earlier constants and
-    ``tl.constexpr(...)``."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Name) and sub.id not in known:
-            return False
-        if isinstance(sub, ast.Call) and ast.unparse(sub.func) not in {
-            "tl.constexpr",
-            "triton.language.constexpr",
-            "constexpr",
-            "int",
-            "float",
-        }:
-            return False
-        if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
-            return False
-        if isinstance(sub, (ast.Lambda, ast.NamedExpr, ast.Subscript, ast.comprehension)):
-            return False
-    return True
-
-
-def _check_body(fn: ast.FunctionDef, module_names: set[str]) -> None:
-    """A kernel body that could leave Triton's language is refused before it runs."""
-    local = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-    for sub in ast.walk(fn):
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-            local.add(sub.id)
-    where = f"kernel {fn.name}"
-    for sub in ast.walk(fn):
-        line = getattr(sub, "lineno", fn.lineno)
-        if isinstance(sub, DENIED_NODES) or (isinstance(sub, ast.FunctionDef) and sub is not fn):
-            raise ReplayError(
-                f"{where} (line {line}): {type(sub).__name__} is not Triton (a kernel body "
-                "is compiled for the GPU; it cannot import, define classes or catch errors)"
-            )
-        if isinstance(sub, ast.Attribute) and (
-            sub.attr.startswith("_") or sub.attr in DENIED_ATTRS
-        ):
-            raise ReplayError(
-                f"{where} (line {line}): .{sub.attr} is not part of Triton's language"
-            )
-        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
-            if sub.id not in local and sub.id not in module_names and sub.id not in SAFE_BUILTINS:
-                raise ReplayError(
-                    f"{where} (line {line}): {sub.id} is not a kernel parameter, a Triton "
-                    "module or a module-level constant or @triton.jit function"
-                )
-
-
-def extract_kernels(source: str, filename: str) -> dict[str, Any]:
-    """The module's @triton.jit functions, defined from its source alone.
-
-    ``filename`` must hold ``source``: Triton reads a kernel's source from its file."""
-    tree = ast.parse(source)
-    keep: list[ast.stmt] = []
-    names: set[str] = set()
-    kernels: list[ast.FunctionDef] = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imp = _kernel_import(node)
-            if imp is not None:
-                keep.append(imp)
-                names |= {(a.asname or a.name).split(".")[0] for a in imp.names}
-        elif isinstance(node, ast.FunctionDef) and any(map(_is_jit, node.decorator_list)):
-            jit = next(d for d in node.decorator_list if _is_jit(d))
-            node.decorator_list = [jit]  # autotune, heuristics and the rest do not run here
-            keep.append(node)
-            kernels.append(node)
-            names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if all(isinstance(t, ast.Name) for t in targets) and _constant_expr(node.value, names):
-                keep.append(node)
-                names |= {t.id for t in targets}
-    for fn in kernels:
-        _check_body(fn, names)
-    namespace: dict[str, Any] = {"__builtins__": dict(SAFE_BUILTINS), "__name__": "kw_kernels"}
-    namespace["__builtins__"]["__import__"] = _kernel_module_import
+    extracted = kernel_source.extract(source)
+    if extracted.refused:
+        raise ReplayError(str(next(iter(extracted.refused.values()))))
+    path = folder / KERNEL_FILE  # Triton reads each kernel's source from its file
+    path.write_text(extracted.text)
     try:
-        exec(compile(ast.Module(body=keep, type_ignores=[]), filename, "exec"), namespace)
-    except Exception as e:
-        raise ReplayError(f"the kernels could not be defined: {type(e).__name__}: {e}") from None
-    for fn in kernels:
-        _check_reach(fn, namespace)
-    return {fn.name: namespace[fn.name] for fn in kernels}
-
-
-def _kernel_module_import(name, globals=None, locals=None, fromlist=(), level=0):
-    allowed = name.startswith(KERNEL_MODULES) or (
-        fromlist and all(_from_allowed(name, f) for f in fromlist)
-    )
-    if level or not allowed:
-        raise ImportError(f"{name} is not a kernel module")
-    return builtins.__import__(name, globals, locals, fromlist, level)
+        return kernel_source.define(extracted, str(path), triton.jit)
+    except kernel_source.KernelSourceError as e:
+        raise ReplayError(str(e)) from None
 
 
 def poison(t: torch.Tensor) -> None:
@@ -495,8 +274,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     dtype, _ = trial_inputs.run_dtype(pm, interpreter)
     model = trial_inputs.build(pm, pm.module.Model, job["init_seed"], device, dtype)
     state = {k: v.detach() for k, v in model.state_dict().items()}
-    source_file = jobdir / "kernels.py"  # Triton reads each kernel's source from its file
-    source_file.write_text(job["source"])
     logs = [LaunchLog.model_validate(x) for x in job["logs"]]
     program = {k: Derived.model_validate(v) for k, v in (job.get("program") or {}).items()}
     if job.get("allow_torch_ops"):
@@ -506,9 +283,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     bounds_file = None
     if interpreter:
         interp_memory.install()  # the zygote did; a replay must never run unwatched
-        bounds_file = str(source_file)
+        bounds_file = str(jobdir / KERNEL_FILE)
     try:
-        kernels = extract_kernels(job["source"], str(source_file))
+        kernels = load_kernels(job["source"], jobdir)
     except ReplayError as e:
         return {"error": str(e), "replays": []}
     replays = []

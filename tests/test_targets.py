@@ -17,7 +17,7 @@ from kernelwright.outcome import KernelCompile, Outcome, Status, TargetReport
 from kernelwright.prompts.render import render_feedback
 from kernelwright.prompts.show import render_prompt
 from kernelwright.prompts.target_feedback import diagnose_targets
-from kernelwright.sandbox import aot, compiler_report, kernel_source
+from kernelwright.sandbox import aot, compiler_report
 from kernelwright.sandbox.pool import Job
 
 VECTOR_ADD = TESTS / "problems" / "vector_add.py"
@@ -108,39 +108,6 @@ def test_resolve_targets_default_all_none_and_unknown():
         resolve_targets("h100,h300")
 
 
-def test_extraction_keeps_kernels_on_their_lines_and_runs_no_module_code():
-    code = textwrap.dedent(
-        """
-        import os
-        import triton
-        import triton.language as tl
-        SCALE = tl.constexpr(2)
-        open("/tmp/side-effect", "w")
-
-
-        @triton.autotune(configs=[triton.Config({"BLOCK": 128})], key=["n"])
-        @triton.jit
-        def scale(x_ptr, n, BLOCK: tl.constexpr):
-            offs = tl.arange(0, BLOCK)
-            tl.store(x_ptr + offs, tl.load(x_ptr + offs) * SCALE, mask=offs < n)
-
-
-        @triton.jit
-        def sneaky(x_ptr, n=os.system("true")):
-            pass
-        """
-    )
-    ex = kernel_source.extract(code)
-    lines, original = ex.text.splitlines(), code.splitlines()
-    assert len(lines) == len(original)
-    assert ex.kernels == {"scale": 11}
-    assert lines[10] == original[10]  # the def, on the candidate's line
-    assert lines[9] == f"@{kernel_source.JIT_DECORATOR}"
-    assert "autotune" not in ex.text and "open(" not in ex.text and "import os" not in ex.text
-    assert "SCALE = tl.constexpr(2)" in ex.text
-    assert "not a constant" in ex.left_out["sneaky"]
-
-
 def test_a_kernel_that_spills_on_sm90_and_not_on_gfx942(compile_here):
     reports = compile_here(dot_launch("fp32", 64, "ieee"), "h100", "mi300x")
     h100, mi300x = reports["h100"], reports["mi300x"]
@@ -193,12 +160,13 @@ def test_interpreter_only_bodies_are_compile_errors_on_the_cpu(pool, path):
     outcome = pool.evaluate(Job(problem=VECTOR_ADD, code=path.read_text(), shape="small"))
     assert outcome.env["interpreter"] is True
     assert outcome.status.value == header(path, "expect"), outcome.message
-    # Whatever caught it first (the replay's reading of the source, or the compile), the
-    # compiler's own report says the kernel compiles for no target, at the body's line.
+    # The extraction both the replay and the compiler run refuses the body before anything
+    # compiles; the report per target says so, at the body's line.
     assert {r.target for r in outcome.targets} == {"h100", "mi300x"}
     for report in outcome.targets:
         (kernel,) = report.kernels
-        assert not kernel.compiled and kernel.finished and "is not defined" in kernel.error
+        assert not kernel.compiled and kernel.finished
+        assert "cannot be compiled on its own: kernel add_kernel" in kernel.error
         assert "add_kernel" not in path.read_text().splitlines()[kernel.error_line - 1]
 
 

@@ -1,0 +1,167 @@
+"""The one kernel extraction, which the trusted replay and the ahead-of-time compiler both run:
+only the module's @triton.jit functions, imports of Triton's language and constants are
+defined, and nothing they name reaches outside Triton's language."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from kernelwright.sandbox import kernel_source
+from kernelwright.sandbox.replay import ReplayError, load_kernels
+
+HEAD = "import triton\nimport triton.language as tl\n"
+KERNEL = """
+@triton.jit
+def k(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=offs < n), mask=offs < n)
+"""
+
+
+def _load(tmp_path, source: str) -> dict:
+    return load_kernels(textwrap.dedent(source), tmp_path)
+
+
+def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
+    from triton.runtime.autotuner import Autotuner
+
+    marker = tmp_path / "marker"
+    code = textwrap.dedent(
+        f"""
+        import os
+        import triton
+        import triton.language as tl
+        SCALE = tl.constexpr(2)
+        open({str(marker)!r}, "w").write("module code ran")
+
+
+        @triton.autotune(configs=[triton.Config({{"BLOCK": 128}})], key=["n"])
+        @triton.jit
+        def scale(x_ptr, n, BLOCK: tl.constexpr):
+            offs = tl.arange(0, BLOCK)
+            tl.store(x_ptr + offs, tl.load(x_ptr + offs) * SCALE, mask=offs < n)
+
+
+        @triton.jit
+        def sneaky(x_ptr, n=os.system("true")):
+            pass
+        """
+    )
+    ex = kernel_source.extract(code)
+    lines, original = ex.text.splitlines(), code.splitlines()
+    assert len(lines) == len(original)
+    assert ex.kernels == {"scale": 11}
+    assert lines[10] == original[10]  # the def, on the candidate's line
+    assert lines[9] == f"@{kernel_source.JIT_DECORATOR}"
+    assert "autotune" not in ex.text and "open(" not in ex.text and "import os" not in ex.text
+    assert "SCALE = tl.constexpr(2)" in ex.text
+    assert "not a constant" in str(ex.refused["sneaky"])
+    with pytest.raises(ReplayError, match="not a constant"):
+        load_kernels(code, tmp_path)
+    kernels = load_kernels(code.replace('n=os.system("true")', "n=4"), tmp_path)
+    assert set(kernels) == {"scale", "sneaky"}
+    assert not isinstance(kernels["scale"], Autotuner)  # the log carries the config
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("    import os\n", "Import is not Triton"),
+        ("    x = np.zeros(4)\n", "np is not a kernel parameter"),
+        ("    x = out_ptr.__class__\n", ".__class__ is not part of Triton"),
+        ("    x = tl.load(x_ptr).handle\n", ".handle is not part of Triton"),
+        ("    x = triton.runtime.driver\n", ".runtime is not part of Triton"),
+        ("    x = open('f')\n", "open is not a kernel parameter"),
+        # Reached through Triton's own modules: functions and modules defined elsewhere.
+        ("    x = tl.core.inspect.stack()\n", "tl.core.inspect reaches outside"),
+        ("    x = tl.core.wraps(x_ptr)\n", "tl.core.wraps reaches outside"),
+        ("    x = triton.compile(x_ptr)\n", "triton.compile reaches outside"),
+        ("    x = '{0.handle.data}'.format(x_ptr)\n", ".format is not part of Triton"),
+    ],
+)
+def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
+    source = HEAD + "\n\n@triton.jit\ndef k(x_ptr, out_ptr):\n" + body
+    with pytest.raises(ReplayError, match=words.replace("(", r"\(").replace(".", r"\.")):
+        load_kernels(source, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "constant",
+    ["INSPECT = tl.core.inspect", "INSPECT = tl.core.builtins", "INSPECT = tl.core.wraps"],
+)
+def test_a_module_constant_bound_outside_the_language_is_refused(tmp_path, constant):
+    # The body names only INSPECT, a kept constant: only what the constant holds can say
+    # the body reaches the interpreter's frames (the replay's, where the launch's tensors are).
+    source = (
+        HEAD
+        + constant
+        + "\n\n\n@triton.jit\ndef k(x_ptr, out_ptr):\n"
+        + "    for info in INSPECT.stack():\n"
+        + "        f = INSPECT.getargvalues(info.frame).locals\n"
+    )
+    with pytest.raises(ReplayError, match="module constant INSPECT is not a value of Triton"):
+        load_kernels(source, tmp_path)
+
+
+def test_language_constants_and_helper_modules_are_kept(tmp_path):
+    source = HEAD + textwrap.dedent(
+        """
+        from triton.language.extra import libdevice
+        from torch._inductor.runtime import triton_helpers
+        import math
+        BLOCK = tl.constexpr(triton.next_power_of_2(100))
+        LOG2E = tl.constexpr(1 / math.log(2))
+        HALF: tl.constexpr = tl.float16
+        exp = tl.exp
+
+
+        @triton.jit
+        def k(x_ptr, out_ptr, n):
+            offs = tl.arange(0, BLOCK)
+            x = tl.load(x_ptr + offs, mask=offs < n, other=0.0)
+            y = triton_helpers.maximum(exp(x * LOG2E), libdevice.exp(x)).to(HALF)
+            tl.store(out_ptr + offs, tl.maximum(y, y, propagate_nan=tl.PropagateNan.ALL))
+        """
+    )
+    assert set(_load(tmp_path, source)) == {"k"}
+
+
+def test_an_annotation_of_a_module_constant_never_runs(tmp_path, capsys):
+    # Evaluated, the annotation would run in the replay process; the extraction keeps the
+    # constant without it, whatever __future__ flags the extracting code compiles under.
+    source = HEAD + 'N: print("annotation ran") = 4\n' + KERNEL
+    ex = kernel_source.extract(source)
+    assert "N = 4" in ex.text and "annotation" not in ex.text
+    assert set(_load(tmp_path, source)) == {"k"}
+    assert "annotation ran" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "decorator",
+    [
+        '@triton.jit(do_not_specialize=[print("decorator ran") or "n"])',
+        "@triton.jit(launch_metadata=print)",
+        "@triton.jit(k)",
+    ],
+)
+def test_jit_options_must_be_literal_data(tmp_path, capsys, decorator):
+    source = HEAD + KERNEL.replace("@triton.jit", decorator)
+    with pytest.raises(ReplayError, match="options are not literal values"):
+        _load(tmp_path, source)
+    assert "decorator ran" not in capsys.readouterr().out
+
+
+def test_literal_jit_options_are_kept(tmp_path):
+    source = HEAD + KERNEL.replace("@triton.jit", '@triton.jit(do_not_specialize=["n"])')
+    ex = kernel_source.extract(source)
+    assert f"@{kernel_source.JIT_DECORATOR}(do_not_specialize=['n'])" in ex.text
+    assert set(_load(tmp_path, source)) == {"k"}
+
+
+def test_a_statement_sharing_a_line_with_a_constant_stays_behind(tmp_path):
+    source = HEAD + "N = 4; import os; os.system('true')\n" + KERNEL
+    ex = kernel_source.extract(source)
+    assert ex.text.splitlines()[2] == "N = 4"
