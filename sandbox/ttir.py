@@ -59,7 +59,7 @@ def compile_ttir(source: str, records: list[dict[str, Any]], workdir: Path) -> d
     for record in records:
         jit = jits.get(record["kernel"])
         if jit is None:
-            why = extracted.left_out.get(record["kernel"], "not a module-level @triton.jit")
+            why = extracted.refused.get(record["kernel"], "not a module-level @triton.jit")
             out["ir"].append(None)
             out["errors"].append(f"kernel {record['kernel']}: {why}")
             continue
