@@ -383,7 +383,7 @@ class ProblemModule:
     def inputs(self, seed: int, device: str = "cpu") -> Inputs:
         import torch
 
-        _seed_all(seed)
+        _seed_all(seed, device)
         with on_device(device):
             args = _call(self.info.path, self.module, "get_inputs")
         if not any(isinstance(a, torch.Tensor) for a in args):
@@ -403,7 +403,7 @@ class ProblemModule:
         in the problem's mode."""
         import torch
 
-        _seed_all(seed)
+        _seed_all(seed, device)
         if torch.device(device).type == "cuda":
             model = cls(*self.init_inputs())
         else:
@@ -428,14 +428,19 @@ def _call(path: Path, module: types.ModuleType, fn: str) -> list[Any]:
     return list(result)
 
 
-def _seed_all(seed: int) -> None:
+def _seed_all(seed: int, device: str = "cpu") -> None:
     """Every generator a problem file may draw from: inputs must follow from the seed alone
     (the worker remakes each trial's inputs from it, and checks that they come out the same)."""
     import random
 
     import torch
 
-    torch.manual_seed(seed)
+    if torch.device(device).type == "cpu" and not torch.cuda.is_initialized():
+        # The CPU's generator alone: torch.manual_seed also queues CUDA's seeding, recording
+        # a stack trace each time (milliseconds per trial), for a context never made here.
+        torch.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
     random.seed(seed)
     try:
         import numpy
