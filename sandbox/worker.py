@@ -104,13 +104,25 @@ def _device() -> str:
 def prepare() -> None:
     """Everything done once before any job, in the zygote: each child inherits it warm."""
     global _SNAPSHOT
-    import torch  # noqa: F401
+    import torch
     import triton  # noqa: F401
 
     import kernelwright.problem  # noqa: F401
-    from kernelwright.sandbox import guards, interp_memory, measure, traffic, verify  # noqa: F401
+    from kernelwright.sandbox import (  # noqa: F401  (the job's and the replay's own modules)
+        guards,
+        interp_memory,
+        interpreter_cache,
+        measure,
+        recorder,
+        replay,
+        traffic,
+        verify,
+    )
 
     settle_torch()
+    # One intra-op thread: the pool runs one worker per core already, and a check's tensors
+    # are small; a second thread only spins, slowing every op tenfold on a busy machine.
+    torch.set_num_threads(1)
     # What a job would otherwise import on first use (a launch, a flop count, a save), so
     # that no child pays for it.
     for name in LAZY_MODULES:
@@ -118,6 +130,7 @@ def prepare() -> None:
     if _interpreter():
         _interpreter_autotune()
         interp_memory.install()
+        interpreter_cache.install()
     guards.install()
     _SNAPSHOT = guards.Snapshot.take()
 
