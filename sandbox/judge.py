@@ -8,8 +8,11 @@ process with. Checks are recorded in order; the first failed one sets the status
 from __future__ import annotations
 
 import ast
+import contextlib
 import pickle
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +93,31 @@ class WorkerResult(BaseModel):
     timing: dict[str, Any] | None = None
     # Bytes the kernels loaded and stored in the first trial (interpreter only; traffic.py).
     traffic: dict[str, int] | None = None
+
+
+_THREADS = threading.Lock()
+_judging = 0
+_threads_before = 1
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch on one intra-op thread while verdicts are made (several pool threads may judge
+    at once): the outputs compared are small, and a second thread only spins, slowing each op
+    tenfold on a busy machine. The caller's setting is back once no judge runs."""
+    global _judging, _threads_before
+    with _THREADS:
+        if _judging == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _judging += 1
+    try:
+        yield
+    finally:
+        with _THREADS:
+            _judging -= 1
+            if _judging == 0:
+                torch.set_num_threads(_threads_before)
 
 
 def load(path: str, device: str | torch.device = "cpu") -> Any:

@@ -355,13 +355,14 @@ class Pool:
         try:
             shapes = [job.shape] if job.shape else default_shapes(info, slot.device)
             outcomes = []
-            for i, shape in enumerate(shapes):
-                # Time once, at the last (largest) shape set, and only where there is a GPU.
-                timed = job.timing and i == len(shapes) - 1 and slot.device.startswith("cuda")
-                outcome = self._run(slot, replace(job, shape=shape, timing=timed), info)
-                outcomes.append((shape, outcome))
-                if not outcome.correct:
-                    break
+            with judge.one_thread():
+                for i, shape in enumerate(shapes):
+                    # Time once, at the last (largest) shape set, and only where there is a GPU.
+                    timed = job.timing and i == len(shapes) - 1 and slot.device.startswith("cuda")
+                    outcome = self._run(slot, replace(job, shape=shape, timing=timed), info)
+                    outcomes.append((shape, outcome))
+                    if not outcome.correct:
+                        break
             return merge_shapes(outcomes)
         finally:
             self._idle.put(slot)
@@ -439,8 +440,15 @@ class Pool:
                         return judge.forged(slot.capture_tail(), env)
             except WorkerDied as e:  # the candidate took its zygote down with it
                 return judge.crashed(str(e), slot.capture_tail(), env)
-            outcome = self._judge(slot, info, job, reference, result, msg, jobdir, env)
-            return self._compile(slot, job, compiler, result, outcome)
+            # The kernels compile on another core while the replay and the judge run.
+            pending = self._submit_compile(slot, job, compiler, result, jobdir)
+            try:
+                outcome = self._judge(slot, info, job, reference, result, msg, jobdir, env)
+            except BaseException:
+                if pending is not None and pending.missing:
+                    compiler.close()  # its answers belong to no later check
+                raise
+            return self._collect_compile(compiler, result, pending, outcome)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
 
@@ -459,8 +467,27 @@ class Pool:
         return compiler
 
     @staticmethod
-    def _compile(
-        slot: Slot, job: Job, compiler: target_compile.Compiler, result: dict, outcome: Outcome
+    def _submit_compile(
+        slot: Slot, job: Job, compiler: target_compile.Compiler, result: dict, jobdir: Path
+    ) -> target_compile.Pending | None:
+        """The launches as the trials' launch logs recorded them (read, never trusted), sent to
+        the compiler for the job's targets; None when the logs cannot be read."""
+        try:
+            report = judge.WorkerResult.model_validate(result)
+            if any(Path(t.log).resolve().parent != jobdir.resolve() for t in report.trials):
+                return None  # the judge says what it is
+            logs = [judge.load_log(t.log) for t in report.trials]
+        except (ValueError, judge.UnreadableResult):
+            return None  # the judge says what it is
+        targets = resolve_targets(job.targets, slot.env.get("device_name"))
+        return compiler.submit(targets, job.code, launch_signature.records(logs))
+
+    @staticmethod
+    def _collect_compile(
+        compiler: target_compile.Compiler,
+        result: dict,
+        pending: target_compile.Pending | None,
+        outcome: Outcome,
     ) -> Outcome:
         """The traffic the kernels requested, and the compiler's report per target."""
         try:
@@ -469,19 +496,11 @@ class Pool:
             return outcome  # the judge has already said what it is
         min_bytes = outcome.roofline.bytes if outcome.roofline else None
         outcome.traffic = traffic.summary(report.traffic, min_bytes)
-        targets = resolve_targets(job.targets, slot.env.get("device_name"))
-        try:
-            # The launches as the trials' launch logs recorded them (read, never trusted).
-            logs = [judge.load_log(t.log) for t in report.trials]
-        except judge.UnreadableResult:
-            return outcome  # the judge has already said what it is
-        launches = launch_signature.records(logs)
+        if pending is None:
+            return outcome
         # What each kernel was compiled with: `mutate` compiles its mutants at these.
-        outcome.details["launch_records"] = launches
-        if targets and launches:
-            reports = compiler.report(targets, job.code, launches)
-            outcome = target_compile.attach(outcome, reports)
-        return outcome
+        outcome.details["launch_records"] = pending.launches
+        return target_compile.attach(outcome, compiler.collect(pending))
 
     @staticmethod
     def _reference(child: Child, info, device: str, nonce: str) -> tuple[dict, Any]:

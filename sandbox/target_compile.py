@@ -15,7 +15,7 @@ import json
 import secrets
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -122,32 +122,35 @@ class Compiler:
             self.handle.kill()
             self.handle = None
 
-    def report(
+    def submit(
         self, targets: list[TargetSpec], code: str, launches: list[dict[str, Any]]
-    ) -> list[TargetReport]:
-        """The report per target for these launch records; compiles only the cache's misses."""
-        return self._finish(targets, code, launches)
-
-    def _finish(
-        self, targets: list[TargetSpec], code: str, launches: list[dict[str, Any]]
-    ) -> list[TargetReport]:
-        extracted = kernel_source.extract(code).text
+    ) -> Pending:
+        """Ask for the report per target on these launch records, without waiting: only the
+        cache's misses are sent, and they compile while the caller goes on (the replay, the
+        judge); ``collect`` has the answer."""
         good = [r for r in launches if "error" not in r]
-        results: dict[str, list[KernelCompile | None]] = {}
-        missing: list[dict] = []
+        extracted = kernel_source.extract(code).text if targets and good else ""
+        pending = Pending(targets=targets, launches=launches, extracted=extracted, good=good)
         for t in targets:
             row = []
             for r in good:
                 hit = _cached(cache_key(extracted, r, t))
                 row.append(hit)
-                if hit is None and r not in missing:
-                    missing.append(r)
-            results[t.key] = row
+                if hit is None and r not in pending.missing:
+                    pending.missing.append(r)
+            pending.results[t.key] = row
+        if pending.missing:
+            pending.started = time.monotonic()
+            self._send(pending, code)
+        return pending
+
+    def collect(self, pending: Pending) -> list[TargetReport]:
+        """The report per target for a ``submit``: what the compiler answered, and the cache's."""
+        targets, good, results = pending.targets, pending.good, pending.results
         seconds = 0.0
-        if missing:
-            started = time.monotonic()
-            compiled, error, infra = self._compile(targets, code, missing)
-            seconds = time.monotonic() - started
+        if pending.missing:
+            compiled, error, infra = self._receive(pending)
+            seconds = time.monotonic() - pending.started
             if infra:
                 return [
                     TargetReport(target=t.key, arch=t.arch_name, compiled=False, error=error)
@@ -157,13 +160,13 @@ class Compiler:
                 for i, r in enumerate(good):
                     if results[t.key][i] is not None:
                         continue
-                    report = compiled.get((t.key, missing.index(r)))
+                    report = compiled.get((t.key, pending.missing.index(r)))
                     if report is None:
                         report = KernelCompile(
                             kernel=r["kernel"], compiled=False, finished=False, error=error
                         )
                     else:
-                        key = cache_key(extracted, r, t)
+                        key = cache_key(pending.extracted, r, t)
                         write_json_atomic(_cache_path(key), report.model_dump())
                     results[t.key][i] = report
         unrecorded = [
@@ -172,7 +175,7 @@ class Compiler:
                 compiled=False,
                 error=f"its launch could not be recorded: {r['error']}",
             )
-            for r in launches
+            for r in pending.launches
             if "error" in r
         ]
         reports = []
@@ -184,29 +187,47 @@ class Compiler:
                     arch=t.arch_name,
                     compiled=all(k.compiled and k.fits for k in kernels),
                     kernels=kernels,
-                    cached=not missing,
+                    cached=not pending.missing,
                     seconds=seconds / max(1, len(targets)),
                 )
             )
         return reports
 
-    def _compile(
-        self, targets: list[TargetSpec], code: str, records: list[dict]
+    def _send(self, pending: Pending, code: str) -> None:
+        """The request for the cache's misses, written now; the compile process reads it once
+        it is ready (requests queue in its pipe)."""
+        self.start()
+        if self.handle is None:
+            pending.error = f"the compile process did not start ({self.start_error})"
+            pending.infra = True
+            return
+        try:
+            self.handle.send(
+                {
+                    "type": "compile",
+                    "nonce": pending.nonce,
+                    "source": code,
+                    "launches": pending.missing,
+                    "targets": [t.key for t in pending.targets],
+                }
+            )
+        except WorkerDied as e:
+            pending.error = f"the compiler crashed ({e})"
+            self.close()
+
+    def _receive(
+        self, pending: Pending
     ) -> tuple[dict[tuple[str, int], KernelCompile], str | None, bool]:
         """(reports by target and record index, as far as the compiler got; why it stopped
         short; whether that was the machinery's fault rather than the kernels')."""
-        self.start()
-        if self.handle is None:
-            return {}, f"the compile process did not start ({self.start_error})", True
-        got, error, infra = self._ask(targets, code, records)
+        if pending.error is not None:
+            return {}, pending.error, pending.infra
+        got, error, infra = self._answers(pending.nonce)
         if error is not None:
             self.close()  # whatever it left running goes with it; the next check starts afresh
         return got, error, infra
 
-    def _ask(
-        self, targets: list[TargetSpec], code: str, records: list[dict]
-    ) -> tuple[dict[tuple[str, int], KernelCompile], str | None, bool]:
-        nonce = secrets.token_hex(16)
+    def _answers(self, nonce: str) -> tuple[dict[tuple[str, int], KernelCompile], str | None, bool]:
         got: dict[tuple[str, int], KernelCompile] = {}
         try:
             if not self.ready:
@@ -214,15 +235,6 @@ class Compiler:
                 if not ready or ready.get("type") != "ready":
                     return got, "the compile process did not start in time", True
                 self.ready = True
-            self.handle.send(
-                {
-                    "type": "compile",
-                    "nonce": nonce,
-                    "source": code,
-                    "launches": records,
-                    "targets": [t.key for t in targets],
-                }
-            )
             deadline = time.monotonic() + TOTAL_TIMEOUT_S
             while True:
                 left = deadline - time.monotonic()
@@ -239,6 +251,22 @@ class Compiler:
             return got, f"the compiler crashed ({e})", False
         except (KeyError, ValueError) as e:
             return got, f"the compile process answered out of turn ({type(e).__name__})", False
+
+
+@dataclass
+class Pending:
+    """A ``Compiler.submit`` not yet collected: the cache's hits, and the misses sent."""
+
+    targets: list[TargetSpec]
+    launches: list[dict[str, Any]]
+    extracted: str
+    good: list[dict[str, Any]]
+    results: dict[str, list[KernelCompile | None]] = field(default_factory=dict)
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    nonce: str = field(default_factory=lambda: secrets.token_hex(16))
+    started: float = 0.0
+    error: str | None = None  # the request could not be sent
+    infra: bool = False  # ... through the machinery's fault (no compile process)
 
 
 def nowhere(reports: list[TargetReport]) -> list[KernelCompile]:
