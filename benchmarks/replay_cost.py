@@ -1,12 +1,16 @@
-"""Per-candidate CPU check cost, before and after the trusted replay, side by side in one run.
+"""The whole CPU check of a bundled solution, before and after the trusted replay, side by side.
 
 "Before" is kernelwright at a git revision (default 9a63c53, the last commit before the
-replay), unpacked with ``git archive`` into a temporary folder; "after" is this checkout.
-Each side runs in its own driver process with a warm pool of one worker (and, after, its
-replayer), on the subprocess backend; the bundled solutions are checked at the ``small``
-shape set with the same three seeds, old and new alternating for each solution, so both see
-the same machine load. Printed: each solution's median seconds before and after, the replay's
-seconds (the time the pool spends waiting on the replayer), and the medians over the suite.
+replay), unpacked with ``git archive`` into a temporary folder; "after" is this checkout (or
+``--after REV``). Each side runs in its own driver process with a warm pool of one worker on
+the subprocess backend, and checks each solution as ``kernelwright check PROBLEM SOLUTION``
+does: the default shape sets, the default compile targets, fresh seeds per check (the same
+for both sides), and an empty compile cache per check (a candidate the agent has just written
+has never been compiled). Old and new alternate for each solution, so both see the same
+machine load. Printed per solution, medians over the repeats: wall seconds before and after,
+the replay's wall seconds (the pool waiting on the replay child), and the CPU seconds the
+check cost in all processes (the driver, its zygotes and every child they forked), since a
+check can overlap work on a second core; then the medians over the suite and the load.
 
     python benchmarks/replay_cost.py [--before 9a63c53] [--repeats 3] [--only softmax,silu]
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -36,10 +41,30 @@ PACKAGES = {
 }
 
 DRIVER = r"""
-import json, sys, time
+import json, os, resource, shutil, sys, tempfile, time
 import kernelwright
 from kernelwright.sandbox.backends import SubprocessBackend
 from kernelwright.sandbox.pool import Job, Pool
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+def cpu_seconds():
+    # This process, and every live descendant with what it reaped of its own children.
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    total = me.ru_utime + me.ru_stime
+    parent = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(entry)] = (int(stat[1]), sum(map(int, stat[11:15])))
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {p for p, (pp, _) in parent.items() if pp in frontier and p not in mine}
+        mine |= frontier
+    return total + sum(parent[p][1] for p in mine) / TICK
 
 replay_s = [0.0]
 if hasattr(Pool, "_replay"):
@@ -56,14 +81,16 @@ with Pool(SubprocessBackend(), ["cpu"]) as pool:
     pool.warm()
     print(json.dumps({"ready": kernelwright.__file__}), flush=True)
     for line in sys.stdin:
-        problem, solution = json.loads(line)
+        problem, solution, seeds = json.loads(line)
         replay_s[0] = 0.0
-        job = Job(problem=problem, code=open(solution).read(), shape="small", seeds=[1, 2, 3],
-                  timeout_s=600)
-        t = time.perf_counter()
+        cache = tempfile.mkdtemp(prefix="kw-cache-")
+        os.environ["KERNELWRIGHT_CACHE_DIR"] = cache  # nothing compiled before
+        job = Job(problem=problem, code=open(solution).read(), seeds=seeds, timeout_s=600)
+        c, t = cpu_seconds(), time.perf_counter()
         outcome = pool.evaluate(job)
-        seconds = time.perf_counter() - t
-        print(json.dumps({"status": outcome.status.value, "seconds": seconds,
+        seconds, cpu = time.perf_counter() - t, cpu_seconds() - c
+        shutil.rmtree(cache, ignore_errors=True)
+        print(json.dumps({"status": outcome.status.value, "seconds": seconds, "cpu": cpu,
                           "replay": replay_s[0]}), flush=True)
 """
 
@@ -102,8 +129,8 @@ class Driver:
         ready = json.loads(self.proc.stdout.readline())
         print(f"{label}: kernelwright from {ready['ready']}", flush=True)
 
-    def check(self, problem: Path, solution: Path) -> dict:
-        self.proc.stdin.write(json.dumps([str(problem), str(solution)]) + "\n")
+    def check(self, problem: Path, solution: Path, seeds: list[int]) -> dict:
+        self.proc.stdin.write(json.dumps([str(problem), str(solution), seeds]) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
 
@@ -112,13 +139,17 @@ class Driver:
         self.proc.wait(timeout=120)
 
 
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", default="9a63c53", help="git revision measured as 'before'")
     ap.add_argument(
         "--after", default="", help="git revision measured as 'after' (default: this checkout)"
     )
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3, choices=range(1, 100), metavar="N")
     ap.add_argument("--only", default="", help="comma-separated problem names")
     args = ap.parse_args()
 
@@ -129,7 +160,11 @@ def main() -> None:
     if args.only:
         keep = set(args.only.split(","))
         problems = [p for p in problems if p.stem in keep]
+        unknown = keep - {p.stem for p in problems}
+        if unknown:
+            ap.error(f"--only: no bundled problem named {', '.join(sorted(unknown))}")
     os.environ["TRITON_INTERPRET"] = "1"
+    print(f"load average at the start: {_load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="kw-before-") as tmp:
         before = Driver("before", str(unpack(args.before, Path(tmp) / "b")), tmp)
         after_path = str(unpack(args.after, Path(tmp) / "a")) if args.after else None
@@ -138,34 +173,40 @@ def main() -> None:
         try:
             for problem in problems:
                 solution = solution_for(problem)
-                old, new, replay = [], [], []
+                got: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
                 for r in range(args.repeats):
+                    seeds = [random.randrange(2**31) for _ in range(3)]  # fresh, as `check` has
                     # Alternate who goes first, so neither always runs on a warmer machine.
                     pair = (before, after) if r % 2 == 0 else (after, before)
-                    got = {d.label: d.check(problem, solution) for d in pair}
-                    for label, res in got.items():
+                    for d in pair:
+                        res = d.check(problem, solution, seeds)
                         if res["status"] != "correct":
-                            print(f"  {problem.stem} {label}: {res['status']}", flush=True)
-                    old.append(got["before"]["seconds"])
-                    new.append(got["after"]["seconds"])
-                    replay.append(got["after"]["replay"])
-                row = (problem.stem, *map(statistics.median, (old, new, replay)))
+                            print(f"  {problem.stem} {d.label}: {res['status']}", flush=True)
+                        for key in ("seconds", "cpu", "replay"):
+                            got[d.label].setdefault(key, []).append(res[key])
+                b, a = ({k: statistics.median(v) for k, v in got[s].items()} for s in got)
+                row = (problem.stem, b["seconds"], a["seconds"], a["replay"], b["cpu"], a["cpu"])
                 rows.append(row)
                 print(
-                    f"{row[0]:28s} before {row[1]:6.2f} s  after {row[2]:6.2f} s  "
-                    f"(replay {row[3]:5.2f} s)  x{row[2] / row[1]:.2f}",
+                    f"{row[0]:28s} before {row[1]:5.2f} s  after {row[2]:5.2f} s  "
+                    f"(replay {row[3]:4.2f} s)  x{row[2] / row[1]:.2f}   "
+                    f"cpu {row[4]:5.2f} -> {row[5]:5.2f} s  x{row[5] / row[4]:.2f}",
                     flush=True,
                 )
         finally:
             before.close()
             after.close()
-    b, a, rp = (statistics.median(r[i] for r in rows) for i in (1, 2, 3))
-    ratios = statistics.median(r[2] / r[1] for r in rows)
+    b, a, rp, bc, ac = (statistics.median(r[i] for r in rows) for i in (1, 2, 3, 4, 5))
+    ratio = statistics.median(r[2] / r[1] for r in rows)
+    cpu_ratio = statistics.median(r[5] / r[4] for r in rows)
     share = statistics.median(r[3] / r[2] for r in rows)
     print(
-        f"\nmedian over {len(rows)} solutions ({args.repeats} repeats each): before {b:.2f} s, "
-        f"after {a:.2f} s (x{a / b:.2f}; median per-solution ratio x{ratios:.2f}); replay "
-        f"{rp:.2f} s, a median {100 * share:.0f}% of the after time"
+        f"\nmedian over {len(rows)} solutions ({args.repeats} repeats each):\n"
+        f"  wall: before {b:.2f} s, after {a:.2f} s (x{a / b:.2f}; median per-solution ratio "
+        f"x{ratio:.2f}); replay {rp:.2f} s, a median {100 * share:.0f}% of the after time\n"
+        f"  cpu:  before {bc:.2f} s, after {ac:.2f} s (x{ac / bc:.2f}; median per-solution ratio "
+        f"x{cpu_ratio:.2f})\n"
+        f"load average at the end: {_load()}"
     )
 
 
