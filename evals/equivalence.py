@@ -32,6 +32,7 @@ from kernelwright.evals.mutants import Mutant, insert_before
 from kernelwright.hardware import cache_root, write_json_atomic
 from kernelwright.sandbox import kernel_source
 from kernelwright.sandbox.backends import WorkerDied, WorkerSpec
+from kernelwright.sandbox.launch_signature import MAX_RECORDS
 
 START_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 120.0
@@ -89,7 +90,8 @@ class IRCompiler:
             answers = self._ask(source, [records[i] for i in missing])
             for i, answer in zip(missing, answers, strict=True):
                 found[keys[i]] = answer
-                if answer[0] is not None or answer[1] and not answer[1].startswith("compiler:"):
+                # The source's own compile errors are cached; the machinery's failures are not.
+                if answer[0] is not None or not (answer[1] or "").startswith("compiler:"):
                     write_json_atomic(_path(keys[i]), {"ir": answer[0], "error": answer[1]})
         return [found[k] for k in keys]
 
@@ -207,6 +209,11 @@ class Judge:
     def judge(self, mutant: Mutant) -> Equivalence:
         if not self.records:
             return Equivalence(verdict="unknown", why="the original's check recorded no launch")
+        if len(self.records) >= MAX_RECORDS:
+            # The record list stops there: launches past it were never compared.
+            return Equivalence(
+                verdict="unknown", why=f"{MAX_RECORDS} or more distinct launches to compare"
+            )
         lines = changed_lines(self.original, mutant.code)
         host = [n for n in lines if not any(a <= n <= b for a, b in self.spans)]
         if host:
@@ -246,6 +253,10 @@ class Judge:
         before it changes the IR of some record exactly when it does."""
         if line not in self._live:
             marked = insert_before(self.original, line, self.marker) if self.marker else None
+            try:
+                ast.parse(marked or "")
+            except SyntaxError:  # no statement fits there (an `elif` line)
+                marked = None
             if marked is None:
                 self._live[line] = None
             else:

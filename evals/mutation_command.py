@@ -220,7 +220,11 @@ def _run_one(
             out (while the workers check the ones before it); equivalents are not checked."""
             for m in prep.mutants:
                 began = time.monotonic()
-                verdicts[m.id] = judge.judge(m)
+                try:
+                    verdicts[m.id] = judge.judge(m)
+                except Exception as e:  # never equivalent on a judge's failure: checked
+                    why = f"the equivalence test failed ({type(e).__name__}: {e})"
+                    verdicts[m.id] = equivalence.Equivalence(verdict="unknown", why=why)
                 seconds["equivalence"] += time.monotonic() - began
                 if verdicts[m.id].verdict == "equivalent":
                     on_result(mutation.result(m, prep.code, name, None, verdicts[m.id]))

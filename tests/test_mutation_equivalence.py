@@ -163,3 +163,27 @@ def test_marker_spells_triton_language_as_the_source_does():
     )
     assert equivalence._marker(ast.parse("import triton\n")) == "triton.language.debug_barrier()"
     assert equivalence._marker(ast.parse("import torch\n")) is None
+
+
+def test_a_mutated_elif_line_is_judged_unknown_not_equivalent(compiler):
+    code = ORIGINAL.replace(
+        "    mask = offs < n\n",
+        "    if BLOCK > 4096:\n        mask = offs < n\n    elif BLOCK > 8:\n"
+        "        mask = offs < n\n    else:\n        mask = offs < n + 1\n",
+    )
+    judge = Judge(compiler, code, [RECORD])
+    # `> 9` takes the same branch at BLOCK=256 (the same IR), but no barrier fits before an
+    # `elif` to show the line compiled: not claimed equivalent.
+    got = judge.judge(_mutant(code.replace("elif BLOCK > 8:", "elif BLOCK > 9:")))
+    assert got.verdict == "unknown"
+
+
+def test_too_many_launch_records_to_compare_is_unknown():
+    from pathlib import Path
+
+    from kernelwright.sandbox.backends import WorkerSpec
+    from kernelwright.sandbox.launch_signature import MAX_RECORDS
+
+    spec = WorkerSpec(device="cpu", scratch=Path("/nonexistent"), env={})
+    judge = Judge(IRCompiler(_NoBackend(), spec), ORIGINAL, [RECORD] * MAX_RECORDS)
+    assert judge.judge(_mutant(ORIGINAL)).verdict == "unknown"
