@@ -72,6 +72,7 @@ class IRCompiler:
         self.backend = backend
         self.spec = _Spec(**spec.__dict__)
         self.handle = None
+        self.ready = False
         self.unavailable: str | None = None
         self.compiled = 0  # requests that reached the compiler (cache misses)
 
@@ -95,32 +96,40 @@ class IRCompiler:
                     write_json_atomic(_path(keys[i]), {"ir": answer[0], "error": answer[1]})
         return [found[k] for k in keys]
 
+    def start(self) -> None:
+        """Start the process now, so that its Triton loads while the caller works on."""
+        if self.handle is None and not self.unavailable:
+            try:
+                self.spec.scratch.mkdir(parents=True, exist_ok=True)
+                self.handle = self.backend.start(self.spec)
+                self.ready = False
+            except Exception as e:  # a backend that cannot start it
+                self.unavailable = f"the IR compiler cannot start ({type(e).__name__}: {e})"
+
     def _ask(self, source: str, records: list[dict]) -> list[tuple[str | None, str | None]]:
         def failed(why: str) -> list[tuple[str | None, str | None]]:
             return [(None, f"compiler: {why}")] * len(records)
 
+        self.start()
         if self.unavailable:
             return failed(self.unavailable)
         try:
-            if self.handle is None:
-                self.spec.scratch.mkdir(parents=True, exist_ok=True)
-                self.handle = self.backend.start(self.spec)
+            if not self.ready:
                 ready = self.handle.recv(START_TIMEOUT_S)
                 if not ready or ready.get("type") != "ready":
                     why = (ready or {}).get("why") or "did not start in time"
                     self.unavailable = f"the IR compiler is unavailable here ({why})"
                     self.close()
                     return failed(self.unavailable)
+                self.ready = True
             nonce = secrets.token_hex(16)
             self.handle.send({"type": "ttir", "nonce": nonce, "source": source, "records": records})
             msg = self.handle.recv(REQUEST_TIMEOUT_S)
         except WorkerDied as e:
+            if not self.ready:  # it dies as it starts: it would again
+                self.unavailable = f"the IR compiler died as it started ({e})"
             self.close()
             return failed(f"the IR compiler died ({e})")
-        except Exception as e:  # a backend that cannot start it
-            self.unavailable = f"the IR compiler cannot start ({type(e).__name__}: {e})"
-            self.close()
-            return failed(self.unavailable)
         if msg is None or msg.get("nonce") != nonce or "failed" in msg:
             self.close()
             why = "no answer in time" if msg is None else msg.get("failed", "an answer out of turn")

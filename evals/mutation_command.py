@@ -181,7 +181,9 @@ def _run_one(
         f"(of {prep.total}) of {prep.solution}",
         highlight=False,
     )
-    # The original must pass first: a mutant of a wrong solution measures nothing.
+    # The original must pass first: a mutant of a wrong solution measures nothing. The IR
+    # compiler loads Triton meanwhile.
+    compiler.start()
     start = time.monotonic()
     base = pool.evaluate(mutation.request(prep.problem, prep.code, prep.shape, 300).job())
     if not base.correct:
