@@ -4,7 +4,7 @@ Each bundled solution is checked once through a warm pool (subprocess backend, o
 and the replay requests the pool sends to its replayer are kept. Those requests are then run
 again in this process (``replay.run_job``, interpreter), alternating with the bounds check on
 and off (``Replay.bounds_file`` None), ``--repeats`` times; printed: each solution's median
-seconds on and off, their ratio, and the medians over the solutions. Only the replays are
+CPU seconds on and off, their ratio, and the medians over the solutions. Only the replays are
 timed, so the ratio is the check's own cost, without the noise of the rest of a check.
 
     python benchmarks/bounds_cost.py [--repeats 3] [--only gelu,softmax]
@@ -64,6 +64,8 @@ def _capture(problems: list) -> dict[str, list[dict]]:
 
 
 def _run(requests: list[dict], bounds: bool) -> float:
+    """CPU seconds of this process (the replays run in it): less shaken by a loaded machine
+    than wall time."""
     from kernelwright.sandbox import replay
 
     init = replay.Replay.__init__
@@ -76,12 +78,12 @@ def _run(requests: list[dict], bounds: bool) -> float:
         replay.Replay.__init__ = unchecked
     folder = tempfile.mkdtemp(prefix="bounds-cost")
     try:
-        t = time.perf_counter()
+        t = time.process_time()
         for r in requests:
             result = replay.run_job({**r, "dir": folder})
             if result["error"] or any(x["error"] for x in result["replays"]):
                 raise SystemExit(f"a replay failed: {result}")
-        return time.perf_counter() - t
+        return time.process_time() - t
     finally:
         replay.Replay.__init__ = init
         shutil.rmtree(folder, ignore_errors=True)
@@ -109,11 +111,14 @@ def main() -> None:
         ratios.append(m_on / m_off)
         on_all.append(m_on)
         off_all.append(m_off)
-        print(f"{name:28s} off {m_off:6.2f} s  on {m_on:6.2f} s  x{m_on / m_off:.3f}", flush=True)
+        print(
+            f"{name:28s} off {m_off:6.2f} cpu-s  on {m_on:6.2f} cpu-s  x{m_on / m_off:.3f}",
+            flush=True,
+        )
     print(
         f"\nmedian over {len(names)} solutions ({args.repeats} repeats each): replays without "
-        f"the bounds check {statistics.median(off_all):.2f} s, with it "
-        f"{statistics.median(on_all):.2f} s; median per-solution ratio x{statistics.median(ratios):.3f}"
+        f"the bounds check {statistics.median(off_all):.2f} cpu-s, with it "
+        f"{statistics.median(on_all):.2f} cpu-s; median per-solution ratio x{statistics.median(ratios):.3f}"
     )
 
 

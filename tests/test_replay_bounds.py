@@ -187,3 +187,17 @@ def test_a_pointer_passed_as_an_integer_is_refused(pool):
     # Recorded in the candidate's process, the address means nothing in the replay's.
     assert not outcome.correct, outcome.message
     assert outcome.failed_checks()[0].name.startswith("memory in bounds"), outcome.message
+
+
+@pytest.mark.parametrize(("extra", "refused"), [("0", False), ("n", True)])
+def test_pointers_rebuilt_from_int64_arithmetic_are_checked_where_they_land(pool, extra, refused):
+    code = _variant(
+        "x = tl.load(x_ptr + offs, mask=mask)",
+        f"addr = x_ptr.to(tl.int64) + 4 * (offs + {extra})\n"
+        "    x = tl.load(addr.to(tl.pointer_type(tl.float32)), mask=mask)",
+    )
+    outcome = _check(pool, code)
+    if refused:
+        _refused(outcome, "load")
+    else:
+        assert outcome.correct, outcome.message
