@@ -18,6 +18,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import warnings
 
 os.environ["TRITON_INTERPRET"] = "1"  # before Triton is imported: kernels run interpreted
 
@@ -94,6 +95,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated problem names")
     args = ap.parse_args()
+    warnings.filterwarnings("ignore", category=RuntimeWarning)  # NumPy's, from kernels' math
     from kernelwright.problem import bundled_problems_dir, find_problems
 
     problems = find_problems(bundled_problems_dir())
