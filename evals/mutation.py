@@ -211,6 +211,9 @@ def summarise(
                 "line": r.line,
                 "description": r.description,
                 "reached": r.reached,
+                # "different" (other IR: a real survivor) or "unknown" with its reason.
+                "ir": r.equivalence.verdict if r.equivalence else None,
+                "ir_why": r.equivalence.why if r.equivalence else None,
             }
             for r in results
             if r.compiles and r.survived

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 
@@ -240,6 +241,34 @@ def test_refused_mutants_become_synthetic_repair_pairs_apart_from_model_data(mut
         buggy, feedback, fix = (m["content"] for m in row["messages"][2:])
         assert original.strip() in fix and original.strip() not in buggy
         assert feedback.startswith("## Result")
+    # An equivalent mutant (never checked, no feedback) makes no pair.
+    eq_folder = tmp_path / "with_equivalent"
+    shutil.copytree(folder, eq_folder)
+    with open(eq_folder / "mutants.jsonl", "a") as f:
+        f.write(
+            refused[0]
+            .model_copy(
+                update={
+                    "id": "eq-1",
+                    "outcome": None,
+                    "equivalence": {"verdict": "equivalent", "why": "the same IR"},
+                }
+            )
+            .model_dump_json()
+            + "\n"
+        )
+    proc = subprocess.run(
+        [sys.executable, "-m", "kernelwright.cli", "corpus", "build", "--mutants", str(eq_folder),
+         "--out", str(tmp_path / "c3"), "--include-interpreter"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    again = [
+        r
+        for f in (tmp_path / "c3" / "sft").rglob("*.parquet")
+        for r in pq.read_table(f).to_pylist()
+    ]
+    assert len(again) == len(rows)
     statuses = {r["failed_status"] for r in rows}
     assert statuses == {r.outcome.status.value for r in refused}
     # Without --include-interpreter a CPU-checked pair is not exported, as for model data.
