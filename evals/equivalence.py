@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from kernelwright.evals.mutants import Mutant, insert_before
+from kernelwright.evals.mutants import Mutant, insert_before, is_jit
 from kernelwright.hardware import cache_root, write_json_atomic
 from kernelwright.sandbox import kernel_source
 from kernelwright.sandbox.backends import WorkerDied, WorkerSpec
@@ -190,11 +190,7 @@ def _marker(tree: ast.Module) -> str | None:
 
 
 def _jit_spans(tree: ast.Module) -> list[tuple[int, int]]:
-    return [
-        (n.lineno, n.end_lineno)
-        for n in ast.walk(tree)
-        if isinstance(n, ast.FunctionDef) and kernel_source._jit_decorator(n) is not None
-    ]
+    return [(n.lineno, n.end_lineno) for n in ast.walk(tree) if is_jit(n)]
 
 
 class Judge:

@@ -120,7 +120,7 @@ class _Context:
 Operator = Callable[[_Context], Iterator[Site]]
 
 
-def _is_jit(fn: ast.AST) -> bool:
+def is_jit(fn: ast.AST) -> bool:
     if not isinstance(fn, ast.FunctionDef):
         return False
     for d in fn.decorator_list:
@@ -662,7 +662,7 @@ def insert_before(code: str, line: int, statement: str) -> str | None:
     """``code`` with ``statement`` just before the statement of a ``@triton.jit`` function
     that holds ``line``, at its indentation (None for a line outside the jit functions)."""
     tree = pyast.parse(code)
-    for fn in (n for n in ast.walk(tree) if _is_jit(n)):
+    for fn in (n for n in ast.walk(tree) if is_jit(n)):
         if fn.body[0].lineno <= line <= fn.end_lineno:
             stmt = _statement_at(fn.body, line)
             if stmt is None:
@@ -715,7 +715,7 @@ def make_mutants(
     ``input_shapes``: the shapes of forward's inputs at the checked shape set (None for a
     non-tensor input), for the hard-coded-size operator."""
     tree = pyast.parse(code)
-    jit = [n for n in ast.walk(tree) if _is_jit(n)]
+    jit = [n for n in ast.walk(tree) if is_jit(n)]
     if not jit:
         raise NoKernel("the solution has no @triton.jit function to mutate")
     host = [n for n in tree.body if n not in jit]
