@@ -230,21 +230,28 @@ class Judge:
         errors = [why for ir, why in base if ir is None]
         if errors:
             return Equivalence(verdict="unknown", why=f"the original: {errors[0]}")
-        got = self.compiler.ttir(mutant.code, self.records)
-        for (ir, _), (mir, why) in zip(base, got, strict=True):
+        # One record at a time: most mutants differ at the first, and need no more compiles.
+        for record, (ir, _) in zip(self.records, base, strict=True):
+            ((mir, why),) = self.compiler.ttir(mutant.code, [record])
             if mir is None:
                 if why and why.startswith("compiler:"):
                     return Equivalence(verdict="unknown", why=why)
                 return Equivalence(verdict="different", why=f"does not compile: {why}")
             if mir != ir:
                 return Equivalence(verdict="different", why="other Triton IR")
-        dead = [n for n in lines if self.live(n) is not True]
-        if dead:
+        live = {n: self.live(n) for n in lines}
+        if dead := [n for n, v in live.items() if v is False]:
             return Equivalence(
                 verdict="unknown",
-                compiled=False if all(self.live(n) is False for n in dead) else None,
+                compiled=False,
                 why=f"line {dead[0]} compiles into none of the launched kernels (dead at the "
                 "launched constexprs, or never launched): the check does not reach it",
+            )
+        if untold := [n for n, v in live.items() if v is None]:
+            return Equivalence(
+                verdict="unknown",
+                why=f"whether line {untold[0]} compiles into a launched kernel cannot be told "
+                "(no statement fits before it, or the compiler did not answer)",
             )
         return Equivalence(
             verdict="equivalent",
@@ -265,10 +272,13 @@ class Judge:
             if marked is None:
                 self._live[line] = None
             else:
-                got = self.compiler.ttir(marked, self.records)
-                self._live[line] = (
-                    None
-                    if any(ir is None for ir, _ in got)
-                    else any(ir != b for (ir, _), (b, _) in zip(got, self.base(), strict=True))
-                )
+                self._live[line] = False
+                for record, (base, _) in zip(self.records, self.base(), strict=True):
+                    ((ir, _),) = self.compiler.ttir(marked, [record])
+                    if ir is None:
+                        self._live[line] = None
+                        break
+                    if ir != base:
+                        self._live[line] = True
+                        break
         return self._live[line]
