@@ -6,8 +6,10 @@ replay), unpacked with ``git archive`` into a temporary folder; "after" is this 
 the subprocess backend, and checks each solution as ``kernelwright check PROBLEM SOLUTION``
 does: the default shape sets, the default compile targets, fresh seeds per check (the same
 for both sides), and an empty compile cache per check (a candidate the agent has just written
-has never been compiled). Old and new alternate for each solution, so both see the same
-machine load. Printed per solution, medians over the repeats: wall seconds before and after,
+has never been compiled; ``--warm-compile-cache`` measures a re-check instead). Old and new alternate for each solution, so both see the same
+machine load. Each side checks its own revision's bundled problem and solution (the problem
+files changed too: shape domains, stress regimes); a pair either side cannot check is left out
+and said so. Printed per solution, medians over the repeats: wall seconds before and after,
 the replay's wall seconds (the pool waiting on the replay child), and the CPU seconds the
 check cost in all processes (the driver, its zygotes and every child they forked), since a
 check can overlap work on a second core; then the medians over the suite and the load.
@@ -43,8 +45,13 @@ PACKAGES = {
 DRIVER = r"""
 import json, os, resource, shutil, sys, tempfile, time
 import kernelwright
+from kernelwright.problem import bundled_problems_dir, find_problems
+from kernelwright.reference_kernels import solution_for
 from kernelwright.sandbox.backends import SubprocessBackend
 from kernelwright.sandbox.pool import Job, Pool
+
+# Each side checks its own revision's bundled problems and solutions.
+PROBLEMS = {p.stem: p for p in find_problems(bundled_problems_dir())}
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -81,16 +88,23 @@ with Pool(SubprocessBackend(), ["cpu"]) as pool:
     pool.warm()
     print(json.dumps({"ready": kernelwright.__file__}), flush=True)
     for line in sys.stdin:
-        problem, solution, seeds = json.loads(line)
+        name, seeds = json.loads(line)
         replay_s[0] = 0.0
-        cache = tempfile.mkdtemp(prefix="kw-cache-")
-        os.environ["KERNELWRIGHT_CACHE_DIR"] = cache  # nothing compiled before
-        job = Job(problem=problem, code=open(solution).read(), seeds=seeds, timeout_s=600)
+        # Cold: nothing compiled before. Warm: one cache for the run (a re-check).
+        cache = tempfile.mkdtemp(prefix="kw-cache-") if sys.argv[1] == "cold" else sys.argv[1]
+        os.environ["KERNELWRIGHT_CACHE_DIR"] = cache
         c, t = cpu_seconds(), time.perf_counter()
-        outcome = pool.evaluate(job)
+        try:
+            problem = PROBLEMS[name]
+            code = solution_for(problem).read_text()
+            job = Job(problem=problem, code=code, seeds=seeds, timeout_s=600)
+            status = pool.evaluate(job).status.value
+        except Exception as e:  # a problem this revision lacks or refuses: said, not timed
+            status = f"error: {type(e).__name__}: {str(e)[:300]}"
         seconds, cpu = time.perf_counter() - t, cpu_seconds() - c
-        shutil.rmtree(cache, ignore_errors=True)
-        print(json.dumps({"status": outcome.status.value, "seconds": seconds, "cpu": cpu,
+        if sys.argv[1] == "cold":
+            shutil.rmtree(cache, ignore_errors=True)
+        print(json.dumps({"status": status, "seconds": seconds, "cpu": cpu,
                           "replay": replay_s[0]}), flush=True)
 """
 
@@ -113,13 +127,13 @@ def unpack(revision: str, into: Path) -> Path:
 
 
 class Driver:
-    def __init__(self, label: str, pythonpath: str | None, cwd: str):
+    def __init__(self, label: str, pythonpath: str | None, cwd: str, cache: str):
         env = dict(os.environ)
         if pythonpath:
             env["PYTHONPATH"] = pythonpath
         self.label = label
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER],
+            [sys.executable, "-c", DRIVER, cache],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -129,14 +143,20 @@ class Driver:
         ready = json.loads(self.proc.stdout.readline())
         print(f"{label}: kernelwright from {ready['ready']}", flush=True)
 
-    def check(self, problem: Path, solution: Path, seeds: list[int]) -> dict:
-        self.proc.stdin.write(json.dumps([str(problem), str(solution), seeds]) + "\n")
+    def check(self, name: str, seeds: list[int]) -> dict:
+        self.proc.stdin.write(json.dumps([name, seeds]) + "\n")
         self.proc.stdin.flush()
         return json.loads(self.proc.stdout.readline())
 
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=120)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def _load() -> str:
@@ -149,43 +169,56 @@ def main() -> None:
     ap.add_argument(
         "--after", default="", help="git revision measured as 'after' (default: this checkout)"
     )
-    ap.add_argument("--repeats", type=int, default=3, choices=range(1, 100), metavar="N")
+    ap.add_argument("--repeats", type=_positive, default=3, metavar="N")
     ap.add_argument("--only", default="", help="comma-separated problem names")
+    ap.add_argument(
+        "--warm-compile-cache",
+        action="store_true",
+        help="a re-check: one compile cache for the run, filled by an unmeasured check of each "
+        "solution first (default: an empty cache per check, as for a new candidate)",
+    )
     args = ap.parse_args()
 
     from kernelwright.problem import bundled_problems_dir, find_problems
-    from kernelwright.reference_kernels import solution_for
 
-    problems = find_problems(bundled_problems_dir())
+    problems = [p.stem for p in find_problems(bundled_problems_dir())]
     if args.only:
         keep = set(args.only.split(","))
-        problems = [p for p in problems if p.stem in keep]
-        unknown = keep - {p.stem for p in problems}
+        unknown = keep - set(problems)
         if unknown:
             ap.error(f"--only: no bundled problem named {', '.join(sorted(unknown))}")
+        problems = [p for p in problems if p in keep]
     os.environ["TRITON_INTERPRET"] = "1"
     print(f"load average at the start: {_load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="kw-before-") as tmp:
-        before = Driver("before", str(unpack(args.before, Path(tmp) / "b")), tmp)
+        cache = str(Path(tmp) / "compile-cache") if args.warm_compile_cache else "cold"
+        before = Driver("before", str(unpack(args.before, Path(tmp) / "b")), tmp, cache)
         after_path = str(unpack(args.after, Path(tmp) / "a")) if args.after else None
-        after = Driver("after", after_path, tmp)
+        after = Driver("after", after_path, tmp, cache)
         rows = []
         try:
             for problem in problems:
-                solution = solution_for(problem)
                 got: dict[str, dict[str, list[float]]] = {"before": {}, "after": {}}
+                statuses = []
+                if args.warm_compile_cache:
+                    for d in (before, after):
+                        d.check(problem, [random.randrange(2**31) for _ in range(3)])
                 for r in range(args.repeats):
                     seeds = [random.randrange(2**31) for _ in range(3)]  # fresh, as `check` has
                     # Alternate who goes first, so neither always runs on a warmer machine.
                     pair = (before, after) if r % 2 == 0 else (after, before)
                     for d in pair:
-                        res = d.check(problem, solution, seeds)
+                        res = d.check(problem, seeds)
+                        statuses.append(res["status"])
                         if res["status"] != "correct":
-                            print(f"  {problem.stem} {d.label}: {res['status']}", flush=True)
+                            print(f"  {problem} {d.label}: {res['status']}", flush=True)
                         for key in ("seconds", "cpu", "replay"):
                             got[d.label].setdefault(key, []).append(res[key])
+                if any(st.startswith("error") for st in statuses):
+                    print(f"{problem:28s} left out: a side could not check it", flush=True)
+                    continue
                 b, a = ({k: statistics.median(v) for k, v in got[s].items()} for s in got)
-                row = (problem.stem, b["seconds"], a["seconds"], a["replay"], b["cpu"], a["cpu"])
+                row = (problem, b["seconds"], a["seconds"], a["replay"], b["cpu"], a["cpu"])
                 rows.append(row)
                 print(
                     f"{row[0]:28s} before {row[1]:5.2f} s  after {row[2]:5.2f} s  "
