@@ -4,7 +4,7 @@ For each problem: the bundled solution's mutants as ``mutate`` samples them (6 p
 original checked once on one worker (its launch records, and the time of one check), then every
 mutant judged by compiled IR (``evals/equivalence.py``) twice: with an empty IR cache (the
 compile process started, every IR compiled) and again with the cache that left (the process
-started, nothing compiled). The script prints, per problem, the mutants, how many are
+started, nothing compiled). The script prints, per problem, the mutants, which are
 equivalent, both judging times, and the cold time in units of one check: a ``mutate`` run
 checks every mutant that is not equivalent, so that ratio over the mutant count is the share
 of the run the judging adds at most (it runs while the workers check the mutants before).
@@ -29,8 +29,9 @@ from kernelwright.sandbox.pool import make_pool
 DEFAULT = ["softmax", "argmax", "matmul_square", "fused_residual_rmsnorm"]
 
 
-def judge_all(pool, code: str, records: list[dict], mutants) -> tuple[float, int, int]:
-    """(seconds, equivalent, compiles requested) for one pass over every mutant."""
+def judge_all(pool, code: str, records: list[dict], mutants) -> tuple[float, list[str], int]:
+    """(seconds, the equivalent mutants' ids, compiles requested) for one pass over every
+    mutant."""
     compiler = equivalence.IRCompiler(pool.backend, pool.helper_spec("ttir-bench"))
     try:
         judge = equivalence.Judge(compiler, code, records)
@@ -39,7 +40,8 @@ def judge_all(pool, code: str, records: list[dict], mutants) -> tuple[float, int
         seconds = time.monotonic() - start
     finally:
         compiler.close()
-    return seconds, sum(v.verdict == "equivalent" for v in verdicts), compiler.compiled
+    same = [m.id for m, v in zip(mutants, verdicts, strict=True) if v.verdict == "equivalent"]
+    return seconds, same, compiler.compiled
 
 
 def main() -> None:
@@ -70,7 +72,7 @@ def main() -> None:
                 "problem": name,
                 "mutants": len(mutants),
                 "records": len(records),
-                "equivalent": equivalent,
+                "equivalent": equivalent,  # their ids
                 "compiles": compiled,
                 "cold_s": round(cold_s, 2),
                 "warm_s": round(warm_s, 2),

@@ -382,15 +382,89 @@ def swap_strides(cx: _Context) -> Iterator[Site]:
                     yield Site(first, f"swap {s} and {t} in {fn.name}", edits)
 
 
+def _loaded(expr: ast.AST, loads: dict[str, ast.Call | None]) -> ast.Call | None:
+    """The tl.load an operand is (through casts: ``w.to(x.dtype)``), where its name is bound
+    once, to a load."""
+    while _callee(expr) == "to" and isinstance(expr.func, ast.Attribute):
+        expr = expr.func.value
+    if isinstance(expr, ast.Name):
+        return loads.get(expr.id)
+    return expr if _callee(expr) == "load" else None
+
+
+def _literal(node: ast.AST | None) -> float | None:
+    try:
+        return float(ast.literal_eval(node)) if node is not None else None
+    except (ValueError, TypeError, SyntaxError):
+        return None
+
+
+def _zeroed_by_partner(cx: _Context) -> set[int]:
+    """ids of the loads whose ``other`` no output can see: one operand of a ``tl.dot`` whose
+    partner is a load with ``other=0`` under the same condition on K (``k[None, :] < n`` for
+    the left operand, ``k[:, None] < n`` for the right). Where the one is masked so is the
+    other, and a finite ``other`` times 0 adds 0 to the product."""
+    found: set[int] = set()
+    for fn in cx.jit:
+        bound: dict[str, list[ast.AST]] = {}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if isinstance(t, ast.Name):
+                        bound.setdefault(t.id, []).append(n.value)
+        loads = {
+            name: _loaded(values[0], {}) if len(values) == 1 else None
+            for name, values in bound.items()
+        }
+        dtype_reads = {
+            id(n.value) for n in ast.walk(fn) if isinstance(n, ast.Attribute) and n.attr == "dtype"
+        }
+        uses: dict[str, int] = {}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and id(n) not in dtype_reads:
+                uses[n.id] = uses.get(n.id, 0) + 1
+        safe: dict[int, list[str | None]] = {}
+        for dot in _calls([fn], "dot"):
+            if len(dot.args) < 2:
+                continue
+            left, right = (_loaded(a, loads) for a in dot.args[:2])
+            if left is None or right is None:
+                continue
+            lm, rm = _mask_arg(left), _mask_arg(right)
+            if lm is None or rm is None:
+                continue
+            lk, rk = ast.unparse(lm), ast.unparse(rm)
+            if not ("[None, :]" in lk and "[:, None]" not in lk):
+                continue
+            if not ("[:, None]" in rk and "[None, :]" not in rk):
+                continue
+            if lk.replace("[None, :]", "[]") != rk.replace("[:, None]", "[]"):
+                continue
+            for mine, partner, operand in ((left, right, dot.args[0]), (right, left, dot.args[1])):
+                other = _kw(partner, "other")
+                if other is not None and _literal(other.value) == 0.0:
+                    safe.setdefault(id(mine), []).append(_root_name(operand))
+        # A load is unseen only if every use of its value is such an operand (its dtype aside).
+        for fn_load, names in safe.items():
+            name = names[0]
+            if name is None or all(n == name for n in names) and uses.get(name) == len(names):
+                found.add(fn_load)
+    return found
+
+
+def _root_name(operand: ast.AST) -> str | None:
+    while _callee(operand) == "to" and isinstance(operand.func, ast.Attribute):
+        operand = operand.func.value
+    return operand.id if isinstance(operand, ast.Name) else None
+
+
 def wrong_other(cx: _Context) -> Iterator[Site]:
+    unseen = _zeroed_by_partner(cx)
     for call in _calls(cx.jit, "load"):
         other = _kw(call, "other")
-        if other is None:
+        if other is None or id(call) in unseen:
             continue
-        try:
-            value = float(ast.literal_eval(other.value))
-        except (ValueError, TypeError, SyntaxError):
-            value = None  # -float("inf") and friends
+        value = _literal(other.value)  # None for -float("inf") and friends
         new = "1.0" if value == 0.0 else "0.0"
         yield Site(
             call.lineno,

@@ -165,3 +165,37 @@ def test_skip_scale_skips_a_scale_never_an_index_nor_the_running_value():
     assert "skip a scale: l * alpha -> l" in texts
     assert "skip a scale: l * alpha -> alpha" not in texts
     assert "skip a shift or normalisation: x - m -> x" in texts
+
+
+MATMUL = HEADER + (
+    "@triton.jit\n"
+    "def _mm(a_ptrs, b_ptrs, c_ptr, K, valid, BLOCK_K: tl.constexpr):\n"
+    "    offs_k = tl.arange(0, BLOCK_K)\n"
+    "    acc = tl.zeros((16, 16), dtype=tl.float32)\n"
+    "    for k in range(0, tl.cdiv(K, BLOCK_K)):\n"
+    "        k_left = K - k * BLOCK_K\n"
+    "        a = tl.load(a_ptrs, mask=offs_k[None, :] < k_left, other=0.0)\n"
+    "        b = tl.load(b_ptrs, mask=offs_k[:, None] < k_left, other=B_OTHER)\n"
+    "        acc = tl.dot(a, b, acc)\n"
+    "    tl.store(c_ptr, acc)\n"
+    "class ModelNew(nn.Module):\n"
+    "    def forward(self, x):\n"
+    "        return x\n"
+)
+
+
+def test_wrong_other_leaves_a_dot_operand_whose_partner_is_zero_under_the_same_k_mask():
+    # Where a is masked so is b, and b is 0 there: a's `other` times 0 adds nothing.
+    assert not _of(MATMUL.replace("B_OTHER", "0.0"), "wrong_other")
+    # b is 1.0 where masked: a's `other` reaches the product (b's still does not, a being 0).
+    assert [m.line for m in _of(MATMUL.replace("B_OTHER", "1.0"), "wrong_other")] == [11]
+    # A mask that also drops rows: a's masked rows meet b's real values.
+    rows = MATMUL.replace("B_OTHER", "0.0").replace(
+        "mask=offs_k[None, :] < k_left", "mask=valid & (offs_k[None, :] < k_left)"
+    )
+    assert len(_of(rows, "wrong_other")) == 2
+    # a also used outside the dot: its `other` may reach an output.
+    leak = MATMUL.replace("B_OTHER", "0.0").replace(
+        "    tl.store(c_ptr, acc)\n", "    tl.store(c_ptr, acc + tl.sum(a, axis=1)[:, None])\n"
+    )
+    assert [m.line for m in _of(leak, "wrong_other")] == [11]
