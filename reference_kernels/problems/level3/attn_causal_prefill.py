@@ -18,6 +18,9 @@ KERNELWRIGHT = {
         "small": {"batch_size": 2, "num_heads": 2, "seq_len": 70, "head_dim": 32},
         "bench": {"batch_size": 4, "num_heads": 32, "seq_len": 2048, "head_dim": 128},
     },
+    # Prompts are what grows: the held-out shape stretches the sequence (past the first query
+    # block, so the key tiles left of the diagonal run), not the head size.
+    "domain": {"seq_len": {"stretch": True}},
     "bytes": "2 * 4 * batch_size * num_heads * seq_len * head_dim",
     "flops": "2 * batch_size * num_heads * seq_len * seq_len * head_dim",
 }
