@@ -19,6 +19,9 @@ KERNELWRIGHT = {
         "small": {"batch_size": 3, "num_heads": 2, "max_seq_len": 77, "head_dim": 32},
         "bench": {"batch_size": 16, "num_heads": 32, "max_seq_len": 4096, "head_dim": 128},
     },
+    # Caches are what grows: the held-out shape stretches the cache length (several splits of
+    # several key blocks each), not the head size.
+    "domain": {"max_seq_len": {"stretch": True}},
     # Lower bounds: every sequence holds at least max_seq_len // 2 valid positions.
     "bytes": "2 * (2 * batch_size * num_heads * (max_seq_len // 2) * head_dim"
     " + 2 * batch_size * num_heads * head_dim) + 4 * batch_size",
