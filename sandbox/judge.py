@@ -24,7 +24,7 @@ from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
 from kernelwright.prompts.feedback import DIAGNOSES
 from kernelwright.regimes import regimes_for
-from kernelwright.sandbox import guards, measure
+from kernelwright.sandbox import guards, kernel_list, measure, timed_calls
 from kernelwright.sandbox.bounds import Violation
 from kernelwright.sandbox.launchlog import LaunchLog, data_program, output_problems
 from kernelwright.sandbox.verify import (
@@ -91,6 +91,8 @@ class WorkerResult(BaseModel):
     guard_events: list[str] = Field(default_factory=list)
     tainted: list[str] | None = None
     timing: dict[str, Any] | None = None
+    # On a GPU, what the profiler saw run (kernel_list.Profile); absent elsewhere.
+    profile: kernel_list.Profile | None = None
     # Bytes the kernels loaded and stored in the first trial (interpreter only; traffic.py).
     traffic: dict[str, int] | None = None
 
@@ -174,11 +176,14 @@ def replayable(result: WorkerResult, job) -> bool:
     )
 
 
-def trial_list(reference: list[dict], timed: bool) -> list[tuple[int, str | None]]:
-    """The judged trials as (seed, stress regime), in order; a timed job's last reference is
-    the timing seed's, checked apart."""
-    refs = reference[:-1] if timed else reference
-    return [(r["seed"], r.get("regime")) for r in refs]
+def trial_list(reference: list[dict], timing_sets: int) -> list[tuple[int, str | None]]:
+    """The judged trials as (seed, stress regime), in order; a timed job's last
+    ``timing_sets`` references are the timed calls' input sets, checked apart."""
+    return [(r["seed"], r.get("regime")) for r in _trial_refs(reference, timing_sets)]
+
+
+def _trial_refs(reference: list[dict], timing_sets: int) -> list[dict]:
+    return reference[:-timing_sets] if timing_sets else reference
 
 
 def replay_plan(
@@ -493,6 +498,11 @@ def judge(
             details=details,
         )
 
+    unlisted = _unprofiled(result, env)
+    if unlisted:
+        checks.append(Check(name="kernels that ran on the GPU", passed=False, detail=unlisted))
+        details["rule"] = "kernel list"
+        return failed_outcome(Status.rejected)
     if not result.trials:
         return Outcome(
             status=Status.runtime_error,
@@ -505,16 +515,19 @@ def judge(
         failed = _host_checks(job, trial, f"seed {trial.seed}", checks, details, env)
         if failed is not None:
             return failed_outcome(failed)
-    # A timed job's last reference is the timing seed's: the timed calls are checked on it.
-    trial_refs = reference[:-1] if job.timing else reference
+    # A timed job's last references are the timed calls' input sets, checked apart.
+    trial_refs = _trial_refs(reference, job.timing_sets)
     failed = _replay_checks(info, job, result, trial_refs, logs or [], replayed, checks, details)
+    if failed is not None:
+        return failed_outcome(failed)
+    failed = _kernel_list_checks(job, result, logs or [], env, checks, details)
     if failed is not None:
         return failed_outcome(failed)
     candidate_stats = None
     if job.timing:
         timing = result.timing or {}
         candidate_stats = timing.get("stats")
-        failed = _timing_checks(info, job, timing, reference[-1], checks)
+        failed = _timing_checks(info, job, timing, reference[-job.timing_sets :], checks)
         if failed is not None:
             return Outcome(
                 status=failed,
@@ -542,7 +555,12 @@ def judge(
     return Outcome(
         status=Status.correct,
         message=f"Correct on {_counted(trial_refs)} at shape {job.shape}"
-        + (", and in the timed calls on another." if job.timing else "."),
+        + (
+            f", and in {(result.timing or {}).get('calls', 0)} timed calls on "
+            f"{job.timing_sets} input sets of their own."
+            if job.timing
+            else "."
+        ),
         checks=checks,
         env=env,
         output=output,
@@ -576,9 +594,49 @@ def _unsupported(e: UnsupportedOutput) -> str:
     )
 
 
-def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> Status | None:
-    """The timed calls: run on the timing seed's inputs, traced like the trials, and their last
-    output checked against that seed's reference."""
+def _unprofiled(result, env: dict) -> str | None:
+    """On a GPU, why there is no list of what ran: no profile, or a profiler that failed (which
+    a candidate could cause, so it refuses rather than waves through)."""
+    if not str(env.get("device", "")).startswith("cuda"):
+        return None
+    if result.profile is None:
+        return "the worker sent no profile of what ran on the GPU"
+    error = result.profile.error
+    return f"what ran on the GPU could not be listed: {error}" if error else None
+
+
+def _kernel_list_checks(
+    job, result, logs, env: dict, checks: list[Check], details
+) -> Status | None:
+    """On a GPU: what the profiler saw run must be the candidate's Triton kernels and the
+    device work its launch logs account for (``kernel_list.py``)."""
+    if not str(env.get("device", "")).startswith("cuda"):
+        return None
+
+    def fail(detail: str) -> Status:
+        checks.append(Check(name="kernels that ran on the GPU", passed=False, detail=detail))
+        details["rule"] = "kernel list"
+        return Status.rejected
+
+    profile = result.profile
+    profiled = sorted(s.trial for s in profile.sessions if s.phase == "trial")
+    if profiled != list(range(len(result.trials))):
+        return fail(f"the trials profiled were {profiled}, not each of the {len(result.trials)}")
+    if job.timing and not any(s.phase == "timed" for s in profile.sessions):
+        return fail("the timed calls were not profiled")
+    found = kernel_list.problems(profile, logs)
+    if found:
+        return fail(
+            "; ".join(found[:5]) + (f" (and {len(found) - 5} more)" if len(found) > 5 else "")
+        )
+    checks.append(Check(name="kernels that ran on the GPU", passed=True))
+    return None
+
+
+def _timing_checks(info, job, timing: dict, refs: list[dict], checks: list[Check]) -> Status | None:
+    """The timed calls: run on the timing sets' inputs, rotated call by call and traced like
+    the trials; every call's sampled outputs and one whole output per set are checked against
+    that set's reference (``timed_calls.py``)."""
 
     def fail(name: str, detail: str, status: Status) -> Status:
         checks.append(Check(name=name, passed=False, detail=detail))
@@ -600,28 +658,45 @@ def _timing_checks(info, job, timing: dict, ref: dict, checks: list[Check]) -> S
             "Every call must compute in Triton, not only the ones the trials check",
             Status.rejected,
         )
+    keys = ("sets", "shapes", "samples", "final")
     try:
-        timed = (
-            load_result(timing["file"], _device_of([ref]), ("outputs",))["outputs"]
-            if timing.get("plain")
-            else []
-        )
+        payload = load_result(timing["file"], _device_of(refs), keys)
     except UnsupportedOutput as e:
         return fail("timing runs returned tensors", _unsupported(e), Status.incorrect)
-    ok = len(timed) == len(ref["outputs"]) and all(
-        compare(o, r, *_tol(info, r)).ok for o, r in zip(timed, ref["outputs"], strict=True)
-    )
-    checks.append(
-        Check(
-            name=f"outputs of the timing runs match (seed {job.timing_seed})",
-            passed=ok,
-            detail=""
-            if ok
-            else "the last timed call, on inputs of its own, returned a different result: work "
-            "skipped or an earlier answer replayed across repeated calls",
+    if not timing.get("plain"):
+        return fail(
+            "timing runs returned tensors",
+            "a timed call returned something other than plain torch.Tensor outputs",
+            Status.incorrect,
         )
-    )
-    return None if ok else Status.incorrect
+    seeds = ", ".join(str(r["seed"]) for r in refs)
+    name = f"outputs of the timing runs match (seeds {seeds})"
+    final = payload["final"]
+    wrong = None
+    if sorted(e.get("set") for e in final) != list(range(len(refs))):
+        wrong = "the timed calls did not end with one call on each input set"
+    for entry in final if wrong is None else []:
+        ref = refs[entry["set"]]["outputs"]
+        outs = entry["outputs"]
+        if len(outs) != len(ref) or not all(
+            compare(o, r, *_tol(info, r)).ok for o, r in zip(outs, ref, strict=True)
+        ):
+            wrong = (
+                f"a timed call on input set {entry['set'] + 1} returned a different result: "
+                "work skipped or an earlier answer replayed across repeated calls"
+            )
+            break
+    if wrong is None:
+        wrong = timed_calls.check_samples(
+            payload,
+            [r["outputs"] for r in refs],
+            lambda r: _tol(info, r),
+            compare,
+        )
+        if wrong:
+            wrong += ": a timed call computed something other than what the trials checked"
+    checks.append(Check(name=name, passed=wrong is None, detail=wrong or ""))
+    return None if wrong is None else Status.incorrect
 
 
 def _host_checks(job, trial, tag, checks: list[Check], details, env: dict) -> Status | None:

@@ -1,8 +1,9 @@
 """Where timing and the roofline meet the check.
 
 Worker side: the problem's cost (bytes, flops) and the baselines are measured on the
-reference before the candidate is imported; the candidate is timed after its trials,
-with the last output of the timing runs kept so the parent can re-check it.
+reference before the candidate is imported; the candidate is timed after its trials, on
+rotating input sets, with every call's output sampled and one last call per set kept whole
+so the parent can check them (``timed_calls.py``).
 Parent side: ``verdict`` turns those numbers into the Outcome's timing and roofline,
 and names what makes a time untrustworthy (hidden work, faster than the hardware).
 """
@@ -34,21 +35,28 @@ def reference_baselines(pm, model, args) -> dict[str, Any]:
     return baselines.model_dump()
 
 
-def time_candidate(forward, timed: bool) -> tuple[dict[str, Any] | None, Any]:
-    """Time ``forward()`` on a GPU; return the stats and the output of the last timed call.
-    Untimed (the CPU interpreter), it is called once: its output is still checked."""
+def time_candidate(forward, calls, timed: bool) -> dict[str, Any] | None:
+    """Time ``forward()`` on a GPU with ``calls`` (``timed_calls.RotatingCalls``) rotating its
+    inputs and sampling its outputs around every call, then make one more call per input set;
+    return the stats. Untimed (the CPU interpreter), only that last round runs: its outputs
+    are still checked."""
+    hooks = tm.CallHooks(before=calls.before, after=calls.after, own_work=calls.own_work)
     if not timed:
-        return None, forward()
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                calls.before()
+                forward()
+                calls.after()
+
+        calls.finish(run)
+        return None
     import torch
 
-    last: list[Any] = [None]
-
-    def call() -> None:
-        last[0] = forward()
-
-    stats = tm.time_fn(call)
+    stats = tm.time_fn(forward, hooks=hooks)
+    calls.finish(lambda n: tm.run_calls(forward, n, hooks))
     torch.cuda.synchronize()
-    return stats.model_dump(), last[0]
+    return stats.model_dump()
 
 
 @dataclasses.dataclass

@@ -33,6 +33,7 @@ from kernelwright.problem import ProblemError, read_problem
 from kernelwright.regimes import active
 from kernelwright.sandbox import judge, launch_signature, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
+from kernelwright.sandbox.timed_calls import INPUT_SETS
 
 # Making inputs and running the reference is the problem's cost, not the candidate's.
 REFERENCE_TIMEOUT_S = 600.0
@@ -55,8 +56,9 @@ class Job:
     timing: bool = False
     allow_torch_ops: bool = False
     seeds: list[int] = field(default_factory=lambda: [secrets.randbelow(2**31) for _ in range(3)])
-    # The timed calls run on inputs of their own, made from this seed after the trials: a
-    # candidate that replays an earlier trial's answer once the trials are over is caught.
+    # The timed calls run on input sets of their own, made from this seed and seeds derived
+    # from it after the trials: a candidate that replays an earlier trial's answer once the
+    # trials are over is caught.
     timing_seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
     init_seed: int = 0
     # Compile targets (kernelwright.hardware.resolve_targets): None for the default.
@@ -72,7 +74,17 @@ class Job:
             plan += [
                 (derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)
             ]
-        return [*plan, (self.timing_seed, None)] if self.timing else plan
+        return [*plan, *((s, None) for s in self.timing_seeds)] if self.timing else plan
+
+    @property
+    def timing_seeds(self) -> list[int]:
+        """The seeds of the timed calls' input sets (``timed_calls.INPUT_SETS``)."""
+        more = [derived_seed([self.timing_seed], f"timing set {i}") for i in range(1, INPUT_SETS)]
+        return [self.timing_seed, *more]
+
+    @property
+    def timing_sets(self) -> int:
+        return len(self.timing_seeds) if self.timing else 0
 
 
 def derived_seed(seeds: list[int], purpose: str) -> int:
@@ -419,6 +431,7 @@ class Pool:
                 "draw_seed": derived_seed(job.seeds, "heldout"),
                 "init_seed": job.init_seed,
                 "timing": job.timing,
+                "timing_sets": job.timing_sets,
             }
             try:
                 with slot.child(request) as child:
@@ -427,7 +440,7 @@ class Pool:
                     reference, skipped = judge.usable_trials(reference)
                     msg["notes"] = [*(msg.get("notes") or []), *skipped]
                     plan = [(t["seed"], t["regime"]) for t in reference]
-                    child.send({"type": "go", "trials": len(plan) - (1 if job.timing else 0)})
+                    child.send({"type": "go", "trials": len(plan) - job.timing_sets})
                     try:
                         result = self._serve_seeds(child, plan, job.timeout_s, nonce)
                     except ChildDied as e:
@@ -542,7 +555,7 @@ class Pool:
             logs, replayed = None, None
             if judge.replayable(report, job):
                 logs = [judge.load_log(t.log) for t in report.trials]
-                plan = judge.replay_plan(logs, judge.trial_list(reference, job.timing))
+                plan = judge.replay_plan(logs, judge.trial_list(reference, job.timing_sets))
                 try:
                     program = judge.replay_program(logs)
                 except ValueError:

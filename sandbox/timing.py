@@ -20,6 +20,7 @@ and callers report timing as null. Interpreter times are never performance.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -27,6 +28,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -226,28 +228,53 @@ def _flush_buffer():
     return buf
 
 
-def _run_batch(fn: Callable[[], Any], flush: Callable[[], Any], n: int) -> list[float]:
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class CallHooks:
+    """Work around every call that is not the call's own, outside its timing events:
+    ``before`` (the timed calls' input rotation) runs ahead of the cache flush, ``after`` (the
+    output samples) once the call's end is recorded; ``own_work`` is a context around the
+    timer's own device work, so a profiler can tell it from the call's."""
+
+    before: Callable[[], Any] = _nothing
+    after: Callable[[], Any] = _nothing
+    own_work: Callable[[], Any] = contextlib.nullcontext
+
+
+def _run_batch(
+    fn: Callable[[], Any], flush: Callable[[], Any], n: int, hooks: CallHooks
+) -> list[float]:
     import torch
 
     starts = [torch.cuda.Event(enable_timing=True) for _ in range(n)]
     ends = [torch.cuda.Event(enable_timing=True) for _ in range(n)]
     for start, end in zip(starts, ends, strict=True):
+        hooks.before()
         flush()
         start.record()
         fn()
         end.record()
+        hooks.after()
     torch.cuda.synchronize()
     return [s.elapsed_time(e) for s, e in zip(starts, ends, strict=True)]
 
 
 def _host_and_event(
-    fn: Callable[[], Any], flush: Callable[[], Any], reps: int, clock: Callable[[], float]
+    fn: Callable[[], Any],
+    flush: Callable[[], Any],
+    reps: int,
+    clock: Callable[[], float],
+    hooks: CallHooks,
 ) -> tuple[list[float], list[float]]:
     """Per repetition, from an idle device: wall ms to a synchronised device, and event ms."""
     import torch
 
     host, event = [], []
     for _ in range(reps):
+        hooks.before()
         flush()
         torch.cuda.synchronize()
         start = torch.cuda.Event(enable_timing=True)
@@ -259,7 +286,23 @@ def _host_and_event(
         torch.cuda.synchronize()
         host.append((clock() - t0) * 1e3)
         event.append(start.elapsed_time(end))
+        hooks.after()
     return host, event
+
+
+def _flush(hooks: CallHooks) -> Callable[[], Any]:
+    buf = _flush_buffer()
+
+    def flush() -> None:
+        with hooks.own_work():
+            buf.zero_()
+
+    return flush
+
+
+def run_calls(fn: Callable[[], Any], n: int, hooks: CallHooks) -> None:
+    """``n`` calls made exactly as the timer makes them (hooks, flush, events), untimed."""
+    _run_batch(fn, _flush(hooks), n, hooks)
 
 
 def _empty_call_overhead(flush: Callable[[], Any], clock: Callable[[], float]) -> float:
@@ -267,7 +310,7 @@ def _empty_call_overhead(flush: Callable[[], Any], clock: Callable[[], float]) -
 
     index = torch.cuda.current_device()
     if index not in _empty_call_ms:
-        host, event = _host_and_event(lambda: None, flush, 2 * CROSS_CHECK_REPS, clock)
+        host, event = _host_and_event(lambda: None, flush, 2 * CROSS_CHECK_REPS, clock, CallHooks())
         _empty_call_ms[index] = statistics.median(h - e for h, e in zip(host, event, strict=True))
     return _empty_call_ms[index]
 
@@ -283,31 +326,36 @@ def time_fn(
     confidence: float = CONFIDENCE,
     cross_check_reps: int = CROSS_CHECK_REPS,
     clock: Callable[[], float] = time.perf_counter,
+    hooks: CallHooks | None = None,
 ) -> TimingStats:
-    """Time ``fn`` on the current CUDA device (see the module docstring for the method)."""
+    """Time ``fn`` on the current CUDA device (see the module docstring for the method);
+    ``hooks`` run around every call, the untimed ones included."""
     reason = timing_unavailable_reason()
     if reason:
         raise TimingUnavailable(reason)
     import torch
 
+    hooks = hooks or CallHooks()
     buf = _flush_buffer()
-    flush = buf.zero_
+    flush = _flush(hooks)
+    hooks.before()
     fn()
+    hooks.after()
     torch.cuda.synchronize()
 
     t0 = clock()
-    _run_batch(fn, flush, ESTIMATE_REPS)
+    _run_batch(fn, flush, ESTIMATE_REPS, hooks)
     per_rep_ms = (clock() - t0) * 1e3 / ESTIMATE_REPS
 
     warmup_reps = 0
     t0 = clock()
     while (elapsed := (clock() - t0) * 1e3) < warmup_ms:
         k = max(1, min(max_reps, math.ceil((warmup_ms - elapsed) / max(per_rep_ms, 1e-3))))
-        _run_batch(fn, flush, k)
+        _run_batch(fn, flush, k, hooks)
         warmup_reps += k
 
     samples, converged = collect_samples(
-        lambda n: _run_batch(fn, flush, n),
+        lambda n: _run_batch(fn, flush, n, hooks),
         per_rep_ms=per_rep_ms,
         budget_ms=budget_ms,
         rel_ci=rel_ci,
@@ -323,7 +371,7 @@ def time_fn(
         "flush_bytes": buf.numel() * buf.element_size(),
     }
     if cross_check_reps > 0:
-        host, event = _host_and_event(fn, flush, cross_check_reps, clock)
+        host, event = _host_and_event(fn, flush, cross_check_reps, clock, hooks)
         excess = hidden_work_excess(host, event, _empty_call_overhead(flush, clock))
         update["host_excess_ms"] = excess
         update["hidden_work"] = is_hidden_work(excess, stats.median_ms)

@@ -17,6 +17,7 @@ candidate prints goes to a capture file, never to the protocol channel.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.sandbox import trial_inputs
+from kernelwright.sandbox.profiler import ProfilerUnavailable
 
 # Trials the candidate's own host code runs: the first is the launch log replayed on every
 # later seed; the second reuses the first one's tensors, so a cache keyed on them shows up as
@@ -131,6 +133,10 @@ def prepare() -> None:
         _interpreter_autotune()
         interp_memory.install()
         interpreter_cache.install()
+    if _device().startswith("cuda"):
+        from kernelwright.sandbox import profiler
+
+        profiler.install()
     guards.install()
     _SNAPSHOT = guards.Snapshot.take()
 
@@ -162,6 +168,14 @@ class Worker:
         self.device = _device()
         self.traffic = traffic.COUNTER  # counting only where prepare() installed interp_memory
         self.traffic_counted: dict[str, int] | None = None
+        # On a GPU, what the profiler saw run during each trial and the timed calls.
+        self.profile = None
+        if self.device.startswith("cuda"):
+            from kernelwright.sandbox import profiler
+            from kernelwright.sandbox.kernel_list import Profile
+
+            profiler.renew()
+            self.profile = Profile()
 
     # --- the job -----------------------------------------------------------------
 
@@ -259,7 +273,7 @@ class Worker:
         # Nothing of a later trial stays behind for candidate code to find: no inputs, no seeds.
         # The parent says how many trials there are: it drops stress regimes whose reference
         # overflows.
-        n_trials = int(go.get("trials", len(trials) - (1 if job.get("timing") else 0)))
+        n_trials = int(go.get("trials", len(trials) - _timing_sets(job)))
         del freed, trials, seed_inputs, outs, outs64, seeds, seed, inputs, again, args, out
         del ref_model, ref64, plan, regime
         return self._run_candidate(job, pm, dtype, n_trials, jobdir)
@@ -311,8 +325,13 @@ class Worker:
                 result["trials"].append(report)
             if job.get("timing"):
                 result["stage"] = "timing"
-                _, inputs = self._trial_inputs(pm, n_trials, dtype)
-                result["timing"] = self._time(model, inputs, jobdir)
+                sets = [
+                    self._trial_inputs(pm, n_trials + r, dtype)[1] for r in range(_timing_sets(job))
+                ]
+                result["timing"] = self._time(model, sets, jobdir)
+            result["stage"] = "done"
+        except ProfilerUnavailable as e:
+            self.profile.error = str(e)
             result["stage"] = "done"
         except BaseException as e:  # SystemExit and KeyboardInterrupt from a candidate too
             result["error"] = _describe(e, str(path))
@@ -321,6 +340,8 @@ class Worker:
             state.in_forward = False
         result["guard_events"] = list(state.events)
         result["traffic"] = self.traffic_counted
+        if self.profile is not None:
+            result["profile"] = self.profile.model_dump()
         return result
 
     def _trial(self, model, inputs, seed: int, k: int, jobdir: Path, reuse) -> tuple[dict, list]:
@@ -339,20 +360,25 @@ class Worker:
         counting = self.interpreter and k == 0  # the kernels' memory traffic, in one trial
         if counting:
             self.traffic.start()
-        out, log = self._traced_forward(model, args, record=True)
+        work: list = []
+        with self._profiled(work):
+            out, log = self._traced_forward(model, args, record=True)
+            outs = _as_list(out)
+            plain = _plain(outs)
+            snapshot = None
+            if plain and self.device.startswith("cuda"):
+                # Copied on the current stream before any sync: work still running on
+                # another stream shows up as a difference between the copy and the output.
+                with self._own_work():
+                    snapshot = [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
+                torch.cuda.synchronize()
+        if self.profile is not None:
+            self.profile.sessions.append(self._session("trial", k, 1, work))
         if counting:
             self.traffic_counted = self.traffic.stop()
-        outs = _as_list(out)
         log_file = jobdir / f"trial{k}.log.json"
         log_file.write_text(log.model_dump_json())
         types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]
-        plain = _plain(outs)
-        snapshot = None
-        if plain and self.device.startswith("cuda"):
-            # Copied on the current stream before any sync: work still running on
-            # another stream shows up as a difference between the copy and the output.
-            snapshot = [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
-            torch.cuda.synchronize()
         trial_file = jobdir / f"trial{k}.pt"
         payload = {
             "outputs": outs if plain else [],
@@ -371,35 +397,77 @@ class Worker:
         }
         return report, args
 
-    def _time(self, model, inputs, jobdir: Path) -> dict[str, Any]:
-        """The timed calls, on inputs of their own, each traced like a trial's forward: the
-        rules hold for every call, not only for the ones the correctness check sees."""
+    def _time(self, model, sets: list[list], jobdir: Path) -> dict[str, Any]:
+        """The timed calls, on input sets of their own rotated call by call (``timed_calls``),
+        each traced like a trial's forward: the rules hold for every call, not only for the
+        ones the correctness check sees. On a GPU they are profiled, all of them."""
         from kernelwright.sandbox import measure
+        from kernelwright.sandbox.timed_calls import RotatingCalls
 
         state = self.guards.STATE
-        args = [trial_inputs.clone(a) for a in inputs]
+        calls = RotatingCalls(sets, self._own_work)
         ops: dict[str, int] = {}  # the most of each op any one call issued
         launches: list[int] = []  # per call
 
         def forward():
-            out, _ = self._traced_forward(model, args)
+            out, _ = self._traced_forward(model, calls.args)
             for op, n in state.torch_ops.items():
                 ops[op] = max(ops.get(op, 0), n)
             launches.append(state.launches)
+            calls.returned(out)
             return out
 
-        stats, last = measure.time_candidate(forward, timed=self.device.startswith("cuda"))
+        work: list = []
+        with self._profiled(work):
+            stats = measure.time_candidate(forward, calls, timed=self.device.startswith("cuda"))
+        if self.profile is not None:
+            self.profile.sessions.append(self._session("timed", None, calls.calls, work))
+        payload = calls.payload()
+        final = [o for entry in payload["final"] for o in entry["outputs"]]
+        plain = _plain(final)
+        if not plain:
+            payload["final"] = []
         file = jobdir / "timing.pt"
-        outs = _as_list(last)
-        plain = _plain(outs)
-        self.torch.save({"outputs": outs if plain else []}, file)
+        self.torch.save(payload, file)
         return {
             "stats": stats,
             "file": str(file),
             "plain": plain,
             "torch_ops": ops,
             "launches": min(launches),
+            "calls": calls.calls,
         }
+
+    def _profiled(self, into: list):
+        """Profile the block where there is a GPU (``profiler.capture``); elsewhere nothing."""
+        if self.profile is None:
+            return contextlib.nullcontext()
+        from kernelwright.sandbox import profiler
+
+        return profiler.capture(into, self._guards_lifted)
+
+    @contextlib.contextmanager
+    def _guards_lifted(self):
+        """The worker's own machinery (the profiler's start and stop) is not candidate code."""
+        state = self.guards.STATE
+        active, state.active = state.active, False
+        try:
+            yield
+        finally:
+            state.active = active
+
+    def _own_work(self):
+        if self.profile is None:
+            return contextlib.nullcontext()
+        from kernelwright.sandbox import profiler
+
+        return profiler.own_work()
+
+    @staticmethod
+    def _session(phase: str, trial: int | None, calls: int, work: list):
+        from kernelwright.sandbox.kernel_list import Session
+
+        return Session(phase=phase, trial=trial, calls=calls, work=work)
 
     def _traced_forward(self, model, args, record: bool = False):
         """One call of forward as the checks see it: launches counted, torch ops traced, and
@@ -466,6 +534,11 @@ class _Reference64:
                 "judged by the declared atol/rtol only"
             )
             return None
+
+
+def _timing_sets(job: dict[str, Any]) -> int:
+    """How many of the plan's last seeds are the timed calls' input sets."""
+    return int(job.get("timing_sets", 0)) if job.get("timing") else 0
 
 
 def _as_list(out) -> list:

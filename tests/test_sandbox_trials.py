@@ -94,7 +94,7 @@ def _timed_on_cpu(pool, code: str):
 def test_timed_calls_run_on_a_seed_of_their_own_and_are_checked(pool):
     job, outcome = _timed_on_cpu(pool, TWO_KERNELS)
     assert outcome.correct, outcome.message
-    assert "and in the timed calls on another" in outcome.message
+    assert "timed calls on 3 input sets of their own" in outcome.message
     assert job.timing_seed not in job.seeds
     timing_check = [c for c in outcome.checks if c.name.startswith("outputs of the timing runs")]
     assert timing_check and timing_check[0].passed
