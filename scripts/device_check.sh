@@ -116,8 +116,8 @@ export PYTHONPATH="/tmp/kw-site${PYTHONPATH:+:$PYTHONPATH}"
 step versions 20 "$LOG" versions
 step install 60 "$LOG" install
 step peaks 45 "$LOG" "$PY" -m kernelwright.hardware --measure
-# Only the files that hold GPU tests: the sandbox's (verification) first, then the timer's, then
-# the rest; the teacher's test compiles with max-autotune for a minute or more, so it runs
+# Only the files that hold GPU tests: the sandbox's (verification: the profiler's kernel list,
+# tests/test_verification_profiler_gpu.py, sorts first) first, then the timer's, then the rest; the teacher's test compiles with max-autotune for a minute or more, so it runs
 # last, where the step's cap cuts it rather than the others. Naming the files also keeps pytest
 # from importing the other areas' test modules: the ray ones import ray, which the device image
 # lacks, and one collection error ends a whole session before any test runs. -v names each test
@@ -127,7 +127,7 @@ GPU_TESTS=$(
   grep -l 'mark\.gpu' tests/test_*.py | grep -v 'gpu[^/]*\.py$'
 )
 # shellcheck disable=SC2086  # one path a word
-step pytest-gpu 120 "$OUT/pytest-gpu.log" \
+step pytest-gpu 150 "$OUT/pytest-gpu.log" \
   "$PY" -m pytest -m gpu -v $GPU_TESTS -p no:cacheprovider --timeout 100 \
   --continue-on-collection-errors --junitxml="$OUT/pytest-gpu.xml"
 # The checks take what is left but about 190 s, which the benchmarks and the teacher need.
