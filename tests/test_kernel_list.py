@@ -7,6 +7,11 @@ and cuBLAS's by their demangled C++ or library names)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 import torch
 from launchlogs import ALLOC, COLS, OUT_BYTES, ROWS, host, launch, log, ref
 
@@ -323,3 +328,49 @@ def test_the_parent_refuses_a_gpu_result_without_a_full_profile():
     assert "timed calls were not profiled" in _listed(_result(Profile(sessions=legit)))
     cheat = Profile(sessions=[*legit, timed(5, kernel(CUBLAS, 5))])
     assert CUBLAS in _listed(_result(cheat))
+
+
+# --- how Triton names a kernel on the GPU ---------------------------------------------------
+
+NAMES_SCRIPT = """
+import re, triton, triton.language as tl
+from triton.backends.compiler import GPUTarget
+from triton.compiler import ASTSource
+
+def make():
+    @triton.jit
+    def row_copy(x, y, n, BLOCK: tl.constexpr):
+        o = tl.arange(0, BLOCK)
+        tl.store(y + o, tl.load(x + o, mask=o < n), mask=o < n)
+    return row_copy
+
+sig = {"x": "*fp32", "y": "*fp32", "n": "i32", "BLOCK": "constexpr"}
+kernel = triton.compile(ASTSource(make(), sig, {(3,): 128}), target=GPUTarget("cuda", 90, 32))
+print(" ".join(re.findall(r"\\.entry (\\w+)", kernel.asm["ptx"])))
+"""
+
+TRITONS = [
+    pytest.param(sys.executable, id="installed"),
+    pytest.param(
+        os.environ.get("KERNELWRIGHT_TRITON36_PYTHON"),
+        id="triton-3.6",
+        marks=pytest.mark.skipif(
+            not os.environ.get("KERNELWRIGHT_TRITON36_PYTHON"),
+            reason="set KERNELWRIGHT_TRITON36_PYTHON to a Python with triton 3.6",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("python", TRITONS)
+def test_triton_names_a_kernel_after_its_function(python, tmp_path):
+    """The name the profiler shows is the compiled entry's: the @triton.jit function's own name
+    (a nested one's too), which is what the launch log records."""
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    script = tmp_path / "names.py"  # Triton reads a kernel's source from its file
+    script.write_text(NAMES_SCRIPT)
+    proc = subprocess.run(
+        [python, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["row_copy"]
