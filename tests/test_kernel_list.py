@@ -7,12 +7,12 @@ and cuBLAS's by their demangled C++ or library names)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
-import torch
 from launchlogs import ALLOC, COLS, OUT_BYTES, ROWS, host, launch, log, ref
 
 from kernelwright.sandbox import profiler
@@ -261,31 +261,48 @@ def test_a_range_the_candidate_names_like_the_workers_is_not_the_workers():
     assert sorted(w.name for w in profiler.fold(events)) == [AMPERE, CUBLAS]
 
 
-def test_kinetos_events_on_this_torch_read_as_raw_events():
-    """The profiler's host side runs on the CPU too: ranges and aten ops come back with the
-    fields fold() needs, and an op inside the worker's range is contained by it."""
-    from torch.profiler import ProfilerActivity, profile
+KINETO_SCRIPT = """
+import json, torch
+from torch.profiler import ProfilerActivity, profile
+from kernelwright.sandbox import profiler
 
-    x = torch.randn(64, 64)
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        with profiler.own_work():
-            x.zero_()
-        with torch.profiler.record_function("kernelwright:call"):
-            torch.mm(x, x)
-    events = profiler.raw_events(prof.profiler.kineto_results.events())
+x = torch.randn(64, 64)
+with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with profiler.own_work():
+        x.zero_()
+    with torch.profiler.record_function("kernelwright:call"):
+        torch.mm(x, x)
+events = profiler.raw_events(prof.profiler.kineto_results.events())
+print(json.dumps({"marks": profiler.MARKS.model_dump(), "events": [e.model_dump() for e in events]}))
+"""
+
+
+def test_kinetos_events_on_this_torch_read_as_raw_events(tmp_path):
+    """The profiler's host side runs on the CPU too: ranges and aten ops come back with the
+    fields fold() needs, and an op inside the worker's range is contained by it. (In a process
+    of its own: a profiler session leaves state behind in the process that ran it.)"""
+    script = tmp_path / "kineto.py"
+    script.write_text(KINETO_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    marks = profiler.Marks.model_validate(data["marks"])
+    events = [profiler.RawEvent.model_validate(e) for e in data["events"]]
     names = {e.name for e in events}
-    assert {profiler.MARKS.worker, "aten::zero_", "aten::mm"} <= names
+    assert {marks.worker, "aten::zero_", "aten::mm"} <= names
     zero = next(e for e in events if e.name == "aten::zero_")
     mm = next(e for e in events if e.name == "aten::mm")
     assert zero.correlation and mm.correlation and zero.thread == mm.thread
-    ranges = profiler._Ranges(events, profiler.MARKS.worker)
+    ranges = profiler._Ranges(events, marks.worker)
     assert ranges.contains(zero) and not ranges.contains(mm)
     # A device kernel linked to each: the worker's flush is left out, the gemm is kept.
     events += [
         raw(FILL, True, zero.end_ns + 1, zero.end_ns + 2, linked=zero.correlation),
         raw(CUBLAS, True, mm.end_ns + 1, mm.end_ns + 2, linked=mm.correlation),
     ]
-    assert [w.name for w in profiler.fold(events)] == [CUBLAS]
+    assert [w.name for w in profiler.fold(events, marks)] == [CUBLAS]
 
 
 # --- the parent's use of it ----------------------------------------------------------------
