@@ -20,8 +20,12 @@ import ast
 import difflib
 import hashlib
 import json
+import queue
 import secrets
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -77,6 +81,11 @@ class IRCompiler:
         self.compiled = 0  # requests that reached the compiler (cache misses)
 
     def close(self) -> None:
+        """Kill the process for good: no request starts another."""
+        self._kill()
+        self.unavailable = "the IR compiler was closed"
+
+    def _kill(self) -> None:
         if self.handle is not None:
             self.handle.kill()
             self.handle = None
@@ -119,7 +128,7 @@ class IRCompiler:
                 if not ready or ready.get("type") != "ready":
                     why = (ready or {}).get("why") or "did not start in time"
                     self.unavailable = f"the IR compiler is unavailable here ({why})"
-                    self.close()
+                    self._kill()
                     return failed(self.unavailable)
                 self.ready = True
             nonce = secrets.token_hex(16)
@@ -128,17 +137,17 @@ class IRCompiler:
         except WorkerDied as e:
             if not self.ready:  # it dies as it starts: it would again
                 self.unavailable = f"the IR compiler died as it started ({e})"
-            self.close()
+            self._kill()
             return failed(f"the IR compiler died ({e})")
         if msg is None or msg.get("nonce") != nonce or "failed" in msg:
-            self.close()
+            self._kill()
             why = "no answer in time" if msg is None else msg.get("failed", "an answer out of turn")
             return failed(why)
         self.compiled += len(records)
         try:
             return list(zip(msg["ir"], msg["errors"], strict=True))
         except (KeyError, TypeError, ValueError):
-            self.close()
+            self._kill()
             return failed("an answer out of turn")
 
 
@@ -282,3 +291,31 @@ class Judge:
                         self._live[line] = True
                         break
         return self._live[line]
+
+
+def judged(judge: Judge, mutants: list[Mutant]) -> Iterator[tuple[Mutant, Equivalence, float]]:
+    """Each mutant with its verdict and the seconds it took, in order, judged by a thread of
+    its own ahead of the reader: a worker that frees up finds the next verdict ready. The
+    thread stops when the iterator is closed (after the mutant it is judging)."""
+    ready: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        for m in mutants:
+            if stop.is_set():
+                break
+            began = time.monotonic()
+            try:
+                verdict = judge.judge(m)
+            except Exception as e:  # never equivalent on a judge's failure: it is checked
+                why = f"the equivalence test failed ({type(e).__name__}: {e})"
+                verdict = Equivalence(verdict="unknown", why=why)
+            ready.put((m, verdict, time.monotonic() - began))
+        ready.put(None)
+
+    threading.Thread(target=work, name="equivalence", daemon=True).start()
+    try:
+        while (item := ready.get()) is not None:
+            yield item
+    finally:
+        stop.set()

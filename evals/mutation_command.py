@@ -218,18 +218,13 @@ def _run_one(
                 bar.console.print(f"  [yellow]survived[/yellow] {r.id}: {escape(r.description)}")
 
         def to_check():
-            """The mutants to check, each told equivalent or not just before it is handed
-            out (while the workers check the ones before it); equivalents are not checked."""
-            for m in prep.mutants:
-                began = time.monotonic()
-                try:
-                    verdicts[m.id] = judge.judge(m)
-                except Exception as e:  # never equivalent on a judge's failure: checked
-                    why = f"the equivalence test failed ({type(e).__name__}: {e})"
-                    verdicts[m.id] = equivalence.Equivalence(verdict="unknown", why=why)
-                seconds["equivalence"] += time.monotonic() - began
-                if verdicts[m.id].verdict == "equivalent":
-                    on_result(mutation.result(m, prep.code, name, None, verdicts[m.id]))
+            """The mutants to check, each told equivalent or not ahead of the workers (a
+            thread judges while they check the ones before); equivalents are not checked."""
+            for m, verdict, took in equivalence.judged(judge, prep.mutants):
+                verdicts[m.id] = verdict
+                seconds["equivalence"] += took
+                if verdict.verdict == "equivalent":
+                    on_result(mutation.result(m, prep.code, name, None, verdict))
                 else:
                     yield m
 

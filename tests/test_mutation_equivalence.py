@@ -187,3 +187,17 @@ def test_too_many_launch_records_to_compare_is_unknown():
     spec = WorkerSpec(device="cpu", scratch=Path("/nonexistent"), env={})
     judge = Judge(IRCompiler(_NoBackend(), spec), ORIGINAL, [RECORD] * MAX_RECORDS)
     assert judge.judge(_mutant(ORIGINAL)).verdict == "unknown"
+
+
+def test_verdicts_come_in_order_from_a_thread_and_a_failing_judge_means_unknown():
+    class Flaky:
+        def judge(self, m):
+            if m.id == "m-2":
+                raise RuntimeError("boom")
+            return Equivalence(verdict="different", why="other Triton IR")
+
+    mutants = [_mutant(ORIGINAL, f"m-{i}") for i in range(1, 4)]
+    got = list(equivalence.judged(Flaky(), mutants))
+    assert [m.id for m, _, _ in got] == ["m-1", "m-2", "m-3"]
+    assert [v.verdict for _, v, _ in got] == ["different", "unknown", "different"]
+    assert "boom" in got[1][1].why
