@@ -266,7 +266,6 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     # A folder of its own, made now: the candidate's process, which shared the job folder, is
     # gone, and nothing it left there has this name.
     jobdir = Path(tempfile.mkdtemp(prefix="replay", dir=job["dir"]))
-    os.environ["TRITON_CACHE_DIR"] = str(jobdir / "triton-cache")
     device = job["device"]
     interpreter = os.environ.get("TRITON_INTERPRET") == "1"
     info = read_problem(job["problem"], job["problem_source"])

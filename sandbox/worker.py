@@ -186,9 +186,6 @@ class Worker:
 
         torch = self.torch
         jobdir = Path(job["dir"])
-        # Every job compiles into its own cache, removed with the job: no candidate finds
-        # another's binaries, and the baselines' kernels do not outlive their job either.
-        os.environ["TRITON_CACHE_DIR"] = str(jobdir / "triton-cache")
         try:
             info = read_problem(job["problem"], job["problem_source"])
             pm = exec_problem(info, job.get("shape"), job.get("draw_seed", 0), self.device)

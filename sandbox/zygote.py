@@ -1,10 +1,10 @@
 """The zygote: a warm process that never runs candidate code; every job runs in a fork of it.
 
 Started by a backend as ``python -m kernelwright.sandbox.zygote SCRATCH``, inside the
-sandbox. It prepares the process once (``worker.prepare``: torch, Triton, the guards, the
-integrity snapshot) and then, for each request, forks one child that does that request's
-work and exits. Nothing a candidate leaves behind (a hook, a patched function, a cache, a
-thread) reaches the next one: the next one starts from the zygote again.
+sandbox. It prepares the process once (``worker.prepare``: torch, Triton, the guards) and
+then, for each request, forks one child that does that request's work and exits. Nothing a
+candidate leaves behind (a hook, a patched function, a cache, a thread) reaches the next one:
+the next one starts from the zygote again, with cache folders of its own.
 
 JSON lines on stdin/stdout, the parent's side in ``pool.py``:
 
@@ -34,6 +34,7 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +42,17 @@ from typing import Any, NoReturn
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+# The caches a child's libraries keep on disk, each pointed into the child's own folder: a
+# later child in the same sandbox (whose /tmp and $HOME are shared) must find nothing there.
+# Inductor's holds Python it loads and runs (a GPU baseline's torch.compile), Triton's
+# compiled kernels, the CUDA driver's JIT-compiled PTX.
+CACHE_DIRS = {
+    "TRITON_CACHE_DIR": "triton",
+    "TORCHINDUCTOR_CACHE_DIR": "inductor",
+    "CUDA_CACHE_PATH": "cuda",
+    "XDG_CACHE_HOME": "xdg",
+    "TMPDIR": "tmp",
+}
 
 
 class CudaInZygote(RuntimeError):
@@ -184,7 +196,7 @@ class Zygote:
             os.close(self.inp)
             self.out.close()
             self._allow_cuda()
-            _child(msg, theirs)
+            _child(msg, theirs, self.scratch)
         theirs.close()
         try:
             how = self._relay(pid, ours)
@@ -263,11 +275,22 @@ def forbid_cuda() -> Callable[[], None]:
     return allow
 
 
-def _child(msg: dict[str, Any], sock: socket.socket) -> NoReturn:
+def _own_caches(scratch: Path) -> None:
+    """Point every on-disk cache at a fresh folder of this child's, in the scratch folder the
+    zygote sweeps once the child has ended."""
+    folder = Path(tempfile.mkdtemp(prefix="caches", dir=scratch))
+    for var, name in CACHE_DIRS.items():
+        (folder / name).mkdir()
+        os.environ[var] = str(folder / name)
+    tempfile.tempdir = os.environ["TMPDIR"]  # gettempdir() answers from a copy it keeps
+
+
+def _child(msg: dict[str, Any], sock: socket.socket, scratch: Path) -> NoReturn:
     """The child's whole life: do the request, send the answer, exit without cleaning up
     (no finalizer or atexit hook of the candidate's runs after its result is sent)."""
     code = 1
     try:
+        _own_caches(scratch)
         chan = Channel(sock, msg.get("nonce"))
         chan.send(CHILDREN[msg["type"]](chan, msg))
         code = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -118,6 +119,20 @@ def test_nothing_a_candidate_leaves_reaches_the_next(pool):
     assert run(pool, "leave_state.py").status is Status.correct
     outcome = run(pool, "find_state.py")
     assert outcome.status is Status.correct, outcome.message
+
+
+def test_no_cache_folder_is_shared_between_candidates(pool):
+    # Inductor's cache (Python a baseline's torch.compile would load and run), Triton's and the
+    # temporary folder: in one sandbox the children share /tmp and $HOME, so each child is
+    # given folders of its own, swept when it ends.
+    marker = f"kw-cache-{uuid.uuid4().hex}"
+    try:
+        assert run(pool, "leave_cache.py", MARKER=marker).status is Status.correct
+        outcome = run(pool, "find_cache.py", MARKER=marker)
+        assert outcome.status is Status.correct, outcome.message
+    finally:  # on the subprocess backend, a child that used the host's /tmp left it there
+        for folder in (Path(tempfile.gettempdir()), *Path(tempfile.gettempdir()).glob("torch*")):
+            (folder / marker).unlink(missing_ok=True)
 
 
 def test_sys_exit_is_an_error_not_a_pass(pool):
