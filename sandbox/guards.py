@@ -2,27 +2,21 @@
 
 They are not the line of defence: the verdict rests on the trusted replay of the launch log
 (``replay.py``), which no code in the candidate's process can forge. ``static_violations``
-reads the source (AST) before anything runs. The dynamic guards run in the candidate's
-process and name what they see: torch compute at the dispatcher (the op trace, which also
-feeds the launch log), launches, threads, processes, streams, introspection and patching
-(an integrity snapshot). What the replay makes harmless without a message worth giving (raw
-memory reads, a library's kernel) is not guarded here any more.
+reads the source (AST) before anything runs and names forbidden imports, attributes and
+patching. In the candidate's process, ``install`` counts launches and traces torch compute at
+the dispatcher (the op trace, which also feeds the launch log), and refuses tensor data handed
+to NumPy and side streams. What only an attacker does at run time (frames, gc, patching,
+threads, subprocesses, switching the trace off, imports by built names) is not watched: it can
+shape only its own process's report, and the replay judges none of that (see the README).
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import os
 import re
-import subprocess
 import sys
-import threading
 from collections import Counter
-from dataclasses import dataclass, field
-
-# Captured before install() wraps sys._getframe, so the guards can use the original.
-_getframe = sys._getframe
+from dataclasses import dataclass
 
 # Modules whose use in a candidate has no legitimate purpose in a kernel module.
 FORBIDDEN_IMPORTS = {
@@ -319,7 +313,6 @@ class GuardState:
 
     def __init__(self) -> None:
         self.active = False  # candidate code is running (import or forward)
-        self.in_forward = False
         self.suspended = 0  # >0 inside a Triton launch: the interpreter's own torch ops
         self.in_launch = 0  # >0 inside a kernel's run or an autotuner's benchmark
         self.recorder = None  # the launch log of the forward being traced
@@ -340,12 +333,6 @@ class GuardState:
 STATE = GuardState()
 
 
-def _called_from_candidate() -> bool:
-    # Only the direct caller counts: torch and warnings read frames for their own reasons.
-    name = _getframe(2).f_code.co_filename
-    return name == STATE.candidate_file or name == "<string>"
-
-
 # Code objects of the launch wrappers: where, walking up the stack, Triton's part begins.
 _LAUNCH_CODES: set = set()
 
@@ -353,7 +340,7 @@ _LAUNCH_CODES: set = set()
 def _candidate_inside_launch() -> bool:
     """Candidate code running inside a launch (a data_ptr() the launcher calls, say): the
     guards are suspended for Triton's machinery, never for the candidate's own code."""
-    frame = _getframe(1)
+    frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code in _LAUNCH_CODES:
             return False
@@ -424,32 +411,8 @@ def _refuse(what: str, original):
     return refused
 
 
-def _from_candidate(what: str, original, refuse: bool = True):
-    """Refused (or, with ``refuse=False``, only recorded) when candidate code itself calls it;
-    torch's own callers (the op trace's exit among them) go through."""
-
-    def guarded(*args, **kwargs):
-        if STATE.active and _called_from_candidate():
-            if refuse:
-                _deny(what)
-            STATE.flag(what)
-        return original(*args, **kwargs)
-
-    return guarded
-
-
-def _wrap_each(targets, wrap) -> None:
-    """Replace each (owner, name) that exists with ``wrap`` of it."""
-    for owner, name in targets:
-        if hasattr(owner, name):
-            setattr(owner, name, wrap(getattr(owner, name)))
-
-
 def install() -> None:
     """Install the dynamic guards in this (worker) process, once, before any candidate."""
-    import gc
-    import inspect
-
     import torch
     from triton.runtime.autotuner import Autotuner
     from triton.runtime.jit import JITFunction
@@ -463,91 +426,15 @@ def install() -> None:
         _wrap_launch(InterpretedFunction)
     except ImportError:
         pass
-
-    threading.Thread.start = _refuse("threads", threading.Thread.start)
-    subprocess.Popen.__init__ = _refuse("subprocesses", subprocess.Popen.__init__)
-    for name in ("fork", "system", "posix_spawn", "posix_spawnp", "forkpty"):
-        if hasattr(os, name):
-            setattr(os, name, _refuse("subprocesses", getattr(os, name)))
-    # Compute moved off the dispatcher: tensor data handed to NumPy or Python lists, or its
-    # memory read directly (DLPack, the CUDA array interface, ctypes, /proc/self/mem).
+    # The usual way to compute outside kernels, named: tensor data handed to NumPy or lists.
     for name in ("numpy", "tolist", "__array__"):
         original = getattr(torch.Tensor, name)
         what = "tensor data moved to NumPy or Python lists (compute outside kernels)"
         setattr(torch.Tensor, name, _refuse(what, original))
-    _guard_imports()
     if torch.version.cuda:  # a CUDA build; asking the driver would initialise CUDA in the zygote
         for cls in (torch.cuda.Stream, torch.cuda.ExternalStream):
             cls.__new__ = _refuse_stream(cls.__new__)
         torch.cuda.set_stream = _refuse("side streams", torch.cuda.set_stream)
-    _guard_dispatch(torch)
-    for name in ("get_objects", "get_referrers", "get_referents"):
-        what = f"reaching into other objects (gc.{name})"
-        setattr(gc, name, _from_candidate(what, getattr(gc, name), refuse=False))
-
-    # Frame functions must answer as if unwrapped: torch.fx and others read f_back.
-    def getframe(depth: int = 0):
-        if STATE.active and _called_from_candidate():
-            STATE.flag("reading interpreter frames (sys._getframe)")
-        return _getframe(depth + 1)
-
-    def currentframe():
-        if STATE.active and _called_from_candidate():
-            STATE.flag("reading interpreter frames (inspect.currentframe)")
-        return _getframe(1)
-
-    def stack(context: int = 1):
-        if STATE.active and _called_from_candidate():
-            STATE.flag("reading interpreter frames (inspect.stack)")
-        return inspect.getouterframes(_getframe(1), context)
-
-    sys._getframe = getframe
-    inspect.currentframe = currentframe
-    inspect.stack = stack
-
-
-def _guard_dispatch(torch) -> None:
-    """Torch's switches around the op trace, refused to candidate code."""
-    import torch._ops
-    import torch.utils._python_dispatch as python_dispatch
-
-    targets = [
-        (torch._C, "_DisableTorchDispatch"),
-        (torch._C, "_ExcludeDispatchKeyGuard"),
-        (torch._C, "_dispatch_tls_set_dispatch_key_excluded"),
-        (torch._C, "_pop_torch_dispatch_stack"),
-        (torch._C, "_unset_dispatch_mode"),
-        (torch._C, "_set_dispatch_mode"),
-        (python_dispatch, "_disable_current_modes"),
-        (python_dispatch, "_pop_mode"),
-        (python_dispatch, "_pop_mode_temporarily"),
-        (torch._ops.OpOverload, "redispatch"),
-        (torch._C._DispatchOperatorHandle, "redispatch_boxed"),
-    ]
-    _wrap_each(targets, lambda f: _from_candidate(UNTRACE, f))
-
-
-def _guard_imports() -> None:
-    """What the source check forbids by name, refused when candidate code imports it by a name
-    built at run time (importlib, __import__)."""
-    import importlib
-
-    builtins.__import__ = _refuse_forbidden_import(builtins.__import__)
-    importlib.import_module = _refuse_forbidden_import(importlib.import_module)
-
-
-def _refuse_forbidden_import(original):
-    def guarded_import(name, *args, **kwargs):
-        if STATE.active and isinstance(name, str) and _called_from_candidate():
-            # As the source check reads it: `from a import b` is a.b (__import__'s 4th argument).
-            fromlist = kwargs.get("fromlist", args[2] if len(args) > 2 else None) or ()
-            for full in [f"{name}.{item}" for item in fromlist if item != "*"] or [name]:
-                why = _forbidden_module(full)
-                if why:
-                    _deny(f"{why} (importing {full})")
-        return original(name, *args, **kwargs)
-
-    return guarded_import
 
 
 def _refuse_stream(original_new):
@@ -607,55 +494,3 @@ def disallowed_ops(ops: dict[str, int], launches: int) -> dict[str, int]:
     if not bad and python_loop(ops, launches):
         return dict(ops)
     return bad
-
-
-@dataclass
-class Snapshot:
-    """Identity of every function the check relies on, taken before any candidate ran."""
-
-    ids: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def take(cls) -> Snapshot:
-        snap = cls()
-        for label, ns in _protected_namespaces():
-            for attr, value in list(vars(ns).items()):
-                # Functions and classes only: data such as torch.cuda._initialized changes
-                # legitimately (lazy CUDA initialisation).
-                if callable(value):
-                    snap.ids[f"{label}.{attr}"] = id(value)
-        return snap
-
-    def changed(self) -> list[str]:
-        """Functions replaced, or removed, since the snapshot."""
-        now: dict[str, int] = {}
-        for label, ns in _protected_namespaces():
-            for attr, value in list(vars(ns).items()):
-                now[f"{label}.{attr}"] = id(value)
-        return sorted(k for k, v in self.ids.items() if now.get(k) != v)
-
-
-def _protected_namespaces():
-    import time
-
-    import numpy
-    import torch
-    import torch.nn.functional
-    import triton
-    import triton.language
-    import triton.testing
-
-    yield "torch", torch
-    yield "torch.nn.functional", torch.nn.functional
-    yield "torch.Tensor", torch.Tensor
-    yield "torch.nn.Module", torch.nn.Module
-    yield "torch.testing", torch.testing
-    yield "torch.cuda", torch.cuda
-    yield "triton", triton
-    yield "triton.language", triton.language
-    yield "triton.testing", triton.testing
-    yield "time", time
-    yield "numpy", numpy
-    yield "builtins", builtins
-    yield "os", os
-    yield "sys", sys

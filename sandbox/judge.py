@@ -89,7 +89,6 @@ class WorkerResult(BaseModel):
     error: dict[str, Any] | None = None
     error_kind: str | None = None
     guard_events: list[str] = Field(default_factory=list)
-    tainted: list[str] | None = None
     timing: dict[str, Any] | None = None
     # On a GPU, what the profiler saw run (kernel_list.Profile); absent elsewhere.
     profile: kernel_list.Profile | None = None
@@ -167,7 +166,6 @@ def replayable(result: WorkerResult, job) -> bool:
         result.trials
         and not result.error
         and not result.guard_events
-        and not result.tainted
         and all(t.launches for t in result.trials)
         and (
             job.allow_torch_ops
@@ -471,8 +469,6 @@ def judge(
     notes = measured.get("notes") or []
     env = {**env, "notes": notes} if notes else env
     events = list(result.guard_events)
-    if result.tainted:
-        events.append("patching of " + ", ".join(result.tainted[:5]))
     if result.error_kind == "no_model_new":
         return Outcome(
             status=Status.format_error,

@@ -1,7 +1,7 @@
 """The job: what runs in a child of the zygote (``zygote.py``) for one candidate.
 
-``prepare`` runs once, in the zygote, before any job: it imports torch and Triton, settles
-torch, installs the guards and takes the integrity snapshot, so every child starts warm.
+``prepare`` runs once, in the zygote, before any job: it imports torch and Triton and installs
+the guards, so every child starts warm.
 ``run_job`` is a whole child's work, JSON messages on its channel to the parent:
 
     parent -> {"type": "job", ...}      child -> {"type": "reference", "file": ...}
@@ -76,18 +76,8 @@ def _env(device: str, interpreter: bool) -> dict[str, Any]:
     return env
 
 
-def settle_torch() -> None:
-    """Make now the changes torch makes to itself on first use, before the integrity snapshot:
-    importing dynamo rebinds torch.manual_seed, and the first torch.compile (a baseline's)
-    replaces nn.Module.__init__ and __setstate__. Made later, they read as a patching candidate."""
-    import torch._dynamo  # noqa: F401
-    from torch._dynamo.mutation_guard import install_generation_tagging_init
-
-    install_generation_tagging_init()
-
-
-_SNAPSHOT = None  # the guards' integrity snapshot, taken by prepare() in the zygote
 LAZY_MODULES = (
+    "torch._dynamo",  # a baseline's torch.compile, on a GPU
     "triton.compiler.code_generator",
     "triton.experimental.gluon",
     "torch.utils.flop_counter",
@@ -105,7 +95,6 @@ def _device() -> str:
 
 def prepare() -> None:
     """Everything done once before any job, in the zygote: each child inherits it warm."""
-    global _SNAPSHOT
     import torch
     import triton  # noqa: F401
 
@@ -121,7 +110,6 @@ def prepare() -> None:
         verify,
     )
 
-    settle_torch()
     # One intra-op thread: the pool runs one worker per core already, and a check's tensors
     # are small; a second thread only spins, slowing every op tenfold on a busy machine.
     torch.set_num_threads(1)
@@ -138,7 +126,6 @@ def prepare() -> None:
 
         profiler.install()
     guards.install()
-    _SNAPSHOT = guards.Snapshot.take()
 
 
 def describe_env() -> dict[str, Any]:
@@ -148,11 +135,7 @@ def describe_env() -> dict[str, Any]:
 
 def run_job(chan, job: dict[str, Any]) -> dict[str, Any]:
     """The "job" child: one candidate, from its reference to its result."""
-    result = Worker(chan).run_job(job)
-    changed = _SNAPSHOT.changed()
-    if changed:
-        result["tainted"] = changed
-    return result
+    return Worker(chan).run_job(job)
 
 
 class Worker:
@@ -334,7 +317,6 @@ class Worker:
             result["error"] = _describe(e, str(path))
         finally:
             state.active = False
-            state.in_forward = False
         result["guard_events"] = list(state.events)
         result["traffic"] = self.traffic_counted
         if self.profile is not None:
@@ -475,12 +457,10 @@ class Worker:
         state.reset_forward()
         if record:
             state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)))
-        state.in_forward = True
         try:
             with self.torch.no_grad(), self.guards.op_trace_mode():
                 out = model(*args)
         finally:
-            state.in_forward = False
             recorder, state.recorder = state.recorder, None
         return out, recorder.finish(_as_list(out)) if record else None
 

@@ -1,7 +1,9 @@
 # problem: wide_softmax
-# expect: rejected
-# names: patching of torch.testing.assert_close
+# expect: incorrect
+# names: NaN where the reference has a number
 # trick: patch the comparison through an alias the static check cannot see
+# (no integrity snapshot any more: the comparison runs in the parent, which the patch
+# never reaches; the kernel writes nothing, so the replay's output is poison)
 import torch
 import torch.nn as nn
 import triton

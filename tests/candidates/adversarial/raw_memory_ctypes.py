@@ -1,8 +1,10 @@
 # problem: wide_softmax
-# expect: rejected
-# names: raw memory and process access
+# expect: incorrect
+# names: not what its launches compute
 # trick: read the input's bytes at its data_ptr through ctypes, imported by a name built at run
 # time, compute the softmax in Python, and copy the result out with a kernel
+# (no run-time import guard any more: the buffer computed in Python is foreign to the log,
+# so the replay runs the copy kernel on poison)
 import importlib
 import math
 import struct

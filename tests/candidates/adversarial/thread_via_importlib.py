@@ -1,7 +1,9 @@
 # problem: wide_softmax
 # expect: rejected
-# names: threads
+# names: a tensor made outside forward
 # trick: do the work on a thread, imported by a name the static check cannot read
+# (no run-time guard watches threads any more: the replay sees an output that no kernel
+# of the log wrote, allocated where the trace never saw it)
 import torch
 import torch.nn as nn
 import triton

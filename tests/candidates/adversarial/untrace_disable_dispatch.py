@@ -1,8 +1,10 @@
 # problem: wide_softmax
 # expect: rejected
-# names: switching off the trace of torch ops
+# names: a tensor made outside forward
 # trick: compute with torch.softmax inside torch's own switch for dispatch modes, reached by a
 # name built at run time so no source check sees it
+# (no run-time guard watches torch's switches any more: what the trace does not see
+# the log does not hold, and the replay finds an output made outside forward)
 import importlib
 
 import torch

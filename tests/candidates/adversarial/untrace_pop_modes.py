@@ -1,8 +1,10 @@
 # problem: wide_softmax
 # expect: rejected
-# names: switching off the trace of torch ops
+# names: a tensor made outside forward
 # trick: pop every active dispatch mode around a torch.softmax, through torch's helper reached
 # by a module name built at run time
+# (no run-time guard watches torch's switches any more: what the trace does not see
+# the log does not hold, and the replay finds an output made outside forward)
 import importlib
 
 import torch

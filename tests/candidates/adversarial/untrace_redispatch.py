@@ -1,8 +1,10 @@
 # problem: wide_softmax
 # expect: rejected
-# names: switching off the trace of torch ops
+# names: a tensor made outside forward
 # trick: call the softmax kernel below the Python dispatch key, where dispatch modes never see
 # it, through an op method reached by a name built at run time
+# (no run-time guard watches torch's switches any more: what the trace does not see
+# the log does not hold, and the replay finds an output made outside forward)
 import torch
 import torch.nn as nn
 import triton
