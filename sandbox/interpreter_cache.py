@@ -18,7 +18,7 @@ from typing import Any
 
 
 def install() -> None:
-    """Call in the zygote, under TRITON_INTERPRET=1, before the integrity snapshot."""
+    """Call in the zygote, under TRITON_INTERPRET=1."""
     try:
         from triton.runtime import interpreter
     except ImportError:
