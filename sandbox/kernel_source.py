@@ -173,6 +173,8 @@ def _kernel_import(node: ast.Import | ast.ImportFrom) -> ast.stmt | None:
             names = [a for a in node.names if a.name in TRITON_NAMES]
         elif node.module == "__future__":
             names = node.names
+        elif any(a.name == "*" for a in node.names):
+            names = []  # what a star brings in is not known here
         else:
             # `from torch._inductor.runtime import triton_helpers` names a helper library
             # inside a package that is not one.
@@ -342,12 +344,18 @@ def define(extracted: Extracted, filename: str, jit: Callable) -> dict[str, Any]
         ) from None
     for node in ast.parse(extracted.text).body:
         if isinstance(node, ast.Assign):
-            for target in node.targets:
-                if _outside(namespace[target.id]):
-                    raise KernelSourceError(
-                        f"line {node.lineno}: module constant {target.id} is not a value of "
-                        "Triton's language"
-                    )
+            bound = {t.id: "module constant" for t in node.targets}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = {(a.asname or a.name).split(".")[0]: "import" for a in node.names}
+        else:
+            bound = {}
+        for name, what in bound.items():
+            value = namespace[name]
+            # `import triton` binds triton itself; past it, a dotted name reaches TRITON_NAMES.
+            if _outside(value) and getattr(value, "__name__", None) != "triton":
+                raise KernelSourceError(
+                    f"line {node.lineno}: {what} {name} is not a value of Triton's language"
+                )
         if isinstance(node, (ast.Assign, ast.FunctionDef)):
             _check_reach(node, namespace)
     return {name: namespace[name] for name in extracted.kernels}
@@ -368,7 +376,7 @@ def _outside(obj: Any) -> bool:
         from triton.runtime.interpreter import InterpretedFunction
         from triton.runtime.jit import JITFunction
 
-        if any(obj is ok for ok in (triton.cdiv, triton.next_power_of_2, tl.PropagateNan)):
+        if obj is tl.PropagateNan or any(obj is getattr(triton, n, 0) for n in TRITON_NAMES):
             return False
         # A kernel is where its function was written (the interpreter's wrapper is not).
         defined = obj.fn if isinstance(obj, (JITFunction, InterpretedFunction)) else obj
@@ -379,9 +387,20 @@ def _outside(obj: Any) -> bool:
 
 def _check_reach(node: ast.AST, namespace: dict[str, Any]) -> None:
     """Every dotted name read from a module resolves inside Triton's language (or math):
-    ``tl.core.builtins`` or a helper module's ``os`` is refused, whatever path reaches it."""
+    ``tl.core.builtins`` or a helper module's ``os`` is refused, whatever path reaches it. In a
+    kernel a module is only ever the start of a dotted name: held in a local, what is read from
+    it would go unchecked."""
+    kernel = isinstance(node, ast.FunctionDef)
+    where = f"kernel {node.name} (line" if kernel else "(line"
     inner = {id(sub.value) for sub in ast.walk(node) if isinstance(sub, ast.Attribute)}
     for sub in ast.walk(node):
+        if (
+            kernel
+            and isinstance(sub, ast.Name)
+            and id(sub) not in inner
+            and isinstance(namespace.get(sub.id), types.ModuleType)
+        ):
+            raise KernelSourceError(f"{where} {sub.lineno}): the module {sub.id} used as a value")
         if not isinstance(sub, ast.Attribute) or id(sub) in inner:  # whole chains only
             continue
         chain, root = [], sub
@@ -398,12 +417,11 @@ def _check_reach(node: ast.AST, namespace: dict[str, Any]) -> None:
             beyond_triton = n == 0 and obj.__name__ == "triton" and attr not in TRITON_NAMES
             obj, path = getattr(obj, attr, None), f"{path}.{attr}"
             if beyond_triton or _outside(obj):
-                where = (
-                    f"kernel {node.name} (line" if isinstance(node, ast.FunctionDef) else "(line"
-                )
                 raise KernelSourceError(
                     f"{where} {sub.lineno}): {path} reaches outside Triton's language"
                 )
+        if kernel and isinstance(obj, types.ModuleType):
+            raise KernelSourceError(f"{where} {sub.lineno}): the module {path} used as a value")
 
 
 def _kernel_module_import(name, globals=None, locals=None, fromlist=(), level=0):

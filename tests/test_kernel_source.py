@@ -80,6 +80,9 @@ def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
         ("    x = tl.core.wraps(x_ptr)\n", "tl.core.wraps reaches outside"),
         ("    x = triton.compile(x_ptr)\n", "triton.compile reaches outside"),
         ("    x = '{0.handle.data}'.format(x_ptr)\n", ".format is not part of Triton"),
+        # A module held in a local: what is read from it would go unchecked.
+        ("    m = tl.core\n    x = m.inspect.stack()\n", "the module tl.core used as a value"),
+        ("    m = triton\n    x = m.compile(x_ptr)\n", "the module triton used as a value"),
     ],
 )
 def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
@@ -103,6 +106,16 @@ def test_a_module_constant_bound_outside_the_language_is_refused(tmp_path, const
         + "        f = INSPECT.getargvalues(info.frame).locals\n"
     )
     with pytest.raises(ReplayError, match="module constant INSPECT is not a value of Triton"):
+        load_kernels(source, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "imported",
+    ["from triton.language.core import inspect", "from triton.language.core import builtins"],
+)
+def test_an_import_from_a_language_module_of_something_else_is_refused(tmp_path, imported):
+    source = HEAD + imported + "\n\n\n@triton.jit\ndef k(x_ptr):\n    pass\n"
+    with pytest.raises(ReplayError, match="is not a value of Triton's language"):
         load_kernels(source, tmp_path)
 
 
