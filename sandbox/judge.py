@@ -494,7 +494,7 @@ def judge(
             details=details,
         )
 
-    unlisted = _unprofiled(result, env)
+    unlisted = _unprofiled(job, result, env)
     if unlisted:
         checks.append(Check(name="kernels that ran on the GPU", passed=False, detail=unlisted))
         details["rule"] = "kernel list"
@@ -590,10 +590,15 @@ def _unsupported(e: UnsupportedOutput) -> str:
     )
 
 
-def _unprofiled(result, env: dict) -> str | None:
+def _lists_kernels(job, env: dict) -> bool:
+    """The kernel list is checked on a GPU, outside the relaxed track (which allows torch ops)."""
+    return str(env.get("device", "")).startswith("cuda") and not job.allow_torch_ops
+
+
+def _unprofiled(job, result, env: dict) -> str | None:
     """On a GPU, why there is no list of what ran: no profile, or a profiler that failed (which
     a candidate could cause, so it refuses rather than waves through)."""
-    if not str(env.get("device", "")).startswith("cuda"):
+    if not _lists_kernels(job, env):
         return None
     if result.profile is None:
         return "the worker sent no profile of what ran on the GPU"
@@ -606,7 +611,7 @@ def _kernel_list_checks(
 ) -> Status | None:
     """On a GPU: what the profiler saw run must be the candidate's Triton kernels and the
     device work its launch logs account for (``kernel_list.py``)."""
-    if not str(env.get("device", "")).startswith("cuda"):
+    if not _lists_kernels(job, env):
         return None
 
     def fail(detail: str) -> Status:

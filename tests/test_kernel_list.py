@@ -319,15 +319,15 @@ def _result(profile: Profile | None, trials: int = 2):
     )
 
 
-def _listed(result, timing: bool = True, device: str = "cuda:0"):
+def _listed(result, timing: bool = True, device: str = "cuda:0", allow_torch_ops: bool = False):
     from types import SimpleNamespace
 
     from kernelwright.sandbox import judge
 
     checks: list = []
-    job = SimpleNamespace(timing=timing)
+    job = SimpleNamespace(timing=timing, allow_torch_ops=allow_torch_ops)
     env = {"device": device}
-    why = judge._unprofiled(result, env)
+    why = judge._unprofiled(job, result, env)
     if why:
         return why
     status = judge._kernel_list_checks(job, result, [ONE_KERNEL] * 2, env, checks, {})
@@ -345,6 +345,8 @@ def test_the_parent_refuses_a_gpu_result_without_a_full_profile():
     assert "timed calls were not profiled" in _listed(_result(Profile(sessions=legit)))
     cheat = Profile(sessions=[*legit, timed(5, kernel(CUBLAS, 5))])
     assert CUBLAS in _listed(_result(cheat))
+    # The relaxed track (--allow-torch-ops) allows torch compute: no kernel list there.
+    assert _listed(_result(cheat), allow_torch_ops=True) is None
 
 
 # --- how Triton names a kernel on the GPU ---------------------------------------------------
