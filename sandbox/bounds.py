@@ -15,6 +15,7 @@ where the replay runs compiled kernels.
 
 from __future__ import annotations
 
+import bisect
 import sys
 from typing import Literal
 
@@ -81,8 +82,11 @@ class Bounds:
             size, names = by_start.setdefault(start, (st.nbytes(), []))
             by_start[start] = (max(size, st.nbytes()), names if name in names else [*names, name])
         starts = sorted(by_start)
+        # Python ints for the common case (one bisect, no numpy scalars), arrays for the rest.
+        self._starts = starts
+        self._ends = [s + by_start[s][0] for s in starts]
         self.starts = np.array(starts, dtype=np.uint64)
-        self.ends = np.array([s + by_start[s][0] for s in starts], dtype=np.uint64)
+        self.ends = np.array(self._ends, dtype=np.uint64)
         self.names = [", ".join(by_start[s][1]) for s in starts]
         self.violation: Violation | None = None
 
@@ -99,12 +103,12 @@ class Bounds:
         a = access.active
         if not a.size:
             return
-        size = np.uint64(access.itemsize)
-        lo, hi = a.min(), a.max()
-        i = int(np.searchsorted(self.starts, lo, side="right")) - 1
-        # Written so that no sum can wrap around 2**64: a < end, then end - a >= size.
-        if i >= 0 and hi < self.ends[i] and self.ends[i] - hi >= size:
+        lo, hi = int(a.min()), int(a.max())
+        i = bisect.bisect_right(self._starts, lo) - 1
+        if i >= 0 and hi + access.itemsize <= self._ends[i]:  # Python ints: nothing wraps
             return
+        size = np.uint64(access.itemsize)
+        # In uint64, written so that nothing wraps around 2**64: a < end, then end - a >= size.
         idx = np.searchsorted(self.starts, a, side="right").astype(np.int64) - 1
         k = np.clip(idx, 0, None)
         ends = self.ends[k] if self.ends.size else np.zeros_like(a)

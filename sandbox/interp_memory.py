@@ -33,14 +33,18 @@ class Access:
     def active(self) -> np.ndarray:
         """The active lanes' addresses (uint64, flat)."""
         if self._active is None:
-            ptrs = np.asarray(self.ptrs)
+            ptrs = self.ptrs
             if ptrs.dtype != np.uint64:  # a pointer made from an integer keeps its bits
-                ptrs = ptrs.astype(np.int64, copy=False).view(np.uint64)
-            if self.mask is None:
+                ptrs = np.asarray(ptrs).astype(np.int64, copy=False).view(np.uint64)
+            mask = self.mask
+            if mask is None or mask.all():
                 self._active = ptrs.reshape(-1)
             else:
-                mask = np.broadcast_to(np.asarray(self.mask, dtype=bool), ptrs.shape)
-                self._active = ptrs.reshape(-1) if mask.all() else ptrs[mask]
+                if mask.dtype != np.bool_:
+                    mask = mask.astype(bool)
+                if mask.shape != ptrs.shape:
+                    mask = np.broadcast_to(mask, ptrs.shape)
+                self._active = ptrs[mask]
         return self._active
 
     @property
