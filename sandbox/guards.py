@@ -13,8 +13,6 @@ shape only its own process's report, and the replay judges none of that (see the
 from __future__ import annotations
 
 import ast
-import re
-import sys
 from collections import Counter
 from dataclasses import dataclass
 
@@ -86,10 +84,6 @@ DISPATCH_BYPASS_NAMES = {
     "_pop_mode_temporarily",
 }
 
-# Introspection names that are suspect even as strings: getattr(frame, "f_back") is .f_back.
-INTROSPECTION_NAMES = {
-    name for name, why in FORBIDDEN_ATTRS.items() if "frames" in why or "other" in why
-} | {"settrace", "setprofile"}
 # Attributes forbidden on one root only: the same names elsewhere are ordinary.
 FORBIDDEN_ROOT_ATTRS = {
     ("sys", "modules"): "reaching into loaded modules, the checker's included (sys.modules)",
@@ -256,27 +250,6 @@ def static_violations(tree: ast.Module) -> list[Violation]:
         ):
             why = FORBIDDEN_ROOT_ATTRS[(_root_name(node), node.attr)]
             out.append(Violation("forbidden attribute", f"{ast.unparse(node)}: {why}", node.lineno))
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and node.value in INTROSPECTION_NAMES
-        ):
-            why = FORBIDDEN_ATTRS[node.value]
-            out.append(Violation("forbidden attribute", f"{node.value!r}: {why}", node.lineno))
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and node.value.isidentifier()
-            and (node.value in DISPATCH_BYPASS_NAMES or "dispatch" in node.value.lower())
-        ):
-            # getattr(torch._C, "_DisableTorchDispatch"); prose with spaces is not a name.
-            out.append(Violation("forbidden attribute", f"{node.value!r}: {UNTRACE}", node.lineno))
-        elif (
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and re.fullmatch(r"/proc/[^/\s]+(/task/\d+)?/mem", node.value)
-        ):
-            out.append(Violation("forbidden file", f"{node.value}: {RAW_MEMORY}", node.lineno))
         elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
@@ -319,7 +292,6 @@ class GuardState:
         self.launches = 0
         self.torch_ops: Counter[str] = Counter()
         self.events: list[str] = []
-        self.candidate_file: str | None = None
 
     def reset_forward(self) -> None:
         self.launches = 0
@@ -333,26 +305,10 @@ class GuardState:
 STATE = GuardState()
 
 
-# Code objects of the launch wrappers: where, walking up the stack, Triton's part begins.
-_LAUNCH_CODES: set = set()
-
-
-def _candidate_inside_launch() -> bool:
-    """Candidate code running inside a launch (a data_ptr() the launcher calls, say): the
-    guards are suspended for Triton's machinery, never for the candidate's own code."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code in _LAUNCH_CODES:
-            return False
-        if frame.f_code.co_filename == STATE.candidate_file:
-            return True
-        frame = frame.f_back
-    return False
-
-
 def _guarded() -> bool:
-    """Candidate code is running, outside Triton's own machinery."""
-    return STATE.active and (not STATE.suspended or _candidate_inside_launch())
+    """Candidate code is running, outside Triton's own machinery (whatever runs inside a
+    launch is not recorded either, so the replay never runs it)."""
+    return STATE.active and not STATE.suspended
 
 
 def _wrap_launch(cls: type, count: bool = True) -> None:
@@ -376,7 +332,6 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
             STATE.in_launch -= count
 
     run.__wrapped__ = original
-    _LAUNCH_CODES.add(run.__code__)
     cls.run = run
 
 
@@ -461,7 +416,7 @@ def op_trace_mode():
 
     class OpTrace(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            if not STATE.suspended or _candidate_inside_launch():
+            if not STATE.suspended:
                 STATE.torch_ops[func.overloadpacket.__name__] += 1
             recorder = STATE.recorder if not STATE.in_launch else None
             step = recorder.host_op(func, args, kwargs) if recorder else None

@@ -279,7 +279,6 @@ class Worker:
         state = self.guards.STATE
         result: dict[str, Any] = {"type": "result", "trials": [], "stage": "import"}
         path = jobdir / "candidate.py"
-        state.candidate_file = str(path)
         try:
             _reseed()
             state.active = True

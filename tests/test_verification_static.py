@@ -10,10 +10,8 @@ from kernelwright.sandbox.guards import static_violations
 
 TRICKS = {
     "import sys\nf = sys.exc_info()[2].tb_frame": "traceback",
-    "f = getattr(tb, 'tb_frame')": "reading interpreter frames",
     "g = (x for x in []).gi_frame": "generator",
     "import sys\nsys.settrace(None)": "tracing the interpreter",
-    "import functools\nfunctools.reduce(getattr, ['f_back'], f)": "reading interpreter frames",
     "import sys\nm = sys.modules['kernelwright.sandbox.guards']": "sys.modules",
     "from sys import modules": "sys.modules",
     "import torch\nfast = torch.compile(lambda x: x)": "compilers",
@@ -26,10 +24,8 @@ TRICKS = {
     "import torch\nwith torch._C._DisableTorchDispatch(): pass": "trace of torch ops",
     "from torch.utils._python_dispatch import _disable_current_modes": "trace of torch ops",
     "import torch\nop = torch.ops.aten.relu.default\nop.redispatch": "trace of torch ops",
-    "k = getattr(torch._C, '_DisableTorchDispatch')": "trace of torch ops",
     "import numpy as np\na = np.from_dlpack(x)": "outside the dispatcher",
     "a = x.__dlpack__()": "outside the dispatcher",
-    "f = open('/proc/self/mem', 'rb')": "outside the dispatcher",
 }
 
 ORDINARY = [
@@ -41,6 +37,9 @@ ORDINARY = [
     "'''Walks f_back? No: a docstring that mentions f_back is prose.'''",
     "import torch\nx = torch.compiler if False else None",
     '"""Dispatch each row to one program."""',
+    # Strings are data: names built at run time are the replay's to refuse, not the source's.
+    'mode = "dispatch"',
+    "attr = 'f_back'",
     "class M:\n    def f(self):\n        return self.dispatch_table",
 ]
 

@@ -1,7 +1,9 @@
 # problem: wide_softmax
 # expect: rejected
-# names: torch compute
+# names: its launch log cannot describe
 # trick: hide torch compute inside the launch, in a data_ptr() the launcher calls
+# (the op trace no longer walks the stack inside launches to find candidate code: the log
+# cannot describe the tensor-like argument, and what runs inside a launch is never replayed)
 import torch
 import torch.nn as nn
 import triton
