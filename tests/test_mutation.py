@@ -12,6 +12,7 @@ import pytest
 
 from conftest import ROOT, TESTS
 from kernelwright.evals import mutation
+from kernelwright.evals.equivalence import Equivalence
 from kernelwright.evals.mutants import CLASSES, PROBE, NoKernel, make_mutants, probe
 from kernelwright.outcome import Outcome, Status
 
@@ -251,7 +252,7 @@ def test_refused_mutants_become_synthetic_repair_pairs_apart_from_model_data(mut
                 update={
                     "id": "eq-1",
                     "outcome": None,
-                    "equivalence": {"verdict": "equivalent", "why": "the same IR"},
+                    "equivalence": Equivalence(verdict="equivalent", why="the same IR"),
                 }
             )
             .model_dump_json()
