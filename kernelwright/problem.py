@@ -719,6 +719,20 @@ class SizeGroup:
     top: int = 0
     stretch: bool = False  # declared as the size the held-out draw stretches
 
+    def off_declared(self) -> int:
+        """The smallest value of the domain that no declared set has: next to the minimum, yet
+        unlike `small` (a size hard-coded to `small`'s fails there); the minimum where every
+        value up to the top is declared."""
+        if self.pow2:
+            v = 2 ** math.ceil(math.log2(self.low))
+            while v in self.declared:
+                v *= 2
+        else:
+            v = max(1, math.ceil(self.low / self.step)) * self.step
+            while v in self.declared:
+                v += self.step
+        return v if v <= self.top else self.low
+
     def below(self, limit: float, rng: random.Random) -> int | None:
         """The largest ragged value of the domain at or below ``limit`` (None if under low)."""
         if self.pow2:
@@ -900,7 +914,7 @@ def stretched_draw(
     its domain allows (``SizeGroup.top``) or the budget leaves, every other group at a ragged
     value next to its minimum, so that a wide row or a long loop fits the CPU interpreter's
     budget and HELDOUT_WORK_GROWTH. Each value is tried on the meta device; the largest that
-    fits is found by bisection, then the value is drawn (ragged) from its top 15%. None where
+    fits is found by bisection, then the value is drawn (ragged) from its top 8%. None where
     nothing new fits (the caller draws near ``start`` instead): a Model whose sizes are tied by
     asserts, a domain with no room."""
     try:
@@ -959,30 +973,43 @@ def _stretch(
         t.state_budget = state_budget
         return t.fits and (not strict or t.error is None)
 
-    shortest = dict(base)
-    for i, g in enumerate(groups):
-        if i != long:
-            shortest = _with_value(info, shortest, g, g.ragged(g.low, rng))
-    for others in (shortest, base):  # at their minimum, else where `start` has them
+    def others_at(value_of) -> dict[str, Any]:
+        vals = dict(base)
+        for i, g in enumerate(groups):
+            if i != long:
+                vals = _with_value(info, vals, g, value_of(g))
+        return vals
+
+    def largest(others: dict[str, Any]) -> int | None:
+        """The largest value of the stretched group's domain that fits, by bisection."""
         low = group.below(group.low, rng) or group.ragged(group.low, rng)
-        if fits(_with_value(info, others, group, low)):
-            break
-    else:
-        return None
-    # The largest value of the domain that fits, by bisection over its values.
-    if group.pow2:
-        values = [2**e for e in range(int(math.log2(low)), int(math.log2(group.top)) + 1)]
-    else:
-        values = list(range(low, group.top + 1, group.step)) or [low]
-    lo, hi = 0, len(values) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(_with_value(info, others, group, values[mid])):
-            lo = mid
+        if not fits(_with_value(info, others, group, low)):
+            return None
+        if group.pow2:
+            values = [2**e for e in range(int(math.log2(low)), int(math.log2(group.top)) + 1)]
         else:
-            hi = mid - 1
-    most = values[lo]
-    value = most if group.pow2 else group.below(most * rng.uniform(0.85, 1.0), rng) or most
+            values = list(range(low, group.top + 1, group.step)) or [low]
+        lo, hi = 0, len(values) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if fits(_with_value(info, others, group, values[mid])):
+                lo = mid
+            else:
+                hi = mid - 1
+        return values[lo]
+
+    # The other sizes next to their minimum at a value no declared set has (a size hard-coded
+    # to `small`'s fails), else at their minimum, else where `start` has them: the first that
+    # leaves the stretched size room to grow past `start`.
+    start_value = _get(base, group.slots[0])
+    tries = [others_at(SizeGroup.off_declared), others_at(lambda g: g.ragged(g.low, rng)), base]
+    found = [(o, m) for o in tries if (m := largest(o)) is not None]
+    if not found:
+        return None
+    others, most = next(((o, m) for o, m in found if m > start_value), found[0])
+    value = most if group.pow2 else group.below(most * rng.uniform(0.92, 1.0), rng) or most
+    if value <= start_value < most:  # a step of a coarse domain: not below where it started
+        value = most
     vals = _with_value(info, others, group, value)
     if forwards and not fits(vals, forward=True):
         vals = _with_value(info, others, group, most)
@@ -994,7 +1021,7 @@ def _stretch(
         return None
     final = _get(vals, group.slots[0])
     others_said = (
-        ", the other sizes next to their minimum" if len(groups) > 1 and others is shortest else ""
+        ", the other sizes next to their minimum" if len(groups) > 1 and others is not base else ""
     )
     return Draw(
         {k: v for k, v in vals.items() if k not in info.derived and v != info.constants[k]},

@@ -34,6 +34,7 @@ from kernelwright.regimes import active
 from kernelwright.sandbox import judge, launch_signature, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
 from kernelwright.sandbox.timed_calls import INPUT_SETS
+from kernelwright.sandbox.worker import HOST_TRIALS
 
 # Making inputs and running the reference is the problem's cost, not the candidate's.
 REFERENCE_TIMEOUT_S = 600.0
@@ -67,13 +68,13 @@ class Job:
     def trials(self, info) -> list[tuple[int, str | None]]:
         """Every trial as (seed, stress regime): the plain seeds, one trial per regime the
         problem runs, then the timing seed (plain) when this job is timed. The held-out shape
-        runs the plain seeds only: it is there for the sizes, the declared sets already ran
-        the regimes, and on the CPU each trial costs an interpreter run."""
-        plan: list[tuple[int, str | None]] = [(s, None) for s in self.seeds]
-        if self.shape != "heldout":
-            plan += [
-                (derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)
-            ]
+        runs the regimes too (its stretched sizes reach code no declared set runs, such as a
+        wide row's tiled path), on the two plain seeds the candidate's host runs (HOST_TRIALS):
+        on the CPU each trial costs an interpreter run, and a third plain seed there adds less
+        than the regimes do."""
+        seeds = self.seeds[:HOST_TRIALS] if self.shape == "heldout" else self.seeds
+        plan: list[tuple[int, str | None]] = [(s, None) for s in seeds]
+        plan += [(derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)]
         return [*plan, *((s, None) for s in self.timing_seeds)] if self.timing else plan
 
     @property

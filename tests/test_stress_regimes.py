@@ -9,6 +9,7 @@ from conftest import CANDIDATES, TESTS
 from kernelwright.problem import ProblemError, read_problem, resolve_problem
 from kernelwright.regimes import BUILTIN, Regime, active, apply, regimes_for
 from kernelwright.sandbox.pool import Job
+from kernelwright.sandbox.trial_inputs import off_constant
 
 ADD = TESTS / "problems" / "vector_add.py"
 COVERAGE = CANDIDATES / "coverage"
@@ -165,3 +166,41 @@ def test_a_wrong_other_for_a_max_or_a_min_is_caught_by_the_shifted_regime(pool, 
         "other=0.0", 'other=float("inf")' if "min" in name else 'other=-float("inf")'
     )
     assert pool.evaluate(Job(problem=problem, code=fixed, shape="small")).correct
+
+
+def test_constant_weights_are_moved_off_their_constant_alike_in_both_models():
+    def built():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(
+            torch.nn.LayerNorm(64), torch.nn.BatchNorm1d(8), torch.nn.Linear(4, 4)
+        )
+
+    a, b = built(), built()
+    linear = a[2].weight.detach().clone()
+    off_constant(a, seed=3)
+    off_constant(b, seed=3)
+    for (name, x), y in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(x, y), name  # Model and a ModelNew with its state agree
+    ln, bn = a[0], a[1]
+    assert ln.weight.min() >= 0.9 and ln.weight.max() <= 1.1 and ln.weight.std() > 0.01
+    assert ln.bias.abs().max() <= 0.1 and ln.bias.std() > 0.01
+    assert bn.running_var.min() > 0  # ones stay positive
+    assert bn.num_batches_tracked.item() == 0  # integers are left alone
+    assert torch.equal(a[2].weight, linear)  # weights already drawn at random are kept
+
+
+def test_a_kernel_that_reads_the_bias_one_element_late_is_caught(pool):
+    code = (COVERAGE / "bias_off_by_one_layer_norm.py").read_text()
+    outcome = pool.evaluate(Job(problem=resolve_problem("layer_norm"), code=code, shape="small"))
+    assert outcome.status.value == "incorrect", outcome.message
+
+
+def test_the_held_out_shape_runs_the_regimes_on_the_host_runs_seeds():
+    info = read_problem(resolve_problem("log_softmax"))
+    plan = Job(problem=info.path, code="", shape="heldout", seeds=[1, 2, 3]).trials(info)
+    assert [s for s, r in plan if r is None] == [1, 2]
+    assert [r for _, r in plan if r is not None] == active(info.meta.regimes)
+    small = Job(problem=info.path, code="", shape="small", seeds=[1, 2, 3]).trials(info)
+    assert [s for s, r in small if r is None] == [1, 2, 3]
+    # The regimes' seeds follow from the check's: the same at both shapes.
+    assert [t for t in plan if t[1]] == [t for t in small if t[1]]
