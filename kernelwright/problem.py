@@ -697,9 +697,9 @@ HELDOUT_NUMEL_BUDGET = 1 << 17
 BEYOND_DECLARED = 2
 # ...and the stretched shape does at most this many times the work of the shape it starts from
 # (the problem's flops formula, else its bytes formula, else the product of its sizes), which is
-# what the interpreter's time follows: a square matmul's N grows by 16**(1/3), a row of 10 still
-# reaches past 8192 columns from `small`'s 1000.
-HELDOUT_WORK_GROWTH = 16
+# what the interpreter's time follows: a square matmul's N grows by 4**(1/3), a row op's width
+# by 4 at the same row count, or to 16k on one row where the problem lets rows go down to one.
+HELDOUT_WORK_GROWTH = 4
 
 
 @dataclass
@@ -980,8 +980,17 @@ def _stretch(
                 vals = _with_value(info, vals, g, value_of(g))
         return vals
 
+    def bisect(values: list[int], ok) -> int:
+        """The last index whose value is ok, given values[0] is and ok is monotone."""
+        lo, hi = 0, len(values) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if ok(values[mid]) else (lo, mid - 1)
+        return lo
+
     def largest(others: dict[str, Any]) -> int | None:
-        """The largest value of the stretched group's domain that fits, by bisection."""
+        """The largest value of the stretched group's domain that fits: bounded by the work
+        formula first (no meta-device run), then by bisection on the meta device."""
         low = group.below(group.low, rng) or group.ragged(group.low, rng)
         if not fits(_with_value(info, others, group, low)):
             return None
@@ -989,21 +998,30 @@ def _stretch(
             values = [2**e for e in range(int(math.log2(low)), int(math.log2(group.top)) + 1)]
         else:
             values = list(range(low, group.top + 1, group.step)) or [low]
-        lo, hi = 0, len(values) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if fits(_with_value(info, others, group, values[mid])):
-                lo = mid
-            else:
-                hi = mid - 1
-        return values[lo]
+        values = values[
+            : bisect(values, lambda v: work(_with_value(info, others, group, v)) <= most_work) + 1
+        ]
+        if fits(_with_value(info, others, group, values[-1])):
+            return values[-1]
+        return values[bisect(values, lambda v: fits(_with_value(info, others, group, v)))]
 
     # The other sizes next to their minimum at a value no declared set has (a size hard-coded
     # to `small`'s fails), else at their minimum, else where `start` has them: the first that
     # leaves the stretched size room to grow past `start`.
     start_value = _get(base, group.slots[0])
-    tries = [others_at(SizeGroup.off_declared), others_at(lambda g: g.ragged(g.low, rng)), base]
-    found = [(o, m) for o in tries if (m := largest(o)) is not None]
+    tries = (
+        lambda: others_at(SizeGroup.off_declared),
+        lambda: others_at(lambda g: g.ragged(g.low, rng)),
+        lambda: base,
+    )
+    found = []
+    for make in tries:
+        o = make()
+        m = largest(o)
+        if m is not None:
+            found.append((o, m))
+            if m > start_value:
+                break
     if not found:
         return None
     others, most = next(((o, m) for o, m in found if m > start_value), found[0])

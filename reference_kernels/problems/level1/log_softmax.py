@@ -11,6 +11,8 @@ KERNELWRIGHT = {
         "small": {"batch_size": 6, "dim": 2500},
         "bench": {"batch_size": 4096, "dim": 32768},
     },
+    # A decode step runs on a single row.
+    "domain": {"batch_size": {"min": 1}},
     "bytes": "2 * batch_size * dim * 4",
     "flops": "5 * batch_size * dim",
 }

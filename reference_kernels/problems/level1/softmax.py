@@ -11,6 +11,8 @@ KERNELWRIGHT = {
         "small": {"batch_size": 9, "dim": 1500},
         "bench": {"batch_size": 8192, "dim": 8192},
     },
+    # A decode step runs on a single row.
+    "domain": {"batch_size": {"min": 1}},
     "bytes": "2 * batch_size * dim * 2",
     "flops": "5 * batch_size * dim",
 }
