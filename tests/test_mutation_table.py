@@ -64,3 +64,25 @@ def test_a_file_that_is_not_a_scores_file_is_one_line_and_status_2(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), str(path)], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "not a mutation scores file" in done.stderr
+
+
+def test_the_eval_reports_problem_table_shows_each_recorded_score():
+    from types import SimpleNamespace
+
+    from kernelwright.evals.metrics import ProblemResult
+    from kernelwright.evals.mutation import read_scores, score_label
+    from kernelwright.evals.report import problems_table
+    from kernelwright.problem import resolve_problem
+
+    scores = read_scores()
+    names = sorted(scores)[:3]
+    run = SimpleNamespace(
+        timing_measured=False,
+        problems=[
+            ProblemResult(key=n, name=n, path=str(resolve_problem(n)), samples=[]) for n in names
+        ],
+    )
+    table = problems_table([run], ["run"])
+    shown = {row[0].text: row[1].text for row in table.rows}
+    assert shown == {n: score_label(scores[n]) for n in names}
+    assert all(shown.values())
