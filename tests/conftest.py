@@ -30,6 +30,15 @@ def header(path: Path, key: str, default: str | None = None) -> str | None:
     return m.group(1).strip() if m else default
 
 
+def names_one_of(names: str, message: str) -> bool:
+    """A ``# names:`` header may list alternatives separated by `` | ``. An output the
+    candidate's kernels never wrote is refused (status `incorrect`) by whichever evidence
+    check meets it first, and the words depend on what the candidate's own uninitialised
+    memory happens to hold: NaN where the allocator reuses a poisoned block, huge garbage,
+    or the zeros of fresh pages."""
+    return any(n.strip() in message for n in names.split(" | "))
+
+
 def processes_with(marker: str) -> list[int]:
     """Pids of live processes whose command line holds ``marker``."""
     found = []

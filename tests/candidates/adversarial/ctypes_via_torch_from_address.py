@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 5 (raw memory through entry points no guard wraps, then NumPy)
 # trick: ctypes reached as torch.ctypes (torch imports it), arrays mapped onto the input's and
 # the output's memory with from_address (named at run time), the softmax computed in NumPy

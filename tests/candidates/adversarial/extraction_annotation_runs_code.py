@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: extraction (module-level code the extractor runs)
 # trick: a module-level annotated constant: its value is a literal, so the extractor keeps it,
 # but its ANNOTATION is evaluated when the kept module runs in the replay process; it reaches

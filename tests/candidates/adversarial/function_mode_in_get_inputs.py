@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 2 (compute outside the traced window)
 # trick: a torch function mode entered at import and never left sees the worker's get_inputs
 # make each trial's input, computes the softmax right there (outside forward, guards off), and

@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # trick: patch the comparison through an alias the static check cannot see
 # (no integrity snapshot any more: the comparison runs in the parent, which the patch
 # never reaches; the kernel writes nothing, so the replay's output is poison)

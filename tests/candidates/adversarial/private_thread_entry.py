@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 2 (compute outside the traced window)
 # trick: a thread started through threading's private entry point (reached as an attribute of
 # torch.cuda, which imports threading), so Thread.start's guard never runs; the op trace is

@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 2 (compute outside the traced window)
 # trick: a profile hook, installed by a name built at run time, fires when the worker's traced
 # forward returns, after the op trace is gone, and fills the output with torch.softmax

@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 3 (the worker's own machinery subverted)
 # trick: when the worker drops the model after the last trial (guards already off), its
 # finalizer rewrites every trial's result file, which sits next to the candidate, in the

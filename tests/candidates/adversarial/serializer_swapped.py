@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: NaN where the reference has a number
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 3 (the worker's own machinery subverted)
 # trick: torch.serialization._save (which torch.save calls, and which the identity snapshot does
 # not cover) is replaced through an alias; when the worker saves a trial's result it swaps the

@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: it looks like uninitialised memory
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 4 (state that outlives a candidate)
 # trick: run after plant.py on the same worker: an innocent-looking candidate whose kernel does
 # nothing; the launcher the planter patched computes its answer

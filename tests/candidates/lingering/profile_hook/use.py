@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: it looks like uninitialised memory
+# names: NaN where the reference has a number | the output was never written | is not what its launches compute | of elements are wrong
 # class: 4 (state that outlives a candidate)
 # trick: run after plant.py on the same worker: a model with an `assisted` flag and a kernel
 # that does nothing; the planter's profile hook writes the answer after forward returns
