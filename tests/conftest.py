@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
+
+# The Ctrl-C tests send SIGINT to the CLIs they start. A shell without job control starts a
+# background job (`bash .ci/run &`) with SIGINT ignored, and an ignored signal stays ignored
+# across exec, so those CLIs would never see it; a handler in this process is reset to the
+# default at exec, so every CLI the tests start gets SIGINT as it would from a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
