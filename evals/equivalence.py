@@ -8,6 +8,12 @@ where each mutated statement is compiled at all: a statement whose removal would
 IR either (a branch dead at the launched constexprs, a kernel never launched) is one the check's
 launches never reach, and a mutant there is a survivor to look at, not an equivalent.
 
+IR that differs only in the ``other`` of masked loads whose masked-off lanes provably reach
+no output (``dead_lanes.py``: the value is stored only under the load's mask, or replaced by a
+``where`` on it, through lane-wise arithmetic alone) is the same program too: both IRs are
+compared with those operands set aside, their hoisted constants sorted and their names
+renamed in order.
+
 The compiles run in a sandboxed process of the pool's backend (``sandbox/ttir.py``) and are
 cached on disk by Triton version, kernel source and launch record. Anything that keeps the
 compiler from answering (no Triton API it knows, a compiler that crashes) makes the verdict
@@ -32,6 +38,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from kernelwright.evals import dead_lanes as lanes
 from kernelwright.evals.mutants import Mutant, insert_before, is_jit
 from kernelwright.hardware import cache_root, write_json_atomic
 from kernelwright.sandbox import kernel_source
@@ -214,6 +221,7 @@ class Judge:
         self.marker = _marker(self.tree)
         self._base: list[tuple[str | None, str | None]] | None = None
         self._live: dict[int, bool | None] = {}
+        self._canonical: dict[int, str] = {}
 
     def base(self) -> list[tuple[str | None, str | None]]:
         if self._base is None:
@@ -240,14 +248,25 @@ class Judge:
         if errors:
             return Equivalence(verdict="unknown", why=f"the original: {errors[0]}")
         # One record at a time: most mutants differ at the first, and need no more compiles.
-        for record, (ir, _) in zip(self.records, base, strict=True):
+        # What set the IR texts apart where they are not equal (None: nothing).
+        apart: str | None = None
+        for i, (record, (ir, _)) in enumerate(zip(self.records, base, strict=True)):
             ((mir, why),) = self.compiler.ttir(mutant.code, [record])
             if mir is None:
                 if why and why.startswith("compiler:"):
                     return Equivalence(verdict="unknown", why=why)
                 return Equivalence(verdict="different", why=f"does not compile: {why}")
             if mir != ir:
-                return Equivalence(verdict="different", why="other Triton IR")
+                if lanes.canonical(mir)[0] != self.canonical(i):
+                    return Equivalence(verdict="different", why="other Triton IR")
+                if lanes.canonical(mir, prove=False)[0] != lanes.canonical(ir, prove=False)[0]:
+                    apart = (
+                        f"but for the `other` of the load at line {lines[0]}, whose masked "
+                        "lanes reach no output (its value is stored only under its mask, or "
+                        "replaced by a where on it)"
+                    )
+                elif apart is None:
+                    apart = "up to the order and names of its constants"
         live = {n: self.live(n) for n in lines}
         if dead := [n for n, v in live.items() if v is False]:
             return Equivalence(
@@ -262,12 +281,20 @@ class Judge:
                 why=f"whether line {untold[0]} compiles into a launched kernel cannot be told "
                 "(no statement fits before it, or the compiler did not answer)",
             )
-        return Equivalence(
-            verdict="equivalent",
-            compiled=True,
-            why=f"the same Triton IR as the original for each of the {len(self.records)} "
-            "launch record(s) of its check",
+        why = (
+            f"the same Triton IR as the original for each of the {len(self.records)} "
+            "launch record(s) of its check"
         )
+        return Equivalence(
+            verdict="equivalent", compiled=True, why=f"{why}, {apart}" if apart else why
+        )
+
+    def canonical(self, i: int) -> str:
+        """The original's IR at record ``i`` with the ``other`` of its dead-lane loads set
+        aside (``dead_lanes.canonical``)."""
+        if i not in self._canonical:
+            self._canonical[i] = lanes.canonical(self.base()[i][0])[0]
+        return self._canonical[i]
 
     def live(self, line: int) -> bool | None:
         """Does the statement at ``line`` compile into some launched kernel? A barrier put

@@ -1,0 +1,344 @@
+"""Masked loads whose masked-off lanes reach no output, proved on Triton IR.
+
+``tt.load %ptr, %mask, %other`` gives ``other`` on the lanes where ``mask`` is false. When no
+such lane of the result can reach memory, ``other`` is no part of the program: two kernels that
+differ only there are the same program, yet their IR differs, so Trivial Compiler Equivalence
+alone cannot tell them. ``canonical`` proves it load by load and writes a placeholder for each
+proven load's ``other``, so that equal canonical IR means the same program.
+
+The proof follows the load's value (the *tainted* values: those whose masked-off lanes may
+change with ``other``) through every use. A use may only be lane-wise (``_lanewise``: lane
+``i`` of the result depends on lane ``i`` of the operands alone, and the result has the load's
+shape), or end the value:
+
+- ``tt.store %ptr, %value, %m`` with ``m`` implying the load's mask: a lane the load masked off
+  is not written;
+- ``arith.select %c, %t, %b`` with ``c`` implying the mask and only ``%t`` tainted: a lane the
+  load masked off takes ``b``, every other lane the load's own, so the result is clean.
+
+``m`` implies ``mask`` when it is that very SSA value or an ``arith.andi`` of i1 values one of
+which implies it. Anything else a tainted value meets (a reduction or scan, a broadcast,
+reshape or expand_dims, a ``tt.dot``, a loop's ``iter_args`` or ``scf.yield``, a call, an
+atomic, another load, an op not listed, a line this parser cannot read) leaves the load
+unproven, and IR whose names it cannot resolve proves nothing at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+PLACEHOLDER = "<dead-lanes>"
+
+_TOKEN = re.compile(r"%[\w$.\-]+(?:#\d+)?")  # `%70#1`: result 1 of `%70:3 = ...`
+_NAME = re.compile(r"%[\w$.\-]+")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_RESULTS = re.compile(r"^((?:%[\w$.\-]+(?::\d+)?\s*,\s*)*%[\w$.\-]+(?::\d+)?)\s*=\s*")
+_OPNAME = re.compile(r'^"?([a-z_][\w.]*)"?')
+_SHAPE = re.compile(r"^tensor<((?:\d+x)*)")
+_SCALAR = re.compile(r"^(?:[if]\d+|bf16|f8E\w+|!tt\.ptr<.*>)$")
+
+# Lane-wise ops that are defined for every lane value: a masked-off lane divided by zero (or
+# INT_MIN by -1) is undefined behaviour, not a lane nobody reads.
+_ARITH_LEFT_OUT = {
+    "arith.constant",
+    "arith.divsi",
+    "arith.divui",
+    "arith.remsi",
+    "arith.remui",
+    "arith.ceildivsi",
+    "arith.ceildivui",
+    "arith.floordivsi",
+}
+_LANEWISE_TT = {
+    "tt.fp_to_fp",
+    "tt.precise_sqrt",
+    "tt.precise_divf",
+    "tt.clampf",
+    "tt.mulhiui",
+    "tt.bitcast",
+    "tt.addptr",
+}
+
+
+def _lanewise(op: str, text: str) -> bool:
+    if op.startswith("arith."):
+        return op not in _ARITH_LEFT_OUT
+    if op.startswith("math."):
+        return True
+    if op == "tt.extern_elementwise":
+        # A libdevice function: lane-wise, and free of side effects only when marked pure.
+        return re.search(r"\bpure\s*=\s*true\b", text) is not None
+    return op in _LANEWISE_TT
+
+
+class _Unreadable(Exception):
+    """IR whose SSA names this parser cannot resolve: nothing in it is proven."""
+
+
+@dataclass
+class _Line:
+    op: str | None = None
+    results: list[int] = field(default_factory=list)  # the ids of the values it defines
+    uses: list[int] = field(default_factory=list)  # the ids it reads, in order
+    use_spans: list[tuple[int, int]] = field(default_factory=list)  # where in the raw line
+    types: list[str] = field(default_factory=list)  # after the trailing ` : `
+
+
+def _blank_strings(text: str) -> str:
+    """``text`` with string literals blanked, lengths kept (their ``%`` are no names)."""
+    return _STRING.sub(lambda m: '"' + " " * (len(m.group()) - 2) + '"', text)
+
+
+def _without_braces(text: str) -> str:
+    """``text`` without ``{...}`` attribute dictionaries (which hold ``: i32`` too)."""
+    out, depth = [], 0
+    for ch in text:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(ch)
+    return "".join(out)
+
+
+def _split_types(text: str) -> list[str]:
+    """The types of a trailing type list: top-level commas split it, and so do ``to`` and
+    ``->`` (the result type is the last)."""
+    parts, depth, cur = [], 0, ""
+    for i, ch in enumerate(text):
+        if ch in "<([":
+            depth += 1
+        elif ch in ")]" or (ch == ">" and not (i and text[i - 1] == "-")):
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [t.strip() for p in parts for t in re.split(r"\s+(?:to|->)\s+", p) if t.strip()]
+
+
+def _shape(type_text: str) -> str | None:
+    """``256x64x`` of a tensor type, ``""`` of a scalar, None for what is neither."""
+    if m := _SHAPE.match(type_text):
+        return m.group(1)
+    return "" if _SCALAR.match(type_text) else None
+
+
+def _parse(raw: list[str]) -> list[_Line]:
+    """Each line's op, defined values and used values, every name resolved to the one
+    definition it means. The printer reuses a name in sibling regions (two loop bodies both
+    define ``%19``), so a name is looked up in the regions open where it is used."""
+    lines: list[_Line] = []
+    scopes: list[dict[str, int]] = [{}]
+    count = 0
+
+    def define(scope: dict[str, int], name: str) -> int:
+        nonlocal count
+        count += 1
+        scope[name] = count
+        return count
+
+    def resolve(name: str) -> int:
+        base = name.split("#")[0]
+        for scope in reversed(scopes):
+            if base in scope:
+                return scope[base]
+        raise _Unreadable(name)
+
+    for text in raw:
+        line = _Line()
+        plain = _blank_strings(text)
+        body = plain.lstrip()
+        offset = len(plain) - len(body)
+        if body.startswith("}"):
+            if len(scopes) == 1:
+                raise _Unreadable(text)
+            scopes.pop()
+        results: list[str] = []
+        if m := _RESULTS.match(body):
+            results = [r.split(":")[0].strip() for r in m.group(1).split(",")]
+            offset += m.end()
+            body = body[m.end() :]
+        if m := _OPNAME.match(body):
+            line.op = m.group(1)
+        opens = plain.count("{") - plain.count("}") + (1 if plain.lstrip().startswith("}") else 0)
+        if opens not in (0, 1):
+            raise _Unreadable(text)
+        inner: dict[str, int] = {}
+        for t in _TOKEN.finditer(body):
+            after = body[t.end() :]
+            if re.match(r":\s", after) or re.match(r"\s=\s", after):
+                # A block argument: `^bb0(%a: f32)`, `@f(%arg0: ...)`, `scf.for %iv = ...`,
+                # `iter_args(%acc = %init)`. It belongs to the region this line opens.
+                if "#" in t.group():
+                    raise _Unreadable(text)
+                inner[t.group()] = 0
+            else:
+                line.uses.append(resolve(t.group()))
+                line.use_spans.append((offset + t.start(), offset + t.end()))
+        line.results = [define(scopes[-1], r) for r in results]
+        head, sep, tail = _without_braces(body).rpartition(" : ")
+        if sep:
+            line.types = _split_types(tail)
+        if opens:
+            scopes.append({})
+        target = scopes[-1]
+        if inner and not opens and not body.startswith("^"):
+            raise _Unreadable(text)
+        for name in inner:
+            define(target, name)
+        lines.append(line)
+    if len(scopes) != 1:
+        raise _Unreadable("unbalanced regions")
+    return lines
+
+
+class _Unproven(Exception):
+    pass
+
+
+class _Graph:
+    def __init__(self, raw: list[str], lines: list[_Line]):
+        self.raw = list(raw)
+        self.lines = lines
+        self.defined_at: dict[int, int] = {}
+        self.used_at: dict[int, list[int]] = {}
+        for k, line in enumerate(lines):
+            for r in line.results:
+                self.defined_at[r] = k
+            for u in line.uses:
+                self.used_at.setdefault(u, []).append(k)
+
+    def implies(self, cond: int, mask: int, depth: int = 0) -> bool:
+        """Is ``cond`` false on every lane where ``mask`` is false?"""
+        if cond == mask:
+            return True
+        at = self.defined_at.get(cond)
+        if at is None or depth > 64:
+            return False
+        line = self.lines[at]
+        if line.op != "arith.andi" or len(line.results) != 1 or len(line.uses) != 2:
+            return False
+        if not line.types or not (line.types[-1] == "i1" or line.types[-1].endswith("xi1>")):
+            return False
+        return any(self.implies(u, mask, depth + 1) for u in line.uses)
+
+    def dead(self, load: int) -> bool:
+        """Can no lane the load at line ``load`` masks off reach memory?"""
+        line = self.lines[load]
+        if len(line.results) != 1 or len(line.uses) != 3 or len(line.types) != 1:
+            return False
+        shape = _shape(line.types[0])
+        if shape is None:
+            return False
+        try:
+            self._taint(line.results[0], line.uses[1], shape)
+        except _Unproven:
+            return False
+        return True
+
+    def _taint(self, start: int, mask: int, shape: str) -> None:
+        """Follow the values whose masked-off lanes may change with the load's ``other``;
+        raise _Unproven at a use the proof does not allow."""
+        tainted = {start}
+        work = [start]
+        # Values that must stay clean for an end to hold, checked once all taint is known.
+        clean: list[int] = [mask]
+        while work:
+            value = work.pop()
+            for at in sorted(set(self.used_at.get(value, []))):
+                use = self.lines[at]
+                if use.op == "tt.store" and not use.results and len(use.uses) == 3:
+                    if not self.implies(use.uses[2], mask):
+                        raise _Unproven
+                    clean.append(use.uses[2])
+                    continue
+                if use.op is None or not _lanewise(use.op, self.raw[at]):
+                    raise _Unproven
+                if len(use.results) != 1 or not use.types or _shape(use.types[-1]) != shape:
+                    raise _Unproven
+                if use.op == "arith.select" and len(use.uses) == 3:
+                    cond, true, false = use.uses
+                    if value == true and self.implies(cond, mask):
+                        clean += [cond, false]
+                        continue
+                if use.results[0] not in tainted:
+                    tainted.add(use.results[0])
+                    work.append(use.results[0])
+        if tainted.intersection(clean):
+            raise _Unproven
+
+
+def canonical(ir: str, prove: bool = True) -> tuple[str, list[int]]:
+    """``ir`` with the ``other`` of each masked load proven dead replaced by a placeholder
+    (unless not ``prove``), the constants that leaves unused dropped, the function's leading
+    constants sorted and SSA names renamed in order of first appearance, and the IR line
+    numbers (1-based) of the proven loads. Two IRs with equal canonical text differ at most
+    in the ``other`` of loads whose masked-off lanes reach no output."""
+    raw = ir.splitlines()
+    try:
+        lines = _parse(raw)
+    except _Unreadable:
+        return _renamed(raw), []
+    graph = _Graph(raw, lines)
+    proven: list[int] = []
+    set_aside: dict[int, int] = {}  # a value -> the proven loads it is the `other` of
+    for k, line in enumerate(lines):
+        if prove and line.op == "tt.load" and graph.dead(k):
+            start, end = line.use_spans[2]
+            raw[k] = raw[k][:start] + PLACEHOLDER + raw[k][end:]
+            other = line.uses[2]
+            set_aside[other] = set_aside.get(other, 0) + 1
+            proven.append(k + 1)
+    unused = {
+        graph.defined_at[v]
+        for v, n in set_aside.items()
+        if v in graph.defined_at
+        and lines[graph.defined_at[v]].op == "arith.constant"
+        and len(graph.used_at.get(v, [])) == n
+    }
+    kept = [k for k in range(len(raw)) if k not in unused]
+    return _renamed(_constants_sorted(raw, lines, kept)), proven
+
+
+def _constants_sorted(raw: list[str], lines: list[_Line], kept: list[int]) -> list[str]:
+    """The kept lines, with the constants that open each function (the compiler hoists them
+    there, in an order that shifts when one of them changes) sorted by value and type: a
+    constant reads nothing, so where it stands among them does not matter."""
+    out: list[str] = []
+    run: list[str] = []
+    in_run = False
+    for k in kept:
+        line = lines[k]
+        if in_run and line.op == "arith.constant" and len(line.results) == 1 and not line.uses:
+            run.append(raw[k])
+            continue
+        if run:
+            out += sorted(run, key=lambda t: t.split("=", 1)[1])
+            run = []
+        in_run = line.op == "tt.func"
+        out.append(raw[k])
+    return out + sorted(run, key=lambda t: t.split("=", 1)[1])
+
+
+def _renamed(lines: list[str]) -> str:
+    """SSA names (outside string literals) renamed in order of first appearance; ``%70#1``
+    keeps its ``#1``, so it stays result 1 of whatever ``%70`` becomes."""
+    names: dict[str, str] = {}
+
+    def rename(m: re.Match) -> str:
+        return names.setdefault(m.group(), f"%v{len(names)}")
+
+    out = []
+    for text in lines:
+        pieces, last = [], 0
+        for s in _STRING.finditer(text):
+            pieces += [_NAME.sub(rename, text[last : s.start()]), s.group()]
+            last = s.end()
+        pieces.append(_NAME.sub(rename, text[last:]))
+        out.append("".join(pieces))
+    return "\n".join(out)
