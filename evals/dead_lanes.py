@@ -168,15 +168,22 @@ def _parse(raw: list[str]) -> list[_Line]:
         opens = plain.count("{") - plain.count("}") + (1 if plain.lstrip().startswith("}") else 0)
         if opens not in (0, 1):
             raise _Unreadable(text)
-        inner: dict[str, int] = {}
+        # Block arguments, defined on the line: `^bb0(%a: f32)` (in the current region),
+        # `tt.func @f(%arg0: ...)`, `scf.for %iv = ... iter_args(%acc = %init)` (in the
+        # region the line opens). A name followed by `: ` or ` = ` anywhere else is a syntax
+        # this parser does not know.
+        inner: list[str] = []
         for t in _TOKEN.finditer(body):
             after = body[t.end() :]
-            if re.match(r":\s", after) or re.match(r"\s=\s", after):
-                # A block argument: `^bb0(%a: f32)`, `@f(%arg0: ...)`, `scf.for %iv = ...`,
-                # `iter_args(%acc = %init)`. It belongs to the region this line opens.
-                if "#" in t.group():
+            typed, assigned = re.match(r":\s", after), re.match(r"\s=\s", after)
+            if typed or assigned:
+                ok = (
+                    (typed and (body.startswith("^") or line.op == "tt.func"))
+                    or (assigned and opens)
+                ) and "#" not in t.group()
+                if not ok:
                     raise _Unreadable(text)
-                inner[t.group()] = 0
+                inner.append(t.group())
             else:
                 line.uses.append(resolve(t.group()))
                 line.use_spans.append((offset + t.start(), offset + t.end()))
@@ -186,11 +193,8 @@ def _parse(raw: list[str]) -> list[_Line]:
             line.types = _split_types(tail)
         if opens:
             scopes.append({})
-        target = scopes[-1]
-        if inner and not opens and not body.startswith("^"):
-            raise _Unreadable(text)
         for name in inner:
-            define(target, name)
+            define(scopes[-1], name)
         lines.append(line)
     if len(scopes) != 1:
         raise _Unreadable("unbalanced regions")

@@ -201,3 +201,18 @@ def test_verdicts_come_in_order_from_a_thread_and_a_failing_judge_means_unknown(
     assert [m.id for m, _, _ in got] == ["m-1", "m-2", "m-3"]
     assert [v.verdict for _, v, _ in got] == ["different", "unknown", "different"]
     assert "boom" in got[1][1].why
+
+
+def test_an_other_whose_masked_lanes_reach_no_output_is_equivalent(compiler):
+    loaded = "x = tl.load(x_ptr + offs, mask=mask)"
+    code = ORIGINAL.replace(loaded, loaded.replace("mask)", "mask, other=0.0)"))
+    judge = Judge(compiler, code, [RECORD])
+    line = code.splitlines().index("    " + loaded.replace("mask)", "mask, other=0.0)")) + 1
+    got = judge.judge(_mutant(code.replace("other=0.0", "other=1.0")))
+    assert got.verdict == "equivalent" and got.compiled is True
+    assert f"the load at line {line}, whose masked lanes reach no output" in got.why
+    # Summed, the masked lanes reach the output: the same mutant there is another program.
+    summed = code.replace("x + y, mask=mask)", "x + tl.sum(x, axis=0), mask=mask)")
+    judge = Judge(compiler, summed, [RECORD])
+    got = judge.judge(_mutant(summed.replace("other=0.0", "other=1.0")))
+    assert got.verdict == "different"
