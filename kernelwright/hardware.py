@@ -268,11 +268,12 @@ SPECS: dict[str, HardwareSpec] = {
 #   256 AccVGPRs, allocated in blocks of 8, at most 8 waves per SIMD); LLVM AMDGPUUsage
 #   (workgroups of at most 1024 work-items).
 #
-# Instruction families are regular expressions over SASS opcodes (NVIDIA, from cuobjdump) or
-# AMDGCN mnemonics (AMD, from the compiler's assembly): what marks tensor/matrix cores, and what
-# marks asynchronous or bulk copies from global memory (cp.async is LDGSTS; TMA is UTMALDG /
-# UTMASTG / UBLKCP; tcgen05 copies into tensor memory are UTCCP; AMD copies straight to LDS are
-# buffer/global loads with the lds modifier).
+# Instruction families are regular expressions over PTX opcodes (NVIDIA, the PTX ptxas
+# assembles) or AMDGCN mnemonics (AMD, from the compiler's assembly): what marks tensor/matrix
+# cores (mma.sync is HMMA in SASS, wgmma.mma_async HGMMA, tcgen05.mma UTC*MMA), and what marks
+# asynchronous or bulk copies from global memory (cp.async is LDGSTS; TMA's cp.async.bulk is
+# UTMALDG / UTMASTG / UBLKCP; tcgen05.cp into tensor memory is UTCCP; AMD copies straight to LDS
+# are buffer/global loads with the lds modifier).
 
 
 @dataclass(frozen=True)
@@ -356,9 +357,9 @@ def _amd_target(key, name, arch, cus, lds_kb, src):
     )
 
 
-_MMA_SYNC = r"HMMA|IMMA|DMMA"
-_CP_ASYNC = r"LDGSTS"
-_TMA = r"UTMALDG|UTMASTG|UBLKCP|UTMAPF"
+_MMA_SYNC = r"mma\.sync|mma\.sp"  # HMMA, IMMA, DMMA in SASS
+_CP_ASYNC = r"cp\.async\.c[ag]\."  # LDGSTS
+_TMA = r"cp\.async\.bulk\.(?!commit_group|wait_group)"  # UTMALDG, UTMASTG, UBLKCP, UTMAPF
 TARGETS: dict[str, TargetSpec] = {
     t.key: t
     for t in (
@@ -382,7 +383,7 @@ TARGETS: dict[str, TargetSpec] = {
             228,
             227,
             64,
-            rf"^(HGMMA|IGMMA|QGMMA|{_MMA_SYNC})",
+            rf"^(wgmma\.mma_async|{_MMA_SYNC})",
             rf"^({_CP_ASYNC}|{_TMA})",
             "CUDA C++ Programming Guide (9.0); Hopper Tuning Guide",
         ),
@@ -394,7 +395,7 @@ TARGETS: dict[str, TargetSpec] = {
             228,
             227,
             64,
-            rf"^(HGMMA|IGMMA|QGMMA|{_MMA_SYNC})",
+            rf"^(wgmma\.mma_async|{_MMA_SYNC})",
             rf"^({_CP_ASYNC}|{_TMA})",
             "CUDA C++ Programming Guide (9.0); same GH100 SM as the H100",
         ),
@@ -406,8 +407,8 @@ TARGETS: dict[str, TargetSpec] = {
             228,
             227,
             64,
-            rf"^(UTC\w*MMA|{_MMA_SYNC}|QMMA|OMMA)",
-            rf"^({_CP_ASYNC}|{_TMA}|UTCCP)",
+            rf"^(tcgen05\.mma|{_MMA_SYNC})",
+            rf"^({_CP_ASYNC}|{_TMA}|tcgen05\.cp)",
             "CUDA C++ Programming Guide (10.0); Blackwell Tuning Guide",
         ),
         _nvidia_target(
@@ -418,7 +419,7 @@ TARGETS: dict[str, TargetSpec] = {
             100,
             99,
             48,
-            rf"^({_MMA_SYNC}|QMMA|OMMA)",
+            rf"^({_MMA_SYNC})",
             rf"^({_CP_ASYNC}|{_TMA})",
             "CUDA C++ Programming Guide (12.0); deviceQuery of a 12.0 part",
         ),

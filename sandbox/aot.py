@@ -210,9 +210,9 @@ def compile_one(jit, record: dict, target: TargetSpec, extracted, workdir: Path)
         return report
     meta = kernel.metadata
     if target.backend == "cuda":
-        dump = compiler_report.cuobjdump(kernel.asm["cubin"], "--dump-resource-usage", "-sass")
-        res = compiler_report.nvidia_resources(dump, meta.shared)
-        ins = compiler_report.nvidia_instructions(dump, target)
+        usage = compiler_report.cuobjdump(kernel.asm["cubin"], "--dump-resource-usage")
+        res = compiler_report.nvidia_resources(usage, meta.shared)
+        ins = compiler_report.nvidia_instructions(kernel.asm["ptx"], target)
     else:
         res = compiler_report.amd_resources(kernel.asm["amdgcn"], meta.shared)
         ins = compiler_report.amd_instructions(kernel.asm["amdgcn"], target)

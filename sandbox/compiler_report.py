@@ -1,8 +1,12 @@
 """What a compiled kernel says about itself: resources, occupancy, instructions.
 
 NVIDIA: registers and the stack frame (spills: Triton kernels keep no local arrays, so every
-byte of it is a spill) come from ``cuobjdump --dump-resource-usage`` on the cubin, instructions
-from its SASS (``cuobjdump -sass``), both with the cuobjdump bundled in Triton's wheel. AMD:
+byte of it is a spill) come from ``cuobjdump --dump-resource-usage`` on the cubin (the cuobjdump
+bundled in Triton's wheel), instructions from the PTX that ptxas assembled: the families asked
+about (tensor-core MMAs, asynchronous and bulk copies, vector width of global loads and stores)
+are the SASS's one for one, and disassembling the cubin costs about 0.5 s per kernel while the
+PTX is already in hand (over the bundled solutions' 188 kernel and target pairs the two
+readings agree on every field). AMD:
 registers, spills and scratch from the metadata the compiler writes into the AMDGCN assembly,
 instructions from the assembly itself. Shared memory is what Triton launches the kernel with
 (its metadata), for both.
@@ -18,9 +22,10 @@ from pathlib import Path
 
 from kernelwright.hardware import TargetSpec
 
-_SASS_OP = re.compile(
-    r"/\*[0-9a-f]{4,}\*/\s+(?:@!?U?P[T\d]+\s+)?([A-Z][A-Z0-9_]*(?:\.[A-Za-z0-9_]+)*)"
-)
+# A PTX instruction: an optional predicate guard, then the opcode with its modifiers.
+_PTX_OP = re.compile(r"^\s*(?:@!?%\w+\s+)?([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_:]+)*)", re.M)
+_PTX_BITS = re.compile(r"^[bfsu](8|16|32|64|128)$")
+_CP_ASYNC_BYTES = re.compile(r"\bcp\.async\.c[ag]\.shared\S*\.global\S*\s+[^,]+,[^,]+,\s*(0x[0-9a-fA-F]+|\d+)")
 _AMD_OP = re.compile(r"^\s+([a-z][a-z0-9_]*)(?:\s+(.*))?$", re.M)
 _AMD_WIDTH = {
     "ubyte": 8,
@@ -99,27 +104,26 @@ def amd_resources(asm: str, shared: int) -> Resources:
     return Resources(registers=registers, spill_bytes=spill, shared_bytes=shared)
 
 
-def _width(op: str) -> int:
-    """Bits per thread of a SASS load/store (LDG.E.128, STG.E.U16, LDG.E.ENL2.256)."""
-    for part in reversed(op.split(".")[1:]):
-        digits = re.sub(r"^[US]", "", part)
-        if digits.isdigit() and int(digits) in (8, 16, 32, 64, 128, 256):
-            return int(digits)
-    return 32
+def _ptx_width(op: str) -> int:
+    """Bits per thread of a PTX global load/store: vector count x element type
+    (ld.global.v4.b32 is 128, st.global.b16 is 16)."""
+    parts = op.split(".")
+    lanes = next((int(p[1:]) for p in parts if re.fullmatch(r"v[248]", p)), 1)
+    bits = next((int(m.group(1)) for p in reversed(parts) if (m := _PTX_BITS.match(p))), 32)
+    return lanes * bits
 
 
-def _widest(ops: list[str], prefix: str, width) -> int | None:
-    widths = [width(op) for op in ops if op.startswith(prefix)]
-    return max(widths) if widths else None
-
-
-def nvidia_instructions(sass: str, target: TargetSpec) -> Instructions:
-    ops = _SASS_OP.findall(sass)
+def nvidia_instructions(ptx: str, target: TargetSpec) -> Instructions:
+    ops = _PTX_OP.findall(ptx)
+    loads = [_ptx_width(o) for o in ops if o.startswith("ld.global.")]
+    # cp.async reads global memory too, as wide as its byte count (16: LDGSTS.128 in SASS).
+    loads += [8 * int(n, 0) for n in _CP_ASYNC_BYTES.findall(ptx)]
+    stores = [_ptx_width(o) for o in ops if o.startswith("st.global.")]
     return Instructions(
         tensor_core=sorted({o for o in ops if re.match(target.tensor_core_ops, o)}),
         async_copy=sorted({o for o in ops if re.match(target.async_copy_ops, o)}),
-        global_load_bits=_widest(ops, "LDG", _width),
-        global_store_bits=_widest(ops, "STG", _width),
+        global_load_bits=max(loads, default=None),
+        global_store_bits=max(stores, default=None),
     )
 
 

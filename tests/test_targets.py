@@ -123,9 +123,43 @@ def test_fp32_ieee_dot_uses_no_tensor_cores_and_fp16_does(compile_here):
         assert report.calls_dot and report.dot_inputs == ["f32/ieee"]
         assert report.tensor_core_ops == []
     fp16 = compile_here(dot_launch("fp16", 64, "tf32"), "h100", "a100", "mi300x")
-    assert any(op.startswith("HGMMA") for op in fp16["h100"].tensor_core_ops)
-    assert any(op.startswith("HMMA") for op in fp16["a100"].tensor_core_ops)
+    assert any(op.startswith("wgmma.mma_async") for op in fp16["h100"].tensor_core_ops)
+    assert any(op.startswith("mma.sync") for op in fp16["a100"].tensor_core_ops)
     assert any(op.startswith("v_mfma") for op in fp16["mi300x"].tensor_core_ops)
+
+
+def test_nvidia_instructions_are_read_off_the_ptx():
+    """The families the SASS would show (HGMMA, LDGSTS.128, LDG.E.128, STG.E.U16), read off the
+    PTX Triton hands to ptxas: synchronisation ops of the same families are not instructions
+    of the family, and cp.async's byte count is a global load's width."""
+    ptx = textwrap.dedent(
+        """
+        .visible .entry k(
+        \t.param .u64 k_param_0
+        )
+        {
+        $L__BB0_1:
+        \t// begin inline asm
+        \t@%p1 ld.global.v4.b32 { %r1, %r2, %r3, %r4 }, [ %rd1 + 0 ];
+        \t// end inline asm
+        \tcp.async.cg.shared.global [ %r9 + 0 ], [ %rd4 + 0 ], 0x10, %r10;
+        \tcp.async.commit_group;
+        \tcp.async.bulk.commit_group;
+        \twgmma.fence.sync.aligned;
+        \twgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%f1}, %rd5, %rd6, 1, 1, 1, 0, 0;
+        \twgmma.commit_group.sync.aligned;
+        \t@!%p2 st.global.b16 [ %rd7 + 0 ], { %rs1 };
+        }
+        """
+    )
+    ins = compiler_report.nvidia_instructions(ptx, TARGETS["h100"])
+    assert ins.tensor_core == ["wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16"]
+    assert ins.async_copy == ["cp.async.cg.shared.global"]
+    assert (ins.global_load_bits, ins.global_store_bits) == (128, 16)
+    a100 = compiler_report.nvidia_instructions(ptx, TARGETS["a100"])
+    assert a100.tensor_core == [] and a100.async_copy == ["cp.async.cg.shared.global"]
+    plain = compiler_report.nvidia_instructions("\tld.global.b32 %r1, [ %rd1 + 0 ];", TARGETS["h100"])
+    assert (plain.global_load_bits, plain.global_store_bits, plain.async_copy) == (32, None, [])
 
 
 def test_inline_ptx_compiles_for_nvidia_and_not_for_amd(compile_here):
@@ -277,13 +311,20 @@ def test_prompt_with_a_target_states_that_chips_facts():
         render_prompt("softmax", target="h300")
 
 
-def test_a_compile_that_does_not_finish_is_unknown_not_a_failure(pool, monkeypatch, tmp_path):
+def test_a_compile_that_does_not_finish_is_unknown_not_a_failure(monkeypatch, tmp_path):
     from kernelwright.sandbox import target_compile
+    from kernelwright.sandbox.backends import SubprocessBackend
+    from kernelwright.sandbox.pool import Pool
 
+    # A compile process that says it is ready and then never answers (a real compile can now
+    # finish while the trials run, before any limit is looked at).
+    silent = "import json,time; print(json.dumps({'type': 'ready'}), flush=True); time.sleep(600)"
+    monkeypatch.setattr(target_compile.CompilerSpec, "argv", [sys.executable, "-c", silent])
     monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(target_compile, "KERNEL_TIMEOUT_S", 0.001)
     code = (CANDIDATES / "broken" / "correct.py").read_text()
-    outcome = pool.evaluate(Job(problem=VECTOR_ADD, code=code, shape="small"))
+    with Pool(SubprocessBackend(), ["cpu"]) as pool:
+        outcome = pool.evaluate(Job(problem=VECTOR_ADD, code=code, shape="small"))
     assert outcome.correct, outcome.message  # nothing is known of the compile: no verdict
     for report in outcome.targets:
         assert not report.compiled
@@ -341,7 +382,7 @@ def test_the_compile_process_speaks_its_protocol_on_each_triton(python, tmp_path
         proc.kill()
         proc.wait()
     assert len(got) == 6
-    assert any(op.startswith("HGMMA") for op in got[("h100", 0)].tensor_core_ops)
+    assert any(op.startswith("wgmma.mma_async") for op in got[("h100", 0)].tensor_core_ops)
     assert got[("h100", 1)].dot_inputs == ["f32/ieee"] and not got[("h100", 1)].tensor_core_ops
     assert got[("h100", 2)].compiled and not got[("mi300x", 2)].compiled
 
@@ -358,7 +399,7 @@ def test_eval_metrics_count_compile_spill_and_tensor_core_rates_per_target():
         )
         return a
 
-    dot_tc = {"calls_dot": True, "tensor_core_ops": ["HGMMA.64x64x16.F32"], "spill_bytes": 0}
+    dot_tc = {"calls_dot": True, "tensor_core_ops": ["wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16"], "spill_bytes": 0}
     dot_no_tc = {"calls_dot": True, "tensor_core_ops": [], "spill_bytes": 64}
     attempts = [
         attempt(dot_tc, {"spill_bytes": 0}),
