@@ -15,6 +15,13 @@ check cost in all processes (the driver, its zygotes and every child they forked
 check can overlap work on a second core; then the medians over the suite and the load.
 
     python benchmarks/replay_cost.py [--before 9a63c53] [--repeats 3] [--only softmax,silu]
+                                     [--coverage check|before]
+
+``--coverage before`` has both sides check what 9a63c53's check covered, 3 plain seeds at
+`small`: the "after" side then runs without issue 15's stress regimes and held-out shape, and
+with everything issue 14 added (the launch log, a fresh process per candidate, the trusted
+replay with its bounds check, the ahead-of-time compile), so the ratio is the price of the
+evidence alone. The default, ``check``, is the whole check as ``kernelwright check`` runs it.
 
 The bar (issue 14): the median "after" is at most 2x the median "before".
 """
@@ -44,6 +51,7 @@ PACKAGES = {
 
 DRIVER = r"""
 import json, os, resource, shutil, sys, tempfile, time
+from dataclasses import dataclass
 import kernelwright
 from kernelwright.problem import bundled_problems_dir, find_problems
 from kernelwright.reference_kernels import solution_for
@@ -84,6 +92,13 @@ if hasattr(Pool, "_replay"):
             replay_s[0] += time.perf_counter() - t
     Pool._replay = timed
 
+@dataclass
+class PlainJob(Job):
+    # The coverage of 9a63c53's check: the plain seeds only, no stress trials.
+
+    def trials(self, info):
+        return [(s, None) for s in self.seeds]
+
 with Pool(SubprocessBackend(), ["cpu"]) as pool:
     pool.warm()
     print(json.dumps({"ready": kernelwright.__file__}), flush=True)
@@ -97,7 +112,10 @@ with Pool(SubprocessBackend(), ["cpu"]) as pool:
         try:
             problem = PROBLEMS[name]
             code = solution_for(problem).read_text()
-            job = Job(problem=problem, code=code, seeds=seeds, timeout_s=600)
+            if sys.argv[2] == "before":
+                job = PlainJob(problem=problem, code=code, seeds=seeds, timeout_s=600, shape="small")
+            else:
+                job = Job(problem=problem, code=code, seeds=seeds, timeout_s=600)
             status = pool.evaluate(job).status.value
         except Exception as e:  # a problem this revision lacks or refuses: said, not timed
             status = f"error: {type(e).__name__}: {str(e)[:300]}"
@@ -127,13 +145,13 @@ def unpack(revision: str, into: Path) -> Path:
 
 
 class Driver:
-    def __init__(self, label: str, pythonpath: str | None, cwd: str, cache: str):
+    def __init__(self, label: str, pythonpath: str | None, cwd: str, cache: str, coverage: str):
         env = dict(os.environ)
         if pythonpath:
             env["PYTHONPATH"] = pythonpath
         self.label = label
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, cache],
+            [sys.executable, "-c", DRIVER, cache, coverage],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -177,6 +195,13 @@ def main() -> None:
         help="a re-check: one compile cache for the run, filled by an unmeasured check of each "
         "solution first (default: an empty cache per check, as for a new candidate)",
     )
+    ap.add_argument(
+        "--coverage",
+        choices=("check", "before"),
+        default="check",
+        help="check: the whole default check; before: both sides check only what 9a63c53 did "
+        "(3 plain seeds at small), so the ratio is the evidence's price alone",
+    )
     args = ap.parse_args()
 
     from kernelwright.problem import bundled_problems_dir, find_problems
@@ -189,12 +214,13 @@ def main() -> None:
             ap.error(f"--only: no bundled problem named {', '.join(sorted(unknown))}")
         problems = [p for p in problems if p in keep]
     os.environ["TRITON_INTERPRET"] = "1"
-    print(f"load average at the start: {_load()}", flush=True)
+    print(f"coverage: {args.coverage}; load average at the start: {_load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="kw-before-") as tmp:
         cache = str(Path(tmp) / "compile-cache") if args.warm_compile_cache else "cold"
-        before = Driver("before", str(unpack(args.before, Path(tmp) / "b")), tmp, cache)
+        before_path = str(unpack(args.before, Path(tmp) / "b"))
+        before = Driver("before", before_path, tmp, cache, args.coverage)
         after_path = str(unpack(args.after, Path(tmp) / "a")) if args.after else None
-        after = Driver("after", after_path, tmp, cache)
+        after = Driver("after", after_path, tmp, cache, args.coverage)
         rows = []
         try:
             for problem in problems:

@@ -514,7 +514,7 @@ class Pool:
             return outcome
         # What each kernel was compiled with: `mutate` compiles its mutants at these.
         outcome.details["launch_records"] = pending.launches
-        return target_compile.attach(outcome, compiler.collect(pending))
+        return target_compile.attach(outcome, compiler.collect(pending), pending.reported)
 
     @staticmethod
     def _reference(child: Child, info, device: str, nonce: str) -> tuple[dict, Any]:

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kernelwright.hardware import DEFAULT_TARGETS, TargetSpec, cache_root, write_json_atomic
+from kernelwright.hardware import (
+    DEFAULT_TARGETS,
+    TARGETS,
+    TargetSpec,
+    cache_root,
+    write_json_atomic,
+)
 from kernelwright.outcome import Check, KernelCompile, Outcome, Status, TargetReport
 from kernelwright.sandbox import kernel_source
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerSpec
@@ -127,10 +133,19 @@ class Compiler:
     ) -> Pending:
         """Ask for the report per target on these launch records, without waiting: only the
         cache's misses are sent, and they compile while the caller goes on (the replay, the
-        judge); ``collect`` has the answer."""
+        judge); ``collect`` has the answer. With no targets asked for (``--targets none``) the
+        kernels still compile for the first default target, unreported: the verdict's evidence
+        that they are Triton never depends on which report was asked for."""
         good = [r for r in launches if "error" not in r]
-        extracted = kernel_source.extract(code).text if targets and good else ""
-        pending = Pending(targets=targets, launches=launches, extracted=extracted, good=good)
+        extracted = kernel_source.extract(code).text if good else ""
+        pending = Pending(
+            targets=targets or [TARGETS[DEFAULT_TARGETS[0]]],
+            launches=launches,
+            extracted=extracted,
+            good=good,
+            reported=bool(targets),
+        )
+        targets = pending.targets
         for t in targets:
             row = []
             for r in good:
@@ -265,6 +280,7 @@ class Pending:
     missing: list[dict[str, Any]] = field(default_factory=list)
     nonce: str = field(default_factory=lambda: secrets.token_hex(16))
     started: float = 0.0
+    reported: bool = True  # False: compiled as evidence only (no target was asked for)
     error: str | None = None  # the request could not be sent
     infra: bool = False  # ... through the machinery's fault (no compile process)
 
@@ -287,10 +303,11 @@ def nowhere(reports: list[TargetReport]) -> list[KernelCompile]:
     ]
 
 
-def attach(outcome: Outcome, reports: list[TargetReport]) -> Outcome:
-    """The report goes into the Outcome; a kernel that compiles nowhere turns a correct or
-    incorrect verdict into compile_error (its body is not Triton)."""
-    outcome.targets = reports
+def attach(outcome: Outcome, reports: list[TargetReport], reported: bool = True) -> Outcome:
+    """The report goes into the Outcome (unless it was compiled as evidence only); a kernel
+    that compiles nowhere turns a correct or incorrect verdict into compile_error (its body is
+    not Triton)."""
+    outcome.targets = reports if reported else []
     failed = nowhere(reports)
     if not failed or outcome.status not in (Status.correct, Status.incorrect):
         return outcome

@@ -1,4 +1,5 @@
 # expect: compile_error
+# stopped by: extraction
 # trick: the kernel body calls a plain Python function; Triton's CPU interpreter runs it,
 # no GPU compiler accepts it
 import torch
