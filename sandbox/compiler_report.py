@@ -25,7 +25,9 @@ from kernelwright.hardware import TargetSpec
 # A PTX instruction: an optional predicate guard, then the opcode with its modifiers.
 _PTX_OP = re.compile(r"^\s*(?:@!?%\w+\s+)?([a-z][a-z0-9_]*(?:\.[A-Za-z0-9_:]+)*)", re.M)
 _PTX_BITS = re.compile(r"^[bfsu](8|16|32|64|128)$")
-_CP_ASYNC_BYTES = re.compile(r"\bcp\.async\.c[ag]\.shared\S*\.global\S*\s+[^,]+,[^,]+,\s*(0x[0-9a-fA-F]+|\d+)")
+_CP_ASYNC_BYTES = re.compile(
+    r"\bcp\.async\.c[ag]\.shared\S*\.global\S*\s+[^,]+,[^,]+,\s*(0x[0-9a-fA-F]+|\d+)"
+)
 _AMD_OP = re.compile(r"^\s+([a-z][a-z0-9_]*)(?:\s+(.*))?$", re.M)
 _AMD_WIDTH = {
     "ubyte": 8,

@@ -158,7 +158,9 @@ def test_nvidia_instructions_are_read_off_the_ptx():
     assert (ins.global_load_bits, ins.global_store_bits) == (128, 16)
     a100 = compiler_report.nvidia_instructions(ptx, TARGETS["a100"])
     assert a100.tensor_core == [] and a100.async_copy == ["cp.async.cg.shared.global"]
-    plain = compiler_report.nvidia_instructions("\tld.global.b32 %r1, [ %rd1 + 0 ];", TARGETS["h100"])
+    plain = compiler_report.nvidia_instructions(
+        "\tld.global.b32 %r1, [ %rd1 + 0 ];", TARGETS["h100"]
+    )
     assert (plain.global_load_bits, plain.global_store_bits, plain.async_copy) == (32, None, [])
 
 
@@ -410,7 +412,11 @@ def test_eval_metrics_count_compile_spill_and_tensor_core_rates_per_target():
         )
         return a
 
-    dot_tc = {"calls_dot": True, "tensor_core_ops": ["wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16"], "spill_bytes": 0}
+    dot_tc = {
+        "calls_dot": True,
+        "tensor_core_ops": ["wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16"],
+        "spill_bytes": 0,
+    }
     dot_no_tc = {"calls_dot": True, "tensor_core_ops": [], "spill_bytes": 64}
     attempts = [
         attempt(dot_tc, {"spill_bytes": 0}),
