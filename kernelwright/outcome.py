@@ -76,7 +76,8 @@ class KernelCompile(BaseModel):
     why_not: str | None = None
     calls_dot: bool = False  # the kernel (helpers inlined) calls tl.dot
     dot_inputs: list[str] = Field(default_factory=list)  # per tl.dot: "f32/ieee", "f16/tf32"
-    tensor_core_ops: list[str] = Field(default_factory=list)  # e.g. wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
+    # e.g. wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 (PTX)
+    tensor_core_ops: list[str] = Field(default_factory=list)
     global_load_bits: int | None = None  # widest global load, bits per thread
     global_store_bits: int | None = None  # widest global store, bits per thread
     async_copy_ops: list[str] = Field(default_factory=list)  # cp.async, TMA, LDS-direct loads
