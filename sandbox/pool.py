@@ -21,8 +21,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -367,14 +368,21 @@ class Pool:
         slot = self._idle.get()
         try:
             shapes = [job.shape] if job.shape else default_shapes(info, slot.device)
-            outcomes = []
+            ran = []
             with judge.one_thread():
                 for i, shape in enumerate(shapes):
                     # Time once, at the last (largest) shape set, and only where there is a GPU.
                     timed = job.timing and i == len(shapes) - 1 and slot.device.startswith("cuda")
-                    outcome = self._run(slot, replace(job, shape=shape, timing=timed), info)
-                    outcomes.append((shape, outcome))
+                    outcome, finish = self._run(slot, replace(job, shape=shape, timing=timed), info)
+                    ran.append((shape, finish))
                     if not outcome.correct:
+                        break
+                # A shape's kernels compile while the next shape's trials run; each verdict
+                # then takes its compile's word, and the first shape that fails is the last.
+                outcomes = []
+                for shape, finish in ran:
+                    outcomes.append((shape, finish()))
+                    if not outcomes[-1][1].correct:
                         break
             return merge_shapes(outcomes)
         finally:
@@ -404,7 +412,13 @@ class Pool:
         started = next((s.env for s in self.slots if s.env), None)
         return {**(started or describe_device(self.slots[0].device)), **self.base_env()}
 
-    def _run(self, slot: Slot, job: Job, info) -> Outcome:
+    def _run(self, slot: Slot, job: Job, info) -> tuple[Outcome, Callable[[], Outcome]]:
+        """One shape set's check: its verdict before the compile's word, and what collects
+        that word (the verdict is final then), so the compile goes on while the caller does."""
+
+        def final(outcome: Outcome) -> tuple[Outcome, Callable[[], Outcome]]:
+            return outcome, lambda: outcome
+
         slot.ensure()
         # A fresh folder of an unpredictable name: nothing can have been planted in it.
         jobdir = Path(tempfile.mkdtemp(prefix="job", dir=slot.scratch))
@@ -442,27 +456,36 @@ class Pool:
                     msg["notes"] = [*(msg.get("notes") or []), *skipped]
                     plan = [(t["seed"], t["regime"]) for t in reference]
                     child.send({"type": "go", "trials": len(plan) - job.timing_sets})
+
+                    # The first trial's launches compile while the others run: read, never
+                    # trusted (the final result's logs decide what the verdict rests on).
+                    def first_done(k: int) -> None:
+                        if k == 1:
+                            with contextlib.suppress(judge.UnreadableResult):
+                                log = judge.load_log(str(jobdir / "trial0.log.json"))
+                                self._submit_compile(slot, job, compiler, [log])
+
                     try:
-                        result = self._serve_seeds(child, plan, job.timeout_s, nonce)
+                        result = self._serve_seeds(child, plan, job.timeout_s, nonce, first_done)
                     except ChildDied as e:
-                        return judge.crashed(str(e), slot.capture_tail(), env)
+                        return final(judge.crashed(str(e), slot.capture_tail(), env))
                     if result is None or result.get("nonce") != nonce:
                         child.kill()
                         if result is None:
-                            return judge.timed_out(job.timeout_s, slot.capture_tail(), env)
+                            return final(judge.timed_out(job.timeout_s, slot.capture_tail(), env))
                         # Only candidate code can have written this: a forged verdict.
-                        return judge.forged(slot.capture_tail(), env)
+                        return final(judge.forged(slot.capture_tail(), env))
             except WorkerDied as e:  # the candidate took its zygote down with it
-                return judge.crashed(str(e), slot.capture_tail(), env)
+                return final(judge.crashed(str(e), slot.capture_tail(), env))
             # The kernels compile on another core while the replay and the judge run.
-            pending = self._submit_compile(slot, job, compiler, result, jobdir)
+            pending = self._submit_compile(slot, job, compiler, self._logs(result, jobdir))
             try:
                 outcome = self._judge(slot, info, job, reference, result, msg, jobdir, env)
             except BaseException:
                 if pending is not None and pending.missing:
                     compiler.close()  # its answers belong to no later check
                 raise
-            return self._collect_compile(compiler, result, pending, outcome)
+            return outcome, partial(self._collect_compile, compiler, result, pending, outcome)
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
 
@@ -481,18 +504,24 @@ class Pool:
         return compiler
 
     @staticmethod
-    def _submit_compile(
-        slot: Slot, job: Job, compiler: target_compile.Compiler, result: dict, jobdir: Path
-    ) -> target_compile.Pending | None:
-        """The launches as the trials' launch logs recorded them (read, never trusted), sent to
-        the compiler for the job's targets; None when the logs cannot be read."""
+    def _logs(result: dict, jobdir: Path) -> list | None:
+        """The trials' launch logs (read, never trusted); None when they cannot be read."""
         try:
             report = judge.WorkerResult.model_validate(result)
             if any(Path(t.log).resolve().parent != jobdir.resolve() for t in report.trials):
                 return None  # the judge says what it is
-            logs = [judge.load_log(t.log) for t in report.trials]
+            return [judge.load_log(t.log) for t in report.trials]
         except (ValueError, judge.UnreadableResult):
             return None  # the judge says what it is
+
+    @staticmethod
+    def _submit_compile(
+        slot: Slot, job: Job, compiler: target_compile.Compiler, logs: list | None
+    ) -> target_compile.Pending | None:
+        """The launches as the launch logs recorded them, sent to the compiler for the job's
+        targets; None without logs."""
+        if logs is None:
+            return None
         targets = resolve_targets(job.targets, slot.env.get("device_name"))
         return compiler.submit(targets, job.code, launch_signature.records(logs))
 
@@ -612,7 +641,11 @@ class Pool:
 
     @staticmethod
     def _serve_seeds(
-        child: Child, seeds: list[tuple[int, str | None]], timeout_s: float, nonce: str
+        child: Child,
+        seeds: list[tuple[int, str | None]],
+        timeout_s: float,
+        nonce: str,
+        on_trial: Callable[[int], None],
     ) -> dict[str, Any] | None:
         """Hand each trial its seed and stress regime only when the trial starts, until the
         result comes.
@@ -629,6 +662,7 @@ class Pool:
             if not isinstance(k, int) or k in served or not 0 <= k < len(seeds):
                 return {**msg, "nonce": None}  # a seed asked twice or past the last: a forgery
             served.add(k)
+            on_trial(k)
             child.send({"type": "seed", "seed": seeds[k][0], "regime": seeds[k][1]})
 
     @property

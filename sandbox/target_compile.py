@@ -100,6 +100,7 @@ class Compiler:
         self.handle = None
         self.ready = False
         self.start_error: str | None = None
+        self._queue: list[Pending] = []  # sent, answers not read yet, in the order sent
         scratch.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in env.items() if k != "TRITON_INTERPRET"}
         env["CUDA_VISIBLE_DEVICES"] = ""  # compiling needs no GPU; keep the real one free
@@ -127,6 +128,7 @@ class Compiler:
         if self.handle is not None:
             self.handle.kill()
             self.handle = None
+        self._queue.clear()  # their answers went with the process
 
     def submit(
         self, targets: list[TargetSpec], code: str, launches: list[dict[str, Any]]
@@ -148,10 +150,17 @@ class Compiler:
         targets = pending.targets
         for t in targets:
             row = []
-            for r in good:
+            for i, r in enumerate(good):
                 hit = _cached(cache_key(extracted, r, t))
                 row.append(hit)
-                if hit is None and r not in pending.missing:
+                if hit is not None:
+                    continue
+                # A record an earlier request of the same source is compiling (the first
+                # trial's, another shape's) is not compiled twice.
+                earlier = next((q for q in self._queue if q.compiles(extracted, r, t)), None)
+                if earlier is not None:
+                    pending.borrowed[(t.key, i)] = (earlier, earlier.good.index(r))
+                elif r not in pending.missing:
                     pending.missing.append(r)
             pending.results[t.key] = row
         if pending.missing:
@@ -160,7 +169,16 @@ class Compiler:
         return pending
 
     def collect(self, pending: Pending) -> list[TargetReport]:
-        """The report per target for a ``submit``: what the compiler answered, and the cache's."""
+        """The report per target for a ``submit``: what the compiler answered, and the cache's.
+        Requests are answered in the order they were sent: the ones sent before this one are
+        read first (their reports are kept for whoever collects them)."""
+        if pending.reports is None:
+            while pending in self._queue and self._queue[0] is not pending:
+                self.collect(self._queue[0])
+            pending.reports = self._collect(pending)
+        return pending.reports
+
+    def _collect(self, pending: Pending) -> list[TargetReport]:
         targets, good, results = pending.targets, pending.good, pending.results
         seconds = 0.0
         if pending.missing:
@@ -173,7 +191,7 @@ class Compiler:
                 ]
             for t in targets:
                 for i, r in enumerate(good):
-                    if results[t.key][i] is not None:
+                    if results[t.key][i] is not None or (t.key, i) in pending.borrowed:
                         continue
                     report = compiled.get((t.key, pending.missing.index(r)))
                     if report is None:
@@ -184,6 +202,17 @@ class Compiler:
                         key = cache_key(pending.extracted, r, t)
                         write_json_atomic(_cache_path(key), report.model_dump())
                     results[t.key][i] = report
+        for (key, i), (earlier, j) in pending.borrowed.items():
+            self.collect(earlier)
+            report = earlier.results[key][j]
+            if report is None:  # the earlier request never got its answer
+                report = KernelCompile(
+                    kernel=good[i]["kernel"],
+                    compiled=False,
+                    finished=False,
+                    error=earlier.error or "the compile process did not answer",
+                )
+            results[key][i] = report
         unrecorded = [
             KernelCompile(
                 kernel=r["kernel"],
@@ -202,7 +231,7 @@ class Compiler:
                     arch=t.arch_name,
                     compiled=all(k.compiled and k.fits for k in kernels),
                     kernels=kernels,
-                    cached=not pending.missing,
+                    cached=not pending.missing and not pending.borrowed,
                     seconds=seconds / max(1, len(targets)),
                 )
             )
@@ -226,6 +255,8 @@ class Compiler:
                     "targets": [t.key for t in pending.targets],
                 }
             )
+            pending.handle = self.handle
+            self._queue.append(pending)
         except WorkerDied as e:
             pending.error = f"the compiler crashed ({e})"
             self.close()
@@ -237,8 +268,13 @@ class Compiler:
         short; whether that was the machinery's fault rather than the kernels')."""
         if pending.error is not None:
             return {}, pending.error, pending.infra
+        if pending not in self._queue or pending.handle is not self.handle:
+            pending.error = "the compile process was restarted before it answered"
+            return {}, pending.error, True
+        self._queue.remove(pending)
         got, error, infra = self._answers(pending.nonce)
         if error is not None:
+            pending.error = error
             self.close()  # whatever it left running goes with it; the next check starts afresh
         return got, error, infra
 
@@ -281,8 +317,20 @@ class Pending:
     nonce: str = field(default_factory=lambda: secrets.token_hex(16))
     started: float = 0.0
     reported: bool = True  # False: compiled as evidence only (no target was asked for)
+    # (target key, index in good) -> (an earlier Pending compiling that record, its index there)
+    borrowed: dict[tuple[str, int], tuple[Pending, int]] = field(default_factory=dict)
+    handle: Any = None  # the compile process it was sent to
+    reports: list[TargetReport] | None = None  # once collected
     error: str | None = None  # the request could not be sent
     infra: bool = False  # ... through the machinery's fault (no compile process)
+
+    def compiles(self, extracted: str, record: dict[str, Any], target: TargetSpec) -> bool:
+        """Whether this request compiles the record for the target (sent, not yet answered)."""
+        return (
+            self.extracted == extracted
+            and record in self.missing
+            and any(t.key == target.key for t in self.targets)
+        )
 
 
 def nowhere(reports: list[TargetReport]) -> list[KernelCompile]:

@@ -86,7 +86,8 @@ def _timed_on_cpu(pool, code: str):
     slot = pool._idle.get()
     try:
         job = Job(problem=SOFTMAX, code=code, shape="small", timing=True)
-        return job, pool._run(slot, job, read_problem(SOFTMAX))
+        outcome, finish = pool._run(slot, job, read_problem(SOFTMAX))
+        return job, finish()
     finally:
         pool._idle.put(slot)
 

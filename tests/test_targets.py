@@ -500,3 +500,85 @@ def test_interpreter_counts_the_traffic_kernels_request(pool, launch, ratio):
     assert t.stored_bytes == row_bytes  # one-pass: half its lanes are masked, not counted
     assert t.loaded_bytes == (1 if ratio == 1.0 else 3) * row_bytes
     assert t.min_bytes == 2 * row_bytes and t.ratio == pytest.approx(ratio)
+
+
+# A compile process that answers every request at once, each record compiled, and notes what
+# it was asked (the argv[1] file): the queue's bookkeeping without Triton's compile times.
+ECHO_COMPILER = r"""
+import json, sys
+seen = open(sys.argv[1], "a")
+print(json.dumps({"type": "ready"}), flush=True)
+for line in sys.stdin:
+    msg = json.loads(line)
+    seen.write(json.dumps([r["kernel"] for r in msg["launches"]]) + "\n")
+    seen.flush()
+    for key in msg["targets"]:
+        for i, r in enumerate(msg["launches"]):
+            report = {"kernel": r["kernel"], "compiled": True, "registers": 10 + i}
+            head = {"type": "kernel", "nonce": msg["nonce"], "target": key, "index": i}
+            print(json.dumps({**head, "report": report}), flush=True)
+    print(json.dumps({"type": "done", "nonce": msg["nonce"]}), flush=True)
+"""
+
+
+def test_a_record_an_earlier_request_compiles_is_not_compiled_twice(monkeypatch, tmp_path):
+    """The first trial's launches go to the compiler while the other trials run, and a shape's
+    while the next shape's run: a record already on its way is borrowed, not sent again, and
+    answers are read in the order the requests went, whichever is collected first."""
+    from kernelwright.sandbox import target_compile
+    from kernelwright.sandbox.backends import Limits, SubprocessBackend
+
+    seen = tmp_path / "requests.jsonl"
+    argv = [sys.executable, "-c", ECHO_COMPILER, str(seen)]
+    monkeypatch.setattr(target_compile.CompilerSpec, "argv", argv)
+    monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    compiler = target_compile.Compiler(
+        SubprocessBackend(), tmp_path / "c", dict(os.environ), Limits(), ()
+    )
+    try:
+        targets = [TARGETS["h100"], TARGETS["mi300x"]]
+        a = {"kernel": "dot_kernel", "args": {"N": const(16)}}
+        b = {"kernel": "ptx_copy", "args": {"BLOCK": const(128)}}
+        first = compiler.submit(targets, KERNELS, [a])
+        second = compiler.submit(targets, KERNELS, [a, b])
+        assert first.missing == [a] and second.missing == [b]
+        # Collected out of order: the first request's answers are read first all the same.
+        reports = compiler.collect(second)
+        assert [[k.kernel for k in r.kernels] for r in reports] == [["dot_kernel", "ptx_copy"]] * 2
+        assert all(k.compiled for r in reports for k in r.kernels)
+        assert not any(r.cached for r in reports)
+        assert compiler.collect(first)[0].kernels[0].kernel == "dot_kernel"
+        asked = [json.loads(line) for line in seen.read_text().splitlines()]
+        assert asked == [["dot_kernel"], ["ptx_copy"]]
+        # Once answered, the reports are cached: a third request sends nothing.
+        third = compiler.submit(targets, KERNELS, [b, a])
+        assert third.missing == [] and not third.borrowed
+        assert all(r.cached for r in compiler.collect(third))
+    finally:
+        compiler.close()
+
+
+def test_a_borrowed_record_whose_compiler_died_is_unknown_not_a_failure(monkeypatch, tmp_path):
+    from kernelwright.sandbox import target_compile
+    from kernelwright.sandbox.backends import Limits, SubprocessBackend
+
+    silent = "import json,time; print(json.dumps({'type': 'ready'}), flush=True); time.sleep(600)"
+    monkeypatch.setattr(target_compile.CompilerSpec, "argv", [sys.executable, "-c", silent])
+    monkeypatch.setattr(target_compile, "KERNEL_TIMEOUT_S", 0.5)
+    monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    compiler = target_compile.Compiler(
+        SubprocessBackend(), tmp_path / "c", dict(os.environ), Limits(), ()
+    )
+    try:
+        a = {"kernel": "dot_kernel", "args": {"N": const(16)}}
+        first = compiler.submit([TARGETS["h100"]], KERNELS, [a])
+        second = compiler.submit([TARGETS["h100"]], KERNELS, [a])
+        assert second.borrowed and not second.missing
+        (report,) = compiler.collect(second)
+        (kernel,) = report.kernels
+        assert not kernel.compiled and not kernel.finished
+        assert "did not finish" in kernel.error
+        assert not target_compile.nowhere([report])  # unknown: no verdict rests on it
+        assert compiler.collect(first)[0].kernels[0].finished is False
+    finally:
+        compiler.close()

@@ -131,7 +131,7 @@ def test_serving_the_first_timed_answer_to_later_timed_calls_is_caught(pool):
     slot = pool._idle.get()
     try:
         job = Job(problem=SOFTMAX, code=SERVE_FIRST_TIMED, shape="small", timing=True)
-        outcome = pool._run(slot, job, read_problem(SOFTMAX))
+        outcome = pool._run(slot, job, read_problem(SOFTMAX))[1]()
     finally:
         pool._idle.put(slot)
     assert outcome.status.value == "incorrect", outcome.message
