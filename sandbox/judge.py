@@ -24,8 +24,9 @@ from kernelwright.outcome import Check, Outcome, Status
 from kernelwright.problem import ProblemInfo
 from kernelwright.prompts.feedback import DIAGNOSES
 from kernelwright.regimes import regimes_for
-from kernelwright.sandbox import guards, kernel_list, measure, timed_calls
+from kernelwright.sandbox import guards, kernel_list, launch_signature, measure, timed_calls
 from kernelwright.sandbox.bounds import Violation
+from kernelwright.sandbox.launch_signature import MAX_RECORDS
 from kernelwright.sandbox.launchlog import LaunchLog, data_program, output_problems
 from kernelwright.sandbox.verify import (
     bitwise_equal,
@@ -763,6 +764,16 @@ def _replay_checks(
                 Status.rejected,
                 "unreplayable forward",
             )
+    if len(launch_signature.records(logs, MAX_RECORDS + 1)) > MAX_RECORDS:
+        # A launch the compiler never sees is a body no compiler vouched for.
+        return fail(
+            "launches compiled",
+            f"forward launched kernels with more than {MAX_RECORDS} distinct signatures (kernel, "
+            f"argument types, constexprs); only {MAX_RECORDS} are compiled for GPU targets, and "
+            "every launch must be: make sizes runtime arguments, not constexprs",
+            Status.rejected,
+            "too many kernel signatures",
+        )
     try:
         program = replay_program(logs)
     except ValueError as e:

@@ -40,6 +40,35 @@ _DTYPES = {
 }
 
 
+# What a compiled kernel takes besides pointers: scalars and constexpr literals.
+SCALARS = frozenset(["int", "float", "bool", "none", "str", "tl_dtype"])
+
+
+def foreign_argument(launch: Launch, pointer_params: set[str]) -> str | None:
+    """Why no compiled kernel could be launched as ``launch`` was, or None. A tensor may only
+    go to one of ``pointer_params`` (the kernel's own parameters that are not constexpr, read
+    from its signature, never from the log); every other argument and option must be a
+    scalar or a constexpr literal. Triton's interpreter hands a constexpr argument, and any
+    object it does not convert (a list), to the body as it is: a tensor there is torch's
+    data inside a "kernel", whose body can then compute with torch."""
+    for name, arg in {**launch.params, **launch.options}.items():
+        if isinstance(arg, TensorRef) and name in pointer_params:
+            continue
+        if isinstance(arg, Const) and arg.type in SCALARS:
+            continue
+        if isinstance(arg, TensorRef):
+            what = "a tensor for a constexpr parameter"
+        elif isinstance(arg, Seq):
+            what = "a tuple" if arg.tuple else "a list"
+        else:
+            what = f"a {arg.type}"
+        return (
+            f"{name} was passed {what}, which no compiled kernel takes: pass tensors to "
+            "non-constexpr parameters (they become pointers), and scalars or literals otherwise"
+        )
+    return None
+
+
 def int_spec(value: int) -> dict[str, Any]:
     if -(2**31) <= value < 2**31:
         ty = "i32"
@@ -86,13 +115,13 @@ def record(launch: Launch) -> dict[str, Any]:
     }
 
 
-def records(logs: list[LaunchLog]) -> list[dict[str, Any]]:
-    """The distinct records of every launch in these logs, in order, at most MAX_RECORDS."""
+def records(logs: list[LaunchLog], limit: int = MAX_RECORDS) -> list[dict[str, Any]]:
+    """The distinct records of every launch in these logs, in order, at most ``limit``."""
     seen: dict[str, dict[str, Any]] = {}
     for log in logs:
         for launch in log.launches:
             r = record(launch)
             seen.setdefault(json.dumps(r, sort_keys=True, default=str), r)
-            if len(seen) >= MAX_RECORDS:
+            if len(seen) >= limit:
                 return list(seen.values())
     return list(seen.values())

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from kernelwright.sandbox import kernel_source
+from kernelwright.sandbox import kernel_source, launch_signature
 from kernelwright.sandbox.bounds import Bounds, OutOfBounds
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
@@ -181,6 +181,9 @@ class Replay:
                 f"kernel {step.kernel} is not a module-level @triton.jit function of the "
                 "source: only those are replayed"
             )
+        foreign = launch_signature.foreign_argument(step, _pointer_params(kernel))
+        if foreign:
+            raise ReplayError(f"the launch of {step.kernel}: {foreign}")
         params = {k: self.value(v) for k, v in step.params.items()}
         options = {k: self.value(v) for k, v in step.options.items()}
         if len(step.grid) != 3 or any(g < 0 for g in step.grid):
@@ -236,13 +239,32 @@ class Replay:
         return [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
 
 
+def _pointer_params(kernel) -> set[str]:
+    """The kernel's parameters that take a tensor as a pointer: those Triton's compiler does not
+    read as constexpr from the annotation (the interpreter's constexprs are a subset)."""
+    import inspect
+
+    from triton.runtime.jit import KernelParam
+
+    params = inspect.signature(kernel.fn).parameters.values()
+    return {
+        p.name for i, p in enumerate(params) if not KernelParam(i, p, False, False).is_constexpr
+    }
+
+
+# A constant named by torch's attribute: only a value of its declared type is rebuilt (the
+# log is data: "softmax" is no dtype).
+_TORCH_CONSTS = {"dtype": torch.dtype, "memory_format": torch.memory_format, "layout": torch.layout}
+
+
 def const(c: Const, device: str) -> Any:
-    if c.type == "dtype":
-        return getattr(torch, str(c.value))
+    if c.type in _TORCH_CONSTS:
+        value = getattr(torch, str(c.value), None)
+        if not isinstance(value, _TORCH_CONSTS[c.type]):
+            raise ReplayError(f"{c.value!r} is not a torch {c.type}")
+        return value
     if c.type == "device":
         return torch.device(device)
-    if c.type in ("memory_format", "layout"):
-        return getattr(torch, str(c.value))
     if c.type == "tl_dtype":
         import triton.language as tl
 

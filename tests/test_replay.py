@@ -11,6 +11,7 @@ from kernelwright.sandbox.launchlog import (
     HostOp,
     Launch,
     LaunchLog,
+    Seq,
     TensorRef,
     data_program,
     output_problems,
@@ -58,12 +59,45 @@ def test_outputs_no_kernel_wrote_are_named():
     assert "(a view of) an input" in problems[0]
 
 
-def test_a_copy_of_kernel_data_is_kernel_data():
+def test_a_host_copy_of_kernel_data_is_not_written_by_a_kernel():
+    # An identity kernel and a host copy (a transpose's .t().contiguous(), a gather's row
+    # copy_) would otherwise do a copy or gather problem's whole job.
     empty = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])
     copy = HostOp(op="aten.clone.default", args=[_ref(1)], kwargs={}, outs=[_ref(2)])
+    out = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(3)])
+    into = HostOp(op="aten.copy_.default", args=[_ref(3), _ref(1)], kwargs={}, outs=[_ref(3)])
     buffers = [INPUT, Buffer(kind="forward", op=empty.op, nbytes=16)]
     buffers.append(Buffer(kind="forward", op=copy.op, nbytes=16))
-    assert output_problems(_log([empty, _launch(0, 1), copy], [_ref(2)], buffers)) == []
+    buffers.append(Buffer(kind="forward", op=out.op, nbytes=16))
+    steps = [empty, _launch(0, 1), copy, out, _launch(3), into]
+    assert "a copy of what a kernel wrote" in output_problems(_log(steps, [_ref(2)], buffers))[0]
+    assert "a copy of what a kernel wrote" in output_problems(_log(steps, [_ref(3)], buffers))[0]
+    assert output_problems(_log(steps, [_ref(1)], buffers)) == []
+
+
+def test_a_kernel_is_handed_only_what_a_compiled_kernel_takes():
+    # Triton's interpreter gives a constexpr argument, and a list, to the body as they are:
+    # torch tensors there let the body compute with torch.
+    from kernelwright.sandbox.launch_signature import foreign_argument
+
+    step = _launch(0, 1)
+    assert foreign_argument(step, {"p0", "p1"}) is None
+    assert "a tensor for a constexpr parameter" in foreign_argument(step, {"p0"})
+    step.params["p1"] = Seq(items=[_ref(0), _ref(1)])
+    assert "p1 was passed a list" in foreign_argument(step, {"p0", "p1"})
+    step = _launch(0)
+    step.options["num_warps"] = Const(type="dtype", value="float32")
+    assert "num_warps was passed a dtype" in foreign_argument(step, {"p0"})
+
+
+def test_a_logged_torch_constant_is_only_a_value_of_its_type():
+    import torch
+
+    from kernelwright.sandbox.replay import ReplayError, const
+
+    assert const(Const(type="dtype", value="float16"), "cpu") is torch.float16
+    with pytest.raises(ReplayError, match="not a torch dtype"):
+        const(Const(type="dtype", value="softmax"), "cpu")
 
 
 def _read(value: int) -> HostOp:
