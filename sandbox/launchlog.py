@@ -153,11 +153,12 @@ def writes(op: str) -> bool:
 
 
 def output_problems(log: LaunchLog) -> list[str]:
-    """Outputs no kernel wrote: a view of an input or of state, a buffer no launch took, or a
-    host copy of data no kernel wrote. Host ops may prepare a kernel's inputs; they may not
-    produce an output."""
-    # "fill": constant contents (or none) so far; "kernel": a launch took it, or it holds a
-    # copy of such data; "host": data that came from outside the kernels.
+    """Outputs no kernel wrote: a view of an input or of state, a buffer no launch took, or
+    data a host op copied in (even a copy of what a kernel wrote: on a copy or gather problem
+    an identity kernel and a host copy would otherwise do the job). Host ops may prepare a
+    kernel's inputs; they may not produce an output."""
+    # "fill": constant contents (or none) so far, so the replay can poison it; "kernel": a
+    # launch took such a buffer; "host": data a host op put there.
     status = {i: "host" for i, b in enumerate(log.buffers) if b.kind != "forward"}
     for step in log.steps:
         if isinstance(step, Launch):
@@ -173,17 +174,9 @@ def output_problems(log: LaunchLog) -> list[str]:
             for r in refs(out):
                 b = r.buffer
                 if b not in status:  # made by this op
-                    if step.name in EMPTY_OPS | FILL_OPS:
-                        status[b] = "fill"
-                    else:
-                        kernel_data = sources and all(status.get(s) == "kernel" for s in sources)
-                        status[b] = "kernel" if kernel_data else "host"
-                elif b in wrote_into and step.name not in {"fill_", "zero_"}:
-                    others = sources - {b}
-                    if others and not all(status.get(s) == "kernel" for s in others):
-                        status[b] = "host"
-                    elif others and status[b] == "fill":
-                        status[b] = "kernel"
+                    status[b] = "fill" if step.name in EMPTY_OPS | FILL_OPS else "host"
+                elif b in wrote_into and step.name not in {"fill_", "zero_"} and sources - {b}:
+                    status[b] = "host"
     problems = []
     for i, out in enumerate(log.outputs):
         for r in refs(out):
@@ -207,8 +200,8 @@ def output_problems(log: LaunchLog) -> list[str]:
                 problems.append(
                     f"output {i} holds data a host op copied in, data no kernel wrote (its "
                     f"buffer was made by {buf.op}): host layout ops may prepare a kernel's "
-                    "inputs, not produce an output; allocate it (torch.empty) and have a kernel "
-                    "write every element"
+                    "inputs, not produce an output, not even as a copy of what a kernel wrote; "
+                    "allocate it (torch.empty) and have a kernel write every element"
                 )
     return problems
 
