@@ -88,6 +88,14 @@ def compare(out: Any, ref: Any, atol: float, rtol: float, own_error: float = 0.0
             f"a {out.layout} tensor on {out.device.type}, expected a {ref.layout} tensor "
             f"on {ref.device.type}",
         )
+    if ref.is_contiguous() and not out.is_contiguous():
+        # The layout is part of the answer: a strided view of a buffer in another layout (an
+        # identity kernel's copy, viewed transposed) would do a layout problem's whole job.
+        return Comparison(
+            False,
+            f"a strided view (strides {tuple(out.stride())}) where the reference is contiguous: "
+            "a kernel must write the output in the reference's layout",
+        )
     if not (ref.is_floating_point() or ref.is_complex()):
         wrong = (out != ref).sum().item()
         if wrong:

@@ -100,6 +100,23 @@ def test_a_logged_torch_constant_is_only_a_value_of_its_type():
         const(Const(type="dtype", value="softmax"), "cpu")
 
 
+def test_an_output_in_another_layout_than_the_contiguous_reference_fails():
+    # An identity kernel's copy of the input, returned as a transposed view, holds a transpose's
+    # values without a kernel ever moving them.
+    import torch
+
+    from kernelwright.sandbox.verify import compare
+
+    ref = torch.arange(12.0).reshape(3, 4)
+    staged = ref.t().contiguous()
+    viewed = staged.as_strided((3, 4), (1, 3))
+    assert torch.equal(viewed, ref)
+    got = compare(viewed, ref, 0.0, 0.0)
+    assert not got.ok and "where the reference is contiguous" in got.detail
+    assert compare(ref.clone(), ref, 0.0, 0.0).ok
+    assert compare(staged, ref.t(), 0.0, 0.0).ok  # a strided reference asks for no layout
+
+
 def _read(value: int) -> HostOp:
     return HostOp(
         op="aten._local_scalar_dense.default",
