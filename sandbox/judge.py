@@ -32,6 +32,7 @@ from kernelwright.sandbox.verify import (
     bitwise_equal,
     comparable,
     compare,
+    misplaced,
     precision,
     reduction_length,
     reference_error,
@@ -840,6 +841,11 @@ def _replay_checks(
             rule = "output not written by a kernel"
             return fail(f"outputs written by kernels ({tag})", problems[0], Status.rejected, rule)
         outs = load_result(rep.file, _device_of([ref]), ("outputs",))["outputs"]
+        laid_out = [
+            why for o, r in zip(outs, ref["outputs"], strict=False) if (why := misplaced(o, r))
+        ]
+        if laid_out:
+            return fail(f"output layout ({tag})", laid_out[0], Status.incorrect)
         if trial is not None and len(outs) == len(ref["outputs"]):
             failed = _agreement(info, trial, outs, trial_refs[:n], ref, tag, checks, details)
             if failed is not None:

@@ -69,6 +69,20 @@ def _bytes(t: torch.Tensor) -> torch.Tensor:
     return t.detach().contiguous().reshape(-1).view(torch.uint8)
 
 
+def misplaced(out: Any, ref: Any) -> str | None:
+    """Why a tensor output is not laid out as the reference is, or None. The layout is part of
+    the answer: a strided view of a buffer in another layout (an identity kernel's copy of the
+    input, viewed transposed) would do a layout problem's whole job with no element moved."""
+    if not (isinstance(out, torch.Tensor) and isinstance(ref, torch.Tensor)):
+        return None
+    if ref.is_contiguous() and not out.is_contiguous():
+        return (
+            f"a strided view (strides {tuple(out.stride())}) where the reference is contiguous: "
+            "a kernel must write the output in the reference's layout"
+        )
+    return None
+
+
 def compare(out: Any, ref: Any, atol: float, rtol: float, own_error: float = 0.0) -> Comparison:
     """``out`` against ``ref`` within atol/rtol, then the spread test; ``own_error`` is the
     reference's rms error against float64: no output is asked to follow the reference closer
@@ -87,14 +101,6 @@ def compare(out: Any, ref: Any, atol: float, rtol: float, own_error: float = 0.0
             False,
             f"a {out.layout} tensor on {out.device.type}, expected a {ref.layout} tensor "
             f"on {ref.device.type}",
-        )
-    if ref.is_contiguous() and not out.is_contiguous():
-        # The layout is part of the answer: a strided view of a buffer in another layout (an
-        # identity kernel's copy, viewed transposed) would do a layout problem's whole job.
-        return Comparison(
-            False,
-            f"a strided view (strides {tuple(out.stride())}) where the reference is contiguous: "
-            "a kernel must write the output in the reference's layout",
         )
     if not (ref.is_floating_point() or ref.is_complex()):
         wrong = (out != ref).sum().item()
