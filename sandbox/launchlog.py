@@ -293,7 +293,8 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
     must be one the host read back (or block arithmetic on it), the same way on the other
     trials' logs. The replay then re-derives it from its own reads, on inputs host code never
     saw. Anything else that varies (a float, a string, a step more or less) is an answer the
-    host computed: ``ValueError`` says which."""
+    host computed, and so is a host copy or write whose place varies (a gather or a scatter):
+    ``ValueError`` says which."""
     first, others = logs[0], logs[1:]
     shape = [(s.k, getattr(s, "kernel", None) or getattr(s, "op", "")) for s in first.steps]
     program: dict[str, Derived] = {}
@@ -325,8 +326,19 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
                     if common:
                         program[f"{n}:{path}"] = common[0]
                     continue
+                where = ".".join(map(str, path))
+                if isinstance(a, HostOp) and (
+                    a.name in COPY_OPS or (a.op.startswith("aten.") and writes(a.op))
+                ):
+                    # Which elements a host copy moves, chosen by data read back, is a gather
+                    # or a scatter: the work itself, however the kernel after it is honest.
+                    raise ValueError(
+                        f"host code moved data ({shape[n][1]}) to or from a place that varies "
+                        f"with the data ({where}={vb!r} on one input, {va!r} on another): a "
+                        "data-dependent copy is a gather or a scatter, work a kernel must do; "
+                        "values read back may size allocations, views and launches only"
+                    )
                 if not common:
-                    where = ".".join(map(str, path))
                     raise ValueError(
                         f"host code passed {where}={vb!r} to {shape[n][1]} on one input and "
                         f"{va!r} on another: integers that vary with the data must be values "

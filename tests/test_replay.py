@@ -139,6 +139,20 @@ def test_what_varies_with_data_read_back_is_rederived_from_the_reads():
     assert step.grid == [16, 1, 1]
 
 
+def _copy_row(row: int) -> HostOp:
+    source = TensorRef(buffer=0, dtype="float32", offset=row * 4, shape=[4], strides=[1])
+    return HostOp(op="aten.copy_.default", args=[_ref(1), source], kwargs={}, outs=[_ref(1)])
+
+
+def test_a_host_copy_placed_by_data_read_back_is_a_gather():
+    # Each offset is a value read back times 4 (block arithmetic the replay could re-derive),
+    # but a host copy placed by data is the gather itself, whatever kernel copies it on.
+    buffers = [INPUT, Buffer(kind="forward", op="aten.empty.memory_format", nbytes=16)]
+    logs = [_log([_read(r), _copy_row(r), _launch(1)], [], buffers) for r in (2, 3)]
+    with pytest.raises(ValueError, match="a data-dependent copy is a gather or a scatter"):
+        data_program(logs)
+
+
 @pytest.mark.parametrize(
     "second, words",
     [
