@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -257,35 +259,37 @@ def _reads(log: LaunchLog) -> tuple[list, list[int]]:
 
 
 class _ReadIndex:
-    """Which read (the first one) holds each integer value."""
+    """Every read that holds each integer value, in order."""
 
     def __init__(self, reads: list):
-        self.first: dict[int, int] = {}
+        self.where: dict[int, list[int]] = {}
         for i, r in enumerate(reads):
             if isinstance(r, int) and not isinstance(r, bool):
-                self.first.setdefault(r, i)
-        self.values = sorted(self.first)
+                self.where.setdefault(r, []).append(i)
+        self.values = sorted(self.where)
 
-    def derivations(self, v: Any, limit: int) -> list[Derived]:
+    def derivations(self, v: Any, limit: int) -> Iterator[Derived]:
         """Ways ``v`` follows from one of the first ``limit`` reads: as is, ceil-divided or
-        multiplied by a power of two."""
+        multiplied by a power of two. Every read holding a value is a way: two counts equal on
+        one input (two experts routed as many tokens) differ on the next."""
         if not isinstance(v, int) or isinstance(v, bool):
-            return []
-        found = []
-        if self.first.get(v, limit) < limit:
-            found.append(Derived(read=self.first[v], op="eq"))
+            return
+        for i in self._reads(v, limit):
+            yield Derived(read=i, op="eq")
         for j in range(1, 17):
             c = 2**j
-            if v % c == 0 and self.first.get(v // c, limit) < limit:
-                found.append(Derived(read=self.first[v // c], op="mul", by=c))
+            if v % c == 0:
+                for i in self._reads(v // c, limit):
+                    yield Derived(read=i, op="mul", by=c)
             lo, hi = (v - 1) * c + 1, v * c  # the reads r with ceil(r / c) == v
             at = bisect.bisect_left(self.values, lo)
             while at < len(self.values) and self.values[at] <= hi:
-                if self.first[self.values[at]] < limit:
-                    found.append(Derived(read=self.first[self.values[at]], op="cdiv", by=c))
-                    break
+                for i in self._reads(self.values[at], limit):
+                    yield Derived(read=i, op="cdiv", by=c)
                 at += 1
-        return found
+
+    def _reads(self, value: int, limit: int) -> Iterator[int]:
+        return itertools.takewhile(lambda i: i < limit, self.where.get(value, ()))
 
 
 def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
@@ -315,16 +319,19 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
                 same = va == vb and type(va) is type(vb)
                 if same and (path[0] != "grid" or va in (0, 1)):
                     continue
-                common = [
-                    d
-                    for d in index0.derivations(va, before0[n])
-                    if d.value(reads) == vb and (not same or d.op == "eq")
-                ]
+                common = next(
+                    (
+                        d
+                        for d in index0.derivations(va, before0[n])
+                        if d.value(reads) == vb and (not same or d.op == "eq")
+                    ),
+                    None,
+                )
                 if same:
                     # A grid that follows a value read back (a count that happened to agree on
                     # these two inputs) is re-derived; otherwise it is a constant.
-                    if common:
-                        program[f"{n}:{path}"] = common[0]
+                    if common is not None:
+                        program[f"{n}:{path}"] = common
                     continue
                 where = ".".join(map(str, path))
                 if isinstance(a, HostOp) and (
@@ -338,14 +345,14 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
                         "data-dependent copy is a gather or a scatter, work a kernel must do; "
                         "values read back may size allocations, views and launches only"
                     )
-                if not common:
+                if common is None:
                     raise ValueError(
                         f"host code passed {where}={vb!r} to {shape[n][1]} on one input and "
                         f"{va!r} on another: integers that vary with the data must be values "
                         "read back (item()) or block arithmetic on them, and this is not a value "
                         "it read back: an answer computed on the host"
                     )
-                program[f"{n}:{path}"] = common[0]
+                program[f"{n}:{path}"] = common
     return program
 
 

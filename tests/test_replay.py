@@ -139,6 +139,18 @@ def test_what_varies_with_data_read_back_is_rederived_from_the_reads():
     assert step.grid == [16, 1, 1]
 
 
+def test_a_value_read_back_twice_is_derived_from_the_read_that_follows_it():
+    # Two experts' token counts, one launch per expert sized by its count: equal on the first
+    # input, so the second grid is also the first read's value there, but not on the next.
+    logs = [
+        _log([_read(a), _read(b), _grid_launch(a), _grid_launch(b)], [], [INPUT])
+        for a, b in ((5, 5), (3, 7))
+    ]
+    program = data_program(logs)
+    assert [d.read for d in program.values()] == [0, 1]
+    assert substitute(logs[0].steps[3], 3, program, [2, 9]).grid == [9, 1, 1]
+
+
 def _copy_row(row: int) -> HostOp:
     source = TensorRef(buffer=0, dtype="float32", offset=row * 4, shape=[4], strides=[1])
     return HostOp(op="aten.copy_.default", args=[_ref(1), source], kwargs={}, outs=[_ref(1)])
