@@ -31,8 +31,8 @@ from kernelwright.sandbox import kernel_source
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerSpec
 
 START_TIMEOUT_S = 120.0
-# The longest one kernel may take to compile for one target. What the compiler has not finished
-# by then is reported as unknown, never as a failure: a busy machine is not the kernel's fault.
+# The longest one kernel may take to compile for one target. A kernel not compiled by then for
+# any target is not known to be Triton, and a check it passed is not `correct` (``attach``).
 KERNEL_TIMEOUT_S = 120.0
 TOTAL_TIMEOUT_S = 600.0  # for all of one check's kernels and targets
 
@@ -351,12 +351,37 @@ def nowhere(reports: list[TargetReport]) -> list[KernelCompile]:
     ]
 
 
+def unsettled(reports: list[TargetReport]) -> str | None:
+    """Why some launched kernel's compile finished for no target (the compile process could
+    not run, ran out of time, crashed), or None when every kernel's is settled."""
+    ran = [r for r in reports if r.error is None]
+    if not ran:
+        return reports[0].error if reports else None
+    for i, k in enumerate(ran[0].kernels):
+        if not any(i < len(r.kernels) and r.kernels[i].finished for r in ran):
+            return f"kernel {k.kernel}: {k.error or 'the compiler did not answer'}"
+    return None
+
+
 def attach(outcome: Outcome, reports: list[TargetReport], reported: bool = True) -> Outcome:
     """The report goes into the Outcome (unless it was compiled as evidence only); a kernel
     that compiles nowhere turns a correct or incorrect verdict into compile_error (its body is
-    not Triton)."""
+    not Triton), and `correct` needs every kernel's compile settled: a kernel whose compile
+    did not finish is not known to be Triton (a decoy slow to compile, queued ahead of it,
+    would otherwise keep a body only the interpreter runs from ever being compiled)."""
     outcome.targets = reports if reported else []
     failed = nowhere(reports)
+    why = unsettled(reports)
+    if not failed and why and outcome.status == Status.correct:
+        outcome.status = Status.timeout if "did not finish" in why else Status.crashed
+        outcome.message = (
+            f"Every kernel passed on the interpreter, but not every kernel's compile for the GPU "
+            f"targets finished ({why}). A verdict of correct rests on each launched kernel "
+            "compiling for a GPU target (the interpreter runs bodies no GPU compiler accepts), "
+            f"so none is given; a compile has {KERNEL_TIMEOUT_S:.0f} s per kernel and target."
+        )
+        outcome.checks.append(Check(name="compiles for a GPU target", passed=False, detail=why))
+        return outcome
     if not failed or outcome.status not in (Status.correct, Status.incorrect):
         return outcome
     k = failed[0]

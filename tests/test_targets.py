@@ -324,7 +324,7 @@ def test_prompt_with_a_target_states_that_chips_facts():
         render_prompt("softmax", target="h300")
 
 
-def test_a_compile_that_does_not_finish_is_unknown_not_a_failure(monkeypatch, tmp_path):
+def test_a_compile_that_does_not_finish_gives_no_correct_verdict(monkeypatch, tmp_path):
     from kernelwright.sandbox import target_compile
     from kernelwright.sandbox.backends import SubprocessBackend
     from kernelwright.sandbox.pool import Pool
@@ -338,11 +338,29 @@ def test_a_compile_that_does_not_finish_is_unknown_not_a_failure(monkeypatch, tm
     code = (CANDIDATES / "broken" / "correct.py").read_text()
     with Pool(SubprocessBackend(), ["cpu"]) as pool:
         outcome = pool.evaluate(Job(problem=VECTOR_ADD, code=code, shape="small"))
-    assert outcome.correct, outcome.message  # nothing is known of the compile: no verdict
+    # Nothing is known of the compile: the kernels are not known to be Triton.
+    assert outcome.status.value == "timeout", outcome.message
+    assert "not every kernel's compile for the GPU targets finished" in outcome.message
     for report in outcome.targets:
         assert not report.compiled
         assert [k.finished for k in report.kernels] == [False]
         assert "did not finish within 0 s" in report.kernels[0].error
+
+
+@pytest.mark.parametrize("path", sorted((CANDIDATES / "slow_compile").glob("*.py")), ids=str)
+def test_a_decoy_slow_to_compile_keeps_no_body_from_the_compiler(monkeypatch, tmp_path, path):
+    """The decoy's thousands of unrolled operations take the compiler minutes, on any machine;
+    a limit of 10 s keeps the test short and changes nothing else."""
+    from kernelwright.sandbox import target_compile
+    from kernelwright.sandbox.backends import SubprocessBackend
+    from kernelwright.sandbox.pool import Pool
+
+    monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(target_compile, "KERNEL_TIMEOUT_S", 10.0)
+    with Pool(SubprocessBackend(), ["cpu"]) as pool:
+        outcome = pool.evaluate(Job(problem=VECTOR_ADD, code=path.read_text(), shape="small"))
+    assert outcome.status.value == header(path, "expect"), outcome.message
+    assert "kernel decoy_kernel: the compiler did not finish within 10 s" in outcome.message
 
 
 # The compile process on each Triton this project supports: the one installed here, and 3.6
