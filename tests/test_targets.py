@@ -239,7 +239,13 @@ def test_a_kernel_that_compiles_nowhere_turns_a_correct_verdict_into_compile_err
     assert one.status is Status.correct  # a target it fails on is a finding, not a verdict
     unknown = failed("h100")
     unknown.kernels[0].finished = False
-    assert attach(Outcome(status=Status.correct, message="ok"), [unknown]).correct
+    unsettled = attach(Outcome(status=Status.correct, message="ok"), [unknown])
+    assert unsettled.status is Status.crashed  # not known to be Triton: no correct verdict
+    assert attach(Outcome(status=Status.incorrect, message="no"), [unknown]).status.value == (
+        "incorrect"
+    )
+    # Settled on one target is enough: the kernel is known to be Triton.
+    assert attach(Outcome(status=Status.correct, message="ok"), [unknown, _report("h100")]).correct
 
 
 def test_a_correct_check_carries_the_report_and_the_cache_serves_it_again(
