@@ -119,7 +119,7 @@ def mutate_command(
                 mutation.record_score(summary)
             below += summary.score is None or summary.score < mutation.TARGET_SCORE
             if json_out:
-                out.print(summary.model_dump_json(), soft_wrap=True, highlight=False)
+                out.print(summary.model_dump_json(), soft_wrap=True, highlight=False, markup=False)
             else:
                 _print_summary(summary, folder)
     if len(summaries) > 1 and not json_out:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 # Only what the commands' signatures need is imported here: `kernelwright --help` must not
@@ -225,7 +226,7 @@ def _run_checks(
         while json_out and next_json in arrived:
             outcome = arrived.pop(next_json).outcome
             if outcome is not None:
-                out.print(outcome.to_json(), soft_wrap=True, highlight=False)
+                print_json(outcome.to_json())
             next_json += 1
 
     with pool:
@@ -276,14 +277,23 @@ def target_line(report) -> str:
     return f"{report.arch}: " + "; ".join(parts)
 
 
+def print_json(text: str) -> None:
+    """One JSON document on stdout, as it is: messages carry brackets ("[shape heldout: ..]")
+    that Rich would otherwise read as markup and drop."""
+    out.print(text, soft_wrap=True, highlight=False, markup=False)
+
+
 def _print_outcome(label: str, outcome) -> None:
     color = "green" if outcome.correct else "red"
-    out.print(f"[bold]{label}[/bold]: [{color}]{outcome.status.value}[/{color}]", highlight=False)
-    out.print(f"  {outcome.message}", highlight=False)
+    out.print(
+        f"[bold]{escape(label)}[/bold]: [{color}]{outcome.status.value}[/{color}]", highlight=False
+    )
+    # Messages and check names carry brackets ("[shape heldout: ...]"): text, not markup.
+    out.print(f"  {outcome.message}", highlight=False, markup=False)
     for c in outcome.checks:
         # The message usually is the first failed check: say each failure once.
         if not c.passed and f"{c.name}: {c.detail}" not in outcome.message:
-            out.print(f"  [red]x[/red] {c.name}: {c.detail}", highlight=False)
+            out.print(f"  [red]x[/red] {escape(f'{c.name}: {c.detail}')}", highlight=False)
     if outcome.timing:
         t = outcome.timing
         line = f"  time {t.candidate_ms:.4g} ms"
@@ -400,7 +410,7 @@ def problems_list(
         rows.append(row)
     if json_out:
         for r in rows:
-            out.print(json.dumps(r), soft_wrap=True, highlight=False)
+            print_json(json.dumps(r))
         return
     table = Table(title=f"{len(rows)} problems in {root}")
     # Names are typed back on the command line: never cut; the other columns give way.

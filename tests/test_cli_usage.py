@@ -201,3 +201,18 @@ def test_the_readme_lists_the_extras_pyproject_defines():
         return [re.match(r"[A-Za-z0-9_.-]+", r).group(0) for r in reqs]
 
     assert {k: v.split(", ") for k, v in listed.items()} == {k: names(v) for k, v in extras.items()}
+
+
+def test_brackets_in_a_message_are_printed_as_they_are():
+    """A failure's message starts with "[shape heldout: ...]" and names code such as
+    `offs[None, :]`: text, not Rich markup, in JSON and in the human summary."""
+    from kernelwright import cli
+    from kernelwright.outcome import Outcome, Status
+
+    outcome = Outcome(status=Status.incorrect, message="[shape tiles: M=1066] offs[None, :] < n")
+    with cli.out.capture() as cap:
+        cli.print_json(outcome.to_json())
+    assert json.loads(cap.get())["message"] == outcome.message
+    with cli.out.capture() as cap:
+        cli._print_outcome("[bold]x.py", outcome)
+    assert "[bold]x.py" in cap.get() and outcome.message in cap.get()
