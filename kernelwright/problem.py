@@ -492,10 +492,23 @@ def exec_problem(
             + (f"; {draw.stretched}" if draw.stretched else "")
         )
         pm.over_budget = draw.over_budget
+    elif shape == "tiles":
+        draw = _tiles_heldout(info, module, random.Random(draw_seed))
+        if draw is None:
+            raise ProblemError(
+                f"{info.path}: no many-tiles shape: its output has no rows and columns that "
+                "two sizes set apart from a third it does not reach, within the CPU budget"
+            )
+        pm.overrides = dict(draw.overrides)
+        pm.why = (
+            "held out, many tiles: drawn for this check from the sizes the declared ones "
+            f"imply ({describe_domain(info)}), unlike every declared set; {draw.stretched}"
+        )
     else:
         raise ProblemError(
             f"{info.path}: no shape set {shape!r}; declared: "
-            f"{', '.join(info.meta.shapes) or 'none'} (and 'small' and 'heldout' by drawing)"
+            f"{', '.join(info.meta.shapes) or 'none'} (and 'small', 'heldout' and 'tiles' "
+            "by drawing)"
         )
     if pm.over_budget:
         pm.notes.append(
@@ -519,11 +532,7 @@ def _heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random, de
     (``stretched_draw``) within HELDOUT_NUMEL_BUDGET input elements on the CPU, within the
     module's own on a GPU; where no stretched shape fits, a ragged draw near `small` (up to
     HELDOUT_GROWTH times its inputs) on the CPU, at or under the module's sizes on a GPU."""
-    if "small" in info.meta.shapes:
-        small = dict(info.meta.shapes["small"])
-    else:
-        small = small_draw(info, module).overrides
-    avoid = [*_declared_sets(info), {**info.constants, **small}]
+    small, avoid = _small_and_avoid(info, module)
     if device.startswith("cuda"):
         budget = _input_numel(info, module, {}) or SMALL_NUMEL_BUDGET
         return stretched_draw(info, module, rng, budget, avoid=avoid) or draw_shape(
@@ -535,6 +544,34 @@ def _heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random, de
     at_small = _input_numel(info, module, small) or SMALL_NUMEL_BUDGET
     budget = max(SMALL_NUMEL_BUDGET, int(HELDOUT_GROWTH * at_small))
     return draw_shape(info, module, rng, budget, start=small, avoid=avoid)
+
+
+def _small_and_avoid(info: ProblemInfo, module: types.ModuleType):
+    if "small" in info.meta.shapes:
+        small = dict(info.meta.shapes["small"])
+    else:
+        small = small_draw(info, module).overrides
+    return small, [*_declared_sets(info), {**info.constants, **small}]
+
+
+def _tiles_heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random) -> Draw | None:
+    small, avoid = _small_and_avoid(info, module)
+    return tiles_draw(info, module, rng, start=small, avoid=avoid)
+
+
+def has_tiles_shape(info: ProblemInfo) -> bool:
+    """Whether the problem has a many-tiles shape (``tiles_draw``), which the CPU check then
+    runs: decided on the meta device, once per problem file."""
+    if info.sha256 not in _TILES:
+        try:
+            module = exec_problem(info).module
+            _TILES[info.sha256] = _tiles_heldout(info, module, random.Random(0)) is not None
+        except ProblemError:
+            _TILES[info.sha256] = False
+    return _TILES[info.sha256]
+
+
+_TILES: dict[str, bool] = {}
 
 
 def _input_numel(info: ProblemInfo, module: types.ModuleType, overrides: dict) -> int | None:
@@ -639,6 +676,8 @@ class _Trial:
     # The shapes of the input tensors, then of the Model's parameters and buffers.
     shapes: list[tuple[int, ...]] = field(default_factory=list)
     state_budget: int = SMALL_STATE_BUDGET
+    # The shapes of the tensors forward returned (when it ran).
+    outputs: list[tuple[int, ...]] = field(default_factory=list)
 
     @property
     def fits(self) -> bool:
@@ -671,7 +710,9 @@ def _meta_trial(
             trial.state_numel = sum(t.numel() for t in state)
             trial.shapes += [tuple(t.shape) for t in state]
             if forward:
-                model(*args)
+                out = model(*args)
+                outs = out if isinstance(out, (tuple, list)) else [out]
+                trial.outputs = [tuple(o.shape) for o in outs if isinstance(o, torch.Tensor)]
         except Exception as e:
             trial.error = f"{type(e).__name__}: {e}"
         return trial
@@ -692,6 +733,18 @@ HELDOUT_GROWTH = 1.5
 # for one size of 16k with the others at 8, past the 8192-wide single tile that row kernels
 # commonly cap at and the 1024-long blocks elementwise ones take.
 HELDOUT_NUMEL_BUDGET = 1 << 17
+# The many-tiles shape (``tiles_draw``): kernels that tile a 2-D output cut its rows and
+# columns into tiles of up to TILE, and order the tiles in groups of GROUP_ROWS row tiles
+# (Triton's matmul tutorial's GROUP_M = 8, which grouped orders copy): a tile index computed
+# from a wrong tile count in that order lands on the wrong tile only with more than
+# GROUP_ROWS row tiles and more than one column tile at once.
+TILE = 128
+GROUP_ROWS = 8
+# Its inputs and weights may hold this many elements each (4x the stretched shape's): 1,100
+# rows over a reduction of up to ~470. What it costs is the interpreter's tl.dot, a float16
+# numpy matmul without BLAS: every size stays as close to its edge or its minimum as the
+# domain lets it, so the shape is ~1,100 x ~160 outputs over the shortest reduction.
+TILES_NUMEL_BUDGET = 1 << 19
 # Without a declared maximum, a stretched size goes up to this many times its largest declared
 # value: a problem's `bench` set is a typical size, not the largest it meets.
 BEYOND_DECLARED = 2
@@ -1049,6 +1102,122 @@ def _stretch(
             "that smaller shapes skip"
         ),
     )
+
+
+def tiles_draw(
+    info: ProblemInfo,
+    module: types.ModuleType,
+    rng: random.Random,
+    start: dict[str, Any] | None = None,
+    avoid: list[dict[str, Any]] | None = None,
+) -> Draw | None:
+    """Many tiles in two dimensions at once, where the stretched draw's extreme aspect ratio
+    gives many in one: the size that sets the output's rows just past GROUP_ROWS * TILE, the
+    one that sets its columns just past TILE (both ragged where the domain allows, so the
+    last tile of each is partial; where the domain stops short, its largest value), every
+    other size at its minimum (the reduction's length is the cost), else at the smallest
+    value no declared set has. Only for an output some size does not reach (it sets an input
+    or a weight but no axis of the output: a contraction's reduction, a vocabulary): there the
+    inputs stay small while the output's tile grid grows, where an elementwise or row-wise
+    problem's inputs would grow with it. None where the output has no such two axes (a square
+    product ties them), the domain stops short of them, forward cannot run on the meta device
+    (it does not at `start` either), or an input exceeds TILES_NUMEL_BUDGET."""
+    try:
+        return _tiles(info, module, rng, {**info.constants, **(start or {})}, avoid or [])
+    finally:
+        _bind(info, module, {})
+
+
+def _past(group: SizeGroup, edge: int, spread: float, rng: random.Random) -> int | None:
+    """A value of the group's domain within ``spread`` past ``edge``, ragged where the domain
+    allows; where the domain stops before that, its largest ragged value, if that is past
+    half of ``edge`` (a 64-wide tile then still counts ``edge / 64`` tiles); else None."""
+    value = group.ragged(max(edge + rng.uniform(1, spread), group.low), rng)
+    while value <= edge:
+        value = value * 2 if group.pow2 else value + group.step
+    if value <= group.top:
+        return value
+    value = group.below(group.top, rng)
+    return value if value is not None and value > edge // 2 else None
+
+
+def _tiles(
+    info: ProblemInfo,
+    module: types.ModuleType,
+    rng: random.Random,
+    base: dict[str, Any],
+    avoid: list[dict[str, Any]],
+) -> Draw | None:
+    groups = shape_domain(info)
+
+    def trial(vals: dict[str, Any]) -> _Trial | None:
+        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
+        t = _meta_trial(module, forward=True, budget=TILES_NUMEL_BUDGET)
+        return t if t is not None and t.error is None else None
+
+    ref = trial(base)
+    if ref is None or not ref.outputs:
+        return None
+    out = max(range(len(ref.outputs)), key=lambda i: math.prod(ref.outputs[i]))
+    ndim = len(ref.outputs[out])
+    if ndim < 2:
+        return None
+    # Which size sets which axis: each moved by one step on the meta device.
+    rows = cols = None
+    reduces = False
+    for i, g in enumerate(groups):
+        v = _get(base, g.slots[0])
+        moved = trial(_with_value(info, base, g, v * 2 if g.pow2 else v + g.step))
+        if moved is None or len(moved.outputs) != len(ref.outputs):
+            continue
+        after = moved.outputs[out]
+        changed = [a for a in range(ndim) if len(after) == ndim and after[a] != ref.outputs[out][a]]
+        if changed == [ndim - 2] and rows is None:
+            rows = i
+        elif changed == [ndim - 1] and cols is None:
+            cols = i
+        elif len(after) == ndim and not changed and moved.shapes != ref.shapes:
+            reduces = True
+    if rows is None or cols is None or not reduces:
+        return None
+    state_budget = max(TILES_NUMEL_BUDGET, ref.state_numel or 0)
+    keys = {s[0] for g in groups for s in g.slots}
+    # Drawn within half a tile past each edge; then the smallest values past them, so that
+    # whether a problem has the shape does not hang on the draw (the pool decides with seed 0).
+    for spread in (TILE / 2, 1):
+        row = _past(groups[rows], GROUP_ROWS * TILE, spread, rng)
+        col = _past(groups[cols], TILE, spread, rng)
+        if row is None or col is None:
+            return None
+        for value_of in (lambda g: g.ragged(g.low, rng), SizeGroup.off_declared):
+            vals = dict(base)
+            for i, g in enumerate(groups):
+                vals = _with_value(
+                    info, vals, g, row if i == rows else col if i == cols else value_of(g)
+                )
+            t = trial(vals)
+            if t is None:
+                continue
+            t.state_budget = state_budget
+            new = all(any(vals[k] != a.get(k, info.constants[k]) for k in keys) for a in avoid)
+            if t.fits and new:
+                return Draw(
+                    {
+                        k: v
+                        for k, v in vals.items()
+                        if k not in info.derived and v != info.constants[k]
+                    },
+                    stretched=(
+                        f"{_group_name(groups[rows])} = {row} rows and {_group_name(groups[cols])} "
+                        f"= {col} columns together ({-(-row // TILE)} x {-(-col // TILE)} "
+                        f"tiles of {TILE}, the last of each partial where the size is ragged), "
+                        "the other sizes at or next to their minimum (inputs <= "
+                        f"{TILES_NUMEL_BUDGET:,} elements): a grid of many tiles both ways runs "
+                        f"the tile order (groups of {GROUP_ROWS} row tiles) and the index "
+                        "arithmetic that one long size skips"
+                    ),
+                )
+    return None
 
 
 def draw_shape(

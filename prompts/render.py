@@ -28,7 +28,7 @@ from kernelwright.prompts import contract, feedback, kwlib, target_feedback
 
 # Bump on any change to a template, the guide, the contract, a pattern or the helpers' docs:
 # every run records it, and results from different versions are not comparable.
-PROMPT_VERSION = "1.3"
+PROMPT_VERSION = "1.4"
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("bare", "contract", "full")

@@ -30,7 +30,7 @@ from typing import Any
 import kernelwright
 from kernelwright.hardware import resolve_targets
 from kernelwright.outcome import Outcome
-from kernelwright.problem import ProblemError, read_problem
+from kernelwright.problem import ProblemError, has_tiles_shape, read_problem
 from kernelwright.regimes import active
 from kernelwright.sandbox import judge, launch_signature, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
@@ -73,9 +73,16 @@ class Job:
         wide row's tiled path), on the two plain seeds the candidate's host runs (HOST_TRIALS):
         on the CPU each trial costs an interpreter run, and a third plain seed there adds less
         than the regimes do."""
-        seeds = self.seeds[:HOST_TRIALS] if self.shape == "heldout" else self.seeds
-        plan: list[tuple[int, str | None]] = [(s, None) for s in seeds]
-        plan += [(derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)]
+        if self.shape == "tiles":
+            # The many-tiles shape is there for the tile order and index arithmetic, which
+            # any one input shows: one plain seed, no regimes.
+            plan: list[tuple[int, str | None]] = [(self.seeds[0], None)]
+        else:
+            seeds = self.seeds[:HOST_TRIALS] if self.shape == "heldout" else self.seeds
+            plan = [(s, None) for s in seeds]
+            plan += [
+                (derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)
+            ]
         return [*plan, *((s, None) for s in self.timing_seeds)] if self.timing else plan
 
     @property
@@ -146,11 +153,13 @@ def default_devices(requested: str | None = None, workers: int | None = None) ->
 
 def default_shapes(info, device: str) -> list[str]:
     """Every declared shape set on a GPU, on the CPU interpreter only ``small``; and a shape
-    held out for this check (drawn from the seeds), before ``bench``, where timing happens."""
+    held out for this check (drawn from the seeds), before ``bench``, where timing happens.
+    On the CPU also ``tiles``, where the problem has one (``has_tiles_shape``): many output
+    tiles in two dimensions at once, which the declared sets give a GPU."""
     if device.startswith("cuda"):
         names = [*(list(info.meta.shapes) or ["default"]), "heldout"]
         return sorted(names, key=lambda n: n == "bench")
-    return ["small", "heldout"]
+    return ["small", "heldout", *(["tiles"] if has_tiles_shape(info) else [])]
 
 
 def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:

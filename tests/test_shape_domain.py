@@ -10,11 +10,15 @@ import torch
 
 from conftest import CANDIDATES, TESTS
 from kernelwright.problem import (
+    GROUP_ROWS,
     HELDOUT_NUMEL_BUDGET,
+    TILE,
+    TILES_NUMEL_BUDGET,
     ProblemError,
     bundled_problems_dir,
     exec_problem,
     find_problems,
+    has_tiles_shape,
     read_problem,
     resolve_problem,
     shape_domain,
@@ -269,3 +273,102 @@ def test_a_bug_only_in_the_wide_row_path_fails_the_held_out_shape(pool):
     # The message says which sizes failed and why they were checked.
     assert re.match(r"\[shape heldout: batch_size=\d+, dim=\d+ \(held out", outcome.message)
     assert "dim stretched to" in outcome.message
+
+
+# Rectangular products: rows and columns set by two sizes, a third (the reduction) reaching no
+# axis of the output. A square product ties rows to columns; row-wise and elementwise problems
+# reduce nothing their output lacks.
+WITH_TILES = {
+    "matmul_transposed_b",
+    "matmul_batched",
+    "fused_linear_bias_gelu",
+    "fused_swiglu_mlp",
+    "fused_matmul_softmax",
+}
+WITHOUT_TILES = {"matmul_square", "softmax", "layer_norm", "transpose_copy", "gelu", "cumsum"}
+
+
+def _output(pm):
+    """The reference's output at this shape set, in float32 (the sizes are what is tested)."""
+    args = [a.float() if a.is_floating_point() else a for a in pm.inputs(0).args]
+    with torch.no_grad():
+        return pm.build(pm.module.Model, 0).float()(*args)
+
+
+def test_the_tiles_shape_spans_many_row_tiles_and_several_column_tiles_within_the_budget():
+    infos = {p.stem: read_problem(p) for p in find_problems(bundled_problems_dir())}
+    with_tiles = {name for name, info in infos.items() if has_tiles_shape(info)}
+    assert with_tiles >= WITH_TILES
+    assert not WITHOUT_TILES & with_tiles
+    for name in sorted(with_tiles):
+        info = infos[name]
+        for seed in range(2):
+            pm = exec_problem(info, "tiles", draw_seed=seed)
+            tensors = [a for a in pm.inputs(0).args if isinstance(a, torch.Tensor)]
+            assert max(t.numel() for t in tensors) <= TILES_NUMEL_BUDGET, name
+            rows, cols = _output(pm).shape[-2:]
+            # More than GROUP_ROWS row tiles of 128 where the rows' domain reaches that far
+            # (matmul_batched's m stops at 1024, twice its largest declared value: 16 of 64
+            # there), several column tiles, the last tile of each partial.
+            assert rows > GROUP_ROWS * TILE or (name == "matmul_batched" and rows > 512), name
+            assert cols > TILE, name
+            assert rows % 64 and cols % 64, name
+            assert "rows and" in pm.sizes and "columns together" in pm.sizes
+            declared = [{**info.constants, **s} for s in info.meta.shapes.values()]
+            assert pm.constants not in declared
+
+
+def test_the_tiles_shape_is_drawn_from_the_check_seeds():
+    info = read_problem(resolve_problem("matmul_transposed_b"))
+    again = [exec_problem(info, "tiles", draw_seed=7).constants for _ in range(2)]
+    assert again[0] == again[1]
+    drawn = {tuple(exec_problem(info, "tiles", draw_seed=s).constants.values()) for s in range(6)}
+    assert len(drawn) > 2
+
+
+def test_the_tiles_shape_runs_one_plain_seed():
+    info = read_problem(resolve_problem("matmul_transposed_b"))
+    job = Job(problem=info.path, code="", shape="tiles", seeds=[4, 5, 6])
+    assert job.trials(info) == [(4, None)]
+
+
+def test_a_problem_without_the_tiles_shape_refuses_it_by_name():
+    with pytest.raises(ProblemError, match="no many-tiles shape"):
+        exec_problem(read_problem(resolve_problem("matmul_square")), "tiles")
+
+
+def test_a_grouped_tile_order_with_a_floored_column_count_fails_the_tiles_shape(pool):
+    floored = (COVERAGE / "grouped_order_floored_matmul.py").read_text()
+    fixed = floored.replace("num_pid_n = N // BN", "num_pid_n = tl.cdiv(N, BN)")
+    assert fixed != floored
+    problem = TESTS / "problems" / "linear_relu.py"
+    # One row tile at `small`, and at the held-out shape that stretches the reduction.
+    for shape in ("small", "heldout"):
+        outcome = pool.evaluate(Job(problem=problem, code=floored, shape=shape))
+        assert outcome.correct, outcome.message
+    outcome = pool.evaluate(Job(problem=problem, code=floored))
+    assert outcome.status.value == "incorrect", outcome.message
+    assert outcome.message.startswith("[shape tiles: batch=")
+    assert "rows and fout = " in outcome.message
+    outcome = pool.evaluate(Job(problem=problem, code=fixed))
+    assert outcome.correct, outcome.message
+    assert outcome.env["shapes"] == ["small", "heldout", "tiles"]
+
+
+def _problem_of(path):
+    from conftest import header
+
+    name = header(path, "problem")
+    local = TESTS / "problems" / f"{name}.py"
+    return local if local.exists() else resolve_problem(name)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in LEGIT if has_tiles_shape(read_problem(_problem_of(p)))],
+    ids=lambda p: p.stem,
+)
+def test_legitimate_kernels_pass_at_the_tiles_shape(pool, path):
+    problem = _problem_of(path)
+    outcome = pool.evaluate(Job(problem=problem, code=path.read_text(), shape="tiles"))
+    assert outcome.correct, outcome.message
