@@ -20,6 +20,9 @@ KERNELWRIGHT = {
         "small": {"batch_size": 20, "in_features": 300, "out_features": 200},
         "bench": {"batch_size": 256, "in_features": 8192, "out_features": 8192},
     },
+    # Weight-only int8 serves prefill as well as decode: a batch is the tokens of a prompt,
+    # thousands of them, not only the 256 of `bench` (twice that is what would be inferred).
+    "domain": {"batch_size": {"max": 8192}},
     "bytes": "2 * batch_size * in_features + in_features * out_features + 2 * out_features"
     " + 2 * batch_size * out_features",
     "flops": "2 * batch_size * in_features * out_features",
