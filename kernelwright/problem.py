@@ -745,6 +745,10 @@ GROUP_ROWS = 8
 # numpy matmul without BLAS: every size stays as close to its edge or its minimum as the
 # domain lets it, so the shape is ~1,100 x ~160 outputs over the shortest reduction.
 TILES_NUMEL_BUDGET = 1 << 19
+# ...and it moves at most this many bytes (the problem's bytes formula, where it has one): a
+# contraction's traffic grows with its output alone, ~1 MB here; a problem that spends a
+# program on each output row, such as a gather (3,195 rows, 5 MB), grows with the rows.
+TILES_BYTES_BUDGET = 1 << 21
 # Without a declared maximum, a stretched size goes up to this many times its largest declared
 # value: a problem's `bench` set is a typical size, not the largest it meets.
 BEYOND_DECLARED = 2
@@ -1121,7 +1125,8 @@ def tiles_draw(
     inputs stay small while the output's tile grid grows, where an elementwise or row-wise
     problem's inputs would grow with it. None where the output has no such two axes (a square
     product ties them), the domain stops short of them, forward cannot run on the meta device
-    (it does not at `start` either), or an input exceeds TILES_NUMEL_BUDGET."""
+    (it does not at `start` either), or an input exceeds TILES_NUMEL_BUDGET or the traffic
+    TILES_BYTES_BUDGET."""
     try:
         return _tiles(info, module, rng, {**info.constants, **(start or {})}, avoid or [])
     finally:
@@ -1195,6 +1200,8 @@ def _tiles(
                 vals = _with_value(
                     info, vals, g, row if i == rows else col if i == cols else value_of(g)
                 )
+            if _work(info, module, info.meta.bytes, vals) > TILES_BYTES_BUDGET:
+                continue
             t = trial(vals)
             if t is None:
                 continue

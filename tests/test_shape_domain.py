@@ -13,6 +13,7 @@ from kernelwright.problem import (
     GROUP_ROWS,
     HELDOUT_NUMEL_BUDGET,
     TILE,
+    TILES_BYTES_BUDGET,
     TILES_NUMEL_BUDGET,
     ProblemError,
     bundled_problems_dir,
@@ -277,15 +278,24 @@ def test_a_bug_only_in_the_wide_row_path_fails_the_held_out_shape(pool):
 
 # Rectangular products: rows and columns set by two sizes, a third (the reduction) reaching no
 # axis of the output. A square product ties rows to columns; row-wise and elementwise problems
-# reduce nothing their output lacks.
+# reduce nothing their output lacks; a gather (embedding) would move 5 MB, past the budget.
 WITH_TILES = {
     "matmul_transposed_b",
     "matmul_batched",
     "fused_linear_bias_gelu",
     "fused_swiglu_mlp",
     "fused_matmul_softmax",
+    "fused_int8_dequant_matmul",
 }
-WITHOUT_TILES = {"matmul_square", "softmax", "layer_norm", "transpose_copy", "gelu", "cumsum"}
+WITHOUT_TILES = {
+    "matmul_square",
+    "softmax",
+    "layer_norm",
+    "transpose_copy",
+    "gelu",
+    "cumsum",
+    "embedding",
+}
 
 
 def _output(pm):
@@ -306,6 +316,7 @@ def test_the_tiles_shape_spans_many_row_tiles_and_several_column_tiles_within_th
             pm = exec_problem(info, "tiles", draw_seed=seed)
             tensors = [a for a in pm.inputs(0).args if isinstance(a, torch.Tensor)]
             assert max(t.numel() for t in tensors) <= TILES_NUMEL_BUDGET, name
+            assert pm.bytes() <= TILES_BYTES_BUDGET, name
             rows, cols = _output(pm).shape[-2:]
             # More than GROUP_ROWS row tiles of 128 where the rows' domain reaches that far
             # (matmul_batched's m stops at 1024, twice its largest declared value: 16 of 64
