@@ -109,7 +109,10 @@ def check(
         120.0, help="Seconds per solution before it is killed.", callback=opts.positive_seconds
     ),
     shape: str = typer.Option(
-        None, help="Shape set (default: 'small' on the CPU, every declared set on a GPU)."
+        None,
+        help="Shape set: a declared one, 'small', 'heldout' or 'tiles' (default: on the CPU "
+        "small, heldout and, where the problem has it, tiles; on a GPU every declared set "
+        "and heldout).",
     ),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=opts.device),
     sandbox: opts.Sandbox = typer.Option("auto", help="Isolation backend (auto: the strongest)."),

@@ -566,7 +566,7 @@ def has_tiles_shape(info: ProblemInfo) -> bool:
         try:
             module = exec_problem(info).module
             _TILES[info.sha256] = _tiles_heldout(info, module, random.Random(0)) is not None
-        except ProblemError:
+        except Exception:  # the worker says what is wrong with the file, at `small`
             _TILES[info.sha256] = False
     return _TILES[info.sha256]
 
