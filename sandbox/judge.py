@@ -27,7 +27,12 @@ from kernelwright.regimes import regimes_for
 from kernelwright.sandbox import guards, kernel_list, launch_signature, measure, timed_calls
 from kernelwright.sandbox.bounds import Violation
 from kernelwright.sandbox.launch_signature import MAX_RECORDS
-from kernelwright.sandbox.launchlog import LaunchLog, data_program, output_problems
+from kernelwright.sandbox.launchlog import (
+    LaunchLog,
+    data_program,
+    host_reorders,
+    output_problems,
+)
 from kernelwright.sandbox.verify import (
     bitwise_equal,
     comparable,
@@ -836,10 +841,18 @@ def _replay_checks(
                 Status.incorrect,
             )
         checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
-        problems = [] if job.allow_torch_ops else output_problems(logs[rep.log])
-        if problems:
-            rule = "output not written by a kernel"
-            return fail(f"outputs written by kernels ({tag})", problems[0], Status.rejected, rule)
+        if not job.allow_torch_ops:
+            log = logs[rep.log]
+            for name, problems, rule in (
+                (
+                    "outputs written by kernels",
+                    output_problems(log),
+                    "output not written by a kernel",
+                ),
+                ("data moved by kernels", host_reorders(log), "data reordered by the host"),
+            ):
+                if problems:
+                    return fail(f"{name} ({tag})", problems[0], Status.rejected, rule)
         outs = load_result(rep.file, _device_of([ref]), ("outputs",))["outputs"]
         laid_out = [
             why for o, r in zip(outs, ref["outputs"], strict=False) if (why := misplaced(o, r))

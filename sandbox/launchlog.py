@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
+import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
@@ -144,14 +145,37 @@ def _step_refs(step: Step) -> list[TensorRef]:
     return [r for a in args for r in refs(a)]
 
 
-def writes(op: str) -> bool:
-    """Does this aten overload write into one of its arguments (copy_, fill_, out=)? Read from
-    torch's own schema, never from the log."""
+def _schema(op: str):
     import torch
 
     _, packet, overload = op.split(".", 2)
-    schema = getattr(getattr(torch.ops.aten, packet), overload)._schema
-    return any(a.alias_info is not None and a.alias_info.is_write for a in schema.arguments)
+    return getattr(getattr(torch.ops.aten, packet), overload)._schema
+
+
+def _written(arg) -> bool:
+    return arg.alias_info is not None and arg.alias_info.is_write
+
+
+def writes(op: str) -> bool:
+    """Does this aten overload write into one of its arguments (copy_, fill_, out=)? Read from
+    torch's own schema, never from the log."""
+    return any(map(_written, _schema(op).arguments))
+
+
+def read_refs(step: HostOp) -> list[TensorRef]:
+    """The tensors a writing host op reads data from: its tensor arguments that torch's schema
+    does not mark as written. A view of the very buffer it writes counts: a copy between two
+    views of one buffer moves data as surely as a copy between two buffers."""
+    schema = _schema(step.op).arguments
+    by_name = {a.name: a for a in schema}
+    found = []
+    for i, a in enumerate(step.args):
+        if not (i < len(schema) and _written(schema[i])):
+            found += refs(a)
+    for k, v in step.kwargs.items():
+        if not (k in by_name and _written(by_name[k])):
+            found += refs(v)
+    return found
 
 
 def output_problems(log: LaunchLog) -> list[str]:
@@ -168,16 +192,16 @@ def output_problems(log: LaunchLog) -> list[str]:
                 if status.get(r.buffer) == "fill":
                     status[r.buffer] = "kernel"
             continue
-        sources = {r.buffer for r in _step_refs(step)}
-        wrote_into = set()
+        wrote_into, sources = set(), []
         if step.op.startswith("aten.") and writes(step.op):
             wrote_into = {r.buffer for out in step.outs for r in refs(out)}
+            sources = read_refs(step)
         for out in step.outs:
             for r in refs(out):
                 b = r.buffer
                 if b not in status:  # made by this op
                     status[b] = "fill" if step.name in EMPTY_OPS | FILL_OPS else "host"
-                elif b in wrote_into and step.name not in {"fill_", "zero_"} and sources - {b}:
+                elif b in wrote_into and step.name not in {"fill_", "zero_"} and sources:
                     status[b] = "host"
     problems = []
     for i, out in enumerate(log.outputs):
@@ -205,6 +229,77 @@ def output_problems(log: LaunchLog) -> list[str]:
                     "inputs, not produce an output, not even as a copy of what a kernel wrote; "
                     "allocate it (torch.empty) and have a kernel write every element"
                 )
+    return problems
+
+
+def in_memory_order(r: TensorRef) -> bool:
+    """A view whose elements, read in order, walk its buffer forward without repeating: a
+    slice, a reshape, the tensor itself; not a transpose, a permutation or a broadcast."""
+    extent = 1
+    for n, s in reversed([d for d in zip(r.shape, r.strides, strict=True) if d[0] > 1]):
+        if s < extent:
+            return False
+        extent = s * n
+    return True
+
+
+def _span(r: TensorRef) -> tuple[int, int]:
+    """The first and last element a view holds, as offsets into its buffer."""
+    return r.offset, r.offset + sum((n - 1) * s for n, s in zip(r.shape, r.strides, strict=True))
+
+
+def host_reorders(log: LaunchLog) -> list[str]:
+    """Host copies that move elements to new places relative to each other: that is data
+    movement, the whole job of a layout problem, and a kernel that then copies the result out
+    unchanged would be credited with it. Each copy must read and write views in memory order
+    (no transpose, permutation or broadcast), and all the copies from one buffer into another,
+    taken together, must keep the order too: one copy per column of a matrix, each in memory
+    order, is still a transpose. What stays allowed: a copy of a slice, a reshape, a dtype
+    change. Kernels take strides; they do the moving."""
+    problems = []
+    pieces: dict[tuple[int, int], list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    # buffer -> the span the last host copy into it wrote, and the buffer and span it read
+    origin: dict[int, tuple[tuple[int, int], int, tuple[int, int]]] = {}
+    for step in log.steps:
+        if not (isinstance(step, HostOp) and step.name in COPY_OPS):
+            continue
+        sources = read_refs(step)
+        dests = [r for out in step.outs for r in refs(out)]
+        bad = next((r for r in sources + dests if not in_memory_order(r)), None)
+        if bad is not None:
+            problems.append(
+                f"host op {step.op} copies a view of shape {bad.shape} and strides "
+                f"{bad.strides}, whose elements are not in memory order: moving elements to new "
+                "places is work a kernel must do (pass the strides to the kernel instead of "
+                "reordering on the host)"
+            )
+            continue
+        for src in sources:
+            for dst in dests:
+                if math.prod(src.shape) != math.prod(dst.shape):
+                    problems.append(
+                        f"host op {step.op} copies {src.shape} elements onto {dst.shape}: a "
+                        "broadcast on the host is work a kernel must do"
+                    )
+                elif math.prod(src.shape):
+                    # A copy of all a buffer one host copy wrote reads what that copy read: a
+                    # column moved through a scratch buffer of its own is still a column.
+                    root, span = src.buffer, _span(src)
+                    if src.buffer in origin and origin[src.buffer][0] == span:
+                        root, span = origin[src.buffer][1:]
+                    pieces.setdefault((root, dst.buffer), []).append((_span(dst), span))
+                    origin[dst.buffer] = (_span(dst), root, span)
+    for (src, dst), spans in pieces.items():
+        spans.sort()
+        for (d0, s0), (d1, s1) in itertools.pairwise(spans):
+            if not (d0[1] < d1[0] and s0[1] < s1[0]):
+                problems.append(
+                    f"host copies from buffer {src} into buffer {dst} place its elements in "
+                    "another order (one copy per row or column, each in memory order, together "
+                    "a transpose or a gather): moving elements to new places is work a kernel "
+                    "must do"
+                )
+                break
     return problems
 
 

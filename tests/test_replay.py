@@ -14,6 +14,8 @@ from kernelwright.sandbox.launchlog import (
     Seq,
     TensorRef,
     data_program,
+    host_reorders,
+    in_memory_order,
     output_problems,
     substitute,
 )
@@ -73,6 +75,83 @@ def test_a_host_copy_of_kernel_data_is_not_written_by_a_kernel():
     assert "a copy of what a kernel wrote" in output_problems(_log(steps, [_ref(2)], buffers))[0]
     assert "a copy of what a kernel wrote" in output_problems(_log(steps, [_ref(3)], buffers))[0]
     assert output_problems(_log(steps, [_ref(1)], buffers)) == []
+
+
+def test_a_copy_between_two_views_of_one_buffer_is_a_host_copy():
+    # An identity kernel into one half of a buffer, then a host copy_ of that half, transposed,
+    # into the other half: the same buffer on both sides of the copy still moved the data.
+    empty = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])
+    back = TensorRef(buffer=1, dtype="float32", offset=4, shape=[2, 2], strides=[1, 2])
+    front = TensorRef(buffer=1, dtype="float32", offset=0, shape=[2, 2], strides=[2, 1])
+    into = HostOp(op="aten.copy_.default", args=[front, back], kwargs={}, outs=[front])
+    buffers = [INPUT, Buffer(kind="forward", op=empty.op, nbytes=32)]
+    problems = output_problems(_log([empty, _launch(0, 1), into], [front], buffers))
+    assert "a copy of what a kernel wrote" in problems[0]
+    # An in-place view op (written argument only) moves no data.
+    wider = TensorRef(buffer=1, dtype="float32", offset=0, shape=[1, 4], strides=[4, 1])
+    grow = HostOp(
+        op="aten.unsqueeze_.default",
+        args=[_ref(1), Const(type="int", value=0)],
+        kwargs={},
+        outs=[wider],
+    )
+    assert output_problems(_log([empty, _launch(0, 1), grow], [wider], buffers)) == []
+
+
+def _view(shape, strides) -> TensorRef:
+    return TensorRef(buffer=0, dtype="float32", offset=0, shape=shape, strides=strides)
+
+
+def test_host_copies_may_not_reorder_elements():
+    assert in_memory_order(_view([3, 4], [4, 1]))
+    assert in_memory_order(_view([3, 2], [4, 1]))  # a slice of columns
+    assert in_memory_order(_view([3, 1, 4], [4, 99, 1]))  # a size-1 axis has any stride
+    assert not in_memory_order(_view([4, 3], [1, 4]))  # a transpose
+    assert not in_memory_order(_view([3, 4], [0, 1]))  # a broadcast
+    made = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])
+    buffers = [INPUT, Buffer(kind="forward", op=made.op, nbytes=16)]
+    transposed = TensorRef(buffer=0, dtype="float32", offset=0, shape=[2, 2], strides=[1, 2])
+    copy = HostOp(op="aten.clone.default", args=[transposed], kwargs={}, outs=[_ref(1)])
+    assert "not in memory order" in host_reorders(_log([copy, _launch(1)], [_ref(1)], buffers))[0]
+    into = HostOp(op="aten.copy_.default", args=[transposed, _ref(1)], kwargs={}, outs=[transposed])
+    assert host_reorders(_log([made, into], [_ref(1)], buffers))
+    plain = HostOp(op="aten.clone.default", args=[_ref(0)], kwargs={}, outs=[_ref(1)])
+    assert host_reorders(_log([plain, _launch(1)], [_ref(1)], buffers)) == []
+
+
+def _column_copies(order):
+    """One copy_ per column of a 2x2 input into the rows of a new buffer, in ``order``."""
+    steps = [HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])]
+    for j in order:
+        src = TensorRef(buffer=0, dtype="float32", offset=j, shape=[2], strides=[2])
+        dst = TensorRef(buffer=1, dtype="float32", offset=2 * j, shape=[2], strides=[1])
+        steps.append(HostOp(op="aten.copy_.default", args=[dst, src], kwargs={}, outs=[dst]))
+    return steps
+
+
+def test_copies_in_memory_order_may_not_reorder_together():
+    # Each column copy reads a strided view in memory order; together they transpose.
+    buffers = [INPUT, Buffer(kind="forward", op="aten.empty.memory_format", nbytes=16)]
+    for order in ([0, 1], [1, 0]):
+        problems = host_reorders(_log(_column_copies(order), [_ref(1)], buffers))
+        assert "another order" in problems[0]
+    # Each column through a scratch buffer of its own: still the same columns.
+    steps = [HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])]
+    for j in (0, 1):
+        src = TensorRef(buffer=0, dtype="float32", offset=j, shape=[2], strides=[2])
+        scratch = TensorRef(buffer=2 + j, dtype="float32", offset=0, shape=[2], strides=[1])
+        dst = TensorRef(buffer=1, dtype="float32", offset=2 * j, shape=[2], strides=[1])
+        steps.append(HostOp(op="aten.clone.default", args=[src], kwargs={}, outs=[scratch]))
+        steps.append(HostOp(op="aten.copy_.default", args=[dst, scratch], kwargs={}, outs=[dst]))
+    scratch_buffers = [Buffer(kind="forward", op="aten.clone.default", nbytes=8)] * 2
+    assert "another order" in host_reorders(_log(steps, [_ref(1)], buffers + scratch_buffers))[0]
+    # Rows copied in pieces keep their order: a slice copied out is not a reordering.
+    steps = [HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])]
+    for i in (1, 0):
+        src = TensorRef(buffer=0, dtype="float32", offset=2 * i, shape=[2], strides=[1])
+        dst = TensorRef(buffer=1, dtype="float32", offset=2 * i, shape=[2], strides=[1])
+        steps.append(HostOp(op="aten.copy_.default", args=[dst, src], kwargs={}, outs=[dst]))
+    assert host_reorders(_log(steps, [_ref(1)], buffers)) == []
 
 
 def test_a_kernel_is_handed_only_what_a_compiled_kernel_takes():
