@@ -276,6 +276,23 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
     return None
 
 
+def _interpreted_elsewhere(fn: ast.FunctionDef, lines: list[str]) -> Refusal | None:
+    """Why Triton's interpreter would run other text than this kernel, or None. The interpreter
+    does not run the function object: it re-reads the kernel's lines from its file and executes
+    them from the last line that starts with ``def`` (a line inside a string counts), while the
+    compiler starts at the first. Text after a second ``def`` would run unchecked and
+    uncompiled, in the trials and in the replay alike."""
+    for n in range(fn.lineno + 1, (fn.end_lineno or fn.lineno) + 1):
+        if lines[n - 1].strip().startswith("def "):
+            return Refusal(
+                n,
+                f"kernel {fn.name} (line {n}): a line of its body starts with 'def ': Triton's "
+                "interpreter would run the text from there on instead of the kernel the GPU "
+                "compiler compiles",
+            )
+    return None
+
+
 def extract(code: str) -> Extracted:
     """The kernels of ``code`` (which must parse) as a module safe to execute."""
     tree = ast.parse(code)
@@ -310,7 +327,7 @@ def extract(code: str) -> Extracted:
             kernels.append((node, options))
             names.add(node.name)
     for fn, options in kernels:
-        why = _check_body(fn, names)
+        why = _interpreted_elsewhere(fn, lines) or _check_body(fn, names)
         if why:
             result.refused[fn.name] = why
             continue

@@ -83,6 +83,9 @@ def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
         # A module held in a local: what is read from it would go unchecked.
         ("    m = tl.core\n    x = m.inspect.stack()\n", "the module tl.core used as a value"),
         ("    m = triton\n    x = m.compile(x_ptr)\n", "the module triton used as a value"),
+        # Triton's interpreter re-reads the source and runs it from the last "def " line: a
+        # docstring that holds one hides a body nothing checked or compiled.
+        ("    '''\ndef k(x_ptr, out_ptr):\n    np.zeros(4)\n    '''\n", "starts with 'def '"),
     ],
 )
 def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
