@@ -232,12 +232,13 @@ def output_problems(log: LaunchLog) -> list[str]:
     return problems
 
 
-def in_memory_order(r: TensorRef) -> bool:
-    """A view whose elements, read in order, walk its buffer forward without repeating: a
-    slice, a reshape, the tensor itself; not a transpose, a permutation or a broadcast."""
+def one_block(r: TensorRef) -> bool:
+    """A view that is one block of its buffer in memory order: the tensor itself, a reshape, a
+    run of whole rows; not a transpose, a permutation, a broadcast, nor a column or any other
+    selection of elements with gaps between them."""
     extent = 1
     for n, s in reversed([d for d in zip(r.shape, r.strides, strict=True) if d[0] > 1]):
-        if s < extent:
+        if s != extent:
             return False
         extent = s * n
     return True
@@ -249,13 +250,13 @@ def _span(r: TensorRef) -> tuple[int, int]:
 
 
 def host_reorders(log: LaunchLog) -> list[str]:
-    """Host copies that move elements to new places relative to each other: that is data
-    movement, the whole job of a layout problem, and a kernel that then copies the result out
-    unchanged would be credited with it. Each copy must read and write views in memory order
-    (no transpose, permutation or broadcast), and all the copies from one buffer into another,
-    taken together, must keep the order too: one copy per column of a matrix, each in memory
-    order, is still a transpose. What stays allowed: a copy of a slice, a reshape, a dtype
-    change. Kernels take strides; they do the moving."""
+    """Host copies that select or move elements: that is data movement, the whole job of a
+    layout problem, and a kernel that copies the result out unchanged, or places the pieces the
+    host selected, would be credited with it. A host copy may relocate one block of memory (a
+    dtype change, a reshape, a run of whole rows): each copy must read and write views that are
+    one block, and all the copies from one buffer into another, followed back through scratch
+    buffers one copy filled, must keep the blocks' order. One copy per column of a matrix, or
+    per row in reverse, is a transpose or a flip. Kernels take strides; they do the moving."""
     problems = []
     pieces: dict[tuple[int, int], list[tuple[tuple[int, int], tuple[int, int]]]] = {}
     # buffer -> the span the last host copy into it wrote, and the buffer and span it read
@@ -265,13 +266,13 @@ def host_reorders(log: LaunchLog) -> list[str]:
             continue
         sources = read_refs(step)
         dests = [r for out in step.outs for r in refs(out)]
-        bad = next((r for r in sources + dests if not in_memory_order(r)), None)
+        bad = next((r for r in sources + dests if not one_block(r)), None)
         if bad is not None:
             problems.append(
                 f"host op {step.op} copies a view of shape {bad.shape} and strides "
-                f"{bad.strides}, whose elements are not in memory order: moving elements to new "
-                "places is work a kernel must do (pass the strides to the kernel instead of "
-                "reordering on the host)"
+                f"{bad.strides}, which is not one block of memory: selecting or reordering "
+                "elements is work a kernel must do (pass the view's strides to the kernel "
+                "instead of copying it on the host)"
             )
             continue
         for src in sources:

@@ -15,7 +15,7 @@ from kernelwright.sandbox.launchlog import (
     TensorRef,
     data_program,
     host_reorders,
-    in_memory_order,
+    one_block,
     output_problems,
     substitute,
 )
@@ -98,60 +98,55 @@ def test_a_copy_between_two_views_of_one_buffer_is_a_host_copy():
     assert output_problems(_log([empty, _launch(0, 1), grow], [wider], buffers)) == []
 
 
-def _view(shape, strides) -> TensorRef:
-    return TensorRef(buffer=0, dtype="float32", offset=0, shape=shape, strides=strides)
+def _view(shape, strides, buffer=0, offset=0) -> TensorRef:
+    return TensorRef(buffer=buffer, dtype="float32", offset=offset, shape=shape, strides=strides)
 
 
-def test_host_copies_may_not_reorder_elements():
-    assert in_memory_order(_view([3, 4], [4, 1]))
-    assert in_memory_order(_view([3, 2], [4, 1]))  # a slice of columns
-    assert in_memory_order(_view([3, 1, 4], [4, 99, 1]))  # a size-1 axis has any stride
-    assert not in_memory_order(_view([4, 3], [1, 4]))  # a transpose
-    assert not in_memory_order(_view([3, 4], [0, 1]))  # a broadcast
-    made = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])
-    buffers = [INPUT, Buffer(kind="forward", op=made.op, nbytes=16)]
-    transposed = TensorRef(buffer=0, dtype="float32", offset=0, shape=[2, 2], strides=[1, 2])
+def _copy(dst: TensorRef, src: TensorRef) -> HostOp:
+    return HostOp(op="aten.copy_.default", args=[dst, src], kwargs={}, outs=[dst])
+
+
+EMPTY = HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])
+OUT = [INPUT, Buffer(kind="forward", op=EMPTY.op, nbytes=16)]
+
+
+def test_host_copies_relocate_one_block_of_memory():
+    assert one_block(_view([3, 4], [4, 1]))
+    assert one_block(_view([3, 1, 4], [4, 99, 1]))  # a size-1 axis has any stride
+    assert not one_block(_view([3, 2], [4, 1]))  # a slice of columns: gaps between rows
+    assert not one_block(_view([4, 3], [1, 4]))  # a transpose
+    assert not one_block(_view([3, 4], [0, 1]))  # a broadcast
+    transposed = _view([2, 2], [1, 2])
     copy = HostOp(op="aten.clone.default", args=[transposed], kwargs={}, outs=[_ref(1)])
-    assert "not in memory order" in host_reorders(_log([copy, _launch(1)], [_ref(1)], buffers))[0]
-    into = HostOp(op="aten.copy_.default", args=[transposed, _ref(1)], kwargs={}, outs=[transposed])
-    assert host_reorders(_log([made, into], [_ref(1)], buffers))
+    assert "not one block" in host_reorders(_log([copy, _launch(1)], [_ref(1)], OUT))[0]
+    into = _copy(_view([2, 2], [1, 2], buffer=1), _view([2, 2], [2, 1]))
+    assert "not one block" in host_reorders(_log([EMPTY, into], [_ref(1)], OUT))[0]
+    # One copy per column: each a strided selection.
+    columns = [_copy(_view([2], [1], 1, 2 * j), _view([2], [2], 0, j)) for j in (0, 1)]
+    assert "not one block" in host_reorders(_log([EMPTY, *columns], [_ref(1)], OUT))[0]
     plain = HostOp(op="aten.clone.default", args=[_ref(0)], kwargs={}, outs=[_ref(1)])
-    assert host_reorders(_log([plain, _launch(1)], [_ref(1)], buffers)) == []
+    assert host_reorders(_log([plain, _launch(1)], [_ref(1)], OUT)) == []
 
 
-def _column_copies(order):
-    """One copy_ per column of a 2x2 input into the rows of a new buffer, in ``order``."""
-    steps = [HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])]
-    for j in order:
-        src = TensorRef(buffer=0, dtype="float32", offset=j, shape=[2], strides=[2])
-        dst = TensorRef(buffer=1, dtype="float32", offset=2 * j, shape=[2], strides=[1])
-        steps.append(HostOp(op="aten.copy_.default", args=[dst, src], kwargs={}, outs=[dst]))
-    return steps
-
-
-def test_copies_in_memory_order_may_not_reorder_together():
-    # Each column copy reads a strided view in memory order; together they transpose.
-    buffers = [INPUT, Buffer(kind="forward", op="aten.empty.memory_format", nbytes=16)]
-    for order in ([0, 1], [1, 0]):
-        problems = host_reorders(_log(_column_copies(order), [_ref(1)], buffers))
-        assert "another order" in problems[0]
-    # Each column through a scratch buffer of its own: still the same columns.
-    steps = [HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])]
-    for j in (0, 1):
-        src = TensorRef(buffer=0, dtype="float32", offset=j, shape=[2], strides=[2])
-        scratch = TensorRef(buffer=2 + j, dtype="float32", offset=0, shape=[2], strides=[1])
-        dst = TensorRef(buffer=1, dtype="float32", offset=2 * j, shape=[2], strides=[1])
-        steps.append(HostOp(op="aten.clone.default", args=[src], kwargs={}, outs=[scratch]))
-        steps.append(HostOp(op="aten.copy_.default", args=[dst, scratch], kwargs={}, outs=[dst]))
+def test_blocks_copied_from_one_buffer_keep_their_order():
+    # The rows of a 2x2 input copied into a new buffer in reverse: a flip, block by block.
+    flip = [_copy(_view([2], [1], 1, 2 - 2 * i), _view([2], [1], 0, 2 * i)) for i in (0, 1)]
+    assert "another order" in host_reorders(_log([EMPTY, *flip], [_ref(1)], OUT))[0]
+    # The same through a scratch buffer per row: still the input's rows.
+    steps = [EMPTY]
+    for i in (0, 1):
+        scratch = _view([2], [1], 2 + i)
+        steps.append(
+            HostOp(
+                op="aten.clone.default", args=[_view([2], [1], 0, 2 * i)], kwargs={}, outs=[scratch]
+            )
+        )
+        steps.append(_copy(_view([2], [1], 1, 2 - 2 * i), scratch))
     scratch_buffers = [Buffer(kind="forward", op="aten.clone.default", nbytes=8)] * 2
-    assert "another order" in host_reorders(_log(steps, [_ref(1)], buffers + scratch_buffers))[0]
-    # Rows copied in pieces keep their order: a slice copied out is not a reordering.
-    steps = [HostOp(op="aten.empty.memory_format", args=[], kwargs={}, outs=[_ref(1)])]
-    for i in (1, 0):
-        src = TensorRef(buffer=0, dtype="float32", offset=2 * i, shape=[2], strides=[1])
-        dst = TensorRef(buffer=1, dtype="float32", offset=2 * i, shape=[2], strides=[1])
-        steps.append(HostOp(op="aten.copy_.default", args=[dst, src], kwargs={}, outs=[dst]))
-    assert host_reorders(_log(steps, [_ref(1)], buffers)) == []
+    assert "another order" in host_reorders(_log(steps, [_ref(1)], OUT + scratch_buffers))[0]
+    # Rows copied one by one, in any sequence, to where they were: no reordering.
+    rows = [_copy(_view([2], [1], 1, 2 * i), _view([2], [1], 0, 2 * i)) for i in (1, 0)]
+    assert host_reorders(_log([EMPTY, *rows], [_ref(1)], OUT)) == []
 
 
 def test_a_kernel_is_handed_only_what_a_compiled_kernel_takes():

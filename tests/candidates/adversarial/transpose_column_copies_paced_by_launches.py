@@ -1,6 +1,6 @@
 # problem: transpose_copy
 # expect: rejected
-# names: another order
+# names: not one block | another order
 # class: 6 (allowed host ops doing the whole job)
 # trick: one copy_ per column of x into the rows of a fresh buffer (each copy reads a strided
 # view in memory order), a no-op launch after each to stay under the Python-loop guard's

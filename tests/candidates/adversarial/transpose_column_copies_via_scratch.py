@@ -1,6 +1,6 @@
 # problem: transpose_copy
 # expect: rejected
-# names: another order
+# names: not one block | another order
 # class: 6 (allowed host ops doing the whole job)
 # trick: like the per-column copies, but each column is cloned into a scratch buffer of its
 # own first, so no two copies into the result share a source buffer

@@ -1,6 +1,6 @@
 # problem: transpose_copy
 # expect: rejected
-# names: not in memory order
+# names: not one block
 # class: 6 (allowed host ops doing the whole job)
 # trick: host code "prepares the kernel's input" as x.t().contiguous(), which is the whole
 # transpose; an identity kernel copies it into a fresh output, so every output element is
