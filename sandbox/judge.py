@@ -226,8 +226,9 @@ def usable_trials(reference: list[dict]) -> tuple[list[dict], list[str]]:
 
 def _counted(trials: list[dict]) -> str:
     stress = sum(1 for t in trials if t.get("regime"))
-    text = f"{len(trials) - stress} seeds"
-    return text + (f" and {stress} stress regimes" if stress else "")
+    seeds = len(trials) - stress
+    text = f"{seeds} seed{'s' * (seeds != 1)}"
+    return text + (f" and {stress} stress regime{'s' * (stress != 1)}" if stress else "")
 
 
 def _tag(info: ProblemInfo, seed: int, regime: str | None) -> str:
