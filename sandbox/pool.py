@@ -387,13 +387,11 @@ class Pool:
                     if not outcome.correct:
                         break
                 # A shape's kernels compile while the next shape's trials run; each verdict
-                # then takes its compile's word, and the first shape that fails is the last.
-                outcomes = []
-                for shape, finish in ran:
-                    outcomes.append((shape, finish()))
-                    if not outcomes[-1][1].correct:
-                        break
-            return merge_shapes(outcomes)
+                # then takes its compile's word (every shape's is collected, so none is left
+                # for the next check), and the first shape that fails is the last.
+                outcomes = [(shape, finish()) for shape, finish in ran]
+            failed = next((i for i, (_, o) in enumerate(outcomes) if not o.correct), None)
+            return merge_shapes(outcomes if failed is None else outcomes[: failed + 1])
         finally:
             self._idle.put(slot)
 
@@ -425,8 +423,20 @@ class Pool:
         """One shape set's check: its verdict before the compile's word, and what collects
         that word (the verdict is final then), so the compile goes on while the caller does."""
 
+        # Every compile request this check sends is collected by this check, whatever its
+        # verdict: left queued, a slow one would be waited for, and charged to, the next.
+        early: list[target_compile.Pending] = []
+
+        def settled(verdict: Callable[[], Outcome]) -> Callable[[], Outcome]:
+            def finish() -> Outcome:
+                for p in early:
+                    compiler.collect(p)
+                return verdict()
+
+            return finish
+
         def final(outcome: Outcome) -> tuple[Outcome, Callable[[], Outcome]]:
-            return outcome, lambda: outcome
+            return outcome, settled(lambda: outcome)
 
         slot.ensure()
         # A fresh folder of an unpredictable name: nothing can have been planted in it.
@@ -472,7 +482,8 @@ class Pool:
                         if k == 1:
                             with contextlib.suppress(judge.UnreadableResult):
                                 log = judge.load_log(str(jobdir / "trial0.log.json"))
-                                self._submit_compile(slot, job, compiler, [log])
+                                if p := self._submit_compile(slot, job, compiler, [log]):
+                                    early.append(p)
 
                     try:
                         result = self._serve_seeds(child, plan, job.timeout_s, nonce, first_done)
@@ -494,7 +505,9 @@ class Pool:
                 if pending is not None and pending.missing:
                     compiler.close()  # its answers belong to no later check
                 raise
-            return outcome, partial(self._collect_compile, compiler, result, pending, outcome)
+            return outcome, settled(
+                partial(self._collect_compile, compiler, result, pending, outcome)
+            )
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
 

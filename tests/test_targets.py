@@ -606,3 +606,25 @@ def test_a_borrowed_record_whose_compiler_died_is_unknown_not_a_failure(monkeypa
         assert compiler.collect(first)[0].kernels[0].finished is False
     finally:
         compiler.close()
+
+
+def test_a_compile_a_check_leaves_behind_is_not_charged_to_the_next(monkeypatch, tmp_path):
+    """A candidate whose check ends (here: it hangs on the second trial) while its first
+    trial's decoy is still compiling: its check collects that compile itself, and the honest
+    candidate checked next on the same pool is correct."""
+    from kernelwright.sandbox import target_compile
+    from kernelwright.sandbox.backends import SubprocessBackend
+    from kernelwright.sandbox.pool import Pool
+
+    monkeypatch.setenv("KERNELWRIGHT_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(target_compile, "KERNEL_TIMEOUT_S", 10.0)
+    (path,) = sorted((CANDIDATES / "compile_left_behind").glob("*.py"))
+    honest = (CANDIDATES / "broken" / "correct.py").read_text()
+    with Pool(SubprocessBackend(), ["cpu"]) as pool:
+        first = pool.evaluate(
+            Job(problem=VECTOR_ADD, code=path.read_text(), shape="small", timeout_s=8)
+        )
+        assert first.status.value == header(path, "expect"), first.message
+        after = pool.evaluate(Job(problem=VECTOR_ADD, code=honest, shape="small"))
+    assert after.correct, after.message
+    assert all(r.compiled for r in after.targets)
