@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kernelwright.evals import ir_order
+
 PLACEHOLDER = "<dead-lanes>"
 
 _TOKEN = re.compile(r"%[\w$.\-]+(?:#\d+)?")  # `%70#1`: result 1 of `%70:3 = ...`
@@ -83,6 +85,8 @@ class _Line:
     uses: list[int] = field(default_factory=list)  # the ids it reads, in order
     use_spans: list[tuple[int, int]] = field(default_factory=list)  # where in the raw line
     types: list[str] = field(default_factory=list)  # after the trailing ` : `
+    opens: bool = False  # it opens a region
+    closes: bool = False  # it starts by closing one (`} else {` does both)
 
 
 def _blank_strings(text: str) -> str:
@@ -158,6 +162,7 @@ def _parse(raw: list[str]) -> list[_Line]:
             if len(scopes) == 1:
                 raise _Unreadable(text)
             scopes.pop()
+            line.closes = True
         results: list[str] = []
         if m := _RESULTS.match(body):
             results = [r.split(":")[0].strip() for r in m.group(1).split(",")]
@@ -168,6 +173,7 @@ def _parse(raw: list[str]) -> list[_Line]:
         opens = plain.count("{") - plain.count("}") + (1 if plain.lstrip().startswith("}") else 0)
         if opens not in (0, 1):
             raise _Unreadable(text)
+        line.opens = opens == 1
         # Block arguments, defined on the line: `^bb0(%a: f32)` (in the current region),
         # `tt.func @f(%arg0: ...)`, `scf.for %iv = ... iter_args(%acc = %init)` (in the
         # region the line opens). A name followed by `: ` or ` = ` anywhere else is a syntax
@@ -279,10 +285,11 @@ class _Graph:
 
 def canonical(ir: str, prove: bool = True) -> tuple[str, list[int]]:
     """``ir`` with the ``other`` of each masked load proven dead replaced by a placeholder
-    (unless not ``prove``), the constants that leaves unused dropped, the function's leading
-    constants sorted and SSA names renamed in order of first appearance, and the IR line
-    numbers (1-based) of the proven loads. Two IRs with equal canonical text differ at most
-    in the ``other`` of loads whose masked-off lanes reach no output."""
+    (unless not ``prove``), its lines in data-flow order (``ir_order.scheduled``: pure ops
+    placed by their uses, those nothing needs dropped, the constants that leaves unused among
+    them) and SSA names renamed in order of first appearance, and the IR line numbers
+    (1-based) of the proven loads. Two IRs with equal canonical text differ at most in the
+    ``other`` of loads whose masked-off lanes reach no output and in where pure ops stand."""
     raw = ir.splitlines()
     try:
         lines = _parse(raw)
@@ -290,43 +297,14 @@ def canonical(ir: str, prove: bool = True) -> tuple[str, list[int]]:
         return _renamed(raw), []
     graph = _Graph(raw, lines)
     proven: list[int] = []
-    set_aside: dict[int, int] = {}  # a value -> the proven loads it is the `other` of
     for k, line in enumerate(lines):
         if prove and line.op == "tt.load" and graph.dead(k):
             start, end = line.use_spans[2]
             raw[k] = raw[k][:start] + PLACEHOLDER + raw[k][end:]
-            other = line.uses[2]
-            set_aside[other] = set_aside.get(other, 0) + 1
+            # The `other` is read no more: a constant only it used is left out with it.
+            del line.uses[2]
             proven.append(k + 1)
-    unused = {
-        graph.defined_at[v]
-        for v, n in set_aside.items()
-        if v in graph.defined_at
-        and lines[graph.defined_at[v]].op == "arith.constant"
-        and len(graph.used_at.get(v, [])) == n
-    }
-    kept = [k for k in range(len(raw)) if k not in unused]
-    return _renamed(_constants_sorted(raw, lines, kept)), proven
-
-
-def _constants_sorted(raw: list[str], lines: list[_Line], kept: list[int]) -> list[str]:
-    """The kept lines, with the constants that open each function (the compiler hoists them
-    there, in an order that shifts when one of them changes) sorted by value and type: a
-    constant reads nothing, so where it stands among them does not matter."""
-    out: list[str] = []
-    run: list[str] = []
-    in_run = False
-    for k in kept:
-        line = lines[k]
-        if in_run and line.op == "arith.constant" and len(line.results) == 1 and not line.uses:
-            run.append(raw[k])
-            continue
-        if run:
-            out += sorted(run, key=lambda t: t.split("=", 1)[1])
-            run = []
-        in_run = line.op == "tt.func"
-        out.append(raw[k])
-    return out + sorted(run, key=lambda t: t.split("=", 1)[1])
+    return _renamed([raw[k] for k in ir_order.scheduled(raw, lines)]), proven
 
 
 def _renamed(lines: list[str]) -> str:

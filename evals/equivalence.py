@@ -10,9 +10,10 @@ launches never reach, and a mutant there is a survivor to look at, not an equiva
 
 IR that differs only in the ``other`` of masked loads whose masked-off lanes provably reach
 no output (``dead_lanes.py``: the value is stored only under the load's mask, or replaced by a
-``where`` on it, through lane-wise arithmetic alone) is the same program too: both IRs are
-compared with those operands set aside, their hoisted constants sorted and their names
-renamed in order.
+``where`` on it, through lane-wise arithmetic alone), or only in where its side-effect-free
+ops stand (``ir_order.py``: a cast moved from a load to the op that reads it), is the same
+program too: both IRs are compared with those operands set aside, their lines in data-flow
+order and their names renamed in order.
 
 The compiles run in a sandboxed process of the pool's backend (``sandbox/ttir.py``) and are
 cached on disk by Triton version, kernel source and launch record. Anything that keeps the
@@ -266,7 +267,10 @@ class Judge:
                         "replaced by a where on it)"
                     )
                 elif apart is None:
-                    apart = "up to the order and names of its constants"
+                    apart = (
+                        "up to where its side-effect-free ops stand (each placed by its uses) "
+                        "and the names of its values"
+                    )
         live = {n: self.live(n) for n in lines}
         if dead := [n for n, v in live.items() if v is False]:
             return Equivalence(

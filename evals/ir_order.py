@@ -1,0 +1,158 @@
+"""Triton IR in a canonical order: each side-effect-free op placed by its uses.
+
+The compiler places an op where the source computed it. A cast moved from a load to the
+multiply that reads it (``.to(tl.float16)`` of a float16 load, promoted to float32 where it is
+used) or a constant hoisted in another order moves lines of IR without changing what any
+store, load or loop computes: Trivial Compiler Equivalence alone cannot tell such programs
+apart. ``scheduled`` puts each block's lines in an order that follows the data flow only:
+
+- *anchored* lines (loads, stores, atomics, loops, branches, reductions, calls, returns, and
+  any op not known to be pure) keep their order;
+- a *pure* op (``_pure``: its result is a function of its operands alone) is emitted just
+  before the first anchored line of its block that needs it, its own operands first, operands
+  taken in the order they are read; one that no anchored line needs is dropped.
+
+A pure op never moves to another block (into or out of a loop or branch), so each runs as
+often as it did. Two IRs whose scheduled lines are equal up to SSA names run the same anchored
+ops, in the same order, on the same values: the same program.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Integer division and remainder are undefined on a zero divisor: dropping or moving one is
+# not shown harmless here, so they stay anchored.
+_ANCHORED_ARITH = {
+    "arith.divsi",
+    "arith.divui",
+    "arith.remsi",
+    "arith.remui",
+    "arith.ceildivsi",
+    "arith.ceildivui",
+    "arith.floordivsi",
+}
+_PURE_TT = {
+    "tt.addptr",
+    "tt.bitcast",
+    "tt.broadcast",
+    "tt.cat",
+    "tt.clampf",
+    "tt.dot",
+    "tt.expand_dims",
+    "tt.fp_to_fp",
+    "tt.get_num_programs",
+    "tt.get_program_id",
+    "tt.int_to_ptr",
+    "tt.join",
+    "tt.make_range",
+    "tt.mulhiui",
+    "tt.precise_divf",
+    "tt.precise_sqrt",
+    "tt.ptr_to_int",
+    "tt.reshape",
+    "tt.splat",
+    "tt.split",
+    "tt.trans",
+}
+
+
+class Parsed(Protocol):
+    """One parsed IR line (``dead_lanes.Line``)."""
+
+    op: str | None
+    results: list[int]
+    uses: list[int]
+    opens: bool  # it opens a region
+    closes: bool  # it starts by closing one (`} else {` does both)
+
+
+def _pure(op: str | None, text: str) -> bool:
+    if op is None:
+        return False
+    if op.startswith("arith."):
+        return op not in _ANCHORED_ARITH
+    if op.startswith("math."):
+        return True
+    if op == "tt.extern_elementwise":
+        return re.search(r"\bpure\s*=\s*true\b", text) is not None
+    return op in _PURE_TT
+
+
+@dataclass
+class _Item:
+    """A line of a block, with the blocks of the regions it opens and their closing lines."""
+
+    head: int
+    blocks: list[list[_Item]] = field(default_factory=list)
+    closers: list[int] = field(default_factory=list)
+
+
+def _tree(lines: list[Parsed]) -> list[_Item]:
+    root: list[_Item] = []
+    stack: list[tuple[list[_Item], _Item | None]] = [(root, None)]
+    for k, line in enumerate(lines):
+        if line.closes:
+            _, owner = stack.pop()
+            if owner is None:
+                raise ValueError("a region closed that never opened")
+            owner.closers.append(k)
+            if line.opens:  # `} else {`: the next region of the same op
+                owner.blocks.append([])
+                stack.append((owner.blocks[-1], owner))
+            continue
+        item = _Item(k)
+        stack[-1][0].append(item)
+        if line.opens:
+            item.blocks.append([])
+            stack.append((item.blocks[-1], item))
+    if len(stack) != 1:
+        raise ValueError("unbalanced regions")
+    return root
+
+
+def scheduled(raw: list[str], lines: list[Parsed]) -> list[int]:
+    """The indices of ``raw``'s lines (parsed as ``lines``) in canonical order, dead pure ops
+    left out. Raises ValueError on regions that do not balance."""
+    defined: dict[int, int] = {r: k for k, line in enumerate(lines) for r in line.results}
+
+    def reads(ks: list[int]) -> list[int]:
+        return [u for k in ks for u in lines[k].uses]
+
+    def order(block: list[_Item]) -> list[int]:
+        pure = {
+            it.head
+            for it in block
+            if not it.blocks and lines[it.head].results and _pure(lines[it.head].op, raw[it.head])
+        }
+        out: list[int] = []
+        done: set[int] = set()
+
+        def emit(item: _Item) -> None:
+            # Post-order over the pure ops of this block it reads, operands in order.
+            inner = [item.head]
+            for blk, closer in zip(item.blocks, item.closers, strict=True):
+                inner += order(blk) + [closer]
+            stack: list[tuple[int, list[int], int]] = [(item.head, reads(inner), 0)]
+            while stack:
+                head, wanted, i = stack.pop()
+                while i < len(wanted):
+                    k = defined.get(wanted[i], -1)
+                    i += 1
+                    if k in pure and k not in done:
+                        done.add(k)
+                        stack.append((head, wanted, i))
+                        stack.append((k, list(lines[k].uses), 0))
+                        break
+                else:
+                    out.extend(inner if head == item.head else [head])
+
+        for item in block:
+            if item.head not in pure:
+                done.add(item.head)
+                emit(item)
+        return out
+
+    return order(_tree(lines))

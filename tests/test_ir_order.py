@@ -1,0 +1,188 @@
+"""The canonical order of Triton IR (``evals/ir_order.py``): pure ops placed by their uses, so
+that IR differing only in where a pure op stands compares equal, and nothing else does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kernelwright.evals.dead_lanes import canonical
+from kernelwright.sandbox.launch_signature import int_spec
+from kernelwright.sandbox.ttir import compile_ttir
+
+BLOCK = 16
+
+KERNEL = """
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def k(x_ptr, c_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    mask = offs < n
+{body}
+"""
+
+X = "x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)"
+C = "c = tl.load(c_ptr + offs, mask=mask, other=0.0).to(tl.float32)"
+
+# name -> (body, the same body changed, the same program). The float16 input `x` cast to
+# float16 is x itself: where float32 is all it meets, the widening moves to the multiply.
+PAIRS = {
+    "cast_moved_to_its_use": (
+        [X, C, "tl.store(out_ptr + offs, x * c - c, mask=mask)"],
+        [X.replace("float32", "float16"), C, "tl.store(out_ptr + offs, x * c - c, mask=mask)"],
+        True,
+    ),
+    "cast_moved_two_uses": (
+        [X, C, "tl.store(out_ptr + offs, x * c + x * (c + 1.0), mask=mask)"],
+        [
+            X.replace("float32", "float16"),
+            C,
+            "tl.store(out_ptr + offs, x * c + x * (c + 1.0), mask=mask)",
+        ],
+        True,
+    ),
+    # float16 arithmetic: x * x rounds to float16 before it widens.
+    "float16_arithmetic": (
+        [X, "tl.store(out_ptr + offs, x * x, mask=mask)"],
+        [X.replace("float32", "float16"), "tl.store(out_ptr + offs, x * x, mask=mask)"],
+        False,
+    ),
+    "operands_swapped": (
+        [X, C, "tl.store(out_ptr + offs, x - c, mask=mask)"],
+        [X, C, "tl.store(out_ptr + offs, c - x, mask=mask)"],
+        False,
+    ),
+    # Both stores write the same addresses: the last one's value stays.
+    "stores_swapped": (
+        [
+            X,
+            "tl.store(out_ptr + offs, x, mask=mask)",
+            "tl.store(out_ptr + offs, x * 2.0, mask=mask)",
+        ],
+        [
+            X,
+            "tl.store(out_ptr + offs, x * 2.0, mask=mask)",
+            "tl.store(out_ptr + offs, x, mask=mask)",
+        ],
+        False,
+    ),
+    # A pure op never moves into or out of a loop: the same values, yet not claimed.
+    "moved_into_a_loop": (
+        [
+            X,
+            "y = x * 2.0",
+            "for i in range(0, n):",
+            "    tl.store(out_ptr + offs, y + i, mask=mask)",
+        ],
+        [
+            X,
+            "for i in range(0, n):",
+            "    tl.store(out_ptr + offs, x * 2.0 + i, mask=mask)",
+        ],
+        False,
+    ),
+}
+
+
+def _source(body: list[str]) -> str:
+    return KERNEL.format(body="\n".join("    " + b for b in body))
+
+
+def _ir(source: str) -> str:
+    f16 = {"kind": "tensor", "dtype": "fp16", "aligned": True}
+    f32 = {"kind": "tensor", "dtype": "fp32", "aligned": True}
+    record = {
+        "kernel": "k",
+        "args": {
+            "x_ptr": f16,
+            "c_ptr": f16,
+            "out_ptr": f32,
+            "n": int_spec(13),
+            "BLOCK": {"kind": "constexpr", "value": BLOCK},
+        },
+        "options": {"num_warps": 4},
+    }
+    # A folder of its own per compile: Python's line cache keys a kernel's source by path.
+    got = compile_ttir(source, [record], Path(tempfile.mkdtemp()))
+    assert got["ir"][0], got["errors"][0]
+    return got["ir"][0]
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_only_where_a_pure_op_stands_is_set_aside(name):
+    a_body, b_body, same = PAIRS[name]
+    a, b = _ir(_source(a_body)), _ir(_source(b_body))
+    assert a != b  # the compiler alone cannot tell them
+    assert (canonical(a)[0] == canonical(b)[0]) is same, name
+
+
+RUNNER = r"""
+import importlib.util, json, sys, tempfile
+import torch
+
+BLOCK = int(sys.argv[1])
+pairs = json.loads(sys.stdin.read())
+found = {}
+for name, sources in pairs.items():
+    outs = []
+    for i, src in enumerate(sources):
+        path = tempfile.mkdtemp() + f"/k_{i}.py"
+        open(path, "w").write(src)
+        spec = importlib.util.spec_from_file_location(f"k_{name}_{i}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        runs = []
+        for n in (0, 5, BLOCK):
+            g = torch.Generator().manual_seed(n)
+            x = (torch.randn(BLOCK, generator=g) * 300).half()
+            c = torch.randn(BLOCK, generator=g).half()
+            out = torch.full((BLOCK,), -7.0)
+            mod.k[(1,)](x, c, out, n, BLOCK=BLOCK)
+            runs.append(out.view(torch.int32))
+        outs.append(runs)
+    found[name] = any(not torch.equal(a, b) for a, b in zip(*outs))
+print(json.dumps(found))
+"""
+
+
+def test_running_both_versions_differs_exactly_where_the_programs_do():
+    """Every pair set aside as the same program computes the same bits in the interpreter,
+    and every pair of different programs but the loop one (the same values, not claimed)
+    differs on some input, or the test does not test the rule."""
+    pairs = {name: [_source(a), _source(b)] for name, (a, b, _) in PAIRS.items()}
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(BLOCK)],
+        input=json.dumps(pairs),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TRITON_INTERPRET": "1"},
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    differs = json.loads(proc.stdout.strip().splitlines()[-1])
+    for name, (_, _, same) in PAIRS.items():
+        if name != "moved_into_a_loop":
+            assert differs[name] is not same, name
+    assert differs["moved_into_a_loop"] is False
+
+
+def test_an_integer_division_nothing_reads_is_kept():
+    # Undefined on a zero divisor: not shown harmless, so it is neither moved nor dropped.
+    head = (
+        "module {\n  tt.func public @k(%arg0: i32, %arg1: i32, %arg2: !tt.ptr<i32>) {\n"
+        "    %0 = arith.addi %arg0, %arg1 : i32\n"
+    )
+    tail = "    tt.store %arg2, %0 : !tt.ptr<i32>\n    tt.return\n  }\n}\n"
+    divided = head + "    %1 = arith.divsi %arg0, %arg1 : i32\n" + tail
+    added = head + "    %1 = arith.muli %arg0, %arg1 : i32\n" + tail
+    assert canonical(divided)[0] != canonical(head + tail)[0]
+    assert canonical(added)[0] == canonical(head + tail)[0]
