@@ -20,17 +20,21 @@ shape), or end the value:
 which implies it. Anything else a tainted value meets (a reduction or scan, a broadcast,
 reshape or expand_dims, a ``tt.dot``, a loop's ``iter_args`` or ``scf.yield``, a call, an
 atomic, another load, an op not listed, a line this parser cannot read) leaves the load
-unproven, and IR whose names it cannot resolve proves nothing at all.
+unproven by this rule, and IR whose names it cannot resolve proves nothing at all.
+``lane_axes`` proves more loads by position (rows and columns through a ``tt.dot``, a
+reduction, a loop) and, pairwise, for an ``other`` that only ever meets a zero factor.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kernelwright.evals import ir_order
 
 PLACEHOLDER = "<dead-lanes>"
+# An `other` in [+0, 1] whose masked-off lanes meet only zeros (``small_other_variants``).
+PLACEHOLDER_SMALL = "<dead-lanes: 0..1>"
 
 _TOKEN = re.compile(r"%[\w$.\-]+(?:#\d+)?")  # `%70#1`: result 1 of `%70:3 = ...`
 _NAME = re.compile(r"%[\w$.\-]+")
@@ -87,6 +91,7 @@ class _Line:
     types: list[str] = field(default_factory=list)  # after the trailing ` : `
     opens: bool = False  # it opens a region
     closes: bool = False  # it starts by closing one (`} else {` does both)
+    block_args: list[int] = field(default_factory=list)  # defined in the region it opens
 
 
 def _blank_strings(text: str) -> str:
@@ -199,8 +204,7 @@ def _parse(raw: list[str]) -> list[_Line]:
             line.types = _split_types(tail)
         if opens:
             scopes.append({})
-        for name in inner:
-            define(scopes[-1], name)
+        line.block_args = [define(scopes[-1], name) for name in inner]
         lines.append(line)
     if len(scopes) != 1:
         raise _Unreadable("unbalanced regions")
@@ -289,22 +293,70 @@ def canonical(ir: str, prove: bool = True) -> tuple[str, list[int]]:
     placed by their uses, those nothing needs dropped, the constants that leaves unused among
     them) and SSA names renamed in order of first appearance, and the IR line numbers
     (1-based) of the proven loads. Two IRs with equal canonical text differ at most in the
-    ``other`` of loads whose masked-off lanes reach no output and in where pure ops stand."""
+    ``other`` of loads whose masked-off lanes reach no output and in where pure ops stand.
+    Proven: lane by lane (``_Graph.dead``) or by position (``lane_axes``)."""
     raw = ir.splitlines()
     try:
         lines = _parse(raw)
     except _Unreadable:
         return _renamed(raw), []
     graph = _Graph(raw, lines)
-    proven: list[int] = []
+    proven = _proven(graph) if prove else []
+    return _aside(graph, {k: PLACEHOLDER for k in proven}), [k + 1 for k in proven]
+
+
+def small_other_variants(ir: str) -> dict[str, int]:
+    """For each load whose ``other`` is in [+0, 1] and whose masked-off lanes change no output
+    for any such ``other`` (``lane_axes``: they meet only a factor that is zero there), the
+    canonical text with that one ``other`` set aside too -> the load's IR line (1-based). Two
+    IRs that share a variant differ at most in that load's ``other``, both in the class, and
+    in the ``other``s ``canonical`` sets aside: the same program. One load per variant: two
+    loads proven by each other's zeros are never set aside together."""
+    from kernelwright.evals import lane_axes  # it builds on this module's parser
+
+    raw = ir.splitlines()
+    try:
+        lines = _parse(raw)
+    except _Unreadable:
+        return {}
+    graph = _Graph(raw, lines)
+    proven = _proven(graph)
+    aside = {k: PLACEHOLDER for k in proven}
+    out: dict[str, int] = {}
     for k, line in enumerate(lines):
-        if prove and line.op == "tt.load" and graph.dead(k):
-            start, end = line.use_spans[2]
-            raw[k] = raw[k][:start] + PLACEHOLDER + raw[k][end:]
-            # The `other` is read no more: a constant only it used is left out with it.
-            del line.uses[2]
-            proven.append(k + 1)
-    return _renamed([raw[k] for k in ir_order.scheduled(raw, lines)]), proven
+        if line.op != "tt.load" or k in aside or len(line.uses) != 3:
+            continue
+        other = graph.defined_at.get(line.uses[2])
+        value = lane_axes.constant_text(raw[other]) if other is not None else None
+        if value is None or not lane_axes.small_other(value):
+            continue
+        if lane_axes.Axes(graph, excluded={*proven, k}).dead(k, small_other=True):
+            out[_aside(graph, {**aside, k: PLACEHOLDER_SMALL})] = k + 1
+    return out
+
+
+def _proven(graph: _Graph) -> list[int]:
+    """The loads (line indices) whose masked-off lanes reach no output for any ``other``."""
+    from kernelwright.evals import lane_axes  # it builds on this module's parser
+
+    axes = lane_axes.Axes(graph, excluded=set())
+    return [
+        k
+        for k, line in enumerate(graph.lines)
+        if line.op == "tt.load" and (graph.dead(k) or axes.dead(k, small_other=False))
+    ]
+
+
+def _aside(graph: _Graph, aside: dict[int, str]) -> str:
+    """The canonical text with the ``other`` of each load in ``aside`` replaced by its
+    placeholder, in data-flow order (``ir_order.scheduled``)."""
+    raw, lines = list(graph.raw), list(graph.lines)
+    for k, placeholder in aside.items():
+        start, end = lines[k].use_spans[2]
+        raw[k] = raw[k][:start] + placeholder + raw[k][end:]
+        # The `other` is read no more: a constant only it used is left out with it.
+        lines[k] = replace(lines[k], uses=lines[k].uses[:2])
+    return _renamed([raw[k] for k in ir_order.scheduled(raw, lines)])
 
 
 def _renamed(lines: list[str]) -> str:

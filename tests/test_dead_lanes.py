@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kernelwright.evals.dead_lanes import PLACEHOLDER, canonical
+from kernelwright.evals.dead_lanes import PLACEHOLDER, canonical, small_other_variants
 from kernelwright.sandbox.launch_signature import int_spec
 from kernelwright.sandbox.ttir import compile_ttir
 
@@ -112,6 +113,114 @@ CASES = {
         ],
         False,
     ),
+    # By position (``lane_axes``): rows and columns masked off stay rows and columns.
+    "dot_rows_stored_under_the_row_mask": (
+        [
+            f"a = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            f"b = tl.load(y_ptr + {TILE})",
+            f"tl.store(out_ptr + {TILE}, tl.dot(a, b), mask=offs[:, None] < n)",
+        ],
+        True,
+    ),
+    "dot_columns_sent_to_minus_inf_then_row_max": (
+        [
+            f"a = tl.load(y_ptr + {TILE})",
+            f"b = tl.load(x_ptr + {TILE}, mask=offs[None, :] < n, other=OTHER)",
+            'qk = tl.where(offs[None, :] < n, tl.dot(a, b), float("-inf"))',
+            "tl.store(out_ptr + offs, tl.max(qk, axis=1))",
+        ],
+        True,
+    ),
+    "row_sums_stored_under_the_row_mask": (
+        [
+            f"x2 = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            "tl.store(out_ptr + offs, tl.sum(x2 * x2, axis=1), mask=mask)",
+        ],
+        True,
+    ),
+    "rows_carried_through_a_loop": (
+        [
+            f"x2 = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            "acc = tl.zeros((BLOCK, BLOCK), tl.float32)",
+            "for i in range(0, m):",
+            "    acc = acc * 0.5 + tl.exp(x2)",
+            f"tl.store(out_ptr + {TILE}, acc, mask=offs[:, None] < n)",
+        ],
+        True,
+    ),
+    "sum_along_the_masked_axis": (
+        [
+            f"x2 = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            "tl.store(out_ptr + offs, tl.sum(x2, axis=0))",
+        ],
+        False,
+    ),
+    "dot_rows_stored_under_another_mask": (
+        [
+            f"a = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            f"b = tl.load(y_ptr + {TILE})",
+            f"tl.store(out_ptr + {TILE}, tl.dot(a, b), mask=offs[None, :] < n)",
+        ],
+        False,
+    ),
+}
+
+# Proven for an `other` in [+0, 1] only (``small_other_variants``): the masked-off lanes meet
+# a factor that is zero there. Run with 0.0, 1.0 and NaN: 0.0 and 1.0 never differ; NaN
+# does (0 * NaN), which is why neither is the lane-wise or positional proof.
+K_MASKED_A = f"a = tl.load(x_ptr + {TILE}, mask=offs[None, :] < n, other=OTHER)"
+SMALL_CASES = {
+    "dot_k_against_a_zero_partner": (
+        [
+            K_MASKED_A,
+            f"b = tl.load(y_ptr + {TILE}, mask=offs[:, None] < n, other=0.0)",
+            f"tl.store(out_ptr + {TILE}, tl.dot(a, b))",
+        ],
+        True,
+    ),
+    "times_exp2_of_a_minus_inf_other": (
+        [
+            'mm = tl.load(y_ptr + offs, mask=mask, other=float("-inf"))',
+            X,
+            "tl.store(out_ptr, tl.sum(x * tl.exp2(mm - tl.max(mm, axis=0)), axis=0))",
+        ],
+        True,
+    ),
+    # Attention's p @ v: p is exp2 of scores sent to -inf past the sequence.
+    "dot_k_against_exp2_of_a_where": (
+        [
+            f"s = tl.where(offs[None, :] < n, tl.load(y_ptr + {TILE}), float('-inf'))",
+            "p = tl.exp2(s - tl.max(s, axis=1)[:, None])",
+            f"v = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            f"tl.store(out_ptr + {TILE}, tl.dot(p, v))",
+        ],
+        True,
+    ),
+    "dot_k_against_a_partner_that_is_not_zero": (
+        [
+            K_MASKED_A,
+            f"b = tl.load(y_ptr + {TILE}, mask=offs[:, None] < n, other=0.5)",
+            f"tl.store(out_ptr + {TILE}, tl.dot(a, b))",
+        ],
+        False,
+    ),
+    "times_exp2_of_a_zero_other": (
+        [
+            "mm = tl.load(y_ptr + offs, mask=mask, other=0.0)",
+            X,
+            "tl.store(out_ptr, tl.sum(x * tl.exp2(mm - tl.max(mm, axis=0)), axis=0))",
+        ],
+        False,
+    ),
+    # Each is the other's zero partner: with both `other`s changed, neither product is 0.
+    "two_partners_changed_together": (
+        [
+            K_MASKED_A,
+            f"b = tl.load(y_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            f"tl.store(out_ptr + {TILE}, tl.dot(a, b))",
+        ],
+        False,
+    ),
 }
 
 # Lane-wise, stored under the mask, and still not proven: 100 // 0 on a lane the load masked
@@ -155,8 +264,27 @@ def test_the_proof_holds_exactly_where_no_masked_lane_reaches_memory(name):
     same = canonical(a)[0] == canonical(b)[0]
     assert same is proven, name
     assert (PLACEHOLDER in canonical(a)[0]) is proven
-    loads = [i + 1 for i, text in enumerate(a.splitlines()) if "tt.load" in text]
-    assert canonical(a)[1] == (loads if proven else [])
+    assert canonical(a)[1] == (_masked_loads(a) if proven else [])
+
+
+def _masked_loads(ir: str) -> list[int]:
+    return [i + 1 for i, text in enumerate(ir.splitlines()) if _MASKED_LOAD.search(text)]
+
+
+_MASKED_LOAD = re.compile(r"tt\.load %[\w.]+, %[\w.]+, %")
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_CASES))
+def test_a_small_other_is_set_aside_exactly_where_it_meets_only_zeros(name):
+    body, proven = SMALL_CASES[name]
+    a = _ir(_source(body, "0.0"), _record())
+    b = _ir(_source(body, "1.0"), _record())
+    assert a != b and canonical(a)[0] != canonical(b)[0]
+    shared = small_other_variants(a).keys() & small_other_variants(b).keys()
+    assert bool(shared) is proven, name
+    # Never for an `other` outside [+0, 1].
+    nan = _ir(_source(body, 'float("nan")'), _record())
+    assert not small_other_variants(a).keys() & small_other_variants(nan).keys()
 
 
 def test_integer_division_is_not_lane_wise_for_the_proof():
@@ -194,7 +322,8 @@ for name, sources in cases.items():
                 mod.k[(1,)](x, y, out, n, m, BLOCK=BLOCK)
                 runs.append(torch.cat([out, y]).view(torch.int32))
         outs.append(runs)
-    found[name] = any(not torch.equal(r[0], o) for r in zip(*outs) for o in r[1:])
+    # For each version after the first: does some run differ from the first version's?
+    found[name] = [any(not torch.equal(r[0], r[i]) for r in zip(*outs)) for i in (1, 2)]
 print(json.dumps(found))
 """
 
@@ -205,7 +334,7 @@ def test_running_both_versions_exposes_every_refused_case_and_no_proven_one():
     and a refused one (but integer division) must, or the test does not test the rule."""
     cases = {
         name: [_source(body, o) for o in ("0.0", "1.0", 'float("nan")')]
-        for name, (body, _) in CASES.items()
+        for name, (body, _) in {**CASES, **SMALL_CASES}.items()
     }
     env = {**os.environ, "TRITON_INTERPRET": "1"}
     proc = subprocess.run(
@@ -219,7 +348,11 @@ def test_running_both_versions_exposes_every_refused_case_and_no_proven_one():
     assert proc.returncode == 0, proc.stderr[-3000:]
     differs = json.loads(proc.stdout.strip().splitlines()[-1])
     for name, (_, proven) in CASES.items():
-        assert differs[name] is not proven, name
+        assert any(differs[name]) is not proven, name
+    for name, (_, proven) in SMALL_CASES.items():
+        one, nan = differs[name]
+        assert one is not proven, name
+        assert nan, name  # the class matters: a NaN `other` is seen
 
 
 HEAD = """module {
