@@ -57,7 +57,7 @@ PACKAGES = {
 DRIVER = r"""
 import json, os, resource, shutil, sys, tempfile, time
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import kernelwright
 from kernelwright.problem import bundled_problems_dir, find_problems
 from kernelwright.reference_kernels import solution_for
@@ -122,6 +122,8 @@ with Pool(SubprocessBackend(), ["cpu"]) as pool:
                 job = PlainJob(problem=problem, code=code, seeds=seeds, timeout_s=600, shape="small")
             else:
                 job = Job(problem=problem, code=code, seeds=seeds, timeout_s=600)
+            if sys.argv[3] != "-":  # never on the before side: its revision has no targets
+                job = replace(job, targets=sys.argv[3])
             status = pool.evaluate(job).status.value
         except Exception as e:  # a problem this revision lacks or refuses: said, not timed
             status = f"error: {type(e).__name__}: {str(e)[:300]}"
@@ -151,13 +153,15 @@ def unpack(revision: str, into: Path) -> Path:
 
 
 class Driver:
-    def __init__(self, label: str, pythonpath: str | None, cwd: str, cache: str, coverage: str):
+    def __init__(
+        self, label: str, pythonpath: str | None, cwd: str, cache: str, coverage: str, targets: str
+    ):
         env = dict(os.environ)
         if pythonpath:
             env["PYTHONPATH"] = pythonpath
         self.label = label
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, cache, coverage],
+            [sys.executable, "-c", DRIVER, cache, coverage, targets],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -246,6 +250,13 @@ def main() -> None:
         help="check: the whole default check; before: both sides check only what 9a63c53 did "
         "(3 plain seeds at small), so the ratio is the evidence's price alone",
     )
+    ap.add_argument(
+        "--targets",
+        default="",
+        help="the after side's compile targets, as `kernelwright check --targets` takes them "
+        "(default: the default targets); 'none' leaves only the compile the verdict rests on "
+        "(the before revision compiles nothing: the targets report came after it)",
+    )
     args = ap.parse_args()
 
     from kernelwright.problem import bundled_problems_dir, find_problems
@@ -259,13 +270,16 @@ def main() -> None:
             ap.error(f"--only: no bundled problem named {', '.join(sorted(unknown))}")
         problems = [p for p in problems if p in keep]
     os.environ["TRITON_INTERPRET"] = "1"
-    print(f"coverage: {args.coverage}; load average at the start: {_load()}", flush=True)
+    targets = args.targets or "default"
+    print(
+        f"coverage: {args.coverage}; targets: {targets}; load at the start: {_load()}", flush=True
+    )
     with tempfile.TemporaryDirectory(prefix="kw-before-") as tmp:
         cache = str(Path(tmp) / "compile-cache") if args.warm_compile_cache else "cold"
         before_path = str(unpack(args.before, Path(tmp) / "b"))
-        before = Driver("before", before_path, tmp, cache, args.coverage)
+        before = Driver("before", before_path, tmp, cache, args.coverage, "-")
         after_path = str(unpack(args.after, Path(tmp) / "a")) if args.after else None
-        after = Driver("after", after_path, tmp, cache, args.coverage)
+        after = Driver("after", after_path, tmp, cache, args.coverage, args.targets or "-")
         # The after side's tree: its problem and solution files, which both sides check when
         # the coverage is the before's.
         tree = Path(tmp) / "a" / "src" if args.after else ROOT

@@ -8,7 +8,8 @@ from the launch record, and compiles it with ``triton.compile(ASTSource(...),
 target=GPUTarget(...))`` for every requested target.
 
 Protocol (JSON lines): compile process -> {"type": "ready"} once Triton's backends are loaded;
-then, per check, parent -> {"type": "compile", "nonce", "source", "launches", "targets"};
+then, per check, parent -> {"type": "compile", "nonce", "source", "launches", "targets",
+"front_end"} (``front_end``: only as far as Triton's front end, ``compile_one``);
 compile process -> {"type": "kernel", "nonce", "target", "index", "report": KernelCompile} as
 each launch record finishes for each target (targets compile side by side), then
 {"type": "done", "nonce"}.
@@ -30,7 +31,7 @@ from typing import Any
 
 from kernelwright.hardware import TARGETS, TargetSpec
 from kernelwright.outcome import KernelCompile
-from kernelwright.sandbox import compiler_report, kernel_source
+from kernelwright.sandbox import compiler_report, kernel_source, ttir
 from kernelwright.sandbox.backends import kill_tree
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -181,7 +182,13 @@ def _stderr_to(path: Path):
         said.text = "\n".join(kept)[-1500:]
 
 
-def compile_one(jit, record: dict, target: TargetSpec, extracted, workdir: Path) -> KernelCompile:
+def compile_one(
+    jit, record: dict, target: TargetSpec, extracted, workdir: Path, front_end: bool = False
+) -> KernelCompile:
+    """One launch record compiled for one target: the whole way to the chip's binary and the
+    report read off it, or with ``front_end`` only as far as Triton's front end (for sm_90,
+    whatever ``target`` is), where any body that is not Triton is refused: the evidence a
+    verdict needs when no report was asked for, at a fraction of the cost."""
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
@@ -197,16 +204,22 @@ def compile_one(jit, record: dict, target: TargetSpec, extracted, workdir: Path)
     report.config = {**{k: v for k, v in constexprs.items() if k in record["args"]}, **options}
     try:
         with _stderr_to(workdir / "compiler-stderr.txt") as said:
-            kernel = triton.compile(
-                ASTSource(jit, sig, constexprs, attrs),
-                target=GPUTarget(target.backend, target.arch, target.warp_size),
-                options=options,
-            )
+            if front_end:
+                ttir.front_end(jit, sig, constexprs, attrs, options)
+            else:
+                kernel = triton.compile(
+                    ASTSource(jit, sig, constexprs, attrs),
+                    target=GPUTarget(target.backend, target.arch, target.warp_size),
+                    options=options,
+                )
     except Exception as e:  # the compiler's own error, whatever its class
         report.error, report.error_line = _error(e, extracted)
         # Assemblers (ptxas, the AMD assembler) print the reason and raise a summary.
         if said.text and said.text not in report.error:
             report.error = f"{report.error}\n{said.text}"[-2000:]
+        return report
+    if front_end:
+        report.compiled = True
         return report
     meta = kernel.metadata
     if target.backend == "cuda":
@@ -237,10 +250,14 @@ def compile_one(jit, record: dict, target: TargetSpec, extracted, workdir: Path)
 
 
 def compile_each(
-    source: str, launches: list[dict], targets: list[TargetSpec], workdir: Path
+    source: str,
+    launches: list[dict],
+    targets: list[TargetSpec],
+    workdir: Path,
+    front_end: bool = False,
 ) -> Iterator[tuple[str, int, KernelCompile]]:
-    """Every launch record compiled for every target, as each finishes: (target key, index of
-    the record, report)."""
+    """Every launch record compiled for every target (``compile_one``), as each finishes:
+    (target key, index of the record, report)."""
     try:
         jits, extracted = load_kernels(source, workdir)
     except Exception as e:
@@ -265,7 +282,7 @@ def compile_each(
                     error_line=refused.line if refused else None,
                 )
             else:
-                report = compile_one(jit, record, target, extracted, workdir)
+                report = compile_one(jit, record, target, extracted, workdir, front_end)
             yield target.key, i, report
 
 
@@ -315,7 +332,10 @@ def _serve_one(msg: dict, target: TargetSpec, scratch: Path, fd: int) -> None:
         # Triton's own cache is the child's alone: nothing one candidate compiled (or planted)
         # is found by the next.
         os.environ["TRITON_CACHE_DIR"] = str(Path(tmp) / "triton-cache")
-        for key, index, report in compile_each(msg["source"], msg["launches"], [target], Path(tmp)):
+        each = compile_each(
+            msg["source"], msg["launches"], [target], Path(tmp), bool(msg.get("front_end"))
+        )
+        for key, index, report in each:
             header = {"type": "kernel", "nonce": msg.get("nonce"), "target": key, "index": index}
             _send(fd, {**header, "report": report.model_dump()})
 

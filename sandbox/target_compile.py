@@ -64,9 +64,11 @@ def _triton_version() -> str:
 REPORT_VERSION = 4  # 4: NVIDIA instructions read off the PTX (3: the extraction refuses bodies)
 
 
-def cache_key(extracted_text: str, record: dict, target: TargetSpec) -> str:
+def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
+    """Where a compile's report is cached; one that went only through the front end (evidence,
+    unreported) is kept apart from the whole compile's."""
     blob = json.dumps(
-        [REPORT_VERSION, _triton_version(), extracted_text, record, target.key],
+        [REPORT_VERSION, _triton_version(), extracted_text, record, target.key, reported],
         sort_keys=True,
         default=str,
     )
@@ -151,13 +153,15 @@ class Compiler:
         for t in targets:
             row = []
             for i, r in enumerate(good):
-                hit = _cached(cache_key(extracted, r, t))
+                hit = _cached(cache_key(extracted, r, t, pending.reported))
                 row.append(hit)
                 if hit is not None:
                     continue
                 # A record an earlier request of the same source is compiling (the first
                 # trial's, another shape's) is not compiled twice.
-                earlier = next((q for q in self._queue if q.compiles(extracted, r, t)), None)
+                earlier = next(
+                    (q for q in self._queue if q.compiles(extracted, r, t, pending.reported)), None
+                )
                 if earlier is not None:
                     pending.borrowed[(t.key, i)] = (earlier, earlier.good.index(r))
                 elif r not in pending.missing:
@@ -199,7 +203,7 @@ class Compiler:
                             kernel=r["kernel"], compiled=False, finished=False, error=error
                         )
                     else:
-                        key = cache_key(pending.extracted, r, t)
+                        key = cache_key(pending.extracted, r, t, pending.reported)
                         write_json_atomic(_cache_path(key), report.model_dump())
                     results[t.key][i] = report
         for (key, i), (earlier, j) in pending.borrowed.items():
@@ -253,6 +257,7 @@ class Compiler:
                     "source": code,
                     "launches": pending.missing,
                     "targets": [t.key for t in pending.targets],
+                    "front_end": not pending.reported,
                 }
             )
             pending.handle = self.handle
@@ -324,10 +329,14 @@ class Pending:
     error: str | None = None  # the request could not be sent
     infra: bool = False  # ... through the machinery's fault (no compile process)
 
-    def compiles(self, extracted: str, record: dict[str, Any], target: TargetSpec) -> bool:
-        """Whether this request compiles the record for the target (sent, not yet answered)."""
+    def compiles(
+        self, extracted: str, record: dict[str, Any], target: TargetSpec, reported: bool
+    ) -> bool:
+        """Whether this request compiles the record for the target, as far as ``reported``
+        asks (sent, not yet answered)."""
         return (
-            self.extracted == extracted
+            self.reported == reported
+            and self.extracted == extracted
             and record in self.missing
             and any(t.key == target.key for t in self.targets)
         )

@@ -40,12 +40,35 @@ def unfolded(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "args": args}
 
 
-def compile_ttir(source: str, records: list[dict[str, Any]], workdir: Path) -> dict[str, list]:
-    """The IR of each record's kernel (None with the reason where it does not compile)."""
+def front_end(jit, sig: dict, constexprs: dict, attrs: dict, options: dict[str, Any]):
+    """Triton's front end on one kernel for sm_90: the code generator, which refuses any
+    Python it cannot lower (a call into NumPy, a ``break``), then the ``ttir`` passes. Returns
+    the module; raises the compiler's own error."""
     from triton._C.libtriton import ir
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource, make_backend
 
+    target = GPUTarget(*TARGET)
+    backend = make_backend(target)
+    src = ASTSource(jit, sig, constexprs, attrs)
+    parsed = backend.parse_options(dict(options))
+    context = ir.context()
+    ir.load_dialects(context)
+    backend.load_dialects(context)
+    module = src.make_ir(
+        target,
+        parsed,
+        backend.get_codegen_implementation(parsed),
+        backend.get_module_map(),
+        context,
+    )
+    stages: dict[str, Any] = {}
+    backend.add_stages(stages, parsed, src.language)
+    return stages["ttir"](module, {})
+
+
+def compile_ttir(source: str, records: list[dict[str, Any]], workdir: Path) -> dict[str, list]:
+    """The IR of each record's kernel (None with the reason where it does not compile)."""
     from kernelwright.sandbox import aot
 
     out: dict[str, list] = {"ir": [], "errors": []}
@@ -54,8 +77,6 @@ def compile_ttir(source: str, records: list[dict[str, Any]], workdir: Path) -> d
     except Exception as e:  # the source's own error: nothing compiles
         why = f"{type(e).__name__}: {e}"[:500]
         return {"ir": [None] * len(records), "errors": [why] * len(records)}
-    target = GPUTarget(*TARGET)
-    backend = make_backend(target)
     for record in records:
         jit = jits.get(record["kernel"])
         if jit is None:
@@ -65,21 +86,7 @@ def compile_ttir(source: str, records: list[dict[str, Any]], workdir: Path) -> d
             continue
         try:
             sig, constexprs, attrs = aot.signature(jit, unfolded(record))
-            src = ASTSource(jit, sig, constexprs, attrs)
-            options = backend.parse_options(dict(record.get("options") or {}))
-            context = ir.context()
-            ir.load_dialects(context)
-            backend.load_dialects(context)
-            module = src.make_ir(
-                target,
-                options,
-                backend.get_codegen_implementation(options),
-                backend.get_module_map(),
-                context,
-            )
-            stages: dict[str, Any] = {}
-            backend.add_stages(stages, options, src.language)
-            module = stages["ttir"](module, {})
+            module = front_end(jit, sig, constexprs, attrs, record.get("options") or {})
             out["ir"].append(module.str_nodebug())
             out["errors"].append(None)
         except Exception as e:  # the compiler's own error, whatever its class

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -385,16 +386,35 @@ TRITONS = [
 ]
 
 
-@pytest.mark.parametrize("python", TRITONS)
-def test_the_compile_process_speaks_its_protocol_on_each_triton(python, tmp_path):
+def _ask_compile_process(python: str, scratch: Path, request: dict) -> dict:
+    """One request to a fresh compile process: its reports by (target, record index)."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     proc = subprocess.Popen(
-        [python, "-m", "kernelwright.sandbox.aot", str(tmp_path), "h100,mi300x"],
+        [python, "-m", "kernelwright.sandbox.aot", str(scratch), ",".join(request["targets"])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env=env,
     )
+    got = {}
+    try:
+        assert json.loads(proc.stdout.readline())["type"] == "ready"
+        proc.stdin.write(json.dumps({"type": "compile", "nonce": "n1", **request}) + "\n")
+        proc.stdin.flush()
+        for line in proc.stdout:
+            msg = json.loads(line)
+            assert msg["nonce"] == "n1"
+            if msg["type"] == "done":
+                return got
+            got[(msg["target"], msg["index"])] = KernelCompile.model_validate(msg["report"])
+    finally:
+        proc.kill()
+        proc.wait()
+    raise AssertionError("the compile process ended without saying done")
+
+
+@pytest.mark.parametrize("python", TRITONS)
+def test_the_compile_process_speaks_its_protocol_on_each_triton(python, tmp_path):
     launches = [
         dot_launch("fp16", 64, "tf32"),
         dot_launch("fp32", 32, "ieee"),
@@ -403,25 +423,16 @@ def test_the_compile_process_speaks_its_protocol_on_each_triton(python, tmp_path
             "args": {"x_ptr": tensor("fp32"), "out_ptr": tensor("fp32"), "BLOCK": const(128)},
         },
     ]
-    try:
-        assert json.loads(proc.stdout.readline())["type"] == "ready"
-        request = {"type": "compile", "nonce": "n1", "source": KERNELS, "launches": launches}
-        proc.stdin.write(json.dumps({**request, "targets": ["h100", "mi300x"]}) + "\n")
-        proc.stdin.flush()
-        got = {}
-        for line in proc.stdout:
-            msg = json.loads(line)
-            assert msg["nonce"] == "n1"
-            if msg["type"] == "done":
-                break
-            got[(msg["target"], msg["index"])] = KernelCompile.model_validate(msg["report"])
-    finally:
-        proc.kill()
-        proc.wait()
+    request = {"source": KERNELS, "launches": launches, "targets": ["h100", "mi300x"]}
+    got = _ask_compile_process(python, tmp_path, request)
     assert len(got) == 6
     assert any(op.startswith("wgmma.mma_async") for op in got[("h100", 0)].tensor_core_ops)
     assert got[("h100", 1)].dot_inputs == ["f32/ieee"] and not got[("h100", 1)].tensor_core_ops
     assert got[("h100", 2)].compiled and not got[("mi300x", 2)].compiled
+    # The front end alone (the evidence when no report is asked for): compiled, no report.
+    front = _ask_compile_process(python, tmp_path, {**request, "front_end": True})
+    assert len(front) == 6
+    assert all(r.compiled and r.registers is None and not r.dot_inputs for r in front.values())
 
 
 def test_eval_metrics_count_compile_spill_and_tensor_core_rates_per_target():
@@ -534,7 +545,8 @@ seen = open(sys.argv[1], "a")
 print(json.dumps({"type": "ready"}), flush=True)
 for line in sys.stdin:
     msg = json.loads(line)
-    seen.write(json.dumps([r["kernel"] for r in msg["launches"]]) + "\n")
+    front_end = ["front end"] if msg.get("front_end") else []
+    seen.write(json.dumps([r["kernel"] for r in msg["launches"]] + front_end) + "\n")
     seen.flush()
     for key in msg["targets"]:
         for i, r in enumerate(msg["launches"]):
@@ -578,6 +590,14 @@ def test_a_record_an_earlier_request_compiles_is_not_compiled_twice(monkeypatch,
         third = compiler.submit(targets, KERNELS, [b, a])
         assert third.missing == [] and not third.borrowed
         assert all(r.cached for r in compiler.collect(third))
+        # No report asked for: the evidence goes only through the front end, for the first
+        # default target, and is cached apart (it holds no report for a later request).
+        evidence = compiler.submit([], KERNELS, [a])
+        assert evidence.missing == [a] and not evidence.reported
+        assert [r.target for r in compiler.collect(evidence)] == ["h100"]
+        assert json.loads(seen.read_text().splitlines()[-1]) == ["dot_kernel", "front end"]
+        assert compiler.submit([TARGETS["h100"]], KERNELS, [a]).missing == []
+        assert compiler.submit([], KERNELS, [a]).missing == []
     finally:
         compiler.close()
 
