@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -276,23 +277,6 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
     return None
 
 
-def _interpreted_elsewhere(fn: ast.FunctionDef, lines: list[str]) -> Refusal | None:
-    """Why Triton's interpreter would run other text than this kernel, or None. The interpreter
-    does not run the function object: it re-reads the kernel's lines from its file and executes
-    them from the last line that starts with ``def`` (a line inside a string counts), while the
-    compiler starts at the first. Text after a second ``def`` would run unchecked and
-    uncompiled, in the trials and in the replay alike."""
-    for n in range(fn.lineno + 1, (fn.end_lineno or fn.lineno) + 1):
-        if lines[n - 1].strip().startswith("def "):
-            return Refusal(
-                n,
-                f"kernel {fn.name} (line {n}): a line of its body starts with 'def ': Triton's "
-                "interpreter would run the text from there on instead of the kernel the GPU "
-                "compiler compiles",
-            )
-    return None
-
-
 def extract(code: str) -> Extracted:
     """The kernels of ``code`` (which must parse) as a module safe to execute."""
     tree = ast.parse(code)
@@ -327,7 +311,7 @@ def extract(code: str) -> Extracted:
             kernels.append((node, options))
             names.add(node.name)
     for fn, options in kernels:
-        why = _interpreted_elsewhere(fn, lines) or _check_body(fn, names)
+        why = _check_body(fn, names)
         if why:
             result.refused[fn.name] = why
             continue
@@ -376,6 +360,48 @@ def define(extracted: Extracted, filename: str, jit: Callable) -> dict[str, Any]
         if isinstance(node, (ast.Assign, ast.FunctionDef)):
             _check_reach(node, namespace)
     return {name: namespace[name] for name in extracted.kernels}
+
+
+def interpreted_as_checked(kernels: dict[str, Any], text: str) -> None:
+    """Raise KernelSourceError unless Triton's interpreter would run each kernel as checked.
+
+    The interpreter does not run the function object: it re-reads the kernel's lines from its
+    file and runs them from a line it finds by its own rule (in Triton 3.x: the last line that
+    starts with ``def ``, or only the last line if none does), at module level in the kernel
+    module's globals, while the compiler and this extraction start at the ``def``. So the text
+    it would take is asked of the interpreter itself, without running it, and must parse to
+    the very function that was checked: a second ``def`` in a docstring, or ``def<TAB>name``,
+    would have it run unchecked text that no compiler sees."""
+    import inspect
+
+    from triton.runtime.interpreter import FunctionRewriter, InterpretedFunction
+
+    checked = {n.name: n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)}
+    for name, kernel in kernels.items():
+        if not isinstance(kernel, InterpretedFunction):
+            continue
+        lines, first = inspect.getsourcelines(kernel.fn)
+        rewriter = FunctionRewriter(kernel.fn)
+        try:
+            rewriter.def_lineno = rewriter._find_def(lines)
+            tree = ast.parse(rewriter._prepare_source(lines))
+        except AttributeError:  # an interpreter whose rule this check does not know
+            raise KernelSourceError(
+                "this Triton's interpreter reads kernels in a way kernelwright cannot check"
+            ) from None
+        except SyntaxError:
+            tree = None
+        want = copy.copy(checked[name])
+        want.decorator_list = []
+        if tree is None or len(tree.body) != 1 or ast.dump(tree.body[0]) != ast.dump(want):
+            start = first + (rewriter.def_lineno or len(lines)) - 1
+            raise KernelSourceError(
+                f"kernel {name}: Triton's interpreter would run its text from line {start} (the "
+                f"last line that starts with 'def ', or the last line if none does), not the "
+                f"kernel defined at line {checked[name].lineno} that the GPU compiler compiles: "
+                "write the def as `def name(...)` and keep no line of the body starting with "
+                "'def '"
+            )
 
 
 def _outside(obj: Any) -> bool:

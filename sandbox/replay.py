@@ -52,7 +52,9 @@ def load_kernels(source: str, folder: Path) -> dict[str, Any]:
     path = folder / KERNEL_FILE  # Triton reads each kernel's source from its file
     path.write_text(extracted.text)
     try:
-        return kernel_source.define(extracted, str(path), triton.jit)
+        kernels = kernel_source.define(extracted, str(path), triton.jit)
+        kernel_source.interpreted_as_checked(kernels, extracted.text)
+        return kernels
     except kernel_source.KernelSourceError as e:
         raise ReplayError(str(e)) from None
 

@@ -83,15 +83,37 @@ def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
         # A module held in a local: what is read from it would go unchecked.
         ("    m = tl.core\n    x = m.inspect.stack()\n", "the module tl.core used as a value"),
         ("    m = triton\n    x = m.compile(x_ptr)\n", "the module triton used as a value"),
-        # Triton's interpreter re-reads the source and runs it from the last "def " line: a
-        # docstring that holds one hides a body nothing checked or compiled.
-        ("    '''\ndef k(x_ptr, out_ptr):\n    np.zeros(4)\n    '''\n", "starts with 'def '"),
     ],
 )
 def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
     source = HEAD + "\n\n@triton.jit\ndef k(x_ptr, out_ptr):\n" + body
     with pytest.raises(ReplayError, match=words.replace("(", r"\(").replace(".", r"\.")):
         load_kernels(source, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        # A docstring line that starts with "def ": the interpreter starts there.
+        "def k(x_ptr, out_ptr):\n    '''\ndef k(x_ptr, out_ptr):\n    np.zeros(4)\n    '''\n",
+        # No line starts with "def " (a tab): the interpreter runs the last line alone, at
+        # module level, where a name only stored in a dead branch is a global.
+        "def\tk(x_ptr, out_ptr):\n    if x_ptr is None:\n        np = 0\n    x = np.zeros(4)\n",
+    ],
+    ids=["def-in-docstring", "tab-after-def"],
+)
+def test_a_kernel_the_interpreter_would_read_otherwise_is_refused(tmp_path, monkeypatch, kernel):
+    """Triton's interpreter re-reads a kernel's lines and picks where to start by its own rule;
+    asked that rule without running it, it must name the very function checked and compiled."""
+    monkeypatch.setenv("TRITON_INTERPRET", "1")  # as in a replay on the CPU
+    with pytest.raises(ReplayError, match="Triton's interpreter would run its text from line"):
+        load_kernels(HEAD + "\n\n@triton.jit\n" + kernel, tmp_path)
+
+
+def test_a_def_split_over_lines_is_read_as_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    kernel = "@triton.jit\ndef \\\n  k(x_ptr, out_ptr):\n    tl.store(out_ptr, tl.load(x_ptr))\n"
+    assert set(load_kernels(HEAD + kernel, tmp_path)) == {"k"}
 
 
 @pytest.mark.parametrize(
