@@ -22,7 +22,9 @@ reshape or expand_dims, a ``tt.dot``, a loop's ``iter_args`` or ``scf.yield``, a
 atomic, another load, an op not listed, a line this parser cannot read) leaves the load
 unproven by this rule, and IR whose names it cannot resolve proves nothing at all.
 ``lane_axes`` proves more loads by position (rows and columns through a ``tt.dot``, a
-reduction, a loop) and, pairwise, for an ``other`` that only ever meets a zero factor.
+reduction, a loop) and, pairwise, for an ``other`` that only ever meets a zero factor;
+``last_tile`` the loads of a tile loop whose masked lanes only its last trip has (a forward
+scan, a running total nothing reads after the loop).
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ class _Line:
     opens: bool = False  # it opens a region
     closes: bool = False  # it starts by closing one (`} else {` does both)
     block_args: list[int] = field(default_factory=list)  # defined in the region it opens
+    # Every SSA name on the raw line: (start, end, the value it means); `#1` left out.
+    names: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _blank_strings(text: str) -> str:
@@ -168,9 +172,9 @@ def _parse(raw: list[str]) -> list[_Line]:
                 raise _Unreadable(text)
             scopes.pop()
             line.closes = True
-        results: list[str] = []
+        results: list[tuple[str, int]] = []  # a name and where it starts
         if m := _RESULTS.match(body):
-            results = [r.split(":")[0].strip() for r in m.group(1).split(",")]
+            results = [(r.group(), offset + r.start()) for r in _NAME.finditer(m.group(1))]
             offset += m.end()
             body = body[m.end() :]
         if m := _OPNAME.match(body):
@@ -183,7 +187,7 @@ def _parse(raw: list[str]) -> list[_Line]:
         # `tt.func @f(%arg0: ...)`, `scf.for %iv = ... iter_args(%acc = %init)` (in the
         # region the line opens). A name followed by `: ` or ` = ` anywhere else is a syntax
         # this parser does not know.
-        inner: list[str] = []
+        inner: list[tuple[str, int]] = []
         for t in _TOKEN.finditer(body):
             after = body[t.end() :]
             typed, assigned = re.match(r":\s", after), re.match(r"\s=\s", after)
@@ -194,17 +198,28 @@ def _parse(raw: list[str]) -> list[_Line]:
                 ) and "#" not in t.group()
                 if not ok:
                     raise _Unreadable(text)
-                inner.append(t.group())
+                inner.append((t.group(), offset + t.start()))
             else:
                 line.uses.append(resolve(t.group()))
                 line.use_spans.append((offset + t.start(), offset + t.end()))
-        line.results = [define(scopes[-1], r) for r in results]
+                base = t.group().split("#")[0]
+                line.names.append(
+                    (offset + t.start(), offset + t.start() + len(base), line.uses[-1])
+                )
+        line.results = [define(scopes[-1], r) for r, _ in results]
+        line.names += [
+            (at, at + len(r), v) for (r, at), v in zip(results, line.results, strict=True)
+        ]
         head, sep, tail = _without_braces(body).rpartition(" : ")
         if sep:
             line.types = _split_types(tail)
         if opens:
             scopes.append({})
-        line.block_args = [define(scopes[-1], name) for name in inner]
+        line.block_args = [define(scopes[-1], name) for name, _ in inner]
+        line.names += [
+            (at, at + len(n), v) for (n, at), v in zip(inner, line.block_args, strict=True)
+        ]
+        line.names.sort()
         lines.append(line)
     if len(scopes) != 1:
         raise _Unreadable("unbalanced regions")
@@ -294,7 +309,8 @@ def canonical(ir: str, prove: bool = True) -> tuple[str, list[int]]:
     them) and SSA names renamed in order of first appearance, and the IR line numbers
     (1-based) of the proven loads. Two IRs with equal canonical text differ at most in the
     ``other`` of loads whose masked-off lanes reach no output and in where pure ops stand.
-    Proven: lane by lane (``_Graph.dead``) or by position (``lane_axes``)."""
+    Proven: lane by lane (``_Graph.dead``), by position (``lane_axes``) or as lanes only a
+    tile loop's last trip masks off (``last_tile``)."""
     raw = ir.splitlines()
     try:
         lines = _parse(raw)
@@ -338,25 +354,44 @@ def small_other_variants(ir: str) -> dict[str, int]:
 def _proven(graph: _Graph) -> list[int]:
     """The loads (line indices) whose masked-off lanes reach no output for any ``other``."""
     from kernelwright.evals import lane_axes  # it builds on this module's parser
+    from kernelwright.evals.last_tile import LastTile  # it builds on this module's parser
 
-    axes = lane_axes.Axes(graph, excluded=set())
+    axes, last_tile = lane_axes.Axes(graph, excluded=set()), LastTile(graph)
     return [
         k
         for k, line in enumerate(graph.lines)
-        if line.op == "tt.load" and (graph.dead(k) or axes.dead(k, small_other=False))
+        if line.op == "tt.load"
+        and (graph.dead(k) or axes.dead(k, small_other=False) or last_tile.dead(k))
     ]
 
 
 def _aside(graph: _Graph, aside: dict[int, str]) -> str:
     """The canonical text with the ``other`` of each load in ``aside`` replaced by its
-    placeholder, in data-flow order (``ir_order.scheduled``)."""
-    raw, lines = list(graph.raw), list(graph.lines)
-    for k, placeholder in aside.items():
-        start, end = lines[k].use_spans[2]
-        raw[k] = raw[k][:start] + placeholder + raw[k][end:]
+    placeholder, casts moved before element moves (``ir_order.casts_first``), in data-flow
+    order (``ir_order.scheduled``), each value named by what it is, then renamed in order."""
+    # Copies: casts_first rewrites lines in place.
+    raw, lines = list(graph.raw), [replace(line) for line in graph.lines]
+    for k in aside:
         # The `other` is read no more: a constant only it used is left out with it.
         lines[k] = replace(lines[k], uses=lines[k].uses[:2])
-    return _renamed([raw[k] for k in ir_order.scheduled(raw, lines)])
+    ir_order.casts_first(raw, lines, graph.defined_at)
+    order = ir_order.scheduled(raw, lines)
+    spans = {k: (*lines[k].use_spans[2], text) for k, text in aside.items()}
+    return _renamed([_named(raw[k], lines[k], spans.get(k)) for k in order])
+
+
+def _named(text: str, line: _Line, aside: tuple[int, int, str] | None) -> str:
+    """``text`` with each SSA name replaced by one unique to the value it means (the printer
+    reuses names in sibling regions, so the text alone does not say), and the span ``aside``
+    names by its placeholder."""
+    pieces, last = [], 0
+    spans = [(a, b, f"%{v}") for a, b, v in line.names if aside is None or a != aside[0]]
+    if aside is not None:
+        spans.append(aside)
+    for a, b, name in sorted(spans):
+        pieces += [text[last:a], name]
+        last = b
+    return "".join(pieces) + text[last:]
 
 
 def _renamed(lines: list[str]) -> str:

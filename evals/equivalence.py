@@ -272,7 +272,9 @@ class Judge:
                     apart = (
                         f"but for the `other` of the load at line {lines[0]}, whose masked "
                         "lanes reach no output (its value is stored only under its mask, or "
-                        "replaced by a where on it, lane by lane or row and column)"
+                        "replaced by a where on it, lane by lane or row and column; in a tile "
+                        "loop, lanes only its last trip masks off may also pass a forward scan "
+                        "or a total the loop never hands on)"
                     )
                 elif apart is None:
                     apart = (

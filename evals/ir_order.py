@@ -13,7 +13,9 @@ apart. ``scheduled`` puts each block's lines in an order that follows the data f
   taken in the order they are read; one that no anchored line needs is dropped.
 
 A pure op never moves to another block (into or out of a loop or branch), so each runs as
-often as it did. Two IRs whose scheduled lines are equal up to SSA names run the same anchored
+often as it did. ``casts_first`` first rewrites a cast of a value moved for it alone
+(``expand_dims``, ``broadcast``, ``reshape``, ``trans``) as the move of the cast value: a cast
+acts on each element alone and a move only places elements, so the two orders are one program. Two IRs whose scheduled lines are equal up to SSA names run the same anchored
 ops, in the same order, on the same values: the same program.
 """
 
@@ -156,3 +158,88 @@ def scheduled(raw: list[str], lines: list[Parsed]) -> list[int]:
         return out
 
     return order(_tree(lines))
+
+
+# Ops that only move elements (each result lane is some operand lane), and casts: lane-wise
+# functions of one operand. A cast of a moved value is the moved cast value, exactly.
+_MOVES = {"tt.expand_dims", "tt.broadcast", "tt.reshape", "tt.trans"}
+_CASTS = {
+    "arith.extf",
+    "arith.truncf",
+    "arith.extsi",
+    "arith.extui",
+    "arith.trunci",
+    "arith.sitofp",
+    "arith.uitofp",
+}
+
+
+class Named(Parsed, Protocol):
+    types: list[str]
+    names: list[tuple[int, int, int]]
+
+
+def _element(tensor: str) -> str | None:
+    if tensor.startswith("tensor<") and tensor.endswith(">") and "x" in tensor:
+        return tensor[tensor.rindex("x") + 1 : -1]
+    return None
+
+
+def casts_first(raw: list[str], lines: list[Named], defined: dict[int, int]) -> None:
+    """Rewrite, in place, each cast of a moved value that nothing else reads into the move of
+    the cast value (``extf(expand_dims(x))`` -> ``expand_dims(extf(x))``), until none is left:
+    where a widening stands among broadcasts then no longer tells programs apart. Rewritten
+    lines name each value ``%<id>`` (the ids ``lines`` resolved), their ``names`` emptied."""
+    used: dict[int, int] = {}
+    for line in lines:
+        for u in line.uses:
+            used[u] = used.get(u, 0) + 1
+    changed = True
+    while changed:
+        changed = False
+        for k_c, cast in enumerate(lines):
+            if cast.op not in _CASTS or len(cast.uses) != 1 or len(cast.results) != 1:
+                continue
+            k_m = defined.get(cast.uses[0])
+            move = lines[k_m] if k_m is not None else None
+            if move is None or move.op not in _MOVES or len(move.uses) != 1:
+                continue
+            if used.get(cast.uses[0]) != 1 or len(move.types) != 2 or len(cast.types) != 2:
+                continue
+            (t0, t1), (_, t2) = move.types, cast.types
+            e1, e2 = _element(t1), _element(t2)
+            if e1 is None or e2 is None or not t0.endswith(f"x{e1}>"):
+                continue
+            t0_cast = t0[: -len(e1) - 1] + e2 + ">"
+            moved, into = raw[k_m].rstrip(), raw[k_c].rstrip()
+            if not (moved.endswith(f"{t0} -> {t1}") and into.endswith(f"{t1} to {t2}")):
+                continue
+            if "#" in _token(raw[k_m], move.names, move.uses[0]):
+                continue
+            x, a, b = move.uses[0], cast.uses[0], cast.results[0]
+            new_cast = _renamed_as(into, cast.names, {b: a, a: x})
+            new_move = _renamed_as(moved, move.names, {a: b, x: a})
+            raw[k_m] = new_cast[: len(new_cast) - len(f"{t1} to {t2}")] + f"{t0} to {t0_cast}"
+            raw[k_c] = new_move[: len(new_move) - len(f"{t0} -> {t1}")] + f"{t0_cast} -> {t2}"
+            # The lines swap roles: k_m now casts x into a, k_c moves a into b.
+            move.op, cast.op = cast.op, move.op
+            move.names, cast.names = [], []
+            move.types, cast.types = [t0, t0_cast], [t0_cast, t2]
+            changed = True
+
+
+def _token(text: str, names: list[tuple[int, int, int]], value: int) -> str:
+    """The text of ``value``'s name on the line, with a ``#n`` that follows it."""
+    for a, b, v in names:
+        if v == value:
+            return text[a : b + (len(m.group()) if (m := re.match(r"#\d+", text[b:])) else 0)]
+    return ""
+
+
+def _renamed_as(text: str, names: list[tuple[int, int, int]], values: dict[int, int]) -> str:
+    """``text`` with every SSA name written ``%<id>``, the ids in ``values`` mapped first."""
+    pieces, last = [], 0
+    for a, b, v in sorted(names):
+        pieces += [text[last:a], f"%{values.get(v, v)}"]
+        last = b
+    return "".join(pieces) + text[last:]

@@ -32,6 +32,8 @@ def k(x_ptr, c_ptr, out_ptr, n, BLOCK: tl.constexpr):
 
 X = "x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(tl.float32)"
 C = "c = tl.load(c_ptr + offs, mask=mask, other=0.0).to(tl.float32)"
+TILE = "offs[:, None] * BLOCK + offs[None, :]"
+MASK2 = "mask[:, None] & mask[None, :]"
 
 # name -> (body, the same body changed, the same program). The float16 input `x` cast to
 # float16 is x itself: where float32 is all it meets, the widening moves to the multiply.
@@ -47,6 +49,37 @@ PAIRS = {
             X.replace("float32", "float16"),
             C,
             "tl.store(out_ptr + offs, x * c + x * (c + 1.0), mask=mask)",
+        ],
+        True,
+    ),
+    # The printer reuses names in sibling loops: each value is named by what it is.
+    "cast_moved_in_a_second_loop": (
+        [
+            "acc = tl.zeros((BLOCK,), tl.float32)",
+            "for i in range(0, n):",
+            "    " + C.replace("c =", "acc +="),
+            "for i in range(0, n):",
+            "    " + X,
+            "    tl.store(out_ptr + offs, x * acc, mask=mask)",
+        ],
+        [
+            "acc = tl.zeros((BLOCK,), tl.float32)",
+            "for i in range(0, n):",
+            "    " + C.replace("c =", "acc +="),
+            "for i in range(0, n):",
+            "    " + X.replace("float32", "float16"),
+            "    tl.store(out_ptr + offs, x * acc, mask=mask)",
+        ],
+        True,
+    ),
+    # Widened after the broadcast instead of before: a cast commutes with what only moves
+    # elements.
+    "cast_moved_past_a_broadcast": (
+        [X, C, f"tl.store(out_ptr + {TILE}, x[:, None] * c[None, :], mask={MASK2})"],
+        [
+            X.replace("float32", "float16"),
+            C,
+            f"tl.store(out_ptr + {TILE}, x[:, None] * c[None, :], mask={MASK2})",
         ],
         True,
     ),
@@ -145,7 +178,7 @@ for name, sources in pairs.items():
             g = torch.Generator().manual_seed(n)
             x = (torch.randn(BLOCK, generator=g) * 300).half()
             c = torch.randn(BLOCK, generator=g).half()
-            out = torch.full((BLOCK,), -7.0)
+            out = torch.full((BLOCK * BLOCK,), -7.0)
             mod.k[(1,)](x, c, out, n, BLOCK=BLOCK)
             runs.append(out.view(torch.int32))
         outs.append(runs)

@@ -18,6 +18,10 @@ KERNELWRIGHT = {
         "bench": {"batch_size": 8, "num_heads": 32, "num_kv_heads": 8, "seq_len": 4096,
                   "head_dim": 128},
     },
+    # Head sizes of real models are multiples of 16 but not always powers of two (80 in
+    # Phi-2, 96 in Phi-3): a half that is no power of two leaves lanes of a power-of-two tile
+    # past it, which only such a head size shows.
+    "domain": {"head_dim": {"multiple_of": 16, "min": 32, "pow2": False}},
     "bytes": "2 * (2 * batch_size * (num_heads + num_kv_heads) * seq_len * head_dim"
     " + 2 * seq_len * head_dim)",
     "flops": "3 * batch_size * (num_heads + num_kv_heads) * seq_len * head_dim",
