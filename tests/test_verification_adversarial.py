@@ -13,6 +13,9 @@ from kernelwright.sandbox.pool import Job
 
 ADVERSARIAL = sorted((CANDIDATES / "adversarial").glob("*.py"))
 LEGIT = sorted((CANDIDATES / "legit").glob("*.py"))
+# Known false accepts, each saying why it is still open: refusing one fails the run (strict), so
+# it moves to adversarial/ the day it is closed.
+OPEN = sorted((CANDIDATES / "open").glob("*.py"))
 # Pairs run in turn on one worker slot: plant.py leaves state behind, use.py would profit from it.
 LINGERING = sorted(p for p in (CANDIDATES / "lingering").iterdir() if p.is_dir())
 
@@ -28,6 +31,12 @@ def test_trick_is_refused(pool, path):
     outcome = pool.evaluate(Job(problem=_problem(path), code=path.read_text(), shape="small"))
     assert outcome.status.value == header(path, "expect"), outcome.message
     assert names_one_of(header(path, "names"), outcome.message), outcome.message
+
+
+@pytest.mark.parametrize("path", OPEN, ids=lambda p: p.stem)
+@pytest.mark.xfail(strict=True, reason="a known false accept: see the file's OPEN note")
+def test_open_trick_is_refused(pool, path):
+    test_trick_is_refused(pool, path)
 
 
 @pytest.mark.parametrize("path", LEGIT, ids=lambda p: p.stem)
