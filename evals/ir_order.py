@@ -204,6 +204,8 @@ def casts_first(raw: list[str], lines: list[Named], defined: dict[int, int]) -> 
             move = lines[k_m] if k_m is not None else None
             if move is None or move.op not in _MOVES or len(move.uses) != 1:
                 continue
+            if "allow_reorder" in raw[k_m]:  # elements in an order the compiler picks
+                continue
             if used.get(cast.uses[0]) != 1 or len(move.types) != 2 or len(cast.types) != 2:
                 continue
             (t0, t1), (_, t2) = move.types, cast.types
