@@ -8,6 +8,7 @@ process with. Checks are recorded in order; the first failed one sets the status
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
 import pickle
 import re
@@ -28,6 +29,8 @@ from kernelwright.sandbox import guards, kernel_list, launch_signature, measure,
 from kernelwright.sandbox.bounds import Violation
 from kernelwright.sandbox.launch_signature import MAX_RECORDS
 from kernelwright.sandbox.launchlog import (
+    HostOp,
+    Launch,
     LaunchLog,
     data_program,
     host_reorders,
@@ -750,6 +753,41 @@ def _host_checks(job, trial, tag, checks: list[Check], details, env: dict) -> St
     return None
 
 
+def log_refusal(logs: list[LaunchLog]) -> tuple[str, str, Status, str] | None:
+    """What the launch logs themselves refuse, before anything is replayed: (check, detail,
+    status, rule), or None."""
+    for log in logs:
+        if log.problem:
+            return (
+                "launch log recorded",
+                f"forward did something its launch log cannot describe: {log.problem}",
+                Status.rejected,
+                "unreplayable forward",
+            )
+        # Counted again from the log, not only by the guard in the candidate's own process,
+        # whose counters candidate code can reach: the replay would repeat every op it holds.
+        ops = collections.Counter(s.name for s in log.steps if isinstance(s, HostOp))
+        launches = sum(isinstance(s, Launch) for s in log.steps)
+        if guards.python_loop(ops, launches):
+            return (
+                "host ops per launch",
+                f"forward issued host ops {_listed(ops, launches)}",
+                Status.rejected,
+                "python loop over elements",
+            )
+    if len(launch_signature.records(logs, MAX_RECORDS + 1)) > MAX_RECORDS:
+        # A launch the compiler never sees is a body no compiler vouched for.
+        return (
+            "launches compiled",
+            f"forward launched kernels with more than {MAX_RECORDS} distinct signatures (kernel, "
+            f"argument types, constexprs); only {MAX_RECORDS} are compiled for GPU targets, and "
+            "every launch must be: make sizes runtime arguments, not constexprs",
+            Status.rejected,
+            "too many kernel signatures",
+        )
+    return None
+
+
 def _replay_checks(
     info, job, result, trial_refs, logs, replayed, checks: list[Check], details
 ) -> Status | None:
@@ -763,24 +801,9 @@ def _replay_checks(
 
     if not logs:
         return fail("replayed", "forward's launches were not recorded", Status.runtime_error)
-    for log in logs:
-        if log.problem:
-            return fail(
-                "launch log recorded",
-                f"forward did something its launch log cannot describe: {log.problem}",
-                Status.rejected,
-                "unreplayable forward",
-            )
-    if len(launch_signature.records(logs, MAX_RECORDS + 1)) > MAX_RECORDS:
-        # A launch the compiler never sees is a body no compiler vouched for.
-        return fail(
-            "launches compiled",
-            f"forward launched kernels with more than {MAX_RECORDS} distinct signatures (kernel, "
-            f"argument types, constexprs); only {MAX_RECORDS} are compiled for GPU targets, and "
-            "every launch must be: make sizes runtime arguments, not constexprs",
-            Status.rejected,
-            "too many kernel signatures",
-        )
+    refused = log_refusal(logs)
+    if refused is not None:
+        return fail(*refused)
     try:
         program = replay_program(logs)
     except ValueError as e:

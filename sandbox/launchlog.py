@@ -162,6 +162,15 @@ def writes(op: str) -> bool:
     return any(map(_written, _schema(op).arguments))
 
 
+def moves_data(step: Step) -> bool:
+    """A host op that writes data into a tensor: a copy, or any op torch's schema says writes
+    one of its arguments (``fill_`` with a 0-d tensor moves an element as surely as ``copy_``);
+    what it reads is ``read_refs``."""
+    return isinstance(step, HostOp) and (
+        step.name in COPY_OPS or (step.op.startswith("aten.") and writes(step.op))
+    )
+
+
 def read_refs(step: HostOp) -> list[TensorRef]:
     """The tensors a writing host op reads data from: its tensor arguments that torch's schema
     does not mark as written. A view of the very buffer it writes counts: a copy between two
@@ -201,7 +210,7 @@ def output_problems(log: LaunchLog) -> list[str]:
                 b = r.buffer
                 if b not in status:  # made by this op
                     status[b] = "fill" if step.name in EMPTY_OPS | FILL_OPS else "host"
-                elif b in wrote_into and step.name not in {"fill_", "zero_"} and sources:
+                elif b in wrote_into and sources:  # data read from a tensor, not a constant
                     status[b] = "host"
     problems = []
     for i, out in enumerate(log.outputs):
@@ -250,7 +259,8 @@ def _span(r: TensorRef) -> tuple[int, int]:
 
 
 def host_reorders(log: LaunchLog) -> list[str]:
-    """Host copies that select or move elements: that is data movement, the whole job of a
+    """Host copies (every op that ``moves_data``) that select or move elements: that is data
+    movement, the whole job of a
     layout problem, and a kernel that copies the result out unchanged, or places the pieces the
     host selected, would be credited with it. A host copy may relocate one block of memory (a
     dtype change, a reshape, a run of whole rows): each copy must read and write views that are
@@ -262,7 +272,7 @@ def host_reorders(log: LaunchLog) -> list[str]:
     # buffer -> the span the last host copy into it wrote, and the buffer and span it read
     origin: dict[int, tuple[tuple[int, int], int, tuple[int, int]]] = {}
     for step in log.steps:
-        if not (isinstance(step, HostOp) and step.name in COPY_OPS):
+        if not moves_data(step):
             continue
         sources = read_refs(step)
         dests = [r for out in step.outs for r in refs(out)]
@@ -430,9 +440,7 @@ def data_program(logs: list[LaunchLog]) -> dict[str, Derived]:
                         program[f"{n}:{path}"] = common
                     continue
                 where = ".".join(map(str, path))
-                if isinstance(a, HostOp) and (
-                    a.name in COPY_OPS or (a.op.startswith("aten.") and writes(a.op))
-                ):
+                if moves_data(a):
                     # Which elements a host copy moves, chosen by data read back, is a gather
                     # or a scatter: the work itself, however the kernel after it is honest.
                     raise ValueError(

@@ -607,6 +607,7 @@ class Pool:
             logs, replayed = None, None
             if judge.replayable(report, job):
                 logs = [judge.load_log(t.log) for t in report.trials]
+            if logs is not None and judge.log_refusal(logs) is None:
                 plan = judge.replay_plan(logs, judge.trial_list(reference, job.timing_sets))
                 try:
                     program = judge.replay_program(logs)

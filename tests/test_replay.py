@@ -149,6 +149,50 @@ def test_blocks_copied_from_one_buffer_keep_their_order():
     assert host_reorders(_log([EMPTY, *rows], [_ref(1)], OUT)) == []
 
 
+def test_any_host_op_that_writes_tensor_data_moves_data():
+    """fill_ with a 0-d tensor moves one element as copy_ does: a 2x2 transpose done by one
+    fill_ per element into a buffer a no-op kernel took is a host reorder and a host-written
+    output (an attacker's, at 13,000 elements on transpose_copy, was correct); fill_ with a
+    number is a constant."""
+
+    def fill(dst, value) -> HostOp:
+        return HostOp(op="aten.fill_.Tensor", args=[dst, value], kwargs={}, outs=[dst])
+
+    moves = [
+        fill(_view([], [], 1, 2 * j + i), _view([], [], 0, 2 * i + j))
+        for i in (0, 1)
+        for j in (0, 1)
+    ]
+    steps = [EMPTY, _launch(1), *moves]
+    assert "another order" in host_reorders(_log(steps, [_ref(1)], OUT))[0]
+    assert "data a host op copied in" in output_problems(_log(steps, [_ref(1)], OUT))[0]
+    zero = HostOp(
+        op="aten.fill_.Scalar",
+        args=[_ref(1), Const(type="float", value=0.0)],
+        kwargs={},
+        outs=[_ref(1)],
+    )
+    assert output_problems(_log([EMPTY, zero, _launch(0, 1)], [_ref(1)], OUT)) == []
+    assert host_reorders(_log([EMPTY, zero, _launch(0, 1)], [_ref(1)], OUT)) == []
+
+
+def test_a_python_loop_over_elements_is_counted_from_the_log():
+    """The loop rule is counted in the parent, from the log the replay would repeat: the
+    candidate's own counters are in reach of candidate code (raising the guards' `suspended`
+    hid 13,000 fill_ ops from them)."""
+    from kernelwright.sandbox.judge import log_refusal
+
+    zero = HostOp(
+        op="aten.fill_.Scalar", args=[_ref(1), Const(type="float", value=0.0)], kwargs={}, outs=[]
+    )
+    loop = _log([EMPTY, _launch(1), *[zero] * 1100], [_ref(1)], OUT)
+    check, detail, status, _ = log_refusal([loop])
+    assert check == "host ops per launch" and status.value == "rejected"
+    assert "aten.fill_ x1100" in detail and "a Python loop over elements" in detail
+    per_row = _log([EMPTY, *[zero, _launch(1)] * 1100], [_ref(1)], OUT)  # a launch per row
+    assert log_refusal([per_row]) is None
+
+
 def test_a_kernel_is_handed_only_what_a_compiled_kernel_takes():
     # Triton's interpreter gives a constexpr argument, and a list, to the body as they are:
     # torch tensors there let the body compute with torch.
