@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import symtable
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -231,6 +232,22 @@ def _jit_options(jit: ast.expr) -> str | None:
     return "(" + ", ".join(options) + ")"
 
 
+def _globals_read(fn: ast.FunctionDef) -> set[str]:
+    """The names the kernel reads from outside itself, scoped as Python scopes them (which is
+    how Triton's interpreter runs the body): a name bound only by a comprehension is that
+    comprehension's, and read anywhere else in the body it is a global, one the interpreter
+    may have added to the module (its own `inspect`, `np`)."""
+    bare = copy.copy(fn)
+    bare.decorator_list = []
+    tables = [symtable.symtable(ast.unparse(bare), "<kernel>", "exec").get_children()[0]]
+    found = set()
+    while tables:
+        table = tables.pop()
+        found |= {s.get_name() for s in table.get_symbols() if s.is_global() and s.is_referenced()}
+        tables += table.get_children()
+    return found
+
+
 def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
     """Why a kernel could leave Triton's language, or None. Default values and annotations
     run when the ``def`` runs: only constants may."""
@@ -245,11 +262,7 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
             return Refusal(arg.lineno, f"line {arg.lineno}: an annotation that is not a constant")
     if fn.returns is not None and not _constant(fn.returns, names):
         return Refusal(fn.lineno, f"line {fn.lineno}: a return annotation that is not a constant")
-    local = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
-    for stmt in fn.body:
-        for sub in ast.walk(stmt):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
-                local.add(sub.id)
+    outside = _globals_read(fn)
     where = f"kernel {fn.name}"
     for sub in (node for stmt in fn.body for node in ast.walk(stmt)):
         line = getattr(sub, "lineno", fn.lineno)
@@ -266,7 +279,8 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
         elif (
             isinstance(sub, ast.Name)
             and isinstance(sub.ctx, ast.Load)
-            and not (sub.id in local or sub.id in names or sub.id in SAFE_BUILTINS)
+            and sub.id in outside
+            and not (sub.id in names or sub.id in SAFE_BUILTINS)
         ):
             why = (
                 f"{sub.id} is not a kernel parameter, a Triton module or a module-level "

@@ -83,6 +83,9 @@ def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
         # A module held in a local: what is read from it would go unchecked.
         ("    m = tl.core\n    x = m.inspect.stack()\n", "the module tl.core used as a value"),
         ("    m = triton\n    x = m.compile(x_ptr)\n", "the module triton used as a value"),
+        # A comprehension's target is the comprehension's: read after it, the name is a global
+        # (one Triton's interpreter adds to the module: its np, its inspect).
+        ("    [0 for np in ()]\n    x = np.zeros(4)\n", "np is not a kernel parameter"),
     ],
 )
 def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
@@ -108,6 +111,11 @@ def test_a_kernel_the_interpreter_would_read_otherwise_is_refused(tmp_path, monk
     monkeypatch.setenv("TRITON_INTERPRET", "1")  # as in a replay on the CPU
     with pytest.raises(ReplayError, match="Triton's interpreter would run its text from line"):
         load_kernels(HEAD + "\n\n@triton.jit\n" + kernel, tmp_path)
+
+
+def test_a_comprehension_reads_its_own_target(tmp_path):
+    kernel = "@triton.jit\ndef k(x_ptr, out_ptr):\n    ptrs = [p for p in (x_ptr, out_ptr)]\n"
+    assert set(load_kernels(HEAD + kernel, tmp_path)) == {"k"}
 
 
 def test_a_def_split_over_lines_is_read_as_checked(tmp_path, monkeypatch):
