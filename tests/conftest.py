@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import signal
+from collections.abc import Callable, Hashable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,31 @@ def pool():
     with Pool(SubprocessBackend(), ["cpu"] * workers) as p:
         p.warm()
         yield p
+
+
+def selected(request, test: str, argname: str) -> list:
+    """The values of ``argname`` of the tests named ``test`` in the requesting module that this
+    session runs (after ``-k``, ``--deselect`` and friends), in their order."""
+    return [
+        item.callspec.params[argname]
+        for item in request.session.items
+        if item.module is request.module and getattr(item, "originalname", None) == test
+    ]
+
+
+@contextmanager
+def checks_in_flight(pool, keys: list[Hashable], job: Callable) -> Iterator[dict[Hashable, Future]]:
+    """``job(key)`` of every key, evaluated on ``pool`` in the order given, one per worker at a
+    time (as `check` runs a batch), each test waiting for its own outcome only. Run one after
+    the other, the checks leave one of CI's two cores idle: most of a check is one process at
+    a time (trials, then replay, then the verdict). Pending checks are dropped on exit."""
+    with ThreadPoolExecutor(len(pool.slots), thread_name_prefix="check") as tp:
+        futures = {k: tp.submit(pool.evaluate, job(k)) for k in keys}
+        try:
+            yield futures
+        finally:
+            for f in futures.values():
+                f.cancel()
 
 
 def header(path: Path, key: str, default: str | None = None) -> str | None:

@@ -56,6 +56,8 @@ def cli(*args: str):
 
 
 def endpoint(server) -> list[str]:
+    # These runs test the agent, not the sandbox: the plain one starts in a few seconds, a
+    # Docker worker takes several times longer (the demo runs below use the strongest).
     return [
         "--model",
         "fake-model",
@@ -65,6 +67,8 @@ def endpoint(server) -> list[str]:
         "TEST_KEY",
         "--workers",
         "1",
+        "--sandbox",
+        "subprocess",
     ]
 
 

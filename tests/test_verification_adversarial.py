@@ -7,9 +7,10 @@ import os
 
 import pytest
 
-from conftest import CANDIDATES, TESTS, header, names_one_of
+from conftest import CANDIDATES, TESTS, checks_in_flight, header, names_one_of, selected
 from kernelwright.problem import resolve_problem
-from kernelwright.sandbox.pool import Job
+from kernelwright.sandbox.backends import SubprocessBackend
+from kernelwright.sandbox.pool import Job, Pool
 
 ADVERSARIAL = sorted((CANDIDATES / "adversarial").glob("*.py"))
 LEGIT = sorted((CANDIDATES / "legit").glob("*.py"))
@@ -26,9 +27,22 @@ def _problem(path):
     return local if local.exists() else resolve_problem(name)
 
 
+def _job(path):
+    return Job(problem=_problem(path), code=path.read_text(), shape="small")
+
+
+@pytest.fixture(scope="module")
+def verdicts(pool, request):
+    """Every selected candidate's check, started at once; a test waits for its own."""
+    paths = selected(request, "test_trick_is_refused", "path")
+    paths += selected(request, "test_legitimate_kernel_passes", "path")
+    with checks_in_flight(pool, paths, _job) as futures:
+        yield futures
+
+
 @pytest.mark.parametrize("path", ADVERSARIAL, ids=lambda p: p.stem)
-def test_trick_is_refused(pool, path):
-    outcome = pool.evaluate(Job(problem=_problem(path), code=path.read_text(), shape="small"))
+def test_trick_is_refused(verdicts, path):
+    outcome = verdicts[path].result()
     assert outcome.status.value == header(path, "expect"), outcome.message
     assert names_one_of(header(path, "names"), outcome.message), outcome.message
 
@@ -40,26 +54,27 @@ def test_open_trick_is_refused(pool, path):
 
 
 @pytest.mark.parametrize("path", LEGIT, ids=lambda p: p.stem)
-def test_legitimate_kernel_passes(pool, path):
-    outcome = pool.evaluate(Job(problem=_problem(path), code=path.read_text(), shape="small"))
+def test_legitimate_kernel_passes(verdicts, path):
+    outcome = verdicts[path].result()
     assert outcome.correct, outcome.message
 
 
+@pytest.fixture(scope="module")
+def one_slot():
+    """One worker slot for every pair (a pair's second candidate runs where its first ran)."""
+    with Pool(SubprocessBackend(), ["cpu"]) as p:
+        yield p
+
+
 @pytest.mark.parametrize("pair", LINGERING, ids=lambda p: p.name)
-def test_state_left_by_one_candidate_does_not_reach_the_next(pair):
+def test_state_left_by_one_candidate_does_not_reach_the_next(one_slot, pair):
     # As the agent's pool runs them: one candidate after another on the same slot. The first
     # (a correct kernel) leaves a hook, a thread or a patched launcher behind that would compute
     # the second's answer; the second's own kernel does nothing.
-    from kernelwright.sandbox.backends import SubprocessBackend
-    from kernelwright.sandbox.pool import Pool
-
     plant, use = pair / "plant.py", pair / "use.py"
-    with Pool(SubprocessBackend(), ["cpu"]) as one_slot:
-        planted = one_slot.evaluate(
-            Job(problem=_problem(plant), code=plant.read_text(), shape="small")
-        )
-        assert planted.correct, planted.message  # its import ran, so what it leaves is there
-        used = one_slot.evaluate(Job(problem=_problem(use), code=use.read_text(), shape="small"))
+    planted = one_slot.evaluate(_job(plant))
+    assert planted.correct, planted.message  # its import ran, so what it leaves is there
+    used = one_slot.evaluate(_job(use))
     assert used.status.value == header(use, "expect"), used.message
     assert names_one_of(header(use, "names"), used.message), used.message
 
@@ -101,9 +116,6 @@ class ModelNew(nn.Module):
 def test_a_library_kernel_is_not_the_candidates_work(tmp_path, monkeypatch):
     # An installed package's Triton kernel (here one on the worker's path) launched instead of
     # the candidate's own: the values are right, a launch is counted, no torch op is traced.
-    from kernelwright.sandbox.backends import SubprocessBackend
-    from kernelwright.sandbox.pool import Pool
-
     (tmp_path / "fancy_kernels.py").write_text(LIBRARY)
     monkeypatch.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
