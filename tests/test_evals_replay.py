@@ -40,6 +40,10 @@ def test_eval_replay_demo_then_rescore_then_compare(tmp_path):
             "3",
             "--workers",
             "2",
+            # The plain sandbox: eval and rescore are tested here, and a Docker pool (what
+            # auto picks in CI) takes several times longer to start.
+            "--sandbox",
+            "subprocess",
             "--out",
             str(run),
         ],
@@ -67,7 +71,18 @@ def test_eval_replay_demo_then_rescore_then_compare(tmp_path):
     assert "**Replay:**" in (run / "report.md").read_text()
 
     r = runner.invoke(
-        cli(), ["eval", "--rescore", str(run), "--workers", "2", "--out", str(rescored)]
+        cli(),
+        [
+            "eval",
+            "--rescore",
+            str(run),
+            "--workers",
+            "2",
+            "--sandbox",
+            "subprocess",
+            "--out",
+            str(rescored),
+        ],
     )
     assert r.exit_code == 0, r.output
     again = RunDir(rescored).attempts()
