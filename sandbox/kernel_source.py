@@ -425,6 +425,11 @@ def _outside(obj: Any) -> bool:
         return any(map(_outside, obj))
     if isinstance(obj, types.ModuleType):
         return not _language_module(obj.__name__)
+    inner = getattr(obj, "value", None)
+    if type(obj).__name__ == "constexpr" and type(obj).__module__.startswith("triton.language"):
+        # A module held in a constexpr is a module as a value: what is read through it
+        # (`LANG.value.core.inspect`) would go unchecked, as for a module held in a local.
+        return isinstance(inner, types.ModuleType) or _outside(inner)
     if any(obj is d for d in DENIED_CALLABLES):
         return True
     if callable(obj):

@@ -126,7 +126,13 @@ def test_a_def_split_over_lines_is_read_as_checked(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "constant",
-    ["INSPECT = tl.core.inspect", "INSPECT = tl.core.builtins", "INSPECT = tl.core.wraps"],
+    [
+        "INSPECT = tl.core.inspect",
+        "INSPECT = tl.core.builtins",
+        "INSPECT = tl.core.wraps",
+        # A module wrapped in a constexpr: read through .value, nothing checked the chain.
+        "INSPECT = tl.constexpr(tl)",
+    ],
 )
 def test_a_module_constant_bound_outside_the_language_is_refused(tmp_path, constant):
     # The body names only INSPECT, a kept constant: only what the constant holds can say
