@@ -77,7 +77,9 @@ def interrupt_after(monkeypatch, attempts: int) -> None:
 
 
 def test_generate_replay_resumed_walks_the_uninterrupted_trajectory(tmp_path, monkeypatch):
-    args = ["rms_norm", "--model", "replay:demo", "--workers", "1"]
+    # Resuming is tested, not the sandbox: the plain one starts fastest (Docker, auto's choice
+    # in CI, takes several times longer), and a resumed run keeps it.
+    args = ["rms_norm", "--model", "replay:demo", "--workers", "1", "--sandbox", "subprocess"]
     code, stderr = invoke(generate, *args, "--out", str(tmp_path / "whole"))
     assert code == 0, stderr
     whole = trajectory(tmp_path / "whole")
@@ -97,7 +99,19 @@ def test_generate_replay_resumed_walks_the_uninterrupted_trajectory(tmp_path, mo
 
 
 def test_eval_replay_resumed_walks_the_uninterrupted_trajectory(tmp_path, monkeypatch):
-    args = ["rms_norm", "--model", "replay:demo", "--turns", "3", "--workers", "1"]
+    # Resuming is tested, not the sandbox: the plain one starts fastest (Docker, auto's choice
+    # in CI, takes several times longer), and a resumed run keeps it.
+    args = [
+        "rms_norm",
+        "--model",
+        "replay:demo",
+        "--turns",
+        "3",
+        "--workers",
+        "1",
+        "--sandbox",
+        "subprocess",
+    ]
     code, stderr = invoke(eval_command, *args, "--out", str(tmp_path / "whole"))
     assert code == 0, stderr
     whole = trajectory(tmp_path / "whole")
@@ -127,7 +141,7 @@ def test_generate_live_model_resumed_after_sigint_asks_what_the_uninterrupted_ru
 ):
     problem = write_problem(tmp_path)
     endpoint = ["--model", "fake-model", "--api-key-env", "TEST_KEY", "--workers", "1"]
-    endpoint += ["--no-cache", "--turns", "3"]
+    endpoint += ["--no-cache", "--turns", "3", "--sandbox", "subprocess"]  # as above
 
     with FakeOpenAI() as server:
         server.push(good(WRONG_KERNEL), good(GOOD_KERNEL))
@@ -188,6 +202,7 @@ def test_generate_from_cached_answers_resumed_walks_the_uninterrupted_trajectory
         server.push(good(WRONG_KERNEL), good(GOOD_KERNEL))
         args = [str(problem), "--model", "fake-model", "--base-url", server.base_url]
         args += ["--api-key-env", "TEST_KEY", "--workers", "1", "--turns", "3"]
+        args += ["--sandbox", "subprocess"]  # as above
         code, stderr = invoke(generate, *args, "--out", str(tmp_path / "whole"))
         assert code == 0, stderr
         # The same run again, from the cache, interrupted after its first attempt and resumed.
