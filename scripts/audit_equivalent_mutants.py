@@ -21,6 +21,12 @@ one JSON object per mutant (verdict ``differs`` with the first input that showed
 
     python scripts/audit_equivalent_mutants.py cumsum rms_norm [--source judge] [--json out.json]
 
+A ``differs`` on a mutant the judge found to have the original's very Triton IR is the
+interpreter's, not the proof's: the interpreter hands a float kernel argument to the kernel as
+a Python float, which Triton's type promotion leaves out, so ``float16 tensor * float argument``
+is float16 there and float32 compiled (attn_decode_kvcache's ``q.to(tl.float16) * qk_scale``).
+Compare the TTIR before calling a proof unsound.
+
 The interpreter runs in a child process of this script (``TRITON_INTERPRET=1`` must be set
 before Triton loads; the judge's compiles need it unset).
 """
