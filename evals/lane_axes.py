@@ -286,6 +286,8 @@ class Axes:
             if steps > 20000:
                 raise _Unproven
             value = work.pop()
+            if not state[value][0]:
+                continue  # clean: its uses see nothing of the load
             for at in sorted(set(self.g.used_at.get(value, []))):
                 for target, got in self._transfer(at, value, state):
                     old = state.get(target)

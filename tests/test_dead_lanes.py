@@ -148,6 +148,16 @@ CASES = {
         ],
         True,
     ),
+    # Cleared by the where, the value is clean: a clean scalar may go anywhere.
+    "rows_cleared_then_a_clean_scalar_everywhere": (
+        [
+            f"a = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
+            f"c = tl.where(offs[:, None] < n, tl.dot(a, tl.load(y_ptr + {TILE})), 0.0)",
+            "t = tl.sum(tl.sum(c, axis=1), axis=0)",
+            "tl.store(out_ptr + offs, t + offs.to(tl.float32))",
+        ],
+        True,
+    ),
     "sum_along_the_masked_axis": (
         [
             f"x2 = tl.load(x_ptr + {TILE}, mask=offs[:, None] < n, other=OTHER)",
