@@ -20,8 +20,16 @@ KERNELWRIGHT = {
         "bench": {"batch_size": 16, "num_heads": 32, "max_seq_len": 4096, "head_dim": 128},
     },
     # Caches are what grows: the held-out shape stretches the cache length (several splits of
-    # several key blocks each), not the head size.
-    "domain": {"max_seq_len": {"stretch": True}},
+    # several key blocks each), not the head size. Decode serves one sequence at a time as
+    # often as a batch, and small models have one head or heads of 16: with the other sizes at
+    # those minimums the cache gets all the work the draw allows (4x small's), past the
+    # 1,024 positions where a kernel's split holds more than one key block.
+    "domain": {
+        "max_seq_len": {"stretch": True},
+        "batch_size": {"min": 1},
+        "num_heads": {"min": 1},
+        "head_dim": {"min": 16},
+    },
     # Lower bounds: every sequence holds at least max_seq_len // 2 valid positions.
     "bytes": "2 * (2 * batch_size * num_heads * (max_seq_len // 2) * head_dim"
     " + 2 * batch_size * num_heads * head_dim) + 4 * batch_size",

@@ -9,9 +9,10 @@ KERNELWRIGHT = {
     "tags": ["moe", "matmul", "routing", "fusion", "gather"],
     "dtype": "float16",
     "description": (
-        "A top-k mixture-of-experts layer (Mixtral-style, k=2): a router computes float32 "
-        "logits, softmax and top-k; the chosen probabilities are renormalised; each token's "
-        "output is the weighted sum of its experts' MLPs, w_out[e] @ silu(w_in[e] @ x). "
+        "A top-k mixture-of-experts layer (Mixtral-style, k=2 by default; k is a constructor "
+        "argument, from 1 to 8): a router computes float32 logits, softmax and top-k; the "
+        "chosen probabilities are renormalised; each token's output is the weighted sum of "
+        "its experts' MLPs, w_out[e] @ silu(w_in[e] @ x). "
         "Experts are stacked weight parameters [E, ffn, hidden] and [E, hidden, ffn]. A fast "
         "implementation groups tokens by expert and runs one grouped matmul per layer."
     ),
@@ -19,6 +20,10 @@ KERNELWRIGHT = {
         "small": {"num_tokens": 40, "hidden_size": 48, "ffn_size": 72, "num_experts": 6},
         "bench": {"num_tokens": 4096, "hidden_size": 2048, "ffn_size": 5632, "num_experts": 8},
     },
+    # k is the layer's own choice, not a constant of the method: Switch routes to one expert,
+    # Mixtral to two, DeepSeek and Qwen MoE layers to six or eight. The held-out draw takes
+    # another k (one, next to the minimum), which a kernel tiled for k=2 must also handle.
+    "domain": {"top_k": {"min": 1, "max": 8, "multiple_of": 1}},
     "bytes": "2 * (2 * num_tokens * hidden_size + hidden_size * num_experts"
     " + 2 * num_experts * hidden_size * ffn_size)",
     "flops": "2 * num_tokens * hidden_size * num_experts"
