@@ -421,23 +421,22 @@ def interpreted_as_checked(kernels: dict[str, Any], text: str) -> None:
 def _outside(obj: Any) -> bool:
     """An object outside Triton's language: a module that is not one of its modules, a function
     or class defined elsewhere (``tl.core.inspect``, ``tl.core.wraps``), a denied builtin."""
+    import triton
+    import triton.language as tl
+    from triton.runtime.interpreter import InterpretedFunction
+    from triton.runtime.jit import JITFunction
+
     if isinstance(obj, (tuple, list)):
         return any(map(_outside, obj))
     if isinstance(obj, types.ModuleType):
         return not _language_module(obj.__name__)
-    inner = getattr(obj, "value", None)
-    if type(obj).__name__ == "constexpr" and type(obj).__module__.startswith("triton.language"):
+    if isinstance(obj, tl.constexpr):
         # A module held in a constexpr is a module as a value: what is read through it
         # (`LANG.value.core.inspect`) would go unchecked, as for a module held in a local.
-        return isinstance(inner, types.ModuleType) or _outside(inner)
+        return isinstance(obj.value, types.ModuleType) or _outside(obj.value)
     if any(obj is d for d in DENIED_CALLABLES):
         return True
     if callable(obj):
-        import triton
-        import triton.language as tl
-        from triton.runtime.interpreter import InterpretedFunction
-        from triton.runtime.jit import JITFunction
-
         if obj is tl.PropagateNan or any(obj is getattr(triton, n, 0) for n in TRITON_NAMES):
             return False
         # A kernel is where its function was written (the interpreter's wrapper is not).
