@@ -48,16 +48,7 @@ _SCALAR = re.compile(r"^(?:[if]\d+|bf16|f8E\w+|!tt\.ptr<.*>)$")
 
 # Lane-wise ops that are defined for every lane value: a masked-off lane divided by zero (or
 # INT_MIN by -1) is undefined behaviour, not a lane nobody reads.
-_ARITH_LEFT_OUT = {
-    "arith.constant",
-    "arith.divsi",
-    "arith.divui",
-    "arith.remsi",
-    "arith.remui",
-    "arith.ceildivsi",
-    "arith.ceildivui",
-    "arith.floordivsi",
-}
+_ARITH_LEFT_OUT = {"arith.constant", *ir_order.INT_DIVISION}
 _LANEWISE_TT = {
     "tt.fp_to_fp",
     "tt.precise_sqrt",

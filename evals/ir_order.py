@@ -27,7 +27,7 @@ from typing import Protocol
 
 # Integer division and remainder are undefined on a zero divisor: dropping or moving one is
 # not shown harmless here, so they stay anchored.
-_ANCHORED_ARITH = {
+INT_DIVISION = {
     "arith.divsi",
     "arith.divui",
     "arith.remsi",
@@ -75,7 +75,7 @@ def _pure(op: str | None, text: str) -> bool:
     if op is None:
         return False
     if op.startswith("arith."):
-        return op not in _ANCHORED_ARITH
+        return op not in INT_DIVISION
     if op.startswith("math."):
         return True
     if op == "tt.extern_elementwise":

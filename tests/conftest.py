@@ -109,3 +109,60 @@ def backend_or_skip(name: str, backend):
     """The backend if it runs here; else as ``require_or_skip``."""
     require_or_skip(name, *backend.available())
     return backend
+
+
+def kernel_ir(source: str, record: dict) -> str:
+    """The Triton IR of kernel ``k`` of ``source`` at one launch record, compiled here."""
+    import tempfile
+
+    from kernelwright.sandbox.ttir import compile_ttir
+
+    # A folder of its own per compile: Python's line cache keys a kernel's source by path.
+    got = compile_ttir(source, [record], Path(tempfile.mkdtemp()))
+    assert got["ir"][0], got["errors"][0]
+    return got["ir"][0]
+
+
+_VERSIONS_RUNNER = r"""
+import importlib.util, json, sys, tempfile
+import torch
+
+BLOCK = int(sys.argv[1])
+found = {}
+for name, sources in json.loads(sys.stdin.read()).items():
+    outs = []
+    for i, src in enumerate(sources):
+        path = tempfile.mkdtemp() + f"/k_{i}.py"
+        open(path, "w").write(src)
+        spec = importlib.util.spec_from_file_location(f"k_{name}_{i}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        runs = []
+RUNS
+        outs.append(runs)
+    found[name] = [any(not torch.equal(r[0], r[i]) for r in zip(*outs)) for i in range(1, len(outs))]
+print(json.dumps(found))
+"""
+
+
+def versions_differ(cases: dict[str, list[str]], block: int, runs: str) -> dict[str, list[bool]]:
+    """Each case's versions of a module defining kernel ``k``, run in Triton's interpreter in a
+    process of its own: for each version after the first, whether some run's bits differ from
+    the first version's. ``runs`` is the code run per version, with ``mod``, ``BLOCK`` and
+    ``torch`` in scope, appending each run's output viewed as integers to ``runs``."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    script = _VERSIONS_RUNNER.replace("RUNS", textwrap.indent(textwrap.dedent(runs), " " * 8))
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(block)],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TRITON_INTERPRET": "1"},
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -4,19 +4,13 @@ expose is exposed by running both versions in Triton's interpreter."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
+from conftest import kernel_ir, versions_differ
 from kernelwright.evals.dead_lanes import PLACEHOLDER, canonical, small_other_variants
 from kernelwright.sandbox.launch_signature import int_spec
-from kernelwright.sandbox.ttir import compile_ttir
 
 BLOCK = 16
 
@@ -258,18 +252,11 @@ def _record(dtype: str = "fp32") -> dict:
     }
 
 
-def _ir(source: str, record: dict) -> str:
-    # A folder of its own per compile: Python's line cache keys a kernel's source by path.
-    got = compile_ttir(source, [record], Path(tempfile.mkdtemp()))
-    assert got["ir"][0], got["errors"][0]
-    return got["ir"][0]
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_proof_holds_exactly_where_no_masked_lane_reaches_memory(name):
     body, proven = CASES[name]
-    a = _ir(_source(body, "0.0"), _record())
-    b = _ir(_source(body, "1.0"), _record())
+    a = kernel_ir(_source(body, "0.0"), _record())
+    b = kernel_ir(_source(body, "1.0"), _record())
     assert a != b  # the compiler alone cannot tell them
     same = canonical(a)[0] == canonical(b)[0]
     assert same is proven, name
@@ -287,54 +274,35 @@ _MASKED_LOAD = re.compile(r"tt\.load %[\w.]+, %[\w.]+, %")
 @pytest.mark.parametrize("name", sorted(SMALL_CASES))
 def test_a_small_other_is_set_aside_exactly_where_it_meets_only_zeros(name):
     body, proven = SMALL_CASES[name]
-    a = _ir(_source(body, "0.0"), _record())
-    b = _ir(_source(body, "1.0"), _record())
+    a = kernel_ir(_source(body, "0.0"), _record())
+    b = kernel_ir(_source(body, "1.0"), _record())
     assert a != b and canonical(a)[0] != canonical(b)[0]
     shared = small_other_variants(a).keys() & small_other_variants(b).keys()
     assert bool(shared) is proven, name
     # Never for an `other` outside [+0, 1].
-    nan = _ir(_source(body, 'float("nan")'), _record())
+    nan = kernel_ir(_source(body, 'float("nan")'), _record())
     assert not small_other_variants(a).keys() & small_other_variants(nan).keys()
 
 
 def test_integer_division_is_not_lane_wise_for_the_proof():
-    a = _ir(_source(INT_DIV, "0"), _record("i32"))
-    b = _ir(_source(INT_DIV, "1"), _record("i32"))
+    a = kernel_ir(_source(INT_DIV, "0"), _record("i32"))
+    b = kernel_ir(_source(INT_DIV, "1"), _record("i32"))
     assert a != b and canonical(a)[0] != canonical(b)[0]
     # The same kernel with a float divide is proven.
     divf = [line.replace("100 //", "100.0 /") for line in INT_DIV]
-    fa, fb = _ir(_source(divf, "0.0"), _record()), _ir(_source(divf, "1.0"), _record())
+    fa, fb = kernel_ir(_source(divf, "0.0"), _record()), kernel_ir(_source(divf, "1.0"), _record())
     assert fa != fb and canonical(fa)[0] == canonical(fb)[0]
 
 
-RUNNER = r"""
-import importlib.util, json, sys, tempfile
-import torch
-
-BLOCK = int(sys.argv[1])
-cases = json.loads(sys.stdin.read())
-found = {}
-for name, sources in cases.items():
-    outs = []
-    for i, src in enumerate(sources):
-        path = tempfile.mkdtemp() + f"/k_{i}.py"
-        open(path, "w").write(src)
-        spec = importlib.util.spec_from_file_location(f"k_{name}_{i}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        runs = []
-        for n in (0, 5, 13, BLOCK):
-            for m in (0, 3, n + 3, BLOCK):
-                g = torch.Generator().manual_seed(n * 100 + m)
-                x = torch.randn(2 * BLOCK * BLOCK, generator=g)
-                y = torch.randn(BLOCK * BLOCK, generator=g)
-                out = torch.full((4 * BLOCK * BLOCK,), -7.0)
-                mod.k[(1,)](x, y, out, n, m, BLOCK=BLOCK)
-                runs.append(torch.cat([out, y]).view(torch.int32))
-        outs.append(runs)
-    # For each version after the first: does some run differ from the first version's?
-    found[name] = [any(not torch.equal(r[0], r[i]) for r in zip(*outs)) for i in (1, 2)]
-print(json.dumps(found))
+RUNS = """
+for n in (0, 5, 13, BLOCK):
+    for m in (0, 3, n + 3, BLOCK):
+        g = torch.Generator().manual_seed(n * 100 + m)
+        x = torch.randn(2 * BLOCK * BLOCK, generator=g)
+        y = torch.randn(BLOCK * BLOCK, generator=g)
+        out = torch.full((4 * BLOCK * BLOCK,), -7.0)
+        mod.k[(1,)](x, y, out, n, m, BLOCK=BLOCK)
+        runs.append(torch.cat([out, y]).view(torch.int32))
 """
 
 
@@ -346,17 +314,7 @@ def test_running_both_versions_exposes_every_refused_case_and_no_proven_one():
         name: [_source(body, o) for o in ("0.0", "1.0", 'float("nan")')]
         for name, (body, _) in {**CASES, **SMALL_CASES}.items()
     }
-    env = {**os.environ, "TRITON_INTERPRET": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(BLOCK)],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    differs = json.loads(proc.stdout.strip().splitlines()[-1])
+    differs = versions_differ(cases, BLOCK, RUNS)
     for name, (_, proven) in CASES.items():
         assert any(differs[name]) is not proven, name
     for name, (_, proven) in SMALL_CASES.items():

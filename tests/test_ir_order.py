@@ -3,18 +3,11 @@ that IR differing only in where a pure op stands compares equal, and nothing els
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
 import pytest
 
+from conftest import kernel_ir, versions_differ
 from kernelwright.evals.dead_lanes import canonical
 from kernelwright.sandbox.launch_signature import int_spec
-from kernelwright.sandbox.ttir import compile_ttir
 
 BLOCK = 16
 
@@ -133,21 +126,9 @@ def _source(body: list[str]) -> str:
 def _ir(source: str) -> str:
     f16 = {"kind": "tensor", "dtype": "fp16", "aligned": True}
     f32 = {"kind": "tensor", "dtype": "fp32", "aligned": True}
-    record = {
-        "kernel": "k",
-        "args": {
-            "x_ptr": f16,
-            "c_ptr": f16,
-            "out_ptr": f32,
-            "n": int_spec(13),
-            "BLOCK": {"kind": "constexpr", "value": BLOCK},
-        },
-        "options": {"num_warps": 4},
-    }
-    # A folder of its own per compile: Python's line cache keys a kernel's source by path.
-    got = compile_ttir(source, [record], Path(tempfile.mkdtemp()))
-    assert got["ir"][0], got["errors"][0]
-    return got["ir"][0]
+    args = {"x_ptr": f16, "c_ptr": f16, "out_ptr": f32, "n": int_spec(13)}
+    args["BLOCK"] = {"kind": "constexpr", "value": BLOCK}
+    return kernel_ir(source, {"kernel": "k", "args": args, "options": {"num_warps": 4}})
 
 
 @pytest.mark.parametrize("name", sorted(PAIRS))
@@ -158,32 +139,14 @@ def test_only_where_a_pure_op_stands_is_set_aside(name):
     assert (canonical(a)[0] == canonical(b)[0]) is same, name
 
 
-RUNNER = r"""
-import importlib.util, json, sys, tempfile
-import torch
-
-BLOCK = int(sys.argv[1])
-pairs = json.loads(sys.stdin.read())
-found = {}
-for name, sources in pairs.items():
-    outs = []
-    for i, src in enumerate(sources):
-        path = tempfile.mkdtemp() + f"/k_{i}.py"
-        open(path, "w").write(src)
-        spec = importlib.util.spec_from_file_location(f"k_{name}_{i}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        runs = []
-        for n in (0, 5, BLOCK):
-            g = torch.Generator().manual_seed(n)
-            x = (torch.randn(BLOCK, generator=g) * 300).half()
-            c = torch.randn(BLOCK, generator=g).half()
-            out = torch.full((BLOCK * BLOCK,), -7.0)
-            mod.k[(1,)](x, c, out, n, BLOCK=BLOCK)
-            runs.append(out.view(torch.int32))
-        outs.append(runs)
-    found[name] = any(not torch.equal(a, b) for a, b in zip(*outs))
-print(json.dumps(found))
+RUNS = """
+for n in (0, 5, BLOCK):
+    g = torch.Generator().manual_seed(n)
+    x = (torch.randn(BLOCK, generator=g) * 300).half()
+    c = torch.randn(BLOCK, generator=g).half()
+    out = torch.full((BLOCK * BLOCK,), -7.0)
+    mod.k[(1,)](x, c, out, n, BLOCK=BLOCK)
+    runs.append(out.view(torch.int32))
 """
 
 
@@ -192,16 +155,7 @@ def test_running_both_versions_differs_exactly_where_the_programs_do():
     and every pair of different programs but the loop one (the same values, not claimed)
     differs on some input, or the test does not test the rule."""
     pairs = {name: [_source(a), _source(b)] for name, (a, b, _) in PAIRS.items()}
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(BLOCK)],
-        input=json.dumps(pairs),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TRITON_INTERPRET": "1"},
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    differs = json.loads(proc.stdout.strip().splitlines()[-1])
+    differs = {name: d for name, (d,) in versions_differ(pairs, BLOCK, RUNS).items()}
     for name, (_, _, same) in PAIRS.items():
         if name != "moved_into_a_loop":
             assert differs[name] is not same, name

@@ -5,18 +5,11 @@ running both versions in Triton's interpreter, and no proven case ever differs."
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
-
 import pytest
 
+from conftest import kernel_ir, versions_differ
 from kernelwright.evals.dead_lanes import PLACEHOLDER, canonical
 from kernelwright.sandbox.launch_signature import int_spec
-from kernelwright.sandbox.ttir import compile_ttir
 
 BLOCK = 16
 
@@ -82,20 +75,9 @@ def _source(body: list[str], after: list[str], step: str, other: str) -> str:
 
 def _ir(source: str) -> str:
     tensor = {"kind": "tensor", "dtype": "fp32", "aligned": True}
-    record = {
-        "kernel": "k",
-        "args": {
-            "x_ptr": tensor,
-            "out_ptr": tensor,
-            "n": int_spec(37),
-            "BLOCK": {"kind": "constexpr", "value": BLOCK},
-        },
-        "options": {"num_warps": 4},
-    }
-    # A folder of its own per compile: Python's line cache keys a kernel's source by path.
-    got = compile_ttir(source, [record], Path(tempfile.mkdtemp()))
-    assert got["ir"][0], got["errors"][0]
-    return got["ir"][0]
+    args = {"x_ptr": tensor, "out_ptr": tensor, "n": int_spec(37)}
+    args["BLOCK"] = {"kind": "constexpr", "value": BLOCK}
+    return kernel_ir(source, {"kernel": "k", "args": args, "options": {"num_warps": 4}})
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -108,31 +90,13 @@ def test_the_proof_holds_exactly_where_only_the_last_trip_masks_lanes_off(name):
     assert (PLACEHOLDER in canonical(a)[0]) is proven
 
 
-RUNNER = r"""
-import importlib.util, json, sys, tempfile
-import torch
-
-BLOCK = int(sys.argv[1])
-cases = json.loads(sys.stdin.read())
-found = {}
-for name, sources in cases.items():
-    outs = []
-    for i, src in enumerate(sources):
-        path = tempfile.mkdtemp() + f"/k_{i}.py"
-        open(path, "w").write(src)
-        spec = importlib.util.spec_from_file_location(f"k_{name}_{i}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        runs = []
-        for n in (0, 5, 13, BLOCK, 37, 3 * BLOCK):
-            g = torch.Generator().manual_seed(n)
-            x = torch.randn(4 * BLOCK, generator=g)
-            out = torch.full((8 * BLOCK,), -7.0)
-            mod.k[(1,)](x, out, n, BLOCK=BLOCK)
-            runs.append(out.view(torch.int32))
-        outs.append(runs)
-    found[name] = any(not torch.equal(r[0], o) for r in zip(*outs) for o in r[1:])
-print(json.dumps(found))
+RUNS = """
+for n in (0, 5, 13, BLOCK, 37, 3 * BLOCK):
+    g = torch.Generator().manual_seed(n)
+    x = torch.randn(4 * BLOCK, generator=g)
+    out = torch.full((8 * BLOCK,), -7.0)
+    mod.k[(1,)](x, out, n, BLOCK=BLOCK)
+    runs.append(out.view(torch.int32))
 """
 
 
@@ -144,15 +108,6 @@ def test_running_both_versions_exposes_every_refused_case_and_no_proven_one():
         name: [_source(body, after, step, o) for o in ("0.0", "1.0", 'float("nan")')]
         for name, (body, after, step, _) in CASES.items()
     }
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(BLOCK)],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        env={**os.environ, "TRITON_INTERPRET": "1"},
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    differs = json.loads(proc.stdout.strip().splitlines()[-1])
+    differs = {name: any(d) for name, d in versions_differ(cases, BLOCK, RUNS).items()}
     for name, (*_, proven) in CASES.items():
         assert differs[name] is not proven, name
