@@ -293,6 +293,7 @@ def _generate(
         console.print(
             f"\ninterrupted: {done} attempt(s) saved in {out}; continue with:\n  {resume_cmd}",
             highlight=False,
+            soft_wrap=True,  # a command to copy is never broken over lines
         )
         return 130
     _report(console, summary, out)

@@ -315,9 +315,11 @@ def main() -> None:
                 b, a = ({k: statistics.median(v) for k, v in got[s].items()} for s in got)
                 row = (problem, b["seconds"], a["seconds"], a["replay"], b["cpu"], a["cpu"])
                 rows.append(row)
+                # The before side's replay too, where it has one to time (a later revision).
+                was = f"{b['replay']:4.2f} -> " if b["replay"] else ""
                 print(
                     f"{row[0]:28s} before {row[1]:5.2f} s  after {row[2]:5.2f} s  "
-                    f"(replay {row[3]:4.2f} s)  x{row[2] / row[1]:.2f}   "
+                    f"(replay {was}{row[3]:4.2f} s)  x{row[2] / row[1]:.2f}   "
                     f"cpu {row[4]:5.2f} -> {row[5]:5.2f} s  x{row[5] / row[4]:.2f}",
                     flush=True,
                 )

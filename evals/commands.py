@@ -222,6 +222,7 @@ def _eval(
             f"\ninterrupted: {len(RunDir(out).attempts())} attempt(s) saved in {out}; continue "
             f"with:\n  kernelwright eval --out {out} --resume",
             markup=False,
+            soft_wrap=True,  # a command to copy is never broken over lines
         )
         return 130
     print_headline(console, result.metrics)

@@ -421,7 +421,7 @@ def record_score(summary: Summary) -> Path:
         "equivalents": summary.equivalents,
         "per_class": {k: v.model_dump() for k, v in summary.per_class.items()},
         "problem_sha256": summary.problem_sha256,
-        "solution": summary.solution,
+        "solution": _beside(path, summary.solution),
         "shape": summary.shape,
         "measured_at": summary.measured_at,
         "versions": summary.versions,
@@ -434,6 +434,15 @@ def record_score(summary: Summary) -> Path:
     }
     path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def _beside(scores: Path, solution: str) -> str:
+    """A bundled solution's path relative to the scores file, so the record reads the same on
+    every checkout; any other solution as given."""
+    try:
+        return Path(solution).resolve().relative_to(scores.parent.resolve()).as_posix()
+    except ValueError:
+        return solution
 
 
 def score_label(entry: dict | None) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 
 from kernelwright.hardware import TARGETS, TargetSpec
 from kernelwright.outcome import KernelCompile
-from kernelwright.sandbox import compiler_report, kernel_source, ttir
+from kernelwright.sandbox import compiler_report, kernel_source, static_values, ttir
 from kernelwright.sandbox.backends import kill_tree
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -75,7 +75,8 @@ def _default_arg(value: Any) -> dict[str, Any]:
 def signature(jit, record: dict[str, Any]) -> tuple[dict, dict, dict]:
     """Triton's (signature, constexprs, attrs) for one launch record, specialised as the
     launcher would have: 16-aligned pointers and ints divisible by 16 marked, ints equal to 1
-    folded to constants (unless the kernel says do_not_specialize)."""
+    folded to constants (unless the kernel says do_not_specialize). A parameter annotated with
+    anything but tl.constexpr never gets here (``kernel_source``)."""
     import inspect
 
     import triton.language as tl
@@ -182,6 +183,25 @@ def _stderr_to(path: Path):
         said.text = "\n".join(kept)[-1500:]
 
 
+@contextlib.contextmanager
+def _current_target(target) -> Iterator[None]:
+    """The chip compiled for as the one Triton's language asks about at compile time
+    (``tl.target_info.is_cuda()``, ``cuda_capability_geq``): it asks the machine's driver, which
+    here is no GPU's, so a kernel would be compiled as for no chip at all."""
+    from triton.language import target_info
+
+    def current_target():
+        return target
+
+    current_target.__triton_builtin__ = True
+    machine = target_info.current_target
+    target_info.current_target = current_target
+    try:
+        yield
+    finally:
+        target_info.current_target = machine
+
+
 def compile_one(
     jit, record: dict, target: TargetSpec, extracted, workdir: Path, front_end: bool = False
 ) -> KernelCompile:
@@ -202,8 +222,14 @@ def compile_one(
         return report
     options = _options(record, target)
     report.config = {**{k: v for k, v in constexprs.items() if k in record["args"]}, **options}
+    statics = static_values.Statics()
+    arch = ttir.TARGET if front_end else (target.backend, target.arch, target.warp_size)
     try:
-        with _stderr_to(workdir / "compiler-stderr.txt") as said:
+        with (
+            _stderr_to(workdir / "compiler-stderr.txt") as said,
+            static_values.recording(statics),
+            _current_target(GPUTarget(*arch)),
+        ):
             if front_end:
                 ttir.front_end(jit, sig, constexprs, attrs, options)
             else:
@@ -218,6 +244,7 @@ def compile_one(
         if said.text and said.text not in report.error:
             report.error = f"{report.error}\n{said.text}"[-2000:]
         return report
+    report.statics = statics.dump()  # held against the interpreter's (static_values.py)
     if front_end:
         report.compiled = True
         return report

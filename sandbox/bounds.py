@@ -26,6 +26,25 @@ from pydantic import BaseModel
 from kernelwright.sandbox import interp_memory
 
 
+class Edge(BaseModel):
+    """One buffer the outside lanes lie next to, and how far from it."""
+
+    buffer: str  # the kernel's parameters on it, and where it came from
+    elements: int  # the buffer's size in elements of the access
+    side: Literal["past the end", "before the start"]
+    nearest: int  # distance of the nearest outside lane, in elements
+    farthest: int
+
+    def phrase(self) -> str:
+        span = (
+            f"{self.nearest}"
+            if self.nearest == self.farthest
+            else f"{self.nearest} to {self.farthest}"
+        )
+        unit = "element" if span == "1" else "elements"
+        return f"{span} {unit} {self.side} of {self.buffer} ({self.elements} elements)"
+
+
 class Violation(BaseModel):
     """The first access that left every buffer, as the candidate can act on it."""
 
@@ -36,11 +55,9 @@ class Violation(BaseModel):
     op: Literal["load", "store", "atomic"]
     lanes: int  # active lanes outside every buffer
     active: int  # active lanes of the access
-    buffer: str  # the nearest buffer: the kernel's parameters on it, and where it came from
-    elements: int  # the buffer's size in elements of the access
-    side: Literal["past its end", "before its start"]
-    nearest: int  # distance of the nearest outside lane, in elements
-    farthest: int
+    # The gap's neighbours where every outside lane lies in one gap (the buffer below, then
+    # the one above); else the nearest buffer. Which buffer a pointer came from is not known.
+    edges: list[Edge]
 
     def message(self) -> str:
         where = f"kernel {self.kernel}"
@@ -49,31 +66,37 @@ class Violation(BaseModel):
             where += f", line {self.line}{inner}"
             if self.code:
                 where += f" (`{self.code}`)"
-        span = (
-            f"{self.nearest}"
-            if self.nearest == self.farthest
-            else f"{self.nearest} to {self.farthest}"
-        )
-        unit = "element" if span == "1" else "elements"
+        if not self.edges:
+            around = "; the kernel got no tensor"
+        elif len(self.edges) == 1:
+            around = f"; nearest, {self.edges[0].phrase()}"
+        else:
+            around = f", between them: {self.edges[0].phrase()} and {self.edges[1].phrase()}"
         return (
             f"{where}: a {self.op} by {self.lanes} of its {self.active} active lanes addresses "
-            f"memory outside every buffer the kernel was given; nearest is {self.buffer} "
-            f"({self.elements} elements), {span} {unit} {self.side}."
+            f"memory outside every buffer the kernel was given{around}."
         )
 
 
-class OutOfBounds(Exception):
-    def __init__(self, violation: Violation):
-        super().__init__(violation.message())
-        self.violation = violation
+class OutOfBounds(interp_memory.Refusal):
+    field = "out_of_bounds"
+    record: Violation
 
 
-class Bounds:
+class Bounds(interp_memory.Watching):
     """The launch's buffers as sorted byte intervals; refuses the first access outside."""
 
-    def __init__(self, kernel: str, buffers: list[tuple[str, torch.UntypedStorage]], file: str):
+    def __init__(
+        self,
+        kernel: str,
+        buffers: list[tuple[str, torch.UntypedStorage]],
+        file: str,
+        lines: list[str] | None = None,
+    ):
         self.kernel = kernel
         self.file = file
+        # The candidate's lines, where the file the interpreter runs holds more (probes).
+        self.lines = lines
         by_start: dict[int, tuple[int, list[str]]] = {}
         for name, st in buffers:
             if st.nbytes() == 0:
@@ -90,20 +113,11 @@ class Bounds:
         self.names = [", ".join(by_start[s][1]) for s in starts]
         self.violation: Violation | None = None
 
-    def __enter__(self) -> Bounds:
-        if not interp_memory.installed():
-            raise RuntimeError("the interpreter's memory ops are not watched")
-        interp_memory.WATCHERS.append(self)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        interp_memory.WATCHERS.remove(self)
-
     def see(self, access: interp_memory.Access) -> None:
         a = access.active
         if not a.size:
             return
-        lo, hi = int(a.min()), int(a.max())
+        lo, hi = access.span
         i = bisect.bisect_right(self._starts, lo) - 1
         if i >= 0 and hi + access.itemsize <= self._ends[i]:  # Python ints: nothing wraps
             return
@@ -121,19 +135,34 @@ class Bounds:
 
     def _describe(self, access: interp_memory.Access, bad: np.ndarray) -> Violation:
         item = access.itemsize
-        where = _candidate_frame(self.file)
+        where = _candidate_frame(self.file, self.lines)
         # Distances in float64 (exact below 2**53, and only a message beyond).
-        b = bad.astype(np.float64)[:, None]
-        before = self.starts.astype(np.float64)[None, :] - b
-        past = b + item - self.ends.astype(np.float64)[None, :]
-        dist = np.maximum(before, past)
-        if not self.names:  # the kernel got no tensor: every address is outside
-            k, side, d = None, "past its end", np.zeros(1)
-        else:
-            k = int(np.argmin(dist.min(axis=0)))
-            side = "before its start" if before[0, k] > 0 else "past its end"
-            d = before[:, k] if side == "before its start" else past[:, k]
+        b = bad.astype(np.float64)
+        starts, ends = self.starts.astype(np.float64), self.ends.astype(np.float64)
+
+        def edge(k: int, side: str) -> Edge:
+            d = starts[k] - b if side == "before the start" else b + item - ends[k]
             d = np.ceil(np.maximum(d, 1) / item)
+            return Edge(
+                buffer=self.names[k],
+                elements=int((self.ends[k] - self.starts[k]) // item),
+                side=side,
+                nearest=int(d.min()),
+                farthest=int(d.max()),
+            )
+
+        below = np.unique(np.searchsorted(self.starts, bad, side="right").astype(np.int64) - 1)
+        if not self.names:
+            edges = []
+        elif below.size == 1:  # one gap: name what lies on either side of it
+            k = int(below[0])
+            edges = [edge(k, "past the end")] if k >= 0 else []
+            if k + 1 < len(self.names):
+                edges.append(edge(k + 1, "before the start"))
+        else:
+            dist = np.maximum(starts[None, :] - b[:, None], b[:, None] + item - ends[None, :])
+            k = int(np.argmin(dist.min(axis=0)))
+            edges = [edge(k, "before the start" if starts[k] > b.min() else "past the end")]
         return Violation(
             kernel=self.kernel,
             function=where[0] if where else None,
@@ -142,25 +171,22 @@ class Bounds:
             op=access.op,
             lanes=int(bad.size),
             active=access.lanes,
-            buffer=self.names[k] if k is not None else "none (the kernel got no tensor)",
-            elements=int((self.ends[k] - self.starts[k]) // item) if k is not None else 0,
-            side=side,
-            nearest=int(d.min()),
-            farthest=int(d.max()),
+            edges=edges,
         )
 
 
-def _candidate_frame(file: str) -> tuple[str, int, str | None] | None:
+def _candidate_frame(file: str, lines: list[str] | None) -> tuple[str, int, str | None] | None:
     """The innermost frame running the candidate's source: the interpreter runs a kernel's
     body as Python under the name of the file it was defined from."""
     f = sys._getframe(1)
     while f is not None:
         if f.f_code.co_filename == file:
-            try:
-                with open(file, encoding="utf-8") as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                lines = []
+            if lines is None:
+                try:
+                    with open(file, encoding="utf-8") as fh:
+                        lines = fh.read().splitlines()
+                except OSError:
+                    lines = []
             n = f.f_lineno
             code = lines[n - 1].strip() if 0 < n <= len(lines) else None
             return f.f_code.co_name, n, code

@@ -3,31 +3,69 @@
 Triton's CPU interpreter sends each access through four InterpreterBuilder methods: masked
 load and masked store (plain, atomic load/store and tensor-descriptor loads and stores all
 end there; a descriptor's lanes outside its declared shape arrive masked off), atomic
-read-modify-write and atomic compare-and-swap. ``install`` wraps them once per process, in
-the zygote before any candidate runs, and hands each access to the watchers on ``WATCHERS``
-first: a watcher that raises stops an out-of-bounds write before it touches memory. The
-watchers are the traffic counter (``traffic.py``) and the bounds check (``bounds.py``).
+read-modify-write and atomic compare-and-swap (an atomic store is shown as the atomic it is, an
+atomic load as the ordered load it is, each with its memory semantics and scope).
+``install`` wraps them once per process, in the zygote before any candidate runs, and hands
+each access to the watchers on ``WATCHERS`` first: a watcher that raises stops an
+out-of-bounds write before it touches memory. The watchers are the traffic counter
+(``traffic.py``), the bounds check (``bounds.py``) and the race detector (``races.py``), which
+also needs the program making the access and whether it is ordered (atomic or volatile).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
+
+Scope = Literal["cta", "gpu", "sys"]
 
 
 class Access:
     """One load, store or atomic of one program: byte addresses per lane and which lanes are
-    active (the mask, broadcast to the addresses' shape)."""
+    active (the mask, broadcast to the addresses' shape). ``sync``: an atomic or a volatile
+    load, which the memory model orders (never a data race with another such access);
+    ``acquire`` / ``release``: its memory semantics (a volatile load counts as acquiring);
+    ``scope``: an atomic's memory scope. A "cta" atomic is atomic, and its semantics order,
+    only among the threads of its own program: to other programs it is a plain access."""
 
-    __slots__ = ("op", "ptrs", "mask", "itemsize", "_active")
+    __slots__ = (
+        "op",
+        "ptrs",
+        "mask",
+        "itemsize",
+        "program",
+        "sync",
+        "acquire",
+        "release",
+        "scope",
+        "_active",
+        "_span",
+    )
 
-    def __init__(self, op: str, ptrs: np.ndarray, mask: np.ndarray | None, itemsize: int):
+    def __init__(
+        self,
+        op: str,
+        ptrs: np.ndarray,
+        mask: np.ndarray | None,
+        itemsize: int,
+        program: tuple[int, int, int] = (0, 0, 0),
+        sync: bool = False,
+        acquire: bool = False,
+        release: bool = False,
+        scope: Scope = "gpu",
+    ):
         self.op = op
         self.ptrs = ptrs
         self.mask = mask
         self.itemsize = itemsize
+        self.program = program
+        self.sync = sync
+        self.acquire = acquire
+        self.release = release
+        self.scope = scope
         self._active: np.ndarray | None = None
+        self._span: tuple[int, int] | None = None
 
     @property
     def active(self) -> np.ndarray:
@@ -48,12 +86,50 @@ class Access:
         return self._active
 
     @property
+    def program_scoped(self) -> bool:
+        """An atomic of scope "cta": between programs, a plain load and store (or load)."""
+        return self.sync and self.scope == "cta"
+
+    @property
     def lanes(self) -> int:
         return int(self.active.size)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The lowest and highest active address (Python ints); only for an access with an
+        active lane."""
+        if self._span is None:
+            a = self.active
+            self._span = (int(a.min()), int(a.max()))
+        return self._span
+
+
+class Refusal(Exception):
+    """What a check watching a replayed launch found against the kernel: its ``record`` (a
+    model with a ``message()``), reported in the replay's report under ``field``."""
+
+    field: str
+
+    def __init__(self, record) -> None:
+        super().__init__(record.message())
+        self.record = record
 
 
 class Watcher(Protocol):
     def see(self, access: Access) -> None: ...
+
+
+class Watching:
+    """A watcher on ``WATCHERS`` while open (``with``)."""
+
+    def __enter__(self):
+        if not _installed:
+            raise RuntimeError("the interpreter's memory ops are not watched")
+        WATCHERS.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        WATCHERS.remove(self)
 
 
 WATCHERS: list[Watcher] = []
@@ -69,10 +145,28 @@ def _itemsize(handle) -> int:
     return max(1, handle.get_element_ty().primitive_bitwidth // 8)
 
 
-def _show(op: str, ptr, mask) -> None:
-    access = Access(op, ptr.data, None if mask is None else mask.data, _itemsize(ptr))
+def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None) -> None:
+    acquire = release = sync
+    if sem is not None:  # an atomic's: relaxed orders nothing around it
+        acquire, release = sem in _ACQUIRE, sem in _RELEASE
+    access = Access(
+        op,
+        ptr.data,
+        None if mask is None else mask.data,
+        _itemsize(ptr),
+        builder.grid_idx,
+        sync,
+        acquire,
+        release,
+        _SCOPES.get(scope, "gpu"),
+    )
     for w in list(WATCHERS):
         w.see(access)
+
+
+_ACQUIRE: set = set()
+_RELEASE: set = set()
+_SCOPES: dict = {}  # ir.MEM_SYNC_SCOPE -> Scope
 
 
 def install() -> None:
@@ -80,33 +174,53 @@ def install() -> None:
     global _installed
     if _installed:
         return
+    from triton._C.libtriton import ir
     from triton.runtime.interpreter import InterpreterBuilder
 
+    sem = ir.MEM_SEMANTIC
+    _ACQUIRE.update((sem.ACQUIRE, sem.ACQUIRE_RELEASE))
+    _RELEASE.update((sem.RELEASE, sem.ACQUIRE_RELEASE))
+    scopes = ir.MEM_SYNC_SCOPE
+    _SCOPES.update({scopes.CTA: "cta", scopes.GPU: "gpu", scopes.SYSTEM: "sys"})
     load, store = InterpreterBuilder.create_masked_load, InterpreterBuilder.create_masked_store
     rmw, cas = InterpreterBuilder.create_atomic_rmw, InterpreterBuilder.create_atomic_cas
 
     def masked_load(self, ptrs, mask, other, cache_policy, is_volatile):
         if WATCHERS:
-            _show("load", ptrs, mask)
+            _show(self, "load", ptrs, mask, bool(is_volatile))
         return load(self, ptrs, mask, other, cache_policy, is_volatile)
 
     def masked_store(self, ptrs, value, mask, cache_policy):
         if WATCHERS:
-            _show("store", ptrs, mask)
+            _show(self, "store", ptrs, mask)
         return store(self, ptrs, value, mask, cache_policy)
+
+    def atomic_load(self, ptr, mask, sem, scope):
+        # The interpreter's own atomic load is a volatile load; here it keeps its sem and scope.
+        if WATCHERS:
+            _show(self, "load", ptr, mask, True, sem, scope)
+        return load(self, ptr, mask, None, None, True)
+
+    def atomic_store(self, ptr, val, mask, sem, scope):
+        # The interpreter's own atomic store is a masked store; here it stays an atomic.
+        if WATCHERS:
+            _show(self, "atomic", ptr, mask, True, sem, scope)
+        return store(self, ptr, val, mask, None)
 
     def atomic_rmw(self, rmwOp, ptr, val, mask, sem, scope):
         if WATCHERS:
-            _show("atomic", ptr, mask)
+            _show(self, "atomic", ptr, mask, True, sem, scope)
         return rmw(self, rmwOp, ptr, val, mask, sem, scope)
 
     def atomic_cas(self, ptr, cmp, val, sem, scope):
-        if WATCHERS:
-            _show("atomic", ptr, None)  # every lane of a compare-and-swap is active
+        if WATCHERS:  # every lane of a compare-and-swap is active
+            _show(self, "atomic", ptr, None, True, sem, scope)
         return cas(self, ptr, cmp, val, sem, scope)
 
     InterpreterBuilder.create_masked_load = masked_load
     InterpreterBuilder.create_masked_store = masked_store
+    InterpreterBuilder.create_atomic_load = atomic_load
+    InterpreterBuilder.create_atomic_store = atomic_store
     InterpreterBuilder.create_atomic_rmw = atomic_rmw
     InterpreterBuilder.create_atomic_cas = atomic_cas
     _installed = True

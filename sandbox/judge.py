@@ -27,6 +27,7 @@ from kernelwright.prompts.feedback import DIAGNOSES
 from kernelwright.regimes import regimes_for
 from kernelwright.sandbox import guards, kernel_list, launch_signature, measure, timed_calls
 from kernelwright.sandbox.bounds import Violation
+from kernelwright.sandbox.hints import FalseHintRecord
 from kernelwright.sandbox.launch_signature import MAX_RECORDS
 from kernelwright.sandbox.launchlog import (
     HostOp,
@@ -36,6 +37,8 @@ from kernelwright.sandbox.launchlog import (
     host_reorders,
     output_problems,
 )
+from kernelwright.sandbox.races import Race
+from kernelwright.sandbox.undefined import UndefinedRecord
 from kernelwright.sandbox.verify import (
     bitwise_equal,
     comparable,
@@ -80,12 +83,18 @@ class ReplayReport(BaseModel):
     error: str | None = None
     launch_failed: bool = False
     out_of_bounds: Violation | None = None  # interpreter only (bounds.py)
+    race: Race | None = None  # interpreter only (races.py)
+    false_hint: FalseHintRecord | None = None  # interpreter only (hints.py)
+    undefined: UndefinedRecord | None = None  # interpreter only (undefined.py)
     mutated: list[int] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
 
 class ReplayResult(BaseModel):
     error: str | None = None  # the kernels could not be taken from the source
+    # What the interpreter computed where Triton's compiler may fix a value at compile time
+    # (static_values.Probe.dump), held against the compile's once it is in.
+    probed: dict[str, Any] | None = None
     replays: list[ReplayReport] = Field(default_factory=list)
 
 
@@ -826,18 +835,22 @@ def _replay_checks(
             Status.compile_error,
         )
     # An access outside every buffer comes first: on a GPU it is a fault, and on the CPU the
-    # values it read are garbage whatever the outputs say.
+    # values it read are garbage whatever the outputs say. A race or a false hint likewise: on a
+    # GPU the values differ from the ones this replay computed, whatever they are here.
     for (_, seed, regime), rep in zip(plan, replayed.replays, strict=True):
+        tag = _tag(info, seed, regime)
         if rep.out_of_bounds:
             details["mismatch"] = {
                 "pattern": "out_of_bounds",
                 "diagnosis": DIAGNOSES["out_of_bounds"],
             }
-            return fail(
-                f"memory in bounds ({_tag(info, seed, regime)})",
-                rep.out_of_bounds.message(),
-                Status.incorrect,
-            )
+            return fail(f"memory in bounds ({tag})", rep.out_of_bounds.message(), Status.incorrect)
+        if rep.race:
+            return fail(f"programs race-free ({tag})", rep.race.message(), Status.incorrect)
+        if rep.false_hint:
+            return fail(f"hints hold ({tag})", rep.false_hint.message(), Status.incorrect)
+        if rep.undefined:
+            return fail(f"results defined ({tag})", rep.undefined.message(), Status.incorrect)
     trials = {t.seed: t for t in result.trials}
     replays = {r.seed: r for r in replayed.replays}
     for n, ref in enumerate(trial_refs):
@@ -883,12 +896,13 @@ def _replay_checks(
         ]
         if laid_out:
             return fail(f"output layout ({tag})", laid_out[0], Status.incorrect)
+        failed = None
         if trial is not None and len(outs) == len(ref["outputs"]):
             failed = _agreement(info, trial, outs, trial_refs[:n], ref, tag, checks, details)
-            if failed is not None:
-                return failed
-        failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
+        if failed is None:
+            failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
         if failed is not None:
+            # What this replay did differently (a poisoned state, programs in reverse order).
             if rep.notes:
                 checks[-1].detail += " (" + "; ".join(rep.notes[:3]) + ")"
             return failed

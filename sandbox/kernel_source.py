@@ -116,6 +116,9 @@ DENIED_NODES = (
     ast.Try,
     ast.Delete,
     ast.Lambda,
+    # A value bound inside any expression (an f-string's part) escapes every probe of what
+    # the compiler fixes (static_values.py); so may a loop variable assigned in its loop.
+    ast.NamedExpr,
 )
 # What a module constant's expression may be made of.
 CONSTANT_NODES = (
@@ -248,6 +251,44 @@ def _globals_read(fn: ast.FunctionDef) -> set[str]:
     return found
 
 
+def _assigns(body: list[ast.stmt], target: ast.expr) -> bool:
+    bound = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return any(
+        isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load) and n.id in bound
+        for stmt in body
+        for n in ast.walk(stmt)
+    )
+
+
+def _read_after(fn: ast.FunctionDef, loop: ast.For) -> bool:
+    """Whether a loop's variable is read outside every loop over it: after a ``range`` loop the
+    compiled kernel's name is the loop region's placeholder (TTIR ``ub.poison``), Python's the
+    last trip's value."""
+    bound = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    inside = {
+        id(n)
+        for other in ast.walk(fn)
+        if isinstance(other, ast.For)
+        and bound & {t.id for t in ast.walk(other.target) if isinstance(t, ast.Name)}
+        for stmt in other.body
+        for n in ast.walk(stmt)
+    }
+    return any(
+        isinstance(n, ast.Name)
+        and isinstance(n.ctx, ast.Load)
+        and n.id in bound
+        and id(n) not in inside
+        for n in ast.walk(fn)
+    )
+
+
+def _constexpr(annotation: ast.expr) -> bool:
+    """``tl.constexpr``, ``triton.language.constexpr`` or a ``constexpr`` imported as such."""
+    if isinstance(annotation, ast.Attribute):
+        return annotation.attr == "constexpr"
+    return isinstance(annotation, ast.Name) and annotation.id == "constexpr"
+
+
 def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
     """Why a kernel could leave Triton's language, or None. Default values and annotations
     run when the ``def`` runs: only constants may."""
@@ -258,8 +299,13 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
                 value.lineno, f"line {value.lineno}: a default value that is not a constant"
             )
     for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
-        if arg.annotation is not None and not _constant(arg.annotation, names):
-            return Refusal(arg.lineno, f"line {arg.lineno}: an annotation that is not a constant")
+        if arg.annotation is not None and not _constexpr(arg.annotation):
+            return Refusal(
+                arg.lineno,
+                f"line {arg.lineno}: parameter {arg.arg} is annotated with something other than "
+                "tl.constexpr (Triton's launcher compiles a parameter annotated with a type, "
+                "tl.float64 or '*i32', as that type, which the CPU check does not run)",
+            )
     if fn.returns is not None and not _constant(fn.returns, names):
         return Refusal(fn.lineno, f"line {fn.lineno}: a return annotation that is not a constant")
     outside = _globals_read(fn)
@@ -271,6 +317,27 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
             why = (
                 f"{type(sub).__name__} is not Triton (a kernel body is compiled for the GPU; "
                 "it cannot import, define classes or catch errors)"
+            )
+        elif isinstance(sub, ast.AnnAssign) and not _constexpr(sub.annotation):
+            why = (
+                "a local annotated with something other than tl.constexpr (the compiler makes "
+                "it a tensor, the interpreter keeps a Python value)"
+            )
+        elif isinstance(sub, ast.For) and _assigns(sub.body, sub.target):
+            why = (
+                "a loop variable assigned in its own loop (the compiler unrolls a "
+                "tl.static_range loop by that variable)"
+            )
+        elif isinstance(sub, ast.For) and _read_after(fn, sub):
+            why = (
+                "a loop variable read outside its loop (after a `range` loop the compiled "
+                "kernel's variable is undefined, Python's the last trip's value): use another "
+                "name outside the loop"
+            )
+        elif isinstance(sub, (ast.For, ast.While)) and sub.orelse:
+            why = (
+                "an `else` after a loop (the compiler runs it in every trip of a "
+                "tl.static_range loop, Python once after the loop)"
             )
         elif isinstance(sub, ast.Attribute) and (
             sub.attr.startswith("_") or sub.attr in DENIED_ATTRS
@@ -339,12 +406,21 @@ def extract(code: str) -> Extracted:
     return result
 
 
-def define(extracted: Extracted, filename: str, jit: Callable) -> dict[str, Any]:
-    """Execute the extracted kernels with ``jit`` as their decorator: name -> kernel.
+def define(
+    extracted: Extracted,
+    filename: str,
+    jit: Callable,
+    extra: dict[str, Any] | None = None,
+    builtins: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Execute the extracted kernels with ``jit`` as their decorator: name -> kernel. ``extra``
+    names are bound in the kernels' module once its own code has run (nothing it defines can
+    take their place); ``builtins`` replace Python's of the same name (a module name still
+    comes first, as for the compiler).
 
     ``filename`` must hold ``extracted.text``: Triton reads a kernel's source from its file."""
     namespace: dict[str, Any] = {
-        "__builtins__": {**SAFE_BUILTINS, "__import__": _kernel_module_import},
+        "__builtins__": {**SAFE_BUILTINS, **(builtins or {}), "__import__": _kernel_module_import},
         "__name__": "kw_kernels",
         "__file__": filename,
         JIT_DECORATOR: jit,
@@ -357,6 +433,7 @@ def define(extracted: Extracted, filename: str, jit: Callable) -> dict[str, Any]
         raise KernelSourceError(
             f"the kernels could not be defined: {type(e).__name__}: {e}"
         ) from None
+    namespace.update(extra or {})
     for node in ast.parse(extracted.text).body:
         if isinstance(node, ast.Assign):
             bound = {t.id: "module constant" for t in node.targets}

@@ -500,13 +500,13 @@ class Pool:
             # The kernels compile on another core while the replay and the judge run.
             pending = self._submit_compile(slot, job, compiler, self._logs(result, jobdir))
             try:
-                outcome = self._judge(slot, info, job, reference, result, msg, jobdir, env)
+                outcome, probed = self._judge(slot, info, job, reference, result, msg, jobdir, env)
             except BaseException:
                 if pending is not None and pending.missing:
                     compiler.close()  # its answers belong to no later check
                 raise
             return outcome, settled(
-                partial(self._collect_compile, compiler, result, pending, outcome)
+                partial(self._collect_compile, compiler, result, pending, outcome, probed)
             )
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
@@ -553,8 +553,10 @@ class Pool:
         result: dict,
         pending: target_compile.Pending | None,
         outcome: Outcome,
+        probed: dict | None,
     ) -> Outcome:
-        """The traffic the kernels requested, and the compiler's report per target."""
+        """The traffic the kernels requested, and the compiler's report per target, with what it
+        fixed at compile time held against what the replay's interpreter computed."""
         try:
             report = judge.WorkerResult.model_validate(result)
         except ValueError:
@@ -565,7 +567,9 @@ class Pool:
             return outcome
         # What each kernel was compiled with: `mutate` compiles its mutants at these.
         outcome.details["launch_records"] = pending.launches
-        return target_compile.attach(outcome, compiler.collect(pending), pending.reported)
+        reports = compiler.collect(pending)
+        folded = target_compile.folded(probed, pending, reports)
+        return target_compile.attach(outcome, reports, pending.reported, folded)
 
     @staticmethod
     def _reference(child: Child, info, device: str, nonce: str) -> tuple[dict, Any]:
@@ -591,18 +595,20 @@ class Pool:
 
     def _judge(
         self, slot: Slot, info, job: Job, reference, result: dict, msg: dict, jobdir: Path, env
-    ) -> Outcome:
+    ) -> tuple[Outcome, dict | None]:
+        """The verdict, and what the replay's interpreter computed where the compiler may fix
+        values at compile time (held against the compile's when it is in)."""
         output = slot.capture_tail()
         try:
             report = judge.WorkerResult.model_validate(result)
         except ValueError:
             # A message with this job's nonce but not of the worker's making.
-            return judge.forged(output, env)
+            return judge.forged(output, env), None
         files = [f for t in report.trials for f in (t.file, t.log)] + (
             [report.timing["file"]] if report.timing and "file" in report.timing else []
         )
         if any(Path(f).resolve().parent != jobdir.resolve() for f in files):
-            return judge.unreadable("a result file outside the job folder", output, env)
+            return judge.unreadable("a result file outside the job folder", output, env), None
         try:
             logs, replayed = None, None
             if judge.replayable(report, job):
@@ -616,10 +622,11 @@ class Pool:
                 if program is not None:
                     replayed = self._replay(slot, info, job, logs, plan, program, jobdir, env)
                 if isinstance(replayed, Outcome):
-                    return replayed
-            return judge.judge(info, job, reference, report, output, env, msg, logs, replayed)
+                    return replayed, None
+            verdict = judge.judge(info, job, reference, report, output, env, msg, logs, replayed)
+            return verdict, replayed.probed if replayed is not None else None
         except judge.UnreadableResult as e:
-            return judge.unreadable(str(e), output, env)
+            return judge.unreadable(str(e), output, env), None
 
     def _replay(self, slot: Slot, info, job: Job, logs, plan, program, jobdir: Path, env: dict):
         """The logs replayed in a fresh child of the slot's zygote, which never imported the
@@ -685,8 +692,8 @@ class Pool:
             if not isinstance(k, int) or k in served or not 0 <= k < len(seeds):
                 return {**msg, "nonce": None}  # a seed asked twice or past the last: a forgery
             served.add(k)
-            on_trial(k)
             child.send({"type": "seed", "seed": seeds[k][0], "regime": seeds[k][1]})
+            on_trial(k)  # after the seed: the trial runs meanwhile
 
     @property
     def closed(self) -> bool:

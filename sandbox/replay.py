@@ -11,13 +11,26 @@ poison, and so is every ``empty`` allocation. The outputs it computes are the on
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
+import math
+import secrets
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from kernelwright.sandbox import kernel_source, launch_signature
+from kernelwright.sandbox import (
+    interleave,
+    kernel_source,
+    launch_signature,
+    program_order,
+    semantics,
+    static_values,
+)
 from kernelwright.sandbox.bounds import Bounds, OutOfBounds
+from kernelwright.sandbox.hints import FalseHint, Hints
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
     READ_OPS,
@@ -32,6 +45,9 @@ from kernelwright.sandbox.launchlog import (
     refs,
     substitute,
 )
+from kernelwright.sandbox.races import RaceFound, Races
+from kernelwright.sandbox.static_values import Probe
+from kernelwright.sandbox.undefined import Undefined, UndefinedOp
 
 
 class ReplayError(Exception):
@@ -41,20 +57,36 @@ class ReplayError(Exception):
 KERNEL_FILE = "kernels.py"
 
 
-def load_kernels(source: str, folder: Path) -> dict[str, Any]:
+def load_kernels(
+    source: str, folder: Path, interpreted: bool
+) -> tuple[dict[str, Any], Probe | None]:
     """The source's @triton.jit functions, defined from what ``kernel_source`` extracts alone:
-    no other code of the module runs here."""
+    no other code of the module runs here. Run by the interpreter, their expressions are probed
+    for what the compiler fixes at compile time, and the builtins the compiler reads as its own
+    functions are those functions (``static_values``)."""
     import triton
 
     extracted = kernel_source.extract(source)
     if extracted.refused:
         raise ReplayError(str(next(iter(extracted.refused.values()))))
+    probe, extra, names = None, {}, None
+    if interpreted:
+        names = static_values.compiler_names()
+        tag = secrets.token_hex(8)  # names no candidate can have bound or call
+        static, call = f"__kw_static_{tag}", f"__kw_call_{tag}"
+        loop = f"__kw_loop_{tag}"
+        text, sites, calls = static_values.probed(
+            extracted.text, extracted.kernels, static, call, loop
+        )
+        probe = Probe(extracted.text, sites, calls)
+        extra = {static: probe.static, call: probe.call, loop: probe.loop}
+        extracted = dataclasses.replace(extracted, text=text)
     path = folder / KERNEL_FILE  # Triton reads each kernel's source from its file
     path.write_text(extracted.text)
     try:
-        kernels = kernel_source.define(extracted, str(path), triton.jit)
+        kernels = kernel_source.define(extracted, str(path), triton.jit, extra, names)
         kernel_source.interpreted_as_checked(kernels, extracted.text)
-        return kernels
+        return kernels, probe
     except kernel_source.KernelSourceError as e:
         raise ReplayError(str(e)) from None
 
@@ -98,11 +130,18 @@ class Replay:
         device: str,
         program: dict[str, Derived] | None = None,
         bounds_file: str | None = None,
+        reorder: int | None = None,
+        probe: Probe | None = None,
     ):
         self.log = log
+        self.probe = probe  # the interpreter only: what the compiler folds, held against it
         # The candidate's source file, where each launch's memory accesses are bounds-checked
         # (the interpreter only); None where kernels run compiled.
         self.bounds_file = bounds_file
+        # With a seed, the programs of each launch run in another order than the interpreter's
+        # (reversed, or interleaved by that seed).
+        self.reorder = reorder
+        self.reversed: list[str] = []  # the kernels whose programs ran in another order
         self.device = device
         self.notes: list[str] = []
         self.program = program or {}
@@ -177,6 +216,13 @@ class Replay:
                 self.reads.append(_plain(t))
 
     def launch(self, step: Launch, kernels: dict[str, Any]) -> None:
+        if "launch_pdl" in step.options and self.value(step.options["launch_pdl"]):
+            raise ReplayError(
+                f"the launch of {step.kernel} takes launch_pdl=True (programmatic dependent "
+                "launch): on a GPU it may start before the previous launch has finished, and "
+                "the CPU replay, which runs one launch after the other, cannot check what it "
+                "reads of that launch's output (nor run gdc_wait): launch without launch_pdl"
+            )
         kernel = kernels.get(step.kernel)
         if kernel is None:
             raise ReplayError(
@@ -187,21 +233,60 @@ class Replay:
         if foreign:
             raise ReplayError(f"the launch of {step.kernel}: {foreign}")
         params = {k: self.value(v) for k, v in step.params.items()}
+        if self.probe is not None:  # the interpreter
+            params = _as_launched(kernel, step, params)
         options = {k: self.value(v) for k, v in step.options.items()}
         if len(step.grid) != 3 or any(g < 0 for g in step.grid):
             raise ReplayError(f"launch of {step.kernel} with grid {step.grid}")
+        grid = tuple(step.grid)
         if self.bounds_file is None:
-            kernel[tuple(step.grid)](**params, **options)
+            with self._watched(step):
+                kernel[grid](**params, **options)
             return
-        with Bounds(step.kernel, self._arguments(step), self.bounds_file) as bounds:
+        # Half the replays change the order the programs run in (``program_order``): reversed,
+        # or, for a kernel that may synchronise its programs (an atomic, a volatile load: one
+        # waiting on another would wait forever reversed), interleaved (``interleave``).
+        reorder = self.reorder is not None and math.prod(grid) > 1
+        if reorder and step.kernel not in self.reversed:
+            if self.reversed:
+                self.notes.pop(0)  # one note names them all, first: a mismatch shows three
+            self.reversed.append(step.kernel)
+            self.notes.insert(0, program_order.note(self.reversed))
+        order = contextlib.nullcontext()
+        if reorder and program_order.order_free(kernel):
+            order = program_order.reversed_programs(grid)
+        elif reorder:
+            order = interleave.interleaved(self.reorder)
+        lines = self.probe.lines if self.probe else None
+        file = self.bounds_file
+        with (
+            self._watched(step),
+            Bounds(step.kernel, self._arguments(step), file, lines) as bounds,
+            Races(step.kernel, file, lines) as race,
+            Hints(step.kernel, file, lines) as hint,
+            Undefined(step.kernel, file, lines) as undefined,
+            order,
+        ):
             try:
-                kernel[tuple(step.grid)](**params, **options)
+                kernel[grid](**params, **options)
             except Exception:
-                if bounds.violation is None:
+                if bounds.violation is None and hint.violation is None and not undefined.violation:
                     raise
             # Whatever became of the exception on its way out of the interpreter.
             if bounds.violation is not None:
                 raise OutOfBounds(bounds.violation)
+            if hint.violation is not None:
+                raise FalseHint(hint.violation)
+            if undefined.violation is not None:
+                raise UndefinedOp(undefined.violation)
+        found = race.race()
+        if found is not None:
+            raise RaceFound(found)
+
+    def _watched(self, step: Launch):
+        if self.probe is None:
+            return contextlib.nullcontext()
+        return self.probe.launch(launch_signature.record(step))
 
     def _arguments(self, step: Launch) -> list[tuple[str, torch.UntypedStorage]]:
         """The storage behind each tensor parameter of a launch, named for the candidate."""
@@ -241,17 +326,57 @@ class Replay:
         return [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
 
 
+def _as_launched(kernel, step: Launch, params: dict[str, Any]) -> dict[str, Any]:
+    """Scalar arguments as Triton's launcher hands them to a compiled kernel, every one, where
+    the interpreter would type them by rules of its own (``_implicit_cvt``: an int in
+    [2**31, 2**32) is uint32 data under an int64 type, whose shift is then arithmetic); read
+    off the same parameters (``KernelParam``'s do_not_specialize, as Triton reads the option)
+    and typed by the same rule (``launch_signature.int_spec``) as the compile's signature
+    (``aot.signature``). A float is a float32 (a Python float keeps double precision, and
+    1.0000000001 - 1.0 is not 0 there); an int equal to 1 is folded into the kernel as a
+    constant (a weak literal: int8 * one stays int8), unless do_not_specialize names it."""
+    import numpy as np
+    import triton.language as tl
+    from triton.runtime.interpreter import TensorHandle, _get_np_dtype
+
+    out = dict(params)
+    for p in _launcher_params(kernel):
+        arg = step.params.get(p.name)
+        if p.is_constexpr or p.name in step.constexprs or not isinstance(arg, Const):
+            continue
+        if arg.type == "int" and arg.value == 1 and not p.do_not_specialize:
+            out[p.name] = tl.constexpr(1)
+            continue
+        if arg.type == "float":
+            ty = tl.float32
+        elif arg.type == "bool":
+            ty = tl.int1
+        elif arg.type == "int":
+            ty = getattr(tl, _LAUNCHED_INT[launch_signature.int_spec(arg.value)["type"]])
+        else:
+            continue
+        data = np.array([arg.value], dtype=_get_np_dtype(ty))
+        out[p.name] = tl.tensor(TensorHandle(data, ty), ty)
+    return out
+
+
+# The launcher's types of an int argument (``launch_signature.int_spec``), as Triton's dtypes.
+_LAUNCHED_INT = {"i32": "int32", "i64": "int64", "u64": "uint64"}
+
+
+@functools.cache
+def _launcher_params(kernel) -> list:
+    """Triton's own reading of a kernel's parameters (``KernelParam``), once per kernel: a
+    JITFunction re-reads the source each time it is made."""
+    from triton.runtime.jit import JITFunction
+
+    return JITFunction(kernel.fn, **kernel.kwargs).params
+
+
 def _pointer_params(kernel) -> set[str]:
     """The kernel's parameters that take a tensor as a pointer: those Triton's compiler does not
     read as constexpr from the annotation (the interpreter's constexprs are a subset)."""
-    import inspect
-
-    from triton.runtime.jit import KernelParam
-
-    params = inspect.signature(kernel.fn).parameters.values()
-    return {
-        p.name for i, p in enumerate(params) if not KernelParam(i, p, False, False).is_constexpr
-    }
+    return {p.name for p in _launcher_params(kernel) if not p.is_constexpr}
 
 
 # A constant named by torch's attribute: only a value of its declared type is rebuilt (the
@@ -284,7 +409,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     import tempfile
 
     from kernelwright.problem import exec_problem, read_problem
-    from kernelwright.sandbox import guards, interp_memory, trial_inputs
+    from kernelwright.sandbox import guards, hints, interp_memory, trial_inputs
     from kernelwright.sandbox.verify import bitwise_equal
 
     # A folder of its own, made now: the candidate's process, which shared the job folder, is
@@ -306,9 +431,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     bounds_file = None
     if interpreter:
         interp_memory.install()  # the zygote did; a replay must never run unwatched
+        hints.install()
         bounds_file = str(jobdir / KERNEL_FILE)
     try:
-        kernels = load_kernels(job["source"], jobdir)
+        kernels, probe = load_kernels(job["source"], jobdir, interpreter)
     except ReplayError as e:
         return {"error": str(e), "replays": []}
     replays = []
@@ -319,12 +445,21 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         try:
             with torch.no_grad():
                 state_copy = {name: t.clone() for name, t in state.items()}
-                replay = Replay(logs[k], inputs, state_copy, device, program, bounds_file)
-                outs = replay.run(kernels, allowed)
+                reorder = seed if program_order.reversed_replay(n) else None
+                replay = Replay(
+                    logs[k], inputs, state_copy, device, program, bounds_file, reorder, probe
+                )
+                # The interpreter is one legal execution; this replay computes the ops a
+                # compiler may lower otherwise the other legal way (``semantics``).
+                perturb = interpreter and semantics.perturbed_replay(n)
+                with semantics.perturbed(seed, n) if perturb else contextlib.nullcontext() as sem:
+                    outs = replay.run(kernels, allowed)
+                if sem is not None and sem.applied:
+                    replay.notes.insert(0, semantics.note(sem.applied))
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
-        except OutOfBounds as e:
-            report.update(error=str(e), out_of_bounds=e.violation.model_dump())
+        except interp_memory.Refusal as e:  # out of bounds, a race, a false hint, undefined
+            report.update({"error": str(e), e.field: e.record.model_dump()})
             replays.append(report)
             continue
         except ReplayError as e:
@@ -349,4 +484,4 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             notes=replay.notes,
         )
         replays.append(report)
-    return {"error": None, "replays": replays}
+    return {"error": None, "replays": replays, "probed": probe.dump() if probe else None}

@@ -10,6 +10,7 @@ and the target). A kernel that compiles for none of the targets makes the check 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -27,7 +28,7 @@ from kernelwright.hardware import (
     write_json_atomic,
 )
 from kernelwright.outcome import Check, KernelCompile, Outcome, Status, TargetReport
-from kernelwright.sandbox import kernel_source
+from kernelwright.sandbox import kernel_source, static_values
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerSpec
 
 START_TIMEOUT_S = 120.0
@@ -54,14 +55,19 @@ class CompilerSpec(WorkerSpec):
         ]
 
 
+@functools.cache
 def _triton_version() -> str:
+    """Read once per process (importlib.metadata reads the installed packages' records: a few
+    milliseconds, three times a check)."""
     from importlib.metadata import version
 
     return version("triton")
 
 
 # Bumped whenever what a report holds, or how it is read off the binary, changes.
-REPORT_VERSION = 4  # 4: NVIDIA instructions read off the PTX (3: the extraction refuses bodies)
+# 11: `not` of a scalar left free; 10: a tensor noted by its type; 9: every value noted;
+# 7: as on the target chip
+REPORT_VERSION = 12
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
@@ -73,6 +79,13 @@ def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: b
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _extracted_text(code: str) -> str:
+    """The text the compile keys its cache by, extracted once per source: a check submits its
+    first trial's launches and then all of them, on the critical path both times."""
+    return kernel_source.extract(code).text
 
 
 def _cache_path(key: str) -> Path:
@@ -141,7 +154,7 @@ class Compiler:
         kernels still compile for the first default target, unreported: the verdict's evidence
         that they are Triton never depends on which report was asked for."""
         good = [r for r in launches if "error" not in r]
-        extracted = kernel_source.extract(code).text if good else ""
+        extracted = _extracted_text(code) if good else ""
         pending = Pending(
             targets=targets or [TARGETS[DEFAULT_TARGETS[0]]],
             launches=launches,
@@ -372,13 +385,35 @@ def unsettled(reports: list[TargetReport]) -> str | None:
     return None
 
 
-def attach(outcome: Outcome, reports: list[TargetReport], reported: bool = True) -> Outcome:
+def _without_statics(report: TargetReport) -> TargetReport:
+    kernels = [k.model_copy(update={"statics": None}) for k in report.kernels]
+    return report.model_copy(update={"kernels": kernels})
+
+
+def folded(probed: dict | None, pending: Pending, reports: list[TargetReport]) -> str | None:
+    """Where the interpreter computed a value otherwise than the compiler fixed it while it
+    compiled the kernels for the first target (``static_values``), said for the candidate."""
+    if not probed or not reports:
+        return None
+    compiled = {
+        json.dumps(record, sort_keys=True, default=str): static_values.Statics.load(k.statics)
+        for record, k in zip(pending.good, reports[0].kernels, strict=False)
+        if k.statics is not None
+    }
+    return static_values.disagreement(probed, compiled)
+
+
+def attach(
+    outcome: Outcome, reports: list[TargetReport], reported: bool = True, folded: str | None = None
+) -> Outcome:
     """The report goes into the Outcome (unless it was compiled as evidence only); a kernel
     that compiles nowhere turns a correct or incorrect verdict into compile_error (its body is
-    not Triton), and `correct` needs every kernel's compile settled: a kernel whose compile
-    did not finish is not known to be Triton (a decoy slow to compile, queued ahead of it,
-    would otherwise keep a body only the interpreter runs from ever being compiled)."""
-    outcome.targets = reports if reported else []
+    not Triton), and so does a value the compiler fixed otherwise than the interpreter
+    computed it (``folded``: what ran is not what compiles). `correct` needs every kernel's
+    compile settled: a kernel whose compile did not finish is not known to be Triton (a decoy
+    slow to compile, queued ahead of it, would otherwise keep a body only the interpreter runs
+    from ever being compiled)."""
+    outcome.targets = [_without_statics(r) for r in reports] if reported else []
     failed = nowhere(reports)
     why = unsettled(reports)
     if not failed and why and outcome.status == Status.correct:
@@ -391,7 +426,16 @@ def attach(outcome: Outcome, reports: list[TargetReport], reported: bool = True)
         )
         outcome.checks.append(Check(name="compiles for a GPU target", passed=False, detail=why))
         return outcome
-    if not failed or outcome.status not in (Status.correct, Status.incorrect):
+    if outcome.status not in (Status.correct, Status.incorrect):
+        return outcome
+    if not failed:
+        if folded:
+            outcome.status = Status.compile_error
+            outcome.message = folded
+            outcome.checks.append(
+                Check(name="compiled as interpreted", passed=False, detail=folded)
+            )
+            outcome.details["rule"] = "folded otherwise"
         return outcome
     k = failed[0]
     where = f" at line {k.error_line}" if k.error_line else ""

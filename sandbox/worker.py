@@ -104,6 +104,7 @@ def prepare() -> None:
         interp_memory,
         interpreter_cache,
         measure,
+        program_order,
         recorder,
         replay,
         traffic,
@@ -121,6 +122,7 @@ def prepare() -> None:
         _interpreter_autotune()
         interp_memory.install()
         interpreter_cache.install()
+        program_order.read_library()
     if _device().startswith("cuda"):
         from kernelwright.sandbox import profiler
 
@@ -473,7 +475,12 @@ def _reseed() -> None:
     import torch
 
     seed = int.from_bytes(os.urandom(8), "little") >> 1
-    torch.manual_seed(seed)
+    if _device() == "cpu":
+        # No GPU is visible here: torch.manual_seed would also queue CUDA's seeding, recording
+        # a stack trace (milliseconds), for a context that is never made.
+        torch.default_generator.manual_seed(seed)
+    else:
+        torch.manual_seed(seed)
     random.seed(seed)
     numpy.random.seed(seed % 2**32)
 

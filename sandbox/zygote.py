@@ -42,16 +42,15 @@ from typing import Any, NoReturn
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-# The caches a child's libraries keep on disk, each pointed into the child's own folder: a
-# later child in the same sandbox (whose /tmp and $HOME are shared) must find nothing there.
-# Inductor's holds Python it loads and runs (a GPU baseline's torch.compile), Triton's
-# compiled kernels, the CUDA driver's JIT-compiled PTX.
+# The caches a child's libraries keep on disk, each pointed into the child's own folder (its
+# temporary folder): a later child in the same sandbox (whose /tmp and $HOME are shared) must
+# find nothing there. Inductor's holds Python it loads and runs (a GPU baseline's
+# torch.compile), Triton's compiled kernels, the CUDA driver's JIT-compiled PTX.
 CACHE_DIRS = {
     "TRITON_CACHE_DIR": "triton",
     "TORCHINDUCTOR_CACHE_DIR": "inductor",
     "CUDA_CACHE_PATH": "cuda",
     "XDG_CACHE_HOME": "xdg",
-    "TMPDIR": "tmp",
 }
 
 
@@ -174,10 +173,15 @@ class Zygote:
             for msg in lines:
                 # Anything else between children (a kill or a seed that came too late) is stale.
                 if msg.get("type") in CHILDREN:
-                    self.send({"type": "exit", "how": self.run_child(msg)})
+                    how, leftovers = self.run_child(msg)
+                    self.send({"type": "exit", "how": how})
+                    # Removed after the parent is told (it reads the job folder meanwhile), and
+                    # before the next message is read: no later child finds any of it.
+                    _remove(leftovers)
 
-    def run_child(self, msg: dict[str, Any]) -> str:
-        """Fork one child for ``msg``, relay until it ends, clean up after it: how it ended."""
+    def run_child(self, msg: dict[str, Any]) -> tuple[str, list[Path]]:
+        """Fork one child for ``msg``, relay until it ends and everything it started is gone:
+        how it ended, and what it left in the scratch folder (``_leftovers``)."""
         import torch
 
         if torch.cuda.is_initialized():
@@ -203,8 +207,7 @@ class Zygote:
         finally:
             ours.close()
             _kill_descendants()
-        self._sweep(msg)
-        return how
+        return how, self._leftovers(msg)
 
     def _relay(self, pid: int, sock: socket.socket) -> str:
         pidfd = os.pidfd_open(pid)
@@ -243,16 +246,12 @@ class Zygote:
             self.send({"type": "child", "msg": m})
         return lines is not None
 
-    def _sweep(self, msg: dict[str, Any]) -> None:
-        """Remove what the child left in the scratch folder, but for the capture and the job
-        folder the parent has yet to read."""
+    def _leftovers(self, msg: dict[str, Any]) -> list[Path]:
+        """What the child left in the scratch folder, but for the capture and the job folder
+        the parent has yet to read; listed while nothing else can add to it (the parent makes
+        the next job's folder once told the child is gone)."""
         keep = {self.capture.name, Path(msg.get("dir") or "").name}
-        for entry in self.scratch.iterdir():
-            if entry.name not in keep:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+        return [entry for entry in self.scratch.iterdir() if entry.name not in keep]
 
 
 def forbid_cuda() -> Callable[[], None]:
@@ -277,12 +276,16 @@ def forbid_cuda() -> Callable[[], None]:
 
 def _own_caches(scratch: Path) -> None:
     """Point every on-disk cache at a fresh folder of this child's, in the scratch folder the
-    zygote sweeps once the child has ended."""
+    zygote sweeps once the child has ended. The folder is the temporary folder; each cache is
+    a path in it that its library makes on first use (Triton's, Inductor's, the CUDA driver's
+    and an XDG cache's users do): most children make none, and every empty folder made here
+    was one more to remove (milliseconds each on a busy disk, in the zygote, before the next
+    child)."""
     folder = Path(tempfile.mkdtemp(prefix="caches", dir=scratch))
     for var, name in CACHE_DIRS.items():
-        (folder / name).mkdir()
         os.environ[var] = str(folder / name)
-    tempfile.tempdir = os.environ["TMPDIR"]  # gettempdir() answers from a copy it keeps
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = str(folder)  # gettempdir() answers from a copy it keeps
 
 
 def _child(msg: dict[str, Any], sock: socket.socket, scratch: Path) -> NoReturn:
@@ -303,14 +306,35 @@ def _child(msg: dict[str, Any], sock: socket.socket, scratch: Path) -> NoReturn:
         os._exit(code)
 
 
+def _remove(entries: list[Path]) -> None:
+    for entry in entries:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
 def _kill_descendants(reap: bool = True) -> None:
     from kernelwright.sandbox.backends import kill_tree
 
+    if reap and _childless():
+        return
     kill_tree(os.getpid(), include_root=False)
     if reap:  # zombies of killed orphans are ours to reap, as subreaper
         with contextlib.suppress(ChildProcessError):
             while os.waitpid(-1, os.WNOHANG)[0]:
                 pass
+
+
+def _childless() -> bool:
+    """Whether this process has no child at all, live or dead (nothing reaped). As subreaper,
+    every live descendant of a child that has ended is a child here by the time that child is
+    reaped, so none left means nothing to look for (``kill_tree`` reads all of /proc)."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return False
 
 
 def _exit_text(status: int) -> str:

@@ -28,7 +28,9 @@ def pool():
     from kernelwright.sandbox.backends import SubprocessBackend
     from kernelwright.sandbox.pool import Pool
 
-    workers = max(2, os.cpu_count() or 2)
+    # Under pytest-xdist each of its workers has a pool of its own: one slot each keeps as many
+    # checks in flight as there are cores, as a single run's two slots do.
+    workers = 1 if os.environ.get("PYTEST_XDIST_WORKER") else max(2, os.cpu_count() or 2)
     with Pool(SubprocessBackend(), ["cpu"] * workers) as p:
         p.warm()
         yield p

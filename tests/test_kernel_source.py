@@ -4,6 +4,7 @@ defined, and nothing they name reaches outside Triton's language."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -20,8 +21,13 @@ def k(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
 """
 
 
+def _kernels(source: str, tmp_path) -> dict:
+    """The kernels the replay defines, probed as on the CPU where TRITON_INTERPRET is set."""
+    return load_kernels(source, tmp_path, os.environ.get("TRITON_INTERPRET") == "1")[0]
+
+
 def _load(tmp_path, source: str) -> dict:
-    return load_kernels(textwrap.dedent(source), tmp_path)
+    return _kernels(textwrap.dedent(source), tmp_path)
 
 
 def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
@@ -59,8 +65,8 @@ def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
     assert "SCALE = tl.constexpr(2)" in ex.text
     assert "not a constant" in str(ex.refused["sneaky"])
     with pytest.raises(ReplayError, match="not a constant"):
-        load_kernels(code, tmp_path)
-    kernels = load_kernels(code.replace('n=os.system("true")', "n=4"), tmp_path)
+        _kernels(code, tmp_path)
+    kernels = _kernels(code.replace('n=os.system("true")', "n=4"), tmp_path)
     assert set(kernels) == {"scale", "sneaky"}
     assert not isinstance(kernels["scale"], Autotuner)  # the log carries the config
     assert not marker.exists()
@@ -86,12 +92,18 @@ def test_only_the_kernels_are_defined_on_their_own_lines(tmp_path):
         # A comprehension's target is the comprehension's: read after it, the name is a global
         # (one Triton's interpreter adds to the module: its np, its inspect).
         ("    [0 for np in ()]\n    x = np.zeros(4)\n", "np is not a kernel parameter"),
+        # After a `range` loop the compiled variable is poison (its value lives in the loop's
+        # region), Python's the last trip's; a loop's `else` runs in every unrolled trip
+        # compiled, once in Python.
+        ("    i = 0\n    for i in range(3):\n        pass\n    x = i\n", "read outside its loop"),
+        ("    for i in tl.static_range(3):\n        pass\n    else:\n        x = 1\n", "an `else`"),
+        ("    while x_ptr is None:\n        pass\n    else:\n        x = 1\n", "an `else`"),
     ],
 )
 def test_a_kernel_body_that_leaves_triton_is_refused(tmp_path, body, words):
     source = HEAD + "\n\n@triton.jit\ndef k(x_ptr, out_ptr):\n" + body
     with pytest.raises(ReplayError, match=words.replace("(", r"\(").replace(".", r"\.")):
-        load_kernels(source, tmp_path)
+        _kernels(source, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -110,18 +122,24 @@ def test_a_kernel_the_interpreter_would_read_otherwise_is_refused(tmp_path, monk
     asked that rule without running it, it must name the very function checked and compiled."""
     monkeypatch.setenv("TRITON_INTERPRET", "1")  # as in a replay on the CPU
     with pytest.raises(ReplayError, match="Triton's interpreter would run its text from line"):
-        load_kernels(HEAD + "\n\n@triton.jit\n" + kernel, tmp_path)
+        _kernels(HEAD + "\n\n@triton.jit\n" + kernel, tmp_path)
+
+
+def test_a_loop_variable_reused_by_loops_of_its_own_is_kept(tmp_path):
+    loops = "    for i in range(3):\n        x = i\n    for i in tl.range(2):\n        x = i + 1\n"
+    kernel = "@triton.jit\ndef k(x_ptr, out_ptr):\n" + loops
+    assert set(_kernels(HEAD + kernel, tmp_path)) == {"k"}
 
 
 def test_a_comprehension_reads_its_own_target(tmp_path):
     kernel = "@triton.jit\ndef k(x_ptr, out_ptr):\n    ptrs = [p for p in (x_ptr, out_ptr)]\n"
-    assert set(load_kernels(HEAD + kernel, tmp_path)) == {"k"}
+    assert set(_kernels(HEAD + kernel, tmp_path)) == {"k"}
 
 
 def test_a_def_split_over_lines_is_read_as_checked(tmp_path, monkeypatch):
     monkeypatch.setenv("TRITON_INTERPRET", "1")
     kernel = "@triton.jit\ndef \\\n  k(x_ptr, out_ptr):\n    tl.store(out_ptr, tl.load(x_ptr))\n"
-    assert set(load_kernels(HEAD + kernel, tmp_path)) == {"k"}
+    assert set(_kernels(HEAD + kernel, tmp_path)) == {"k"}
 
 
 @pytest.mark.parametrize(
@@ -145,7 +163,7 @@ def test_a_module_constant_bound_outside_the_language_is_refused(tmp_path, const
         + "        f = INSPECT.getargvalues(info.frame).locals\n"
     )
     with pytest.raises(ReplayError, match="module constant INSPECT is not a value of Triton"):
-        load_kernels(source, tmp_path)
+        _kernels(source, tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +173,7 @@ def test_a_module_constant_bound_outside_the_language_is_refused(tmp_path, const
 def test_an_import_from_a_language_module_of_something_else_is_refused(tmp_path, imported):
     source = HEAD + imported + "\n\n\n@triton.jit\ndef k(x_ptr):\n    pass\n"
     with pytest.raises(ReplayError, match="is not a value of Triton's language"):
-        load_kernels(source, tmp_path)
+        _kernels(source, tmp_path)
 
 
 def test_language_constants_and_helper_modules_are_kept(tmp_path):

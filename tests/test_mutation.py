@@ -388,3 +388,30 @@ def test_a_hard_coded_size_is_reached_only_where_a_checked_shape_changes_it():
     # every declared set, so it changes n.
     assert mutation.size_changed(problem, checked(["small"]), None, "cpu") is False
     assert mutation.size_changed(problem, checked(["small", "heldout"]), None, "cpu") is True
+
+
+def test_a_recorded_score_names_a_bundled_solution_relative_to_the_scores_file(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(mutation, "scores_file", lambda: tmp_path / "mutation_scores.json")
+    (tmp_path / "solutions").mkdir()
+    elsewhere = tmp_path.parent / "mine.py"
+    for name, solution in (("a", tmp_path / "solutions" / "a.py"), ("b", elsewhere)):
+        mutation.record_score(
+            mutation.Summary(
+                problem=name,
+                solution=str(solution),
+                mutants=1,
+                checked=1,
+                compiling=1,
+                refused=1,
+                score=1.0,
+                survivors=[],
+                per_class={},
+                complete=True,
+                measured_at="2026-12-07T00:00:00Z",
+            )
+        )
+    recorded = mutation.read_scores()
+    assert recorded["a"]["solution"] == "solutions/a.py"
+    assert recorded["b"]["solution"] == str(elsewhere)

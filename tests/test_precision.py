@@ -6,7 +6,7 @@ import torch
 
 from conftest import CANDIDATES, TESTS
 from kernelwright.sandbox.pool import Job
-from kernelwright.sandbox.verify import PRECISION_FACTOR, precision, reduction_length
+from kernelwright.sandbox.verify import PRECISION_FACTOR, compare, precision, reduction_length
 
 ADD = TESTS / "problems" / "vector_add.py"
 
@@ -89,3 +89,19 @@ def test_a_scan_carried_across_blocks_passes_where_torch_accumulates_in_double()
         carry = scanned[:, -1:]
     assert precision(torch.cat(blocks, 1), ref, ref64, n).ok
     assert not precision(x.half().cumsum(1).float(), ref, ref64, n).ok
+
+
+def test_one_number_has_no_variation_to_follow():
+    """A 0-d loss is judged by the tolerances and the precision rule; the rule that an output
+    must follow the reference's variation (a constant passes a loose tolerance) needs more
+    than one element to mean anything."""
+    torch.manual_seed(2)
+    x, y = 100 * torch.randn(30, 500), 100 * torch.randn(30, 500)  # inputs x100 (scaled_up)
+    ref = ((x - y) ** 2).mean()
+    # 2e-6 relative: what summing its 15,000 terms in float32 in another order typically
+    # costs (about sqrt(n) float32 roundings), and 4x the old floor of 4 roundings.
+    acc = ref * (1 + 2e-6)
+    assert acc != ref
+    assert compare(acc, ref, atol=1e-5, rtol=1e-5).ok
+    varying = torch.linspace(1.0, 2.0, 64)
+    assert not compare(torch.full_like(varying, 1.5), varying, atol=1.0, rtol=1.0).ok

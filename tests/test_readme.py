@@ -1,6 +1,6 @@
 """The README is executable: its marked set-up, demo and test blocks are what CI runs, on a
-clean clone (.ci/run), and the demo runs for real here. The test block (``pytest -q``) is
-not run from here: this file is part of it."""
+clean clone (.ci/run), and the demo runs for real here. The test block (pytest, two xdist
+workers) is not run from here: this file is part of it."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def test_the_blocks_are_the_promised_ones():
     assert installed and set(installed.group(1).split(",")) == set(extras)
     assert "python3 -m venv .venv" in setup and ". .venv/bin/activate" in setup
     assert demo == "kernelwright generate softmax --model replay:demo"
-    assert tests == "pytest -q"
+    assert tests == "pytest -q -n 2 --dist loadfile"
 
 
 def test_the_demo_runs_for_real_from_anywhere(tmp_path):

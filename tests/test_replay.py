@@ -208,6 +208,20 @@ def test_a_kernel_is_handed_only_what_a_compiled_kernel_takes():
     assert "num_warps was passed a dtype" in foreign_argument(step, {"p0"})
 
 
+def test_a_programmatic_dependent_launch_is_refused():
+    # On a GPU it may start before the launch before it ends: the CPU cannot check that order.
+    from kernelwright.sandbox.replay import Replay, ReplayError
+
+    replay = Replay(_log([], [], []), [], {}, "cpu")
+    step = _launch()
+    step.options["launch_pdl"] = Const(type="bool", value=True)
+    with pytest.raises(ReplayError, match="launch without launch_pdl"):
+        replay.launch(step, {})
+    step.options["launch_pdl"] = Const(type="bool", value=False)
+    with pytest.raises(ReplayError, match="not a module-level @triton.jit"):
+        replay.launch(step, {})
+
+
 def test_a_logged_torch_constant_is_only_a_value_of_its_type():
     import torch
 
@@ -295,3 +309,70 @@ def test_answers_computed_on_the_host_cannot_ride_on_read_back_data(second, word
     first = _log([_read(130), _grid_launch(3)], [], [INPUT])
     with pytest.raises(ValueError, match=words):
         data_program([first, second])
+
+
+def test_scalars_reach_the_interpreter_as_the_launcher_passes_them(tmp_path, monkeypatch):
+    """A float argument as the float32 a compiled kernel takes (the interpreter would pass
+    Python's double on); an int equal to 1 as the constant the launcher folds it to, unless the
+    kernel says do_not_specialize (read as Triton reads it: a negative index names nothing)."""
+    import triton.language as tl
+
+    from kernelwright.sandbox.replay import _as_launched, load_kernels
+
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    source = (
+        "import triton\nimport triton.language as tl\n\n\n"
+        '@triton.jit(do_not_specialize=["kept", -1])\n'
+        "def k(x_ptr, s, one, kept, two, last):\n    pass\n"
+    )
+    kernels, _ = load_kernels(source, tmp_path, True)
+    values = {
+        "x_ptr": object(),
+        "s": 1.0000000001,
+        "one": 1,
+        "kept": 1,
+        "two": 2,
+        "last": 1,
+    }
+    consts = {k: Const(type=type(v).__name__, value=v) for k, v in values.items() if k != "x_ptr"}
+    params = {"x_ptr": _ref(0), **consts}
+    step = Launch(kernel="k", line=5, grid=[1, 1, 1], params=params, constexprs=[], options={})
+    got = _as_launched(kernels["k"], step, values)
+    assert isinstance(got["s"], tl.tensor) and got["s"].dtype == tl.float32
+    assert got["s"].handle.data.item() == 1.0  # 1.0000000001 is 1.0 in float32
+    assert isinstance(got["one"], tl.constexpr) and got["one"].value == 1
+    assert isinstance(got["last"], tl.constexpr)  # -1 is no parameter's index for Triton
+    assert got["x_ptr"] is values["x_ptr"]
+    for name in ("kept", "two"):  # every other int typed too, as the launcher types it
+        assert got[name].dtype == tl.int32 and got[name].handle.data.item() == values[name]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, 2, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1, -(2**31), -(2**31) - 1]
+    + [-(2**63), True, False, 0.1, 1e300],
+)
+def test_every_scalar_reaches_the_interpreter_typed_as_triton_launches_it(value, monkeypatch):
+    """The interpreter's own conversion typed an int in [2**31, 2**32) as uint32 data under
+    int64 (``a >> 31`` was -1 there, 1 compiled); each scalar is now built at the type Triton's
+    launcher gives it (``mangle_type``, its native_specialize_impl), with that type's data."""
+    import numpy as np
+    import triton.language as tl
+    from triton.runtime.interpreter import _get_np_dtype
+    from triton.runtime.jit import mangle_type
+
+    from kernelwright.sandbox import replay as replay_module
+
+    # What _as_launched reads of a kernel: Triton's KernelParams.
+    param = type("P", (), {"name": "a", "is_constexpr": False, "do_not_specialize": False})
+    monkeypatch.setattr(replay_module, "_launcher_params", lambda kernel: [param])
+    arg = Const(type=type(value).__name__, value=value)
+    step = Launch(kernel="k", line=1, grid=[1, 1, 1], params={"a": arg}, constexprs=[], options={})
+    got = replay_module._as_launched(None, step, {"a": value})["a"]
+    assert got.dtype == tl.str_to_ty(mangle_type(value), None)
+    data = got.handle.data
+    assert data.dtype == _get_np_dtype(got.dtype)
+    if isinstance(value, float):
+        assert data.item() == np.float32(value)  # 1e300 is inf, as the launcher packs it
+    else:
+        assert data.item() == value

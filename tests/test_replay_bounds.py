@@ -69,8 +69,8 @@ def test_every_lane_inside_a_storage_passes_even_outside_the_view():
     ("index", "words"),
     [
         ([98, 99, 100], "1 of its 3 active lanes"),
-        ([100, 101, 103], "1 to 4 elements past its end"),
-        ([-1], "1 element before its start"),
+        ([100, 101, 103], "1 to 4 elements past the end"),
+        ([-1], "1 element before the start"),
     ],
 )
 def test_a_lane_outside_is_refused_with_the_nearest_buffer(index, words):
@@ -78,8 +78,25 @@ def test_a_lane_outside_is_refused_with_the_nearest_buffer(index, words):
     ptrs = np.array([x.untyped_storage().data_ptr() + 4 * i for i in index], dtype=np.uint64)
     with pytest.raises(OutOfBounds) as e:
         _bounds(x).see(Access("store", ptrs, None, 4))
-    v = e.value.violation
-    assert words in v.message() and v.buffer == "p0" and v.elements == 100 and v.op == "store"
+    v = e.value.record
+    [edge] = v.edges
+    assert words in v.message() and edge.buffer == "p0" and edge.elements == 100
+    assert v.op == "store"
+
+
+def test_lanes_in_one_gap_name_the_buffers_on_both_sides():
+    # Which buffer a pointer came from is not known: an overrun of x that lands nearer y's start
+    # names both, so the message is right whichever the candidate meant.
+    x, y = torch.zeros(100), torch.zeros(100)
+    lo, hi = sorted((x, y), key=lambda t: t.untyped_storage().data_ptr())
+    b = Bounds("k", [("lo", lo.untyped_storage()), ("hi", hi.untyped_storage())], file="-")
+    gap = np.array([lo.untyped_storage().data_ptr() + 400 + 4 * i for i in range(3)], np.uint64)
+    with pytest.raises(OutOfBounds) as e:
+        b.see(Access("load", gap, None, 4))
+    [below, above] = e.value.record.edges
+    assert (below.buffer, below.side, below.nearest, below.farthest) == ("lo", "past the end", 1, 3)
+    assert (above.buffer, above.side) == ("hi", "before the start")
+    assert "past the end of lo (100 elements) and " in e.value.record.message()
 
 
 def test_masked_off_lanes_are_not_checked():
@@ -112,7 +129,7 @@ def _check(pool, code: str):
     return pool.evaluate(Job(problem=VECTOR_ADD, code=code, shape="small"))
 
 
-def _refused(outcome, op: str, side: str = "past its end"):
+def _refused(outcome, op: str, side: str = "past the end"):
     failed = outcome.failed_checks()[0]
     assert outcome.status.value == "incorrect", outcome.message
     assert failed.name.startswith("memory in bounds"), outcome.message
@@ -136,7 +153,7 @@ def test_a_store_mask_that_reaches_one_past_the_end_is_refused(pool):
         "tl.store(out_ptr + offs, x + y, mask=offs <= n)",
     )
     detail = _refused(_check(pool, code), "store")
-    assert "out_ptr" in detail and "1 element past its end" in detail
+    assert "out_ptr" in detail and "1 element past the end" in detail
 
 
 def test_an_off_by_one_pointer_is_refused(pool):
@@ -147,7 +164,7 @@ def test_an_off_by_one_pointer_is_refused(pool):
         "tl.load(x_ptr + offs, mask=mask), x)",
     )
     detail = _refused(_check(pool, code), "load")
-    assert "1 element past its end" in detail
+    assert "1 element past the end" in detail
 
 
 def test_a_view_read_before_its_storage_is_refused(pool):
@@ -155,7 +172,7 @@ def test_a_view_read_before_its_storage_is_refused(pool):
         "x = tl.load(x_ptr + offs, mask=mask)", "x = tl.load(x_ptr - 2 + offs, mask=mask)"
     )
     code = code.replace("](x, y, out, n, BLOCK=256)", "](x[1:], y, out, n, BLOCK=256)")
-    _refused(_check(pool, code), "load", "before its start")
+    _refused(_check(pool, code), "load", "before the start")
 
 
 def test_an_unmasked_atomic_is_refused(pool):

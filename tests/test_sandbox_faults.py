@@ -36,7 +36,7 @@ def backend_param(name: str):
     return pytest.param(name, marks=marks, id=name)
 
 
-@pytest.fixture(scope="module", params=[backend_param(n) for n in ("subprocess", *STRONG)])
+@pytest.fixture(scope="module", params=[backend_param(n) for n in ("subprocess", *sorted(STRONG))])
 def pool(request):
     name = request.param
     backend = backend_or_skip(name, BACKENDS[name]())

@@ -4,6 +4,7 @@ it, and legitimate kernels in many styles all pass."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +38,8 @@ def verdicts(pool, request):
     paths = selected(request, "test_trick_is_refused", "path")
     paths += selected(request, "test_open_trick_is_refused", "path")
     paths += selected(request, "test_legitimate_kernel_passes", "path")
+    # An empty corpus (open/, once every trick in it is closed) is one skipped test, no path.
+    paths = [p for p in paths if isinstance(p, Path)]
     with checks_in_flight(pool, paths, _job) as futures:
         yield futures
 

@@ -24,6 +24,15 @@ KERNELWRIGHT = {
     # Mixtral to two, DeepSeek and Qwen MoE layers to six or eight. The held-out draw takes
     # another k (one, next to the minimum), which a kernel tiled for k=2 must also handle.
     "domain": {"top_k": {"min": 1, "max": 8, "multiple_of": 1}},
+    # Inputs x0.001 put every router logit within a few thousandths of zero: the softmax is
+    # almost uniform and which experts a token picks turns on float32 ulps, so rounding alone
+    # (an exp one ulp off, another summation order) swaps a token's experts and its whole row.
+    "regimes": {
+        "scaled_down": {
+            "skip": "x0.001 makes the router's softmax nearly uniform: top-k is then decided "
+            "by rounding, a near-tie, not by the kernel's correctness"
+        }
+    },
     "bytes": "2 * (2 * num_tokens * hidden_size + hidden_size * num_experts"
     " + 2 * num_experts * hidden_size * ffn_size)",
     "flops": "2 * num_tokens * hidden_size * num_experts"

@@ -1,6 +1,6 @@
 # problem: silu
 # expect: compile_error
-# names: inspect is not a kernel parameter
+# names: inspect is not a kernel parameter | NamedExpr is not Triton
 # class: 7 (a kernel body that is not Triton)
 # trick: `[0 for inspect in ()]` binds inspect only inside the comprehension, so the body's later
 # read of inspect is a global: the one Triton's interpreter adds to the kernel's module. The

@@ -1,6 +1,6 @@
 # problem: silu
 # expect: compile_error
-# names: Triton's interpreter would run its text
+# names: Triton's interpreter would run its text | NamedExpr is not Triton
 # class: 7 (a kernel body that is not Triton)
 # trick: `def<TAB>name(`: Triton's interpreter looks for a line starting with "def " (a space),
 # finds none and runs the kernel's LAST line alone, at module level in the kernel module's

@@ -2,13 +2,12 @@
 # expect: compile_error
 # names: folds
 # class: 7 (a kernel body that is not Triton)
-# OPEN: a known false accept on the CPU (session 22, written by an attacker who had not read
-# this corpus). In a kernel body Triton's compiler resolves the name print to tl.device_print
-# and folds `print is tl.device_print` at compile time, so only the first branch is compiled
-# (it stores zeros); Triton's interpreter, which runs the trials and the replay, takes the
-# other branch (SiLU). Any static value the two evaluate differently will do. On a GPU the
-# compiled kernel is what runs, so the GPU check refuses it; on the CPU the sound fix is to
-# run what the compiler produced, which this machine's Triton cannot.
+# Session 22, by an attacker who had not read this corpus (correct then). In a kernel body Triton's
+# compiler resolves the name print to tl.device_print and folds `print is tl.device_print` at
+# compile time, so only the first branch is compiled (it stores zeros); Triton's interpreter, which
+# runs the trials and the replay, takes the other branch (SiLU). Refused since session 23: the
+# compile notes every value its code generator fixes, the replay's interpreter what it computed
+# there, and the two must agree (sandbox/static_values.py).
 import torch
 import torch.nn as nn
 import triton

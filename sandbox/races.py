@@ -1,0 +1,371 @@
+"""Data races between the programs of one launch, refused in the trusted replay.
+
+On a GPU the programs of a launch run concurrently and in any order; Triton's CPU interpreter
+runs them one after another, so a race there gives one answer every time, often the right one:
+a split sum that adds into ``y[row]`` with a plain load and store loses no update (any
+sequential order adds them all), a program that reads what another stored finds it there.
+Replaying in another order (``program_order``) shows only the races whose answer depends on
+the order; this check looks at the addresses themselves, whatever the order.
+
+While a launch replays, ``Races`` records every access (``interp_memory``) with the program
+that made it. At the end of the launch two accesses of different programs to the same byte
+race when one is a plain store, or one is a plain load and the other an atomic (atomics and
+volatile loads among themselves are ordered by the memory model), unless the earlier
+program's access is ordered before the later one's: the earlier program released (an atomic
+with release semantics) an address after it, and the later program acquired that address
+(an atomic with acquire semantics, or a volatile load) after that release and before its own
+access: the flag-then-data handshake of a chained scan, the "last program to arrive reduces"
+ticket. Run one after another every acquire follows every earlier release, so a kernel that
+synchronises is replayed with its programs interleaved (``interleave.py``) on the replays that
+reverse the others: there an acquire that does not wait comes before the releases. Only that
+one hop is followed, so a handshake through a third program is refused (it never has been
+seen in a kernel that needed it). An atomic of scope "cta" (``tl.atomic_add(..., scope="cta")``)
+is atomic, and its sem orders, only among the threads of its own program (PTX ``atom.cta``):
+here it counts as a plain store (an atomic load of that scope, a plain load) and neither
+releases nor acquires anything for another program.
+
+Cost: one record per access (the arrays the interpreter made anyway, kept to the end of the
+launch); then the accesses' address spans are sorted, and only spans where several programs
+meet, one of them writing, are compared address by address (NumPy, sorted keys).
+
+Not seen: races between launches (a launch ends before the next begins, on a GPU too), lanes of
+one program storing one address (one program's lanes are not separate programs), anything on
+a GPU, where the replay runs compiled kernels.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from pydantic import BaseModel
+
+from kernelwright.sandbox import interp_memory
+
+# Access classes, by what may race with what.
+STORE, LOAD, ATOMIC, ORDERED_LOAD = 0, 1, 2, 3
+_VERB = {STORE: "stores to", LOAD: "loads", ATOMIC: "atomically updates", ORDERED_LOAD: "loads"}
+
+
+class Side(BaseModel):
+    program: tuple[int, int, int]
+    line: int | None = None
+    code: str | None = None
+    verb: str
+
+    def where(self) -> str:
+        at = f"line {self.line}" if self.line is not None else "a line"
+        return at + (f" (`{self.code}`)" if self.code else "")
+
+    def phrase(self) -> str:
+        return f"program {self.program} at {self.where()} {self.verb}"
+
+
+class Race(BaseModel):
+    """The first race of a launch, as the candidate can act on it."""
+
+    kernel: str
+    first: Side  # the access made first in this replay
+    second: Side
+    addresses: int  # bytes of memory raced on in this launch
+    # The launch's first atomic of scope "cta", taken for a plain access: often why it races.
+    scoped: Side | None = None
+
+    def message(self) -> str:
+        scope = ""
+        if self.scoped is not None:
+            scope = (
+                f' The atomic at {self.scoped.where()} has scope="cta": it is atomic, and its '
+                "sem orders, only among the threads of its own program; to other programs it "
+                'is a plain load and store. Leave scope at its default ("gpu") for memory '
+                "other programs use or that orders their accesses."
+            )
+        return (
+            f"kernel {self.kernel}: a data race between two programs of one launch: "
+            f"{self.first.phrase()} memory that {self.second.phrase()}, and nothing orders the "
+            f"two ({self.addresses} bytes raced on in this launch). On a GPU the programs of a "
+            "launch run concurrently and in any order, so the result depends on timing; the CPU "
+            "interpreter runs them one after another, which hides it. Give each program its own "
+            "output, use atomics (tl.atomic_add), or split the work into two launches." + scope
+        )
+
+
+class RaceFound(interp_memory.Refusal):
+    field = "race"
+    record: Race
+
+
+class Races(interp_memory.Watching):
+    """One launch's accesses by program; ``race()`` after the launch names the first race."""
+
+    def __init__(self, kernel: str, file: str, lines: list[str] | None = None):
+        self.kernel = kernel
+        self.file = file
+        # The candidate's lines, where the file the interpreter runs holds more (probes).
+        self.lines = lines
+        self.programs: dict[tuple[int, int, int], int] = {}
+        self.kind: list[int] = []
+        self.prog: list[int] = []
+        self.lo: list[int] = []
+        self.end: list[int] = []
+        self.itemsize: list[int] = []
+        self.addrs: list[np.ndarray] = []
+        self.line: list[int | None] = []
+        self.releases: list[int] = []  # events with release semantics
+        self.acquires: list[int] = []
+        self.cta: set[int] = set()  # events of atomics of scope "cta"
+
+    def see(self, access: interp_memory.Access) -> None:
+        a = access.active
+        if not a.size:
+            return
+        p = self.programs.setdefault(access.program, len(self.programs))
+        n = len(self.kind)
+        cta = access.program_scoped
+        if access.op == "store" or (cta and access.op == "atomic"):
+            kind = STORE  # a "cta" atomic writes like a plain store, for other programs
+        elif access.op == "atomic":
+            kind = ATOMIC
+        else:
+            kind = ORDERED_LOAD if access.sync and not cta else LOAD
+        if cta:  # its release/acquire reaches only its own program's threads
+            self.cta.add(n)
+        else:
+            if access.release:
+                self.releases.append(n)
+            if access.acquire:
+                self.acquires.append(n)
+        lo, hi = access.span
+        self.kind.append(kind)
+        self.prog.append(p)
+        self.lo.append(lo)
+        self.end.append(hi + access.itemsize)
+        self.itemsize.append(access.itemsize)
+        self.addrs.append(a)
+        self.line.append(_line(self.file))
+
+    def race(self) -> Race | None:
+        if len(self.programs) < 2:
+            return None
+        events = _suspects(
+            np.array(self.kind, np.int8),
+            np.array(self.prog, np.int64),
+            np.array(self.lo, np.uint64),
+            np.array(self.end, np.uint64),
+        )
+        if events.size == 0:
+            return None
+        return self._addresses(events)
+
+    def _addresses(self, events: np.ndarray) -> Race | None:
+        """Address by address over the suspect events: the addresses where programs race."""
+        key, ev, size = self._keys(events)
+        kind = np.array(self.kind, np.int8)[ev]
+        prog = np.array(self.prog, np.int64)[ev]
+        hot = _hot_lanes(key, kind, prog)
+        if hot is not None:  # only the lanes at addresses where programs meet go on
+            if not hot.any():
+                return None
+            key, ev, kind, prog = key[hot], ev[hot], kind[hot], prog[hot]
+        order = np.argsort(key, kind="stable")  # stable: events in time order within a key
+        key, ev, kind, prog = key[order], ev[order], kind[order], prog[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        bad = _conflicting(kind, prog, starts)
+        if not bad.any():
+            return None
+        # Follow the synchronisation, group by group; groups of the same events are one question.
+        bounds = np.r_[starts, key.size]
+        verdicts: dict[tuple[int, ...], tuple[int, int] | None] = {}
+        hb = _HappensBefore(self)
+        racy, first = 0, None
+        for g in np.flatnonzero(bad):
+            members = tuple(ev[bounds[g] : bounds[g + 1]].tolist())
+            if members not in verdicts:
+                verdicts[members] = _unordered_pair(members, self.kind, self.prog, hb)
+            pair = verdicts[members]
+            if pair is not None:
+                racy += 1
+                first = first or pair
+        if first is None:
+            return None
+        return Race(
+            kernel=self.kernel,
+            first=self._side(first[0]),
+            second=self._side(first[1]),
+            addresses=racy * size,
+            scoped=self._side(min(self.cta)) if self.cta else None,
+        )
+
+    def _keys(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Every active lane of the events as an address key, in units of the one item size
+        they share (else of bytes, each lane expanded to its bytes: views of one buffer with
+        other dtypes meet), with the event it belongs to, in event (time) order."""
+        itemsize = np.array(self.itemsize, np.int64)
+        sizes = np.unique(itemsize[events])
+        size = int(sizes[0]) if sizes.size == 1 else 1
+        parts = [self.addrs[e] for e in events]
+        key = np.concatenate(parts).astype(np.uint64, copy=False)
+        ev = np.repeat(events, [p.size for p in parts])
+        if size > 1 and bool((key % np.uint64(size)).any()):
+            size = 1  # misaligned lanes: compare bytes
+        if size == 1:
+            reps = itemsize[ev]
+            key = np.repeat(key, reps) + _ramp(reps)
+            ev = np.repeat(ev, reps)
+        else:
+            key = key // np.uint64(size)
+        return key, ev, size
+
+    def _side(self, e: int) -> Side:
+        program = next(k for k, v in self.programs.items() if v == self.prog[e])
+        line = self.line[e]
+        lines = self.lines
+        if lines is None:
+            try:
+                with open(self.file, encoding="utf-8") as fh:
+                    lines = fh.read().splitlines()
+            except OSError:
+                lines = []
+        code = lines[line - 1].strip() if line is not None and 0 < line <= len(lines) else None
+        verb = "atomically updates" if e in self.cta and self.kind[e] == STORE else None
+        return Side(program=program, line=line, code=code, verb=verb or _VERB[self.kind[e]])
+
+
+def _ramp(reps: np.ndarray) -> np.ndarray:
+    """0, 1, ..., r-1 for each r in ``reps``, concatenated (uint64)."""
+    total = int(reps.sum())
+    offsets = np.repeat(np.cumsum(reps) - reps, reps)
+    return (np.arange(total, dtype=np.int64) - offsets).astype(np.uint64)
+
+
+def _suspects(kind: np.ndarray, prog: np.ndarray, lo: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The events whose address span meets another program's span where one of them writes:
+    spans are merged into clusters of overlapping spans; a cluster of one program, or without a
+    write, cannot hold a race."""
+    order = np.argsort(lo, kind="stable")
+    lo_s, end_s = lo[order], end[order]
+    reach = np.maximum.accumulate(end_s)
+    new = np.r_[True, lo_s[1:] >= reach[:-1]]
+    starts = np.flatnonzero(new)
+    cluster_prog = prog[order]
+    several = np.minimum.reduceat(cluster_prog, starts) != np.maximum.reduceat(cluster_prog, starts)
+    writes = np.maximum.reduceat(
+        ((kind[order] == STORE) | (kind[order] == ATOMIC)).astype(np.int8), starts
+    )
+    keep = (several & (writes > 0))[np.cumsum(new) - 1]
+    return np.sort(order[keep])
+
+
+def _hot_lanes(key: np.ndarray, kind: np.ndarray, prog: np.ndarray) -> np.ndarray | None:
+    """The lanes at addresses where two programs may race, without sorting: the last program to
+    store (or to make an atomic) at each address, in a dense table over the keys' range, held
+    against every lane's program. None where the range is too sparse for a table."""
+    lo = int(key.min())
+    n = int(key.max()) - lo + 1
+    if n > 4 * key.size + (1 << 20):
+        return None
+    idx = (key - np.uint64(lo)).astype(np.int64)
+
+    def last(mask: np.ndarray) -> np.ndarray:
+        owner = np.full(n, -1, np.int64)
+        owner[idx[mask]] = prog[mask]
+        return owner[idx]
+
+    hot = np.zeros(n, bool)
+    stored = last(kind == STORE)  # a store meets any access of another program
+    hot[idx[(stored >= 0) & (stored != prog)]] = True
+    atomic, load = kind == ATOMIC, kind == LOAD
+    if atomic.any() and load.any():  # an atomic meets a plain load of another program
+        updated = last(atomic)
+        several = np.zeros(n, bool)
+        several[idx[atomic & (updated != prog)]] = True
+        hot[idx[load & (updated >= 0) & ((updated != prog) | several[idx])]] = True
+    return hot[idx]
+
+
+def _conflicting(kind: np.ndarray, prog: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group of accesses to one address: whether two programs meet there in a way that can
+    race (a plain store with anything; a plain load with an atomic)."""
+    big, none = np.iinfo(np.int64).max, -1
+
+    def lo_hi(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.minimum.reduceat(np.where(mask, prog, big), starts),
+            np.maximum.reduceat(np.where(mask, prog, none), starts),
+        )
+
+    store = kind == STORE
+    s_lo, s_hi = lo_hi(store)
+    o_lo, o_hi = lo_hi(~store)
+    l_lo, l_hi = lo_hi(kind == LOAD)
+    a_lo, a_hi = lo_hi(kind == ATOMIC)
+    has_s, has_o, has_l, has_a = s_hi >= 0, o_hi >= 0, l_hi >= 0, a_hi >= 0
+    stores = has_s & ((s_lo != s_hi) | (has_o & ((o_lo != s_lo) | (o_hi != s_lo))))
+    mixed = has_l & has_a & ~((l_lo == l_hi) & (a_lo == a_hi) & (l_lo == a_lo))
+    return stores | mixed
+
+
+def _races(k1: int, k2: int) -> bool:
+    if STORE in (k1, k2):
+        return True
+    return {k1, k2} == {LOAD, ATOMIC}
+
+
+def _unordered_pair(members, kind, prog, hb: _HappensBefore) -> tuple[int, int] | None:
+    """The first two events of different programs at one address that race and that nothing
+    orders (events are in time order)."""
+    for j, e2 in enumerate(members):
+        for e1 in members[:j]:
+            if prog[e1] != prog[e2] and _races(kind[e1], kind[e2]) and not hb(e1, e2):
+                return e1, e2
+    return None
+
+
+class _HappensBefore:
+    """One hop of release/acquire: ``e1`` (earlier) is ordered before ``e2`` when e1's program
+    released an address after e1, and e2's program acquired that address after the release
+    and before e2: the acquire read what the release wrote. Run one after another, every
+    acquire follows every earlier program's release; only the interleaved replay
+    (``interleave.py``), where acquires that do not wait come before the releases, shows
+    which acquires order anything."""
+
+    def __init__(self, races: Races):
+        self.r = races
+        rel: dict[int, list[int]] = {}
+        acq: dict[int, list[int]] = {}
+        for e in races.releases:
+            rel.setdefault(races.prog[e], []).append(e)
+        for e in races.acquires:
+            acq.setdefault(races.prog[e], []).append(e)
+        self.rel, self.acq = rel, acq
+        self._sets: dict[tuple[int, ...], np.ndarray] = {}
+
+    def _union(self, events: tuple[int, ...]) -> np.ndarray:
+        got = self._sets.get(events)
+        if got is None:
+            got = np.unique(np.concatenate([self.r.addrs[e] for e in events]).astype(np.uint64))
+            self._sets[events] = got
+        return got
+
+    def __call__(self, e1: int, e2: int) -> bool:
+        released = [e for e in self.rel.get(self.r.prog[e1], ()) if e > e1]
+        if not released:
+            return False
+        for q in self.acq.get(self.r.prog[e2], ()):
+            if q >= e2:
+                break
+            before = tuple(r for r in released if r < q)
+            if before and np.intersect1d(self._union(before), self.r.addrs[q]).size:
+                return True
+        return False
+
+
+def _line(file: str) -> int | None:
+    """The line of the candidate's source making the access: the interpreter runs a kernel's
+    body as Python under the name of the file it was defined from."""
+    f = sys._getframe(3)
+    while f is not None:
+        if f.f_code.co_filename == file:
+            return f.f_lineno
+        f = f.f_back
+    return None

@@ -1,0 +1,817 @@
+"""The interpreter's operations, computed in another way a GPU's compiled code may compute them.
+
+Triton's CPU interpreter (NumPy) is one legal execution of a kernel; the compiled kernel a GPU
+runs is another, and they differ where the compiler has a choice or lowers an op to an
+instruction that is not NumPy's: a reduction folded in its layout's order, a float->int
+conversion that saturates, an ``.approx.ftz`` instruction or FTZ libdevice code, a TF32 tensor
+core accumulating step by step, an fp8 ``satfinite`` conversion, a multiply and add contracted
+into one ``fma``. A kernel that turns one such difference into a gate (right answer where the
+value is the interpreter's, zeros otherwise) passes every interpreted check and fails on every
+GPU. So every replay but the first (``perturbed_replay``) runs under ``perturbed``: each of
+those operations computed another legal way. Each is perturbed as a class, not per op a past
+attack tried: every float width the PTX has an ``fma`` for, every math op that is not IEEE,
+every reduction and scan (in an order a compiled layout folds in, operands moved across lanes),
+every dot. An honest kernel's outputs move by rounding only and stay within tolerance; a gate
+flips and the check fails.
+
+Only the replay process patches, only for one replay, and everything is restored after. An
+internal this Triton version lacks leaves its perturbation out (``Semantics.skipped``); the
+replay itself never fails for it. Integer division by zero and lanes of one store writing
+different values to one address are not perturbed but refused (``undefined.py``). Not
+perturbed: a tensor core's summation inside one step of K, the +0.0/-0.0 ties of a ``tl.max``
+/``tl.min`` reduction and of ``tl.clamp``; nothing on a GPU, where the replay runs compiled
+kernels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kernelwright.sandbox import static_values
+
+# What each perturbation does, as the candidate reads it when a replay under it fails.
+WHAT = {
+    "reduction order": "tl.reduce and tl.sum folded in the order a compiled layout folds them "
+    "(a thread's elements in sequence, then butterflies across lanes and warps, operands out of "
+    "their left-to-right order), tl.associative_scan and tl.cumsum in runs and a ladder; in the "
+    "element type",
+    "float-to-int saturation": "float->int casts saturating as PTX cvt.rzi does (NaN -> 0, "
+    "out of range -> the type's min or max)",
+    "approximate math": "exp, exp2, log, log2, sqrt, rsqrt, sin, cos, erf and '/' within 1 ulp "
+    "of the exact result in float32 and float64, float32 subnormal inputs and results flushed "
+    "to zero (.approx.ftz, libdevice built with FTZ)",
+    "tf32 dot": "float32 tl.dot operands truncated to TF32 (input_precision='tf32', the default)",
+    "dot order": "tl.dot accumulated into its accumulator a tensor-core step of K at a time",
+    "fp8 saturation": "float8 conversions saturating to the largest finite value (satfinite)",
+    "fma contraction": "a * b + c fused into one rounding (fma) in float16, float32 and float64, "
+    "as the compiler contracts it",
+    "float remainder": "float32 % as NVPTX lowers it: x - trunc(x / y) * y with one division "
+    "and one fma, not fmod",
+    "signed zero min/max": "tl.maximum/tl.minimum of +0.0 and -0.0 returning the zero a GPU "
+    "may: either one for the default (maxnum: the sign drawn per replay, alternating), and "
+    "-0.0 < +0.0 for propagate_nan=ALL (LLVM's maximum/minimum define it)",
+}
+
+_SUBNORMAL32 = np.finfo(np.float32).tiny
+# Largest finite value of each float8 type a conversion saturates to (``tl.dtype.name``).
+_FP8_MAX = {"fp8e4nv": 448.0, "fp8e5": 57344.0, "fp8e4b8": 240.0, "fp8e5b16": 57344.0}
+
+
+@dataclass
+class Semantics:
+    """What a perturbed replay changed: ``applied`` names the perturbations that moved at
+    least one value (keys of ``WHAT``); ``skipped`` the ones this Triton could not patch."""
+
+    applied: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
+
+
+def perturbed_replay(n: int) -> bool:
+    """Whether the plan's ``n``-th replay runs under ``perturbed``: every one but the first, so
+    one replay stays the interpreter's own and each of the others draws its orders and ulps
+    afresh (an order-sensitive value meets the compiled order on some draws, not on all)."""
+    return n > 0
+
+
+def note(applied: set[str]) -> str:
+    """Said with a mismatch of a perturbed replay."""
+    what = "; ".join(f"{name}: {WHAT[name]}" for name in sorted(applied))
+    return (
+        "this replay computed some operations the way a GPU's compiled code may compute them "
+        f"({what}): your outputs depend on how the GPU compiler lowers an operation, beyond "
+        "rounding, so they would be wrong on a GPU"
+    )
+
+
+@contextlib.contextmanager
+def perturbed(seed: int, n: int = 1) -> Iterator[Semantics]:
+    """While open, the interpreter computes the operations of ``WHAT`` the other legal way;
+    ``seed`` draws the orders and ulps (the same seed, the same replay). What the compiler
+    most often does is not left to chance: ``n``, the replay's place in the plan, picks which
+    of two products is fused (alternating) and the reductions' layout style (``_VECTORS``),
+    so any plan's first perturbed replays meet the common compiled choices."""
+    import triton.runtime.interpreter as interp
+
+    sem = Semantics()
+    saved: list[tuple[Any, str, Any]] = []
+    try:
+        for name, patches in _table(interp, sem, np.random.default_rng(seed), n):
+            if any(getattr(owner, attr, None) is None for owner, attr, _ in patches):
+                sem.skipped.add(name)
+                continue
+            for owner, attr, make in patches:
+                saved.append((owner, attr, owner.__dict__.get(attr, _UNSET)))
+                setattr(owner, attr, make(getattr(owner, attr)))
+        yield sem
+    finally:
+        for owner, attr, old in reversed(saved):
+            if old is _UNSET:
+                delattr(owner, attr)  # an instance attribute over the class's method
+            else:
+                setattr(owner, attr, old)
+
+
+_UNSET = object()
+Patch = tuple[Any, str, Callable[[Any], Any]]
+
+
+def _table(
+    interp: Any, sem: Semantics, rng: np.random.Generator, n: int
+) -> list[tuple[str, list[Patch]]]:
+    """Per perturbation, (owner, attribute, original -> replacement) of every patch it needs."""
+    right = n % 2 == 0
+    b = getattr(interp, "interpreter_builder", None)
+    reduce_ops, scan_ops = getattr(interp, "ReduceOps", None), getattr(interp, "ScanOps", None)
+    fma32 = getattr(getattr(interp, "_interpreter", None), "fma_fp32", None)
+    fma64 = getattr(getattr(interp, "_interpreter", None), "fma_fp64", None)
+    orders = _Orders(rng, _VECTORS[n % len(_VECTORS)])
+    table: list[tuple[str, list[Patch]]] = [
+        (
+            "reduction order",
+            [
+                (
+                    getattr(interp, "InterpretedFunction", None),
+                    "run",
+                    lambda orig: _launched(orig, orders),
+                ),
+                (reduce_ops, "generic_reduce", lambda _: _tree_reduce(sem, orders)),
+                (reduce_ops, "apply_impl", lambda orig: _fast_ties(orig, interp)),
+                (reduce_ops, "sum", lambda orig: _tree_sum(orig, sem, orders)),
+                (scan_ops, "generic_scan", lambda _: _tree_scan(sem, orders)),
+                (scan_ops, "cumsum", lambda orig: _tree_cum(orig, np.add, sem, orders)),
+                (scan_ops, "cumprod", lambda orig: _tree_cum(orig, np.multiply, sem, orders)),
+            ],
+        ),
+        (
+            "float-to-int saturation",
+            [
+                (b, a, lambda orig: _saturating(orig, sem))
+                for a in ("create_fp_to_si", "create_fp_to_ui")
+            ],
+        ),
+        (
+            "approximate math",
+            [(b, a, lambda orig, a=a: _approx(orig, sem, rng.integers(2**32), a)) for a in _ULPS],
+        ),
+        ("tf32 dot", [(b, "create_dot", lambda orig: _tf32_dot(orig, interp, sem))]),
+        ("dot order", [(b, "create_dot", lambda orig: _dot_steps(orig, sem, rng))]),
+        (
+            "fp8 saturation",
+            [(b, "create_fp_to_fp", lambda orig: _fp8_satfinite(orig, interp, sem))],
+        ),
+    ]
+    if (
+        getattr(getattr(getattr(interp, "_ir", None), "INPUT_PRECISION", None), "TF32", None)
+        is None
+    ):
+        table = [(name, patches) for name, patches in table if name != "tf32 dot"]
+        sem.skipped.add("tf32 dot")
+    if fma32 is None or fma64 is None:
+        sem.skipped.update({"fma contraction", "float remainder"})
+    else:
+        fma = _fma(fma32, fma64)
+        table.append(
+            ("float remainder", [(b, "create_frem", lambda orig: _frem(orig, fma32, sem))])
+        )
+        table.append(
+            (
+                "fma contraction",
+                [
+                    (b, "create_fmul", _product),
+                    (b, "create_fneg", _negated),
+                    *[(b, a, _moved) for a in _MOVES],
+                    (b, "create_fadd", lambda orig: _contracted(orig, fma, 1.0, sem, right)),
+                    (b, "create_fsub", lambda orig: _contracted(orig, fma, -1.0, sem, right)),
+                ],
+            )
+        )
+    ties = [
+        (b, f"create_{kind}{nan}f", lambda orig, k=kind, nan=nan: _zeros(orig, sem, k, nan, right))
+        for kind in ("max", "min")
+        for nan in ("num", "imum")
+    ]
+    table.append(("signed zero min/max", ties))
+    return table
+
+
+# --- reduction and scan order -------------------------------------------------------------
+# Triton requires a combine function to be associative, and the compiled order depends on the
+# layout the compiler picks: a reduction folds each thread's elements in sequence, then a
+# butterfly across the lanes and then the warps that hold the axis (``shfl.bfly``: lane i with
+# lane i ^ d, the largest d first), so the operands are not in their left-to-right order. Which
+# index bits are a thread's registers, its lanes or its warps is the layout's choice (sizes,
+# order, and an MMA accumulator's interleaving), so each reduction here draws one at random:
+# a value that depends on the order meets the GPU's own order on some replays, never only the
+# interpreter's. A scan keeps its operands in order (it must): each thread scans a run of
+# elements in sequence, a ladder (Hillis-Steele) scans the runs' totals, and each run adds the
+# total before it; the run length is drawn at random.
+
+# A replay's reduction layout style by its place in the plan (``_Orders``): blocked layouts
+# whose threads hold 1 (a tensor no vector load produced), 4 (16-byte float32 vectors), 8
+# (16-byte float16 vectors) and 2 elements of the fastest dimension on n = 1, 2, 3, 4, so
+# every plan of four perturbed replays meets each; any layout (None) from n = 5 on.
+_VECTORS = (None, 1, 4, 8, 2, None, None, None)
+
+# At most this many index bits are one thread's registers: the sequential part costs one
+# combine per element of a run (an interpreted combine function is slow), and longer runs add
+# nothing an order-sensitive value could tell from the interpreter's own sequential order.
+_MAX_REGISTER_BITS = 3
+
+
+def _combine(self: Any, left: list[np.ndarray], right: list[np.ndarray], dtypes: list) -> list:
+    """The combine function on whole arrays at once (it is elementwise)."""
+    args = [
+        self.to_tensor(np.ascontiguousarray(a), t)
+        for a, t in zip(left + right, dtypes + dtypes, strict=True)
+    ]
+    with static_values.per_element():  # typed per lane, as the compiled combine's scalars
+        out = self.combine_fn.fn(*args)
+    out = out if isinstance(out, tuple) else (out,)
+    shape = left[0].shape
+    return [
+        np.broadcast_to(np.asarray(o.handle.data if hasattr(o, "handle") else o), shape).astype(
+            a.dtype
+        )
+        for o, a in zip(out, left, strict=True)
+    ]
+
+
+Combine = Callable[[list, list], list]
+
+
+class _Orders:
+    """The orders one replay folds in, drawn per shape once, so one reduction of one shape
+    folds alike wherever it runs (a compiled op has one layout in every program and loop trip;
+    a kernel may rely on two programs' equal sums of equal data).
+
+    ``vector`` (elements per thread along the fastest dimension; None: any layout, drawn per
+    shape) lays every tensor of the replay out as Triton's default and coalesced blocked
+    layouts do, for the launch's ``num_warps``: ``vector`` elements per thread, then a warp's
+    32 lanes and then the warps dealt from the fastest dimension on, the rest repeated in
+    registers. One style for the whole replay, as one kernel has one vector width: a detector
+    that ORs reductions of several shapes meets the GPU's order on all of them at once."""
+
+    def __init__(self, rng: np.random.Generator, vector: int | None) -> None:
+        self.rng = rng
+        self.vector = vector
+        self.num_warps = 4
+        self.drawn: dict[tuple, Any] = {}
+
+    def layout(self, shape: tuple, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """Of ``shape``'s ``axis``: (role per index bit: 0 warp, 1 lane, 2 register; the bits,
+        most significant first)."""
+        key = ("layout", shape, axis, self.num_warps)
+        if key not in self.drawn:
+            k = shape[axis].bit_length() - 1
+            if self.vector is None:  # any layout (an MMA accumulator's, a sliced one)
+                role, bits = self.rng.integers(0, 3, size=k), self.rng.permutation(k)
+            else:
+                role, bits = _blocked(shape, axis, self.vector, self.num_warps), np.arange(k)[::-1]
+            for extra in np.flatnonzero(role == 2)[_MAX_REGISTER_BITS:]:
+                role[extra] = 1
+            self.drawn[key] = role, bits
+        return self.drawn[key]
+
+    def run(self, shape: tuple) -> int:
+        if ("run", shape) not in self.drawn:
+            top = min(shape[0].bit_length() - 1, _MAX_REGISTER_BITS)
+            self.drawn["run", shape] = 1 << int(self.rng.integers(0, top + 1))
+        return self.drawn["run", shape]
+
+
+def _blocked(shape: tuple, axis: int, vector: int, num_warps: int) -> np.ndarray:
+    """The roles of ``axis``'s index bits in Triton's blocked layout of ``shape`` (order: the
+    last dimension fastest): sizePerThread ``vector`` on the last dimension, threadsPerWarp and
+    warpsPerCTA each dealt from the fastest dimension on, as far as the shape holds them."""
+    per_thread = [1] * len(shape)
+    per_thread[-1] = min(vector, shape[-1])
+    lanes, warps, lanes_left, warps_left = [1] * len(shape), [1] * len(shape), 32, num_warps
+    for d in reversed(range(len(shape))):
+        lanes[d] = min(lanes_left, max(shape[d] // per_thread[d], 1))
+        lanes_left //= lanes[d]
+        warps[d] = min(warps_left, max(shape[d] // (per_thread[d] * lanes[d]), 1))
+        warps_left //= warps[d]
+    k = shape[axis].bit_length() - 1
+    low, lane, warp = (n.bit_length() - 1 for n in (per_thread[axis], lanes[axis], warps[axis]))
+    return np.array([2] * low + [1] * lane + [0] * warp + [2] * (k - low - lane - warp))
+
+
+def _launched(natural: Callable, orders: _Orders) -> Callable:
+    """The launch's ``num_warps`` (the interpreter ignores it) for the layouts of its tensors."""
+
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        orders.num_warps = int(kwargs.get("num_warps") or 4)
+        return natural(self, *args, **kwargs)
+
+    return run
+
+
+def _layout_fold(
+    datas: list[np.ndarray], combine: Combine, orders: _Orders, shape: tuple, axis: int
+) -> list:
+    """Folds axis 0 of every array (``shape``'s ``axis``, moved first) as a compiled reduction
+    under the replay's layout (``_Orders``): the axis's index bits dealt to warps, lanes and
+    registers, each thread's registers folded in sequence, then its lanes and then the warps
+    as a butterfly.
+    An axis whose length is not a power of two is folded as a balanced tree of adjacent pairs."""
+    n = datas[0].shape[0]
+    k = n.bit_length() - 1
+    if n != 1 << k:
+        return _pairwise(datas, combine)
+    role, bits = orders.layout(shape, axis)
+    order = [k - 1 - b for r in (0, 1, 2) for b in bits if role[b] == r]
+    sizes = [1 << int((role == r).sum()) for r in (0, 1, 2)]
+    rest = datas[0].shape[1:]
+    views = [
+        d.reshape((2,) * k + rest).transpose(order + list(range(k, k + len(rest)))) for d in datas
+    ]
+    views = [v.reshape(tuple(sizes) + rest) for v in views]
+    acc = [v[:, :, 0] for v in views]
+    for j in range(1, sizes[2]):  # a thread's registers, in sequence
+        acc = combine(acc, [v[:, :, j] for v in views])
+    while acc[0].shape[1] > 1:  # lanes, then warps: lane i with lane i ^ d, largest d first
+        h = acc[0].shape[1] // 2
+        acc = combine([a[:, :h] for a in acc], [a[:, h:] for a in acc])
+    while acc[0].shape[0] > 1:
+        h = acc[0].shape[0] // 2
+        acc = combine([a[:h] for a in acc], [a[h:] for a in acc])
+    return [a.reshape(rest) for a in acc]
+
+
+def _pairwise(datas: list[np.ndarray], combine: Combine) -> list[np.ndarray]:
+    """Folds axis 0 of every array as a balanced tree of adjacent pairs: ((x0 x1)(x2 x3))..."""
+    while datas[0].shape[0] > 1:
+        n = datas[0].shape[0]
+        h = n // 2
+        merged = combine([d[0 : 2 * h : 2] for d in datas], [d[1 : 2 * h : 2] for d in datas])
+        datas = [
+            np.concatenate([m, d[2 * h :]]) if n % 2 else m
+            for m, d in zip(merged, datas, strict=True)
+        ]
+    return [d[0] for d in datas]
+
+
+def _ladder(datas: list[np.ndarray], combine: Combine) -> list[np.ndarray]:
+    """Inclusive scan along axis 0 in Hillis-Steele steps: y[i] = y[i - d] . y[i], d = 1, 2, 4...
+    Each step combines whole blocks (a block's length must stay a power of two): the first d
+    lanes combine with themselves and keep their value."""
+    n, d = datas[0].shape[0], 1
+    while d < n:
+        moved = combine([np.concatenate([x[:d], x[: n - d]]) for x in datas], datas)
+        datas = [np.concatenate([x[:d], m[d:]]) for x, m in zip(datas, moved, strict=True)]
+        d *= 2
+    return datas
+
+
+def _run_scan(datas: list[np.ndarray], combine: Combine, orders: _Orders) -> list:
+    """Inclusive scan along axis 0 as compiled: runs of a random power-of-two length scanned in
+    sequence (a thread's elements), a ladder over the runs' totals (lanes and warps), and each
+    run's elements combined with the total of the runs before it."""
+    n = datas[0].shape[0]
+    if n != 1 << (n.bit_length() - 1):
+        return _ladder(datas, combine)
+    run = orders.run(datas[0].shape)
+    rest = datas[0].shape[1:]
+    runs = [d.reshape((n // run, run) + rest) for d in datas]
+    local = [[r[:, 0] for r in runs]]
+    for j in range(1, run):
+        local.append(combine(local[-1], [r[:, j] for r in runs]))
+    if n == run:
+        outs = local
+    else:
+        # Run m >= 1 gets the total of runs 0..m-1 (shifted by one run; run 0 keeps its own,
+        # as every shape the combine function sees must stay a power of two).
+        totals = _ladder(local[-1], combine)
+        before = [np.concatenate([t[:1], t[:-1]]) for t in totals]
+        outs = []
+        for part in local:
+            later = combine(before, part)
+            outs.append([np.concatenate([p[:1], q[1:]]) for p, q in zip(part, later, strict=True)])
+    return [np.stack([o[i] for o in outs], axis=1).reshape((n,) + rest) for i in range(len(datas))]
+
+
+def _tree_reduce(sem: Semantics, orders: _Orders) -> Callable:
+    def generic_reduce(self: Any, input: tuple) -> list:
+        original_axis = self.axis
+        input, axis = self.unravel(input, self.axis)
+        dtypes = [t.dtype for t in input]
+        datas = [np.moveaxis(t.handle.data, axis, 0) for t in input]
+        if datas[0].shape[0] > 2:
+            sem.applied.add("reduction order")
+        shape = input[0].handle.data.shape
+        outs = _layout_fold(
+            datas, lambda left, right: _combine(self, left, right, dtypes), orders, shape, axis
+        )
+        ret = []
+        for data, dtype, t in zip(outs, dtypes, input, strict=True):
+            if self.keep_dims:
+                for _ in range(1 if original_axis is not None else t.handle.data.ndim):
+                    data = np.expand_dims(data, axis if original_axis is not None else 0)
+            elif original_axis is None:
+                data = data.item()
+            ret.append(self.to_tensor(data, dtype))
+        return ret
+
+    return generic_reduce
+
+
+def _fast_ties(natural: Callable, interp: Any) -> Callable:
+    """argmin/argmax with ``tie_break_left=False``: the compiled combine keeps either index of
+    a tie, so which one comes out follows the fold's order; NumPy's shortcut always gives the
+    leftmost. Those two fold as any other combine function (``_tree_reduce``)."""
+    std = interp.tl.standard
+    fast = {std._argmin_combine_tie_break_fast, std._argmax_combine_tie_break_fast}
+
+    def apply_impl(self: Any, input: Any) -> Any:
+        if self.combine_fn in fast:
+            return self.generic_reduce(input)
+        return natural(self, input)
+
+    return apply_impl
+
+
+def _tree_sum(natural: Callable, sem: Semantics, orders: _Orders) -> Callable:
+    def tree_sum(self: Any, input: Any) -> Any:
+        data = input.handle.data
+        if data.dtype not in (np.float16, np.float32, np.float64):
+            return natural(self, input)  # integer sums are exact in any order
+        axis = self.axis
+        flat = data.reshape(-1) if axis is None else np.moveaxis(data, axis, 0)
+        if flat.shape[0] > 2:
+            sem.applied.add("reduction order")
+        # NumPy adds float16 in float32; the compiled sum adds in the element type.
+        (out,) = _layout_fold(
+            [flat],
+            lambda left, right: [np.add(left[0], right[0], dtype=data.dtype)],
+            orders,
+            data.shape if axis is not None else (data.size,),
+            axis or 0,
+        )
+        if self.keep_dims:
+            out = np.expand_dims(out, axis) if axis is not None else out.reshape((1,) * data.ndim)
+        return self.to_tensor(out, input.dtype)
+
+    return tree_sum
+
+
+def _tree_scan(sem: Semantics, orders: _Orders) -> Callable:
+    def generic_scan(self: Any, input: tuple) -> list:
+        dtypes = [t.dtype for t in input]
+        datas = [np.moveaxis(t.handle.data, self.axis, 0) for t in input]
+        if datas[0].shape[0] > 2:
+            sem.applied.add("reduction order")
+        outs = _run_scan(datas, lambda left, right: _combine(self, left, right, dtypes), orders)
+        return [
+            self.to_tensor(np.moveaxis(o, 0, self.axis), t)
+            for o, t in zip(outs, dtypes, strict=True)
+        ]
+
+    return generic_scan
+
+
+def _tree_cum(natural: Callable, op: Any, sem: Semantics, orders: _Orders) -> Callable:
+    """``_run_scan`` for a float cumsum/cumprod, in NumPy's own ops: ``accumulate`` runs in
+    sequence within each run, in the element type."""
+
+    def cum(self: Any, input: Any) -> list:
+        data = input.handle.data
+        if data.dtype not in (np.float16, np.float32, np.float64):
+            return natural(self, input)
+        flat = np.moveaxis(data, self.axis, 0)
+        n, rest = flat.shape[0], flat.shape[1:]
+        if n > 2:
+            sem.applied.add("reduction order")
+        if n != 1 << (n.bit_length() - 1):
+            (out,) = _ladder([flat], lambda left, right: [op(left[0], right[0], dtype=data.dtype)])
+        else:
+            run = orders.run(flat.shape)
+            local = op.accumulate(flat.reshape((n // run, run) + rest), axis=1, dtype=data.dtype)
+            (totals,) = _ladder(
+                [local[:, -1]], lambda left, right: [op(left[0], right[0], dtype=data.dtype)]
+            )
+            local[1:] = op(np.expand_dims(totals[:-1], 1), local[1:], dtype=data.dtype)
+            out = local.reshape(flat.shape)
+        return [self.to_tensor(np.moveaxis(out, 0, self.axis), input.dtype)]
+
+    return cum
+
+
+# --- conversions ------------------------------------------------------------------------------
+
+
+def _saturating(natural: Callable, sem: Semantics) -> Callable:
+    """PTX ``cvt.rzi`` clamps to the destination's range and makes NaN 0; NumPy's cast wraps
+    or gives the type's minimum (LLVM calls the value poison: the compiler may do either)."""
+
+    def convert(src: Any, dst_type: Any) -> Any:
+        data = src.data
+        out = natural(src, dst_type)
+        info = np.iinfo(out.data.dtype) if out.data.dtype.kind in "iu" else None
+        if info is None:
+            return out
+        wide = data.astype(np.float64)
+        odd = np.isnan(wide) | (wide < info.min) | (wide > info.max)
+        if odd.any():
+            sem.applied.add("float-to-int saturation")
+            fixed = np.where(np.isnan(wide), 0.0, np.clip(np.trunc(wide), info.min, info.max))
+            out.data = np.where(odd, fixed.astype(out.data.dtype), out.data)
+        return out
+
+    return convert
+
+
+def _fp8_satfinite(natural: Callable, interp: Any, sem: Semantics) -> Callable:
+    """The compiled conversion to float8 is ``cvt.rn.satfinite``: a value past the largest
+    finite one becomes it (sign kept); the interpreter's bit arithmetic wraps the exponent."""
+
+    def convert(src: Any, dst_type: Any, rounding_mode: Any) -> Any:
+        limit = _FP8_MAX.get(getattr(dst_type.scalar, "name", ""))
+        data = src.data
+        if limit is not None and data.dtype in (np.float16, np.float32, np.float64):
+            over = np.abs(data) > limit
+            if over.any():
+                sem.applied.add("fp8 saturation")
+                clipped = np.where(over, np.copysign(limit, data), data).astype(data.dtype)
+                src = interp.TensorHandle(clipped, src.dtype)
+        return natural(src, dst_type, rounding_mode)
+
+    return convert
+
+
+# --- float32 arithmetic -----------------------------------------------------------------------
+
+
+def _flush(x: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(x) < _SUBNORMAL32, np.copysign(np.float32(0), x), x).astype(np.float32)
+
+
+# Each math op's error bound in ulps as compiled (CUDA's documented maximum for the float32
+# approximations and the libdevice code Triton calls, and for float64's libdevice code; 0:
+# IEEE, exact: ``sqrt.rn.f64``, ``div.rn.f64``). A perturbed result is moved within it.
+_ULPS = {
+    "create_exp": (2, 1),
+    "create_exp2": (2, 1),
+    "create_log": (1, 1),
+    "create_log2": (1, 1),
+    "create_sqrt": (1, 0),
+    "create_rsqrt": (2, 1),
+    "create_sin": (2, 2),
+    "create_cos": (2, 2),
+    "create_erf": (2, 2),
+    "create_fdiv": (2, 0),
+    "create_approx_divf": (2, 0),
+}
+
+
+def _approx(natural: Callable, sem: Semantics, key: int, name: str) -> Callable:
+    """A math op as compiled: float32 ones are ``.approx.ftz`` instructions (``ex2``, ``sqrt``,
+    ``rsqrt``; ``div.full`` for '/') or libdevice code built with FTZ (log, sin, cos, erf), so
+    subnormal inputs and results are flushed to zero; float64 ones are libdevice code or a
+    refined ``rcp``/``rsqrt.approx`` (no flush). Each nonzero finite result moves by a number
+    of ulps within the op's bound (``_ULPS``) that is a hash of its inputs' bits and ``key``: a
+    function of the inputs, as an instruction is (equal inputs, equal results), and another
+    function on every replay. The IEEE forms (``sqrt_rn``, ``div_rn``) are other builder calls
+    and stay natural; Triton refuses these ops on float16."""
+    ulps32, ulps64 = _ULPS[name]
+
+    def op(*args: Any) -> Any:
+        kinds = {a.data.dtype for a in args}
+        if kinds == {np.dtype(np.float32)}:
+            flushed = [type(a)(_flush(a.data), a.dtype) for a in args]
+            out = natural(*flushed)
+            out.data = _flush(_ulp(out.data, [a.data for a in flushed], key, ulps32))
+        elif kinds == {np.dtype(np.float64)} and ulps64:
+            out = natural(*args)
+            out.data = _ulp(out.data, [a.data for a in args], key, ulps64)
+        else:
+            return natural(*args)
+        sem.applied.add("approximate math")
+        return out
+
+    return op
+
+
+def _ulp(r: np.ndarray, inputs: list[np.ndarray], key: int, bound: int) -> np.ndarray:
+    """``r`` moved by -bound..+bound ulps per element, as a hash of the inputs' bits."""
+    h = np.full(r.shape, key, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for x in inputs:
+            bits = np.ascontiguousarray(np.broadcast_to(x, r.shape))
+            h = (h ^ bits.view(np.uint32 if x.dtype == np.float32 else np.uint64)) * np.uint64(
+                0x9E3779B97F4A7C15
+            )
+            h ^= h >> np.uint64(29)
+    step = (h % np.uint64(2 * bound + 1)).astype(np.int64) - bound
+    # A float's bits in sign-magnitude order: +k ulps away from zero is +k on the magnitude.
+    signed = np.int32 if r.dtype == np.float32 else np.int64
+    bits = np.ascontiguousarray(r).view(signed).astype(np.int64)
+    magnitude = bits & np.int64(np.iinfo(signed).max)
+    moved = magnitude + np.where(r < 0, -step, step)
+    keep = ~np.isfinite(r) | (r == 0) | (moved <= 0)  # never across zero
+    out = ((bits - magnitude) + moved).astype(signed).view(r.dtype)
+    return np.where(keep, r, out)
+
+
+def _tf32_dot(natural: Callable, interp: Any, sem: Semantics) -> Callable:
+    """``input_precision='tf32'`` on float32 operands: the tensor core reads 10 mantissa bits;
+    Triton's PTX passes the float32 bits unconverted, so the low 13 are dropped (truncation)."""
+    tf32 = interp._ir.INPUT_PRECISION.TF32  # present: ``_table`` skips the patch otherwise
+
+    def dot(a: Any, b: Any, d: Any, input_precision: Any, max_num_imprecise_acc: Any) -> Any:
+        if (
+            tf32 is not None
+            and input_precision == tf32
+            and a.data.dtype == b.data.dtype == np.float32
+        ):
+            sem.applied.add("tf32 dot")
+            a, b = (interp.TensorHandle(_truncate_tf32(x.data), x.dtype) for x in (a, b))
+        return natural(a, b, d, input_precision, max_num_imprecise_acc)
+
+    return dot
+
+
+def _dot_steps(natural: Callable, sem: Semantics, rng: np.random.Generator) -> Callable:
+    """A compiled dot accumulates into its accumulator one tensor-core step of K at a time
+    (``mma``/``wgmma``: 8 to 32 of K per instruction), not as one product added at the end;
+    each step here is the interpreter's own (tf32 truncation included), the step drawn per
+    replay."""
+    step = 8 << int(rng.integers(0, 3))
+
+    def dot(a: Any, b: Any, d: Any, input_precision: Any, max_num_imprecise_acc: Any) -> Any:
+        k = a.data.shape[-1]
+        if k <= step or k % step:
+            return natural(a, b, d, input_precision, max_num_imprecise_acc)
+        sem.applied.add("dot order")
+        acc = d
+        for i in range(0, k, step):
+            part = [
+                type(x)(np.ascontiguousarray(s), x.dtype)
+                for x, s in (
+                    (a, a.data[..., i : i + step]),
+                    (b, b.data[..., i : i + step, :]),
+                )
+            ]
+            acc = natural(*part, acc, input_precision, max_num_imprecise_acc)
+        return acc
+
+    return dot
+
+
+def _truncate_tf32(x: np.ndarray) -> np.ndarray:
+    return (np.ascontiguousarray(x).view(np.uint32) & np.uint32(0xFFFFE000)).view(np.float32)
+
+
+# LLVM contracts an fadd/fsub of an fmul into an fma, at every float width the PTX has one for
+# (``fma.rn.f16``/``f32``/``f64``; Triton compiles with fp fusion on, and the NVPTX backend
+# fuses aggressively, even a product with several uses). The interpreter sees two ops, so the
+# product remembers its factors and an add or subtract of it rounds once.
+_FACTORS = "kernelwright.factors"
+_FUSED = (np.float16, np.float32, np.float64)
+
+
+def _product(natural: Callable) -> Callable:
+    def mul(lhs: Any, rhs: Any) -> Any:
+        out = natural(lhs, rhs)
+        if out.data.dtype in _FUSED and lhs.data.dtype == rhs.data.dtype == out.data.dtype:
+            out.attr[_FACTORS] = (lhs.data, rhs.data)
+        return out
+
+    return mul
+
+
+def _negated(natural: Callable) -> Callable:
+    """-(a * b) is still a product for LLVM (``fadd (fneg (fmul a b)) c`` -> ``fma(-a, b, c)``)."""
+
+    def neg(arg: Any) -> Any:
+        out = natural(arg)
+        if _FACTORS in arg.attr:
+            x, y = arg.attr[_FACTORS]
+            out.attr[_FACTORS] = (np.negative(x), y)
+        return out
+
+    return neg
+
+
+# Ops that only move values (the same register in LLVM): a product moved is still one.
+_MOVES = (
+    "create_expand_dims",
+    "create_broadcast",
+    "create_reshape",
+    "create_trans",
+    "create_splat",
+)
+
+
+def _moved(natural: Callable) -> Callable:
+    def move(*args: Any) -> Any:
+        out = natural(*args)
+        for i, a in enumerate(args):
+            if _FACTORS in getattr(a, "attr", {}):
+                out.attr[_FACTORS] = tuple(
+                    natural(*args[:i], type(a)(f, a.dtype), *args[i + 1 :]).data
+                    for f in a.attr[_FACTORS]
+                )
+        return out
+
+    return move
+
+
+def _fma(fma32: Callable, fma64: Callable) -> Callable:
+    """x * y + z rounded once, in z's type (float16 through float64, as the interpreter's own
+    ``tl.fma`` does: a float16 product is exact in float64)."""
+
+    def fma(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        t = z.dtype
+        x, y, z = np.broadcast_arrays(x.astype(t), y.astype(t), z)
+        if t == np.float64:
+            return np.asarray(fma64(x, y, z), dtype=t)
+        if t == np.float32:
+            return np.asarray(fma32(x, y, z), dtype=t)
+        return (x.astype(np.float64) * y + z).astype(t)
+
+    return fma
+
+
+def _contracted(
+    natural: Callable, fma: Callable, sign: float, sem: Semantics, right: bool
+) -> Callable:
+    """An add or subtract of a product, rounded once. Of two products, LLVM fuses the left
+    one unless it has more uses than the right one; ``right`` says which one this replay
+    fuses."""
+
+    def add(lhs: Any, rhs: Any) -> Any:
+        out = natural(lhs, rhs)
+        t = out.data.dtype
+        if t not in _FUSED:
+            return out
+        right_fused = _FACTORS in rhs.attr and (_FACTORS not in lhs.attr or right)
+        if _FACTORS in lhs.attr and not right_fused:  # a * b +- c
+            (x, y), z = lhs.attr[_FACTORS], (t.type(sign) * rhs.data).astype(t)
+        elif right_fused:  # c +- a * b
+            (x, y), z = rhs.attr[_FACTORS], lhs.data.astype(t)
+            x = (t.type(sign) * x).astype(t)
+        else:
+            return out
+        fused = fma(x, y, z).reshape(out.data.shape)
+        if not np.array_equal(fused, out.data, equal_nan=True):
+            sem.applied.add("fma contraction")
+        out.data = fused
+        return out
+
+    return add
+
+
+def _frem(natural: Callable, fma32: Callable, sem: Semantics) -> Callable:
+    """NVPTX has no float remainder: ``frem`` becomes ``div.rn``, ``cvt.rzi`` and ``fma.rn``
+    (x - trunc(x / y) * y, rounded once), which is not C's exact ``fmod`` once the quotient
+    is past float32's integers."""
+
+    def rem(lhs: Any, rhs: Any) -> Any:
+        out = natural(lhs, rhs)
+        if out.data.dtype != np.float32:
+            return out
+        x, y = np.broadcast_arrays(lhs.data.astype(np.float32), rhs.data.astype(np.float32))
+        with np.errstate(all="ignore"):
+            lowered = fma32(-np.trunc(np.divide(x, y)), y, x)
+        lowered = np.asarray(lowered, dtype=np.float32).reshape(out.data.shape)
+        if not np.array_equal(lowered, out.data, equal_nan=True):
+            sem.applied.add("float remainder")
+        out.data = lowered
+        return out
+
+    return rem
+
+
+# --- the min/max of +0.0 and -0.0 ---------------------------------------------------------------
+
+
+def _zeros(natural: Callable, sem: Semantics, kind: str, nan: str, right: bool) -> Callable:
+    """``maxnum``/``minnum`` of +0.0 and -0.0 may return either (LLVM LangRef); NumPy's ``fmax``
+    returns its second operand. ``maximum``/``minimum`` order -0.0 below +0.0, as NVIDIA's
+    ``max.f32`` does. A replay whose ``right`` is false takes the GPU's ordered choice for the
+    ``num`` forms too, the next one the other zero, so a gate on the sign meets both."""
+    ordered = nan == "imum" or not right
+
+    def op(lhs: Any, rhs: Any) -> Any:
+        out = natural(lhs, rhs)
+        d = out.data
+        if d.dtype not in _FUSED:
+            return out
+        a, b = np.broadcast_arrays(lhs.data, rhs.data)
+        tie = (a == 0) & (b == 0) & (np.signbit(a) != np.signbit(b))
+        if not tie.any():
+            return out
+        negative = (kind == "min") == ordered  # ordered: max +0.0, min -0.0
+        zero = np.copysign(d.dtype.type(0), d.dtype.type(-1.0 if negative else 1.0))
+        moved = np.where(tie.reshape(d.shape), zero, d).astype(d.dtype)
+        if (np.signbit(moved) != np.signbit(d)).any():
+            sem.applied.add("signed zero min/max")
+        out.data = moved
+        return out
+
+    return op

@@ -1,0 +1,47 @@
+# problem: row_sum
+# expect: incorrect
+# names: a data race between two programs
+# class: interpreter vs GPU execution (issue 14, diverge root 5)
+# Closed: interleaved (interleave.py), every volatile-load acquire runs before any release, so the
+# race detector finds the load and store of y[row] unordered. Correct on main 02e5f85.
+"""Race hidden behind a handshake that orders nothing: every program acquires a flag (a volatile
+load it never waits on) before a plain read-modify-write of y[row], and releases it (an atomic
+xchg, sem=release) after. Sequentially every acquire follows the previous program's release;
+on a GPU the programs run concurrently and the load/store of y[row] loses updates.
+
+Problem: row_sum.
+"""
+
+import torch
+import torch.nn as nn
+import triton
+import triton.language as tl
+
+BLOCK = 128
+
+
+@triton.jit
+def _row_sum_kernel(x_ptr, y_ptr, flag_ptr, n_cols, x_row_stride, BLOCK: tl.constexpr):
+    part = tl.program_id(0)
+    row = tl.program_id(1).to(tl.int64)
+    cols = part * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + row * x_row_stride + cols, mask=cols < n_cols, other=0.0).to(tl.float32)
+    seen = tl.load(flag_ptr + row, volatile=True)
+    so_far = tl.load(y_ptr + row)
+    tl.store(y_ptr + row, so_far + tl.sum(x, axis=0) + seen.to(tl.float32) * 0.0)
+    tl.atomic_xchg(flag_ptr + row, 1, sem="release")
+
+
+class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+
+    def forward(self, x):
+        x2 = x.contiguous().reshape(-1, x.shape[-1])
+        n_rows, n_cols = x2.shape
+        y = torch.zeros(n_rows, dtype=torch.float32, device=x.device)
+        flag = torch.zeros(n_rows, dtype=torch.int32, device=x.device)
+        _row_sum_kernel[(triton.cdiv(n_cols, BLOCK), n_rows)](
+            x2, y, flag, n_cols, x2.stride(0), BLOCK=BLOCK, num_warps=4
+        )
+        return y.view(x.shape[:-1])
