@@ -13,19 +13,27 @@ next program is drawn by a seeded generator among those that can go on, in an or
 synchronisation prove itself: programs that have not started first (each runs up to its first
 atomic or volatile access), then acquires, then accesses that both acquire and release, then
 releases. So every acquire that does not wait happens before every release it could read, and
-only a program that waits is ordered after one. A program that repeats the same ordered access
-is spinning: it keeps its place in that order for ``SPIN_TRIES`` tries (a spin bounded by fewer
-runs out before the releases come), then runs only when no program that is not spinning can,
-so the programs it waits on go first. A launch still running after ``STEP_LIMIT`` ordered accesses
-per program is a deadlock: its programs wait on each other, and on a GPU it would hang.
+only a program that waits is ordered after one.
+
+A program that comes back to an ordered access it made before is in a loop, and what changed
+since its last visit says which kind. Nothing (its local values, and what each access since
+then read or wrote, are as they were the visit before): it waits, and it runs only when no
+program that is not waiting can, so the programs it waits on go first. The access read the same
+value but something else changed (a count of tries, a deadline kept in memory): it spins with a
+bound, and it is drawn before every other program for as long as it stays in that loop, so the
+bound runs out before any release it could read; a bounded wait on a GPU can run out too, and
+then the race detector sees what it does unordered. Anything else (a loop of atomics whose values
+move on) keeps its place in the order. A launch still running after ``STEP_LIMIT`` ordered
+accesses per program is a deadlock: its programs wait on each other, and on a GPU it would hang.
 
 What each program computes is the interpreter's: only the order of accesses between programs
 differs, as it may on a GPU. Plain loads and stores are not switch points: which program's
 plain access comes first does not matter to the race detector, which refuses any two of
 different programs that nothing orders. An atomic of scope "cta" orders nothing between
 programs (``races.py`` takes it for a plain access): it is drawn as neither acquire nor release,
-and stays a switch point only so that a program waiting on it hands over. At most ``RESIDENT`` programs run together, admitted in
-program-id order as others finish: programs further apart are taken as never concurrent.
+and stays a switch point only so that a program waiting on it hands over. At most ``RESIDENT``
+programs run together, admitted in program-id order as others finish: programs further apart
+are taken as never concurrent.
 """
 
 from __future__ import annotations
@@ -33,20 +41,25 @@ from __future__ import annotations
 import contextlib
 import inspect
 import random
+import sys
 import threading
 import types
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from kernelwright.sandbox import interp_memory
 
 RESIDENT = 4096  # programs running at once (an H100 holds up to 32 per SM, 132 SMs)
 STEP_LIMIT = 10_000  # ordered accesses per program of a launch, on average: past it, a deadlock
-SPIN_TRIES = 64  # repeats of one ordered access a program keeps its place in the order for
-# What a program does next, drawn in this order: not started, an acquire, an access that
-# acquires and releases, a release, the same ordered access again after SPIN_TRIES.
-START, ACQUIRE, BOTH, RELEASE, SPIN = 0, 1, 2, 3, 4
+# Accesses between two visits of one ordered access beyond which the loop is not read as a wait.
+CYCLE = 64
+# What a program does next, drawn in this order: a bounded spin, not started, an acquire, an
+# access that acquires and releases, a release, a wait.
+BOUNDED, START, ACQUIRE, BOTH, RELEASE, WAIT = -1, 0, 1, 2, 3, 4
 
 
 class Deadlock(Exception):
@@ -58,15 +71,39 @@ class _Abort(BaseException):
     code cannot catch it)."""
 
 
+class _Visit:
+    """A program's last visit to one ordered access: where it was in the program's trail, its
+    local values then, and the trail between that visit and the one before."""
+
+    __slots__ = ("at", "here", "since")
+
+    def __init__(self, at: int):
+        self.at = at
+        self.here: int | None = None
+        self.since: tuple[int, ...] | None = None
+
+
 class _Program:
-    __slots__ = ("idx", "go", "next", "key", "tries")
+    __slots__ = ("idx", "go", "next", "trail", "pending", "visits", "bounded")
 
     def __init__(self, idx: tuple[int, int, int]):
         self.idx = idx
         self.go = threading.Event()  # set when it is this program's turn
         self.next = START  # the class of the access it will make when drawn
-        self.key: bytes | None = None  # its last ordered access, to tell a spin
-        self.tries = 0  # how often in a row it has made that access
+        # One digest per access made, of where and what it read or wrote (its ``data``, known
+        # once the access is done: the last one is pending until the next access).
+        self.trail: list[int] = []
+        self.pending: tuple[int, interp_memory.Access] | None = None
+        self.visits: dict[int, _Visit] = {}  # ordered accesses by where, to tell a loop
+        self.bounded: frozenset[int] | None = None  # the accesses of the bounded spin it is in
+
+    def settle(self) -> None:
+        if self.pending is not None:
+            where, access = self.pending
+            data = access.data
+            what = 0 if data is None else zlib.crc32(np.ascontiguousarray(data))
+            self.trail.append(hash((where, what)))
+            self.pending = None
 
 
 class _Launch:
@@ -75,6 +112,7 @@ class _Launch:
 
     def __init__(self, fn, args: dict[str, Any], programs: list, seed: int, set_idx):
         self.fn, self.args, self.set_idx = fn, args, set_idx
+        self.file = fn.__code__.co_filename
         self.queued = deque(_Program(p) for p in programs)
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -141,9 +179,12 @@ class _Launch:
         p = self.mine.get(threading.get_ident())
         if p is None:
             return
+        p.settle()
+        where = hash(access.op.encode() + access.active.tobytes())
+        p.pending = (where, access)
+        if not access.sync:
+            return
         with self.lock:
-            if not access.sync:
-                return
             self.steps += 1
             if self.steps > self.limit:
                 self._stop(
@@ -154,23 +195,62 @@ class _Launch:
                     )
                 )
                 raise _Abort
-            key = access.op.encode() + access.active.tobytes()
-            p.tries = p.tries + 1 if key == p.key else 0
-            p.key = key
-            # A "cta" atomic orders nothing between programs: drawn like a relaxed one. It stays
-            # a switch point all the same, so a program waiting on it hands over (and the race
-            # detector refuses it) instead of spinning forever.
-            acquire = access.acquire and not access.program_scoped
-            release = access.release and not access.program_scoped
-            if p.tries > SPIN_TRIES:
-                p.next = SPIN
-            elif acquire == release:
-                p.next = BOTH
-            else:
-                p.next = ACQUIRE if acquire else RELEASE
+            p.next = self._class(p, where, access)
             waits = self._hand(p)
         if waits:
             self._wait(p)
+
+    def _class(self, p: _Program, where: int, access: interp_memory.Access) -> int:
+        """What the ordered access ``p`` is about to make is, for the draw (module docstring)."""
+        visit = p.visits.get(where)
+        at = len(p.trail)
+        if visit is None:
+            p.visits[where] = _Visit(at)
+            kind = None
+        else:
+            since = tuple(p.trail[visit.at :]) if at - visit.at <= CYCLE else None
+            here = self._locals() if since is not None else None
+            kind = None
+            if since is not None and since == visit.since and here == visit.here:
+                kind = WAIT  # nothing changed since the last visit: it waits
+            elif since is not None and visit.since and since[0] == visit.since[0]:
+                # It read what it read the visit before, and something else moved on.
+                p.bounded = frozenset(p.visits) if p.bounded is None else p.bounded
+                kind = BOUNDED
+            visit.at, visit.here, visit.since = at, here, since
+        if p.bounded is not None:
+            if kind == WAIT or where not in p.bounded:
+                p.bounded = None  # it waits after all, or it left the loop
+            else:
+                return BOUNDED
+        if kind is not None:
+            return kind
+        # A "cta" atomic orders nothing between programs: drawn like a relaxed one.
+        acquire = access.acquire and not access.program_scoped
+        release = access.release and not access.program_scoped
+        if acquire == release:
+            return BOTH
+        return ACQUIRE if acquire else RELEASE
+
+    def _locals(self) -> int:
+        """A digest of the local values of the kernel's frames (its own and the @triton.jit
+        functions it is inside), where a loop keeps a count of its tries."""
+        parts = []
+        f = sys._getframe(2)
+        while f is not None:
+            if f.f_code.co_filename == self.file:
+                for name, v in f.f_locals.items():
+                    data = getattr(getattr(v, "handle", None), "data", None)
+                    if isinstance(data, np.ndarray):
+                        parts.append((name, zlib.crc32(np.ascontiguousarray(data))))
+                    elif isinstance(v, (int, float, bool, str)):
+                        parts.append((name, v))
+                    else:
+                        parts.append((name, repr(getattr(v, "value", type(v)))))
+            if f.f_code is self.fn.__code__:
+                break
+            f = f.f_back
+        return hash(tuple(parts))
 
     def _stop(self, error: BaseException) -> None:
         """Stop the launch with ``error`` (the caller holds the lock): every program unwinds."""

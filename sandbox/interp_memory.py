@@ -10,6 +10,8 @@ each access to the watchers on ``WATCHERS`` first: a watcher that raises stops a
 out-of-bounds write before it touches memory. The watchers are the traffic counter
 (``traffic.py``), the bounds check (``bounds.py``) and the race detector (``races.py``), which
 also needs the program making the access and whether it is ordered (atomic or volatile).
+After the access the values it read (or, for a store, wrote) are left on it as ``data``, for the
+interleaver (``interleave.py``) to tell a program that waits from one that makes progress.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class Access:
     """One load, store or atomic of one program: byte addresses per lane and which lanes are
     active (the mask, broadcast to the addresses' shape). ``sync``: an atomic or a volatile
     load, which the memory model orders (never a data race with another such access);
-    ``acquire`` / ``release``: its memory semantics (a volatile load counts as acquiring);
+    ``acquire`` / ``release``: its memory semantics (only an atomic's: a volatile load is
+    relaxed); ``data``: once it has happened, the values read (a store: written);
     ``scope``: an atomic's memory scope. A "cta" atomic is atomic, and its semantics order,
     only among the threads of its own program: to other programs it is a plain access."""
 
@@ -39,6 +42,7 @@ class Access:
         "acquire",
         "release",
         "scope",
+        "data",
         "_active",
         "_span",
     )
@@ -64,6 +68,7 @@ class Access:
         self.acquire = acquire
         self.release = release
         self.scope = scope
+        self.data: np.ndarray | None = None
         self._active: np.ndarray | None = None
         self._span: tuple[int, int] | None = None
 
@@ -145,10 +150,10 @@ def _itemsize(handle) -> int:
     return max(1, handle.get_element_ty().primitive_bitwidth // 8)
 
 
-def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None) -> None:
-    acquire = release = sync
-    if sem is not None:  # an atomic's: relaxed orders nothing around it
-        acquire, release = sem in _ACQUIRE, sem in _RELEASE
+def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None) -> Access:
+    # Only an atomic's sem orders: a volatile load is relaxed (PTX ld.volatile is
+    # ld.relaxed.sys), so it reads a flag without making what was stored before it visible.
+    acquire, release = sem in _ACQUIRE, sem in _RELEASE
     access = Access(
         op,
         ptr.data,
@@ -162,6 +167,13 @@ def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None) -> None
     )
     for w in list(WATCHERS):
         w.see(access)
+    return access
+
+
+def _did(access: Access, handle):
+    """Leave the values an access read on it, and pass on what the interpreter returned."""
+    access.data = handle.data
+    return handle
 
 
 _ACQUIRE: set = set()
@@ -186,36 +198,41 @@ def install() -> None:
     rmw, cas = InterpreterBuilder.create_atomic_rmw, InterpreterBuilder.create_atomic_cas
 
     def masked_load(self, ptrs, mask, other, cache_policy, is_volatile):
-        if WATCHERS:
-            _show(self, "load", ptrs, mask, bool(is_volatile))
-        return load(self, ptrs, mask, other, cache_policy, is_volatile)
+        if not WATCHERS:
+            return load(self, ptrs, mask, other, cache_policy, is_volatile)
+        access = _show(self, "load", ptrs, mask, bool(is_volatile))
+        return _did(access, load(self, ptrs, mask, other, cache_policy, is_volatile))
 
     def masked_store(self, ptrs, value, mask, cache_policy):
         if WATCHERS:
-            _show(self, "store", ptrs, mask)
+            _show(self, "store", ptrs, mask).data = value.data
         return store(self, ptrs, value, mask, cache_policy)
 
     def atomic_load(self, ptr, mask, sem, scope):
         # The interpreter's own atomic load is a volatile load; here it keeps its sem and scope.
-        if WATCHERS:
-            _show(self, "load", ptr, mask, True, sem, scope)
-        return load(self, ptr, mask, None, None, True)
+        if not WATCHERS:
+            return load(self, ptr, mask, None, None, True)
+        access = _show(self, "load", ptr, mask, True, sem, scope)
+        return _did(access, load(self, ptr, mask, None, None, True))
 
     def atomic_store(self, ptr, val, mask, sem, scope):
         # The interpreter's own atomic store is a masked store; here it stays an atomic.
         if WATCHERS:
-            _show(self, "atomic", ptr, mask, True, sem, scope)
+            _show(self, "atomic", ptr, mask, True, sem, scope).data = val.data
         return store(self, ptr, val, mask, None)
 
     def atomic_rmw(self, rmwOp, ptr, val, mask, sem, scope):
-        if WATCHERS:
-            _show(self, "atomic", ptr, mask, True, sem, scope)
-        return rmw(self, rmwOp, ptr, val, mask, sem, scope)
+        if not WATCHERS:
+            return rmw(self, rmwOp, ptr, val, mask, sem, scope)
+        access = _show(self, "atomic", ptr, mask, True, sem, scope)
+        return _did(access, rmw(self, rmwOp, ptr, val, mask, sem, scope))
 
     def atomic_cas(self, ptr, cmp, val, sem, scope):
-        if WATCHERS:  # every lane of a compare-and-swap is active
-            _show(self, "atomic", ptr, None, True, sem, scope)
-        return cas(self, ptr, cmp, val, sem, scope)
+        if not WATCHERS:
+            return cas(self, ptr, cmp, val, sem, scope)
+        # Every lane of a compare-and-swap is active.
+        access = _show(self, "atomic", ptr, None, True, sem, scope)
+        return _did(access, cas(self, ptr, cmp, val, sem, scope))
 
     InterpreterBuilder.create_masked_load = masked_load
     InterpreterBuilder.create_masked_store = masked_store

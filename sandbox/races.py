@@ -13,10 +13,12 @@ race when one is a plain store, or one is a plain load and the other an atomic (
 volatile loads among themselves are ordered by the memory model), unless the earlier
 program's access is ordered before the later one's: the earlier program released (an atomic
 with release semantics) an address after it, and the later program acquired that address
-(an atomic with acquire semantics, or a volatile load) after that release and before its own
-access: the flag-then-data handshake of a chained scan, the "last program to arrive reduces"
-ticket. Run one after another every acquire follows every earlier release, so a kernel that
-synchronises is replayed with its programs interleaved (``interleave.py``) on the replays that
+(an atomic with acquire semantics) after that release and before its own access. A volatile
+load (or a relaxed atomic load) reads a flag but acquires nothing: PTX ``ld.volatile`` is a
+relaxed access, so a wait on it does not make the data stored before the flag visible. So
+ordered: the flag-then-data handshake of a chained scan that waits with an acquire, the "last
+program to arrive reduces" ticket. Run one after another every acquire follows every earlier
+release, so a kernel that synchronises is replayed with its programs interleaved (``interleave.py``) on the replays that
 reverse the others: there an acquire that does not wait comes before the releases. Only that
 one hop is followed, so a handshake through a third program is refused (it never has been
 seen in a kernel that needed it). An atomic of scope "cta" (``tl.atomic_add(..., scope="cta")``)
@@ -70,6 +72,8 @@ class Race(BaseModel):
     addresses: int  # bytes of memory raced on in this launch
     # The launch's first atomic of scope "cta", taken for a plain access: often why it races.
     scoped: Side | None = None
+    # The launch's first volatile or relaxed load, which acquires nothing: often why it races.
+    relaxed: Side | None = None
 
     def message(self) -> str:
         scope = ""
@@ -79,6 +83,14 @@ class Race(BaseModel):
                 "sem orders, only among the threads of its own program; to other programs it "
                 'is a plain load and store. Leave scope at its default ("gpu") for memory '
                 "other programs use or that orders their accesses."
+            )
+        if self.relaxed is not None:
+            scope += (
+                f" The load at {self.relaxed.where()} is volatile or relaxed: on a GPU it reads "
+                "a flag but orders nothing after it (PTX ld.volatile is a relaxed access), so "
+                "what another program stored before raising the flag may not be visible yet. "
+                'Wait with an acquire (tl.atomic_add(flag, 0, sem="acquire") or tl.atomic_cas) '
+                'and raise the flag with sem="release".'
             )
         return (
             f"kernel {self.kernel}: a data race between two programs of one launch: "
@@ -114,6 +126,7 @@ class Races(interp_memory.Watching):
         self.releases: list[int] = []  # events with release semantics
         self.acquires: list[int] = []
         self.cta: set[int] = set()  # events of atomics of scope "cta"
+        self.relaxed: int | None = None  # the first volatile or relaxed load
 
     def see(self, access: interp_memory.Access) -> None:
         a = access.active
@@ -135,6 +148,8 @@ class Races(interp_memory.Watching):
                 self.releases.append(n)
             if access.acquire:
                 self.acquires.append(n)
+            elif kind == ORDERED_LOAD and self.relaxed is None:
+                self.relaxed = n
         lo, hi = access.span
         self.kind.append(kind)
         self.prog.append(p)
@@ -194,6 +209,7 @@ class Races(interp_memory.Watching):
             second=self._side(first[1]),
             addresses=racy * size,
             scoped=self._side(min(self.cta)) if self.cta else None,
+            relaxed=None if self.relaxed is None else self._side(self.relaxed),
         )
 
     def _keys(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -2,13 +2,11 @@
 # expect: incorrect
 # names: a data race between two programs
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 24 review, written against interleave.py; correct
-# on edaf371). The handshake that waits for nothing, with its acquire retried up to 100 times: the
-# interleaved replay keeps a spinning program ahead of the releases for 64 tries only (SPIN_TRIES),
-# so the 65th try reads the release and looks like a real wait. The rule that would close it: a
-# wait counts only if the program could not have gone on without the value (let a spinner exhaust
-# any bound before the release it reads, e.g. a replay with an unbounded spin budget, or read the
-# loop bound from the code). On a GPU the compiled kernel is what runs.
+# Closed twice: its wait is a volatile load, which acquires nothing (interp_memory), so the
+# read-modify-write of y[row] is unordered whatever the spin does; and with an atomic acquire in
+# its place a spin whose tries are counted is drawn before every other program until its bound
+# runs out (interleave.py, see lock_with_a_bounded_spin.py). Correct on edaf371, where the
+# interleaver kept a spinner ahead of the releases for 64 tries (SPIN_TRIES) and this bound is 100.
 """Race hidden behind a handshake that orders nothing: every program acquires a flag (a volatile
 load it never waits on) before a plain read-modify-write of y[row], and releases it (an atomic
 xchg, sem=release) after. Sequentially every acquire follows the previous program's release;

@@ -1,12 +1,10 @@
 # problem: row_sum
 # expect: incorrect
-# names: a data race between two programs
+# names: is volatile or relaxed
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 24, by an informed attacker; correct on main
-# e8a3345). A volatile load is taken as an acquire (races.py), so a release atomic followed by another
-# program's volatile-load wait is taken as ordering the partials it then reads; on a GPU ld.volatile is
-# relaxed. The rule that would close it: only an atomic with acquire semantics (gpu or sys scope)
-# acquires; a volatile load stays a spin read and a switch point but orders nothing.
+# Closed: a volatile load acquires nothing (interp_memory: only an atomic's sem orders; PTX
+# ld.volatile is ld.relaxed.sys), so the partials read after the wait are unordered and the race
+# names the volatile load. Correct on e8a3345 (a volatile load was taken as an acquire).
 # On a GPU the compiled kernel is what runs. The attacker's notes:
 # attack: every column block stores its partial and raises its flag with a release atomic; the
 # last block of the row waits with a volatile load of the flags (a real wait) and then reads the partials
