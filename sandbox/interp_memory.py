@@ -150,7 +150,7 @@ def _itemsize(handle) -> int:
     return max(1, handle.get_element_ty().primitive_bitwidth // 8)
 
 
-def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None) -> Access:
+def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None, data=None) -> Access:
     # Only an atomic's sem orders: a volatile load is relaxed (PTX ld.volatile is
     # ld.relaxed.sys), so it reads a flag without making what was stored before it visible.
     acquire, release = sem in _ACQUIRE, sem in _RELEASE
@@ -165,6 +165,7 @@ def _show(builder, op: str, ptr, mask, sync=False, sem=None, scope=None) -> Acce
         release,
         _SCOPES.get(scope, "gpu"),
     )
+    access.data = data
     for w in list(WATCHERS):
         w.see(access)
     return access
@@ -196,6 +197,7 @@ def install() -> None:
     _SCOPES.update({scopes.CTA: "cta", scopes.GPU: "gpu", scopes.SYSTEM: "sys"})
     load, store = InterpreterBuilder.create_masked_load, InterpreterBuilder.create_masked_store
     rmw, cas = InterpreterBuilder.create_atomic_rmw, InterpreterBuilder.create_atomic_cas
+    barrier = InterpreterBuilder.create_barrier
 
     def masked_load(self, ptrs, mask, other, cache_policy, is_volatile):
         if not WATCHERS:
@@ -205,7 +207,7 @@ def install() -> None:
 
     def masked_store(self, ptrs, value, mask, cache_policy):
         if WATCHERS:
-            _show(self, "store", ptrs, mask).data = value.data
+            _show(self, "store", ptrs, mask, data=value.data)
         return store(self, ptrs, value, mask, cache_policy)
 
     def atomic_load(self, ptr, mask, sem, scope):
@@ -218,7 +220,7 @@ def install() -> None:
     def atomic_store(self, ptr, val, mask, sem, scope):
         # The interpreter's own atomic store is a masked store; here it stays an atomic.
         if WATCHERS:
-            _show(self, "atomic", ptr, mask, True, sem, scope).data = val.data
+            _show(self, "atomic", ptr, mask, True, sem, scope, val.data)
         return store(self, ptr, val, mask, None)
 
     def atomic_rmw(self, rmwOp, ptr, val, mask, sem, scope):
@@ -234,6 +236,15 @@ def install() -> None:
         access = _show(self, "atomic", ptr, None, True, sem, scope)
         return _did(access, cas(self, ptr, cmp, val, sem, scope))
 
+    def create_barrier(self):
+        # tl.debug_barrier(): every thread's accesses before it are seen by all after it.
+        for w in list(WATCHERS):
+            fence = getattr(w, "barrier", None)
+            if fence is not None:
+                fence(tuple(self.grid_idx))
+        return barrier(self)
+
+    InterpreterBuilder.create_barrier = create_barrier
     InterpreterBuilder.create_masked_load = masked_load
     InterpreterBuilder.create_masked_store = masked_store
     InterpreterBuilder.create_atomic_load = atomic_load

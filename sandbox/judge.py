@@ -28,6 +28,7 @@ from kernelwright.regimes import regimes_for
 from kernelwright.sandbox import guards, kernel_list, launch_signature, measure, timed_calls
 from kernelwright.sandbox.bounds import Violation
 from kernelwright.sandbox.hints import FalseHintRecord
+from kernelwright.sandbox.lane_races import LaneRace
 from kernelwright.sandbox.launch_signature import MAX_RECORDS
 from kernelwright.sandbox.launchlog import (
     HostOp,
@@ -83,7 +84,7 @@ class ReplayReport(BaseModel):
     error: str | None = None
     launch_failed: bool = False
     out_of_bounds: Violation | None = None  # interpreter only (bounds.py)
-    race: Race | None = None  # interpreter only (races.py)
+    race: Race | LaneRace | None = None  # interpreter only (races.py, lane_races.py)
     false_hint: FalseHintRecord | None = None  # interpreter only (hints.py)
     undefined: UndefinedRecord | None = None  # interpreter only (undefined.py)
     mutated: list[int] = Field(default_factory=list)
@@ -846,7 +847,8 @@ def _replay_checks(
             }
             return fail(f"memory in bounds ({tag})", rep.out_of_bounds.message(), Status.incorrect)
         if rep.race:
-            return fail(f"programs race-free ({tag})", rep.race.message(), Status.incorrect)
+            who = "threads" if isinstance(rep.race, LaneRace) else "programs"
+            return fail(f"{who} race-free ({tag})", rep.race.message(), Status.incorrect)
         if rep.false_hint:
             return fail(f"hints hold ({tag})", rep.false_hint.message(), Status.incorrect)
         if rep.undefined:

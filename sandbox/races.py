@@ -235,14 +235,7 @@ class Races(interp_memory.Watching):
     def _side(self, e: int) -> Side:
         program = next(k for k, v in self.programs.items() if v == self.prog[e])
         line = self.line[e]
-        lines = self.lines
-        if lines is None:
-            try:
-                with open(self.file, encoding="utf-8") as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                lines = []
-        code = lines[line - 1].strip() if line is not None and 0 < line <= len(lines) else None
+        code = source_line(self.file, self.lines, line)
         verb = "atomically updates" if e in self.cta and self.kind[e] == STORE else None
         return Side(program=program, line=line, code=code, verb=verb or _VERB[self.kind[e]])
 
@@ -385,3 +378,17 @@ def _line(file: str) -> int | None:
             return f.f_lineno
         f = f.f_back
     return None
+
+
+def source_line(file: str, lines: list[str] | None, line: int | None) -> str | None:
+    """Line ``line`` of the candidate's source, stripped (``lines`` where the file the
+    interpreter runs holds more than the candidate's)."""
+    if line is None:
+        return None
+    if lines is None:
+        try:
+            with open(file, encoding="utf-8") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            lines = []
+    return lines[line - 1].strip() if 0 < line <= len(lines) else None

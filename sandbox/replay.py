@@ -31,6 +31,7 @@ from kernelwright.sandbox import (
 )
 from kernelwright.sandbox.bounds import Bounds, OutOfBounds
 from kernelwright.sandbox.hints import FalseHint, Hints
+from kernelwright.sandbox.lane_races import LaneRaceFound, LaneRaces
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
     READ_OPS,
@@ -263,6 +264,7 @@ class Replay:
             self._watched(step),
             Bounds(step.kernel, self._arguments(step), file, lines) as bounds,
             Races(step.kernel, file, lines) as race,
+            LaneRaces(step.kernel, file, lines) as lane_race,
             Hints(step.kernel, file, lines) as hint,
             Undefined(step.kernel, file, lines) as undefined,
             order,
@@ -282,6 +284,8 @@ class Replay:
         found = race.race()
         if found is not None:
             raise RaceFound(found)
+        if lane_race.found is not None:
+            raise LaneRaceFound(lane_race.found)
 
     def _watched(self, step: Launch):
         if self.probe is None:

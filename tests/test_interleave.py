@@ -1,7 +1,8 @@
 """A launch's programs interleaved in the interpreter (interleave.py): synchronisation has to
 prove itself. A handshake that waits for nothing leaves the data race it hides to the race
 detector; a lock, a chained scan that waits with an acquire and a last-arrival ticket still
-work, one that waits on a volatile load races; tickets stop matching program ids; a launch
+work, one that waits on a volatile load races, a lock that gives up after 100 tries races, a
+lock with a capped backoff and a wait on two flags wait; tickets stop matching program ids; a launch
 whose programs all wait is a deadlock, not a hang; a wait on a flag of scope "cta" ends (the
 program hands over) and is refused as the race it is between programs."""
 
@@ -37,6 +38,45 @@ def locked(x_ptr, y_ptr, flag_ptr, BLOCK: tl.constexpr):
         pass
     tl.store(y_ptr, tl.load(y_ptr) + tl.sum(x, axis=0))
     tl.atomic_xchg(flag_ptr, 0)
+
+
+@triton.jit
+def bounded_lock(x_ptr, y_ptr, flag_ptr, BLOCK: tl.constexpr):
+    p = tl.program_id(0)
+    x = tl.load(x_ptr + p * BLOCK + tl.arange(0, BLOCK))
+    tries = 0
+    while (tl.atomic_cas(flag_ptr, 0, 1) == 1) & (tries < 100):
+        tries += 1
+    tl.store(y_ptr, tl.load(y_ptr) + tl.sum(x, axis=0))
+    tl.atomic_xchg(flag_ptr, 0)
+
+
+@triton.jit
+def locked_with_backoff(x_ptr, y_ptr, flag_ptr, BLOCK: tl.constexpr):
+    p = tl.program_id(0)
+    x = tl.load(x_ptr + p * BLOCK + tl.arange(0, BLOCK))
+    backoff = 1
+    while tl.atomic_cas(flag_ptr, 0, 1) == 1:
+        backoff = tl.minimum(backoff * 2, 64)
+    tl.store(y_ptr, tl.load(y_ptr) + tl.sum(x, axis=0))
+    tl.atomic_xchg(flag_ptr, 0)
+
+
+@triton.jit
+def two_flags(x_ptr, y_ptr, flag_ptr, BLOCK: tl.constexpr):
+    # Programs 0 and 1 each raise a flag after storing; the others wait for both, polled in one
+    # loop with acquires, then read what was stored.
+    p = tl.program_id(0)
+    x = tl.load(x_ptr + p * BLOCK + tl.arange(0, BLOCK))
+    if p < 2:
+        tl.store(y_ptr + 1 + p, tl.sum(x, axis=0))
+        tl.atomic_xchg(flag_ptr + p, 1, sem="release")
+    else:
+        while (tl.atomic_add(flag_ptr, 0, sem="acquire") == 0) | (
+            tl.atomic_add(flag_ptr + 1, 0, sem="acquire") == 0
+        ):
+            pass
+        tl.store(y_ptr + 1 + p, tl.load(y_ptr + 1) + tl.load(y_ptr + 2))
 
 
 @triton.jit
@@ -129,6 +169,7 @@ for name, k in sorted(kernels.items()):
         except Exception as e:
             seen[f"{name} {how}"] = {"error": f"{type(e.__cause__ or e).__name__}: {e.__cause__ or e}"}
 seen["sums"] = [float(x.sum()), x.view(8, 16).sum(1).cumsum(0).tolist()]
+seen["x"] = x.tolist()
 print(json.dumps(seen))
 """
 
@@ -155,7 +196,9 @@ def test_a_handshake_that_waits_for_nothing_races_only_when_interleaved(ran):
     assert race and "a data race between two programs" in race, ran
 
 
-@pytest.mark.parametrize("kernel", ["locked", "chained_atomic_load", "last_arrival"])
+@pytest.mark.parametrize(
+    "kernel", ["locked", "locked_with_backoff", "chained_atomic_load", "last_arrival"]
+)
 def test_real_synchronisation_still_works_interleaved(ran, kernel):
     total, cumulative = ran["sums"]
     got = ran[f"{kernel} interleaved"]
@@ -174,6 +217,23 @@ def test_a_chained_scan_that_waits_on_a_volatile_load_races(ran):
     assert got["y"][:8] == pytest.approx(cumulative, rel=1e-5, abs=1e-4)
     race = got["race"]
     assert race and "a data race between two programs" in race and "is volatile" in race, got
+
+
+def test_a_lock_that_gives_up_after_a_bounded_spin_races_interleaved(ran):
+    # One after another nobody waits; interleaved, a spinner whose count of tries moves on is
+    # drawn before the holder until its bound runs out, and it adds to y without the lock.
+    assert ran["bounded_lock in order"]["race"] is None
+    race = ran["bounded_lock interleaved"]["race"]
+    assert race and "a data race between two programs" in race, ran
+
+
+def test_a_wait_on_two_flags_in_one_loop_is_a_wait(ran):
+    total, _ = ran["sums"]
+    x = ran["x"]
+    got = ran["two_flags interleaved"]
+    assert got.get("race") is None and "error" not in got, got
+    both = sum(x[:16]) + sum(x[16:32])
+    assert got["y"][3:9] == pytest.approx([both] * 6, rel=1e-5, abs=1e-4)
 
 
 def test_tickets_no_longer_match_program_ids(ran):

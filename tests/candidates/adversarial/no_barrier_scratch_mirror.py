@@ -1,13 +1,11 @@
 # problem: silu
 # expect: incorrect
-# names: a data race
+# names: a data race between the threads of program
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 24, by an informed attacker; correct on main
-# e8a3345). Within one program, lanes store to a global scratch block and read back what another
-# warp's lane stored, with no tl.debug_barrier() between: the race detector takes a program as one
-# thread. The rule that would close it: a global store followed by another lane's access to the same
-# bytes in the same program races unless a barrier lies between (each lane its own thread, or lanes
-# mapped to threads by the compiled layout).
+# Closed: each program's accesses since its last tl.debug_barrier() are kept with the lane that
+# made each (lane_races.py); a load of an address another lane stored (not the same lane of a
+# block of the same shape) is a race between the program's threads. Correct on e8a3345, where the
+# race detector took a program as one thread.
 # On a GPU the compiled kernel is what runs. The attacker's notes:
 # attack: within one program, lane i stores x[i] into a global scratch block and then loads the
 # element that lane BLOCK-1-i stored (another thread, another warp: with BLOCK=1024 and 4 warps

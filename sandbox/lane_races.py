@@ -1,0 +1,184 @@
+"""Data races between the threads of one program, refused in the trusted replay.
+
+Triton's interpreter runs each operation of a program for all its lanes at once, so a program
+that stores a block to global memory and then loads elements another lane stored finds them
+there, every time. Compiled, the lanes of a block are spread over the threads (and warps) of the
+program, and nothing orders one thread's global store before another thread's access: Triton
+puts barriers around the shared memory it manages, not around global memory the kernel writes
+itself. ``tl.debug_barrier()`` (``bar.sync``) is what makes the earlier accesses of every thread
+visible to all.
+
+While a launch replays, ``LaneRaces`` keeps each program's accesses since its last barrier, with
+the lane that made each one: its flat position in the block, and the block's shape. Two of them
+race when they reach one address, one writes (a plain store, or an atomic against a plain
+access), and they are not the same lane of blocks of the same shape (the same lane of two
+blocks of one shape is one thread: the compiler gives them one layout). So refused: lane i
+reading what lane j stored (a mirror through global scratch), a block stored then read back as
+a scalar or through a reshaped view, one lane overwriting what another stored. Accepted: a row
+stored and read back at the same offsets in a second loop, each lane its own addresses.
+
+Cost: each access is held against the same program's earlier accesses of the other kind by
+their address spans first; only spans that meet are compared address by address.
+
+Not seen: layouts the compiler gives two blocks of one shape differently (it gives them one
+unless a dot or a reshape stands between), and anything on a GPU, where the replay runs compiled
+kernels.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+
+import numpy as np
+from pydantic import BaseModel
+
+from kernelwright.sandbox import interp_memory
+from kernelwright.sandbox.races import _line, source_line
+
+
+class LaneRace(BaseModel):
+    kernel: str
+    program: tuple[int, int, int]
+    first: str  # the earlier access: "line N (`code`) stores to"
+    second: str
+    addresses: int
+
+    def message(self) -> str:
+        return (
+            f"kernel {self.kernel}: a data race between the threads of program {self.program}: "
+            f"{self.first} memory that {self.second} from another lane, with no "
+            f"tl.debug_barrier() between ({self.addresses} addresses). The interpreter runs "
+            "each operation for the whole block at once; on a GPU the lanes of a block are "
+            "different threads, and nothing orders one thread's global store before another "
+            "thread's access. Keep each lane to the addresses it stored, or put "
+            "tl.debug_barrier() between the two."
+        )
+
+
+class LaneRaceFound(interp_memory.Refusal):
+    field = "race"
+    record: LaneRace
+
+
+class _Event:
+    __slots__ = ("write", "atomic", "lo", "hi", "addrs", "lanes", "shape", "where", "verb")
+
+    def __init__(self, access: interp_memory.Access, where: int | None):
+        self.write = access.op in ("store", "atomic")
+        self.atomic = access.op == "atomic"
+        self.addrs = access.active
+        self.lo, hi = access.span
+        self.hi = hi + access.itemsize - 1
+        lanes = np.arange(access.ptrs.size)
+        if access.mask is not None:
+            mask = np.broadcast_to(np.asarray(access.mask, dtype=bool), access.ptrs.shape)
+            lanes = lanes[mask.reshape(-1)]
+        self.lanes = lanes
+        self.shape = tuple(np.shape(access.ptrs))
+        self.where = where
+        self.verb = (
+            "atomically updates" if self.atomic else ("stores to" if self.write else "loads")
+        )
+
+    def conflicts(self, other: _Event) -> bool:
+        """Whether the two (of one program) may reach an address in different threads with one
+        writing; atomics among themselves are ordered."""
+        if not (self.write or other.write) or (self.atomic and other.atomic):
+            return False
+        return self.lo <= other.hi and other.lo <= self.hi
+
+    def shared(self, other: _Event) -> int:
+        """Addresses the two reach from lanes that are not one thread."""
+        common = np.intersect1d(self.addrs, other.addrs)
+        if not common.size:
+            return 0
+        if self.shape != other.shape:
+            return int(common.size)
+        mine, theirs = _lane_at(self, common), _lane_at(other, common)
+        # -1: several lanes at the address (a block of one value stored everywhere).
+        return int(((mine != theirs) | (mine < 0)).sum())
+
+
+def _lane_at(e: _Event, addresses: np.ndarray) -> np.ndarray:
+    """The one lane of ``e`` at each address, -1 where several lanes reach it."""
+    order = np.argsort(e.addrs, kind="stable")
+    a, lanes = e.addrs[order], e.lanes[order]
+    first = np.searchsorted(a, addresses, side="left")
+    last = np.searchsorted(a, addresses, side="right") - 1
+    return np.where(first == last, lanes[first], -1)
+
+
+class LaneRaces(interp_memory.Watching):
+    """One launch's accesses per program since its last barrier; ``race()`` after the launch
+    names the first race between the threads of a program."""
+
+    def __init__(self, kernel: str, file: str, lines: list[str] | None = None):
+        self.kernel = kernel
+        self.file = file
+        self.lines = lines
+        self.since: dict[tuple[int, int, int], list[_Event]] = {}
+        self.found: LaneRace | None = None
+        self.used: frozenset[int] | None = None
+
+    def see(self, access: interp_memory.Access) -> None:
+        if self.found is not None or not access.active.size:
+            return
+        program = tuple(access.program)
+        events = self.since.setdefault(program, [])
+        new = _Event(access, _line(self.file))
+        for e in events:
+            if e.conflicts(new):
+                n = e.shared(new)
+                if n:
+                    self.found = LaneRace(
+                        kernel=self.kernel,
+                        program=program,
+                        first=f"{self._at(e.where)} {e.verb}",
+                        second=f"{self._at(new.where)} {new.verb}",
+                        addresses=n,
+                    )
+                    return
+        events.append(new)
+        if access.op == "atomic" and access.ptrs.size == 1 and new.where in self._broadcast():
+            # A scalar atomic is made by one thread; where its result is used, the compiler
+            # hands it to the others through shared memory behind a barrier.
+            self.barrier(program)
+
+    def barrier(self, program: tuple[int, int, int]) -> None:
+        self.since.pop(tuple(program), None)
+
+    def _broadcast(self) -> frozenset[int]:
+        """The lines of the kernel's source with an atomic whose result is used (a call that
+        is not a statement of its own)."""
+        if self.used is None:
+            if self.lines is not None:
+                source = "\n".join(self.lines)
+            else:
+                try:
+                    with open(self.file, encoding="utf-8") as fh:
+                        source = fh.read()
+                except OSError:
+                    source = ""
+            self.used = _used_atomics(source)
+        return self.used
+
+    def _at(self, line: int | None) -> str:
+        code = source_line(self.file, self.lines, line)
+        return ("a line" if line is None else f"line {line}") + (f" (`{code}`)" if code else "")
+
+
+@functools.cache
+def _used_atomics(source: str) -> frozenset[int]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return frozenset()
+    unused = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    return frozenset(
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and getattr(n.func, "attr", getattr(n.func, "id", "")).startswith("atomic_")
+        and id(n) not in unused
+    )
