@@ -62,7 +62,7 @@ class LaneRaceFound(interp_memory.Refusal):
 
 
 class _Event:
-    __slots__ = ("write", "atomic", "lo", "hi", "addrs", "lanes", "shape", "where", "verb")
+    __slots__ = ("write", "atomic", "lo", "hi", "addrs", "_access", "_lanes", "shape", "where")
 
     def __init__(self, access: interp_memory.Access, where: int | None):
         self.write = access.op in ("store", "atomic")
@@ -70,21 +70,31 @@ class _Event:
         self.addrs = access.active
         self.lo, hi = access.span
         self.hi = hi + access.itemsize - 1
-        lanes = np.arange(access.ptrs.size)
-        if access.mask is not None:
-            mask = np.broadcast_to(np.asarray(access.mask, dtype=bool), access.ptrs.shape)
-            lanes = lanes[mask.reshape(-1)]
-        self.lanes = lanes
         self.shape = tuple(np.shape(access.ptrs))
         self.where = where
-        self.verb = (
-            "atomically updates" if self.atomic else ("stores to" if self.write else "loads")
-        )
+        self._access: interp_memory.Access | None = access
+        self._lanes: np.ndarray | None = None
+
+    @property
+    def verb(self) -> str:
+        return "atomically updates" if self.atomic else ("stores to" if self.write else "loads")
+
+    @property
+    def lanes(self) -> np.ndarray:
+        """The active lanes' flat positions in the block, in the order of ``addrs``."""
+        if self._lanes is None:
+            access, self._access = self._access, None
+            lanes = np.arange(access.ptrs.size)
+            if access.mask is not None:
+                mask = np.broadcast_to(np.asarray(access.mask, dtype=bool), access.ptrs.shape)
+                lanes = lanes[mask.reshape(-1)]
+            self._lanes = lanes
+        return self._lanes
 
     def conflicts(self, other: _Event) -> bool:
         """Whether the two (of one program) may reach an address in different threads with one
         writing; atomics among themselves are ordered."""
-        if not (self.write or other.write) or (self.atomic and other.atomic):
+        if self.atomic and other.atomic:
             return False
         return self.lo <= other.hi and other.lo <= self.hi
 
@@ -117,7 +127,8 @@ class LaneRaces(interp_memory.Watching):
         self.kernel = kernel
         self.file = file
         self.lines = lines
-        self.since: dict[tuple[int, int, int], list[_Event]] = {}
+        # Per program, its reads and its writes since its last barrier.
+        self.since: dict[tuple[int, int, int], tuple[list[_Event], list[_Event]]] = {}
         self.found: LaneRace | None = None
         self.used: frozenset[int] | None = None
 
@@ -125,9 +136,10 @@ class LaneRaces(interp_memory.Watching):
         if self.found is not None or not access.active.size:
             return
         program = tuple(access.program)
-        events = self.since.setdefault(program, [])
+        reads, writes = self.since.setdefault(program, ([], []))
         new = _Event(access, _line(self.file))
-        for e in events:
+        # A read meets only earlier writes; a write meets every earlier access.
+        for e in writes if not new.write else (*reads, *writes):
             if e.conflicts(new):
                 n = e.shared(new)
                 if n:
@@ -139,7 +151,7 @@ class LaneRaces(interp_memory.Watching):
                         addresses=n,
                     )
                     return
-        events.append(new)
+        (writes if new.write else reads).append(new)
         if access.op == "atomic" and access.ptrs.size == 1 and new.where in self._broadcast():
             # A scalar atomic is made by one thread; where its result is used, the compiler
             # hands it to the others through shared memory behind a barrier.

@@ -30,9 +30,9 @@ Cost: one record per access (the arrays the interpreter made anyway, kept to the
 launch); then the accesses' address spans are sorted, and only spans where several programs
 meet, one of them writing, are compared address by address (NumPy, sorted keys).
 
-Not seen: races between launches (a launch ends before the next begins, on a GPU too), lanes of
-one program storing one address (one program's lanes are not separate programs), anything on
-a GPU, where the replay runs compiled kernels.
+Not seen here: races between launches (a launch ends before the next begins, on a GPU too),
+between the threads of one program (``lane_races.py``), anything on a GPU, where the replay runs
+compiled kernels.
 """
 
 from __future__ import annotations

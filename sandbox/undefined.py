@@ -17,8 +17,8 @@ never repeat one); only a store whose addresses are not increasing is sorted. A 
 one ``any`` over its divisor.
 
 Not seen: lanes of one ``atomic_cas`` (each compares before it swaps: an order the interpreter
-fixes too), lanes of two different stores (``races.py`` sees programs, not lanes), and anything
-on a GPU, where the replay runs compiled kernels.
+fixes too; two stores of different lanes are ``lane_races.py``'s), and anything on a GPU, where
+the replay runs compiled kernels.
 """
 
 from __future__ import annotations

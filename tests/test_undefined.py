@@ -99,11 +99,16 @@ def test_lanes_of_one_atomic_xchg_are_refused(pool):
 
 
 def test_a_scalar_broadcast_to_one_address_passes(pool):
-    code = _variant(
+    # Every lane writes the row's sum to one address: one value, defined. The kernel's own store
+    # then overwrites it from lane 0, after a barrier; without one, another thread's broadcast
+    # may land last on a GPU (lane_races.py).
+    broadcast = (
         "    tl.store(out_ptr + offs * 0 + tl.program_id(0) * 256, tl.sum(x, axis=0), mask=mask)\n"
     )
-    outcome = _check(pool, code)
+    outcome = _check(pool, _variant(broadcast + "    tl.debug_barrier()\n"))
     assert outcome.correct, outcome.message
+    outcome = _check(pool, _variant(broadcast))
+    assert "a data race between the threads of program" in outcome.message, outcome.message
 
 
 @pytest.mark.parametrize("op", ["//", "%"])

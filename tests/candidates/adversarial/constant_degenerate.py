@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: incorrect
-# names: constant or zero output
+# names: constant or zero output | Every element equals
 # trick: the constant 1/cols passes allclose on a wide softmax
 import torch
 import torch.nn as nn
