@@ -231,7 +231,7 @@ def compile_one(
             _current_target(GPUTarget(*arch)),
         ):
             if front_end:
-                ttir.front_end(jit, sig, constexprs, attrs, options)
+                ir_text = ttir.front_end(jit, sig, constexprs, attrs, options).str()
             else:
                 kernel = triton.compile(
                     ASTSource(jit, sig, constexprs, attrs),
@@ -245,6 +245,8 @@ def compile_one(
             report.error = f"{report.error}\n{said.text}"[-2000:]
         return report
     report.statics = statics.dump()  # held against the interpreter's (static_values.py)
+    # Held against the replay's races between threads (lane_races.py).
+    report.handed_over = ttir.handed_over(ir_text if front_end else kernel.asm["ttir"])
     if front_end:
         report.compiled = True
         return report

@@ -17,6 +17,14 @@ reading what lane j stored (a mirror through global scratch), a block stored the
 a scalar or through a reshaped view, one lane overwriting what another stored. Accepted: a row
 stored and read back at the same offsets in a second loop, each lane its own addresses.
 
+An atomic on a scalar is made by one thread; where the kernel uses its result, the compiler
+hands it to the other threads through shared memory behind a ``bar.sync``, which orders them as
+``tl.debug_barrier()`` does (the ticket of "the last program to arrive reduces"). Whether it
+does is the compiled kernel's business, not the source's (a result assigned and never read, or
+multiplied by zero, is dropped): so a race that only such an atomic orders is kept aside as a
+``Handover``, with the lines of the atomics between, and is refused once the compile of the
+kernel (``ttir.handed_over``) shows that none of them hands its result over.
+
 Cost: each access is held against the same program's earlier accesses of the other kind by
 their address spans first; only spans that meet are compared address by address.
 
@@ -26,9 +34,6 @@ kernels.
 """
 
 from __future__ import annotations
-
-import ast
-import functools
 
 import numpy as np
 from pydantic import BaseModel
@@ -53,6 +58,22 @@ class LaneRace(BaseModel):
             "different threads, and nothing orders one thread's global store before another "
             "thread's access. Keep each lane to the addresses it stored, or put "
             "tl.debug_barrier() between the two."
+        )
+
+
+class Handover(BaseModel):
+    """A race between the threads of a program that the scalar atomics at ``lines`` (between
+    its two accesses) order only if the compiled kernel hands one's result over."""
+
+    race: LaneRace
+    lines: list[int]
+
+    def message(self) -> str:
+        at = ", ".join(map(str, self.lines))
+        return (
+            f"{self.race.message()} The atomic at line {at} lies between them, but the "
+            "compiled kernel does not use its result, so it hands nothing to the other threads "
+            "and puts no barrier there."
         )
 
 
@@ -120,77 +141,70 @@ def _lane_at(e: _Event, addresses: np.ndarray) -> np.ndarray:
 
 
 class LaneRaces(interp_memory.Watching):
-    """One launch's accesses per program since its last barrier; ``race()`` after the launch
-    names the first race between the threads of a program."""
+    """One launch's accesses per program since its last barrier; after the launch, ``found``
+    is the first race between the threads of a program, ``handovers`` the races a scalar atomic
+    orders only if the compiled kernel uses its result."""
 
     def __init__(self, kernel: str, file: str, lines: list[str] | None = None):
         self.kernel = kernel
         self.file = file
         self.lines = lines
-        # Per program, its reads and its writes since its last barrier.
-        self.since: dict[tuple[int, int, int], tuple[list[_Event], list[_Event]]] = {}
+        # Per program, its reads and its writes since its last barrier, in segments: a new one
+        # begins at each scalar atomic (the line it is on), the first at the barrier.
+        self.since: dict[tuple[int, int, int], list[_Segment]] = {}
         self.found: LaneRace | None = None
-        self.used: frozenset[int] | None = None
+        self.handovers: dict[tuple[int, ...], Handover] = {}
 
     def see(self, access: interp_memory.Access) -> None:
         if self.found is not None or not access.active.size:
             return
         program = tuple(access.program)
-        reads, writes = self.since.setdefault(program, ([], []))
+        segments = self.since.setdefault(program, [_Segment(None)])
         new = _Event(access, _line(self.file))
-        # A read meets only earlier writes; a write meets every earlier access.
-        for e in writes if not new.write else (*reads, *writes):
-            if e.conflicts(new):
-                n = e.shared(new)
-                if n:
-                    self.found = LaneRace(
-                        kernel=self.kernel,
-                        program=program,
-                        first=f"{self._at(e.where)} {e.verb}",
-                        second=f"{self._at(new.where)} {new.verb}",
-                        addresses=n,
-                    )
-                    return
-        (writes if new.write else reads).append(new)
-        if access.op == "atomic" and access.ptrs.size == 1 and new.where in self._broadcast():
-            # A scalar atomic is made by one thread; where its result is used, the compiler
-            # hands it to the others through shared memory behind a barrier.
-            self.barrier(program)
+        # Walking back from the latest segment, the scalar atomics passed may order what lies
+        # behind them.
+        between: list[int] = []
+        for seg in reversed(segments):
+            for e in seg.writes if not new.write else (*seg.reads, *seg.writes):
+                if e.conflicts(new):
+                    n = e.shared(new)
+                    if n:
+                        self._race(program, e, new, n, tuple(between))
+                        if not between:
+                            return
+                        break
+            if seg.line is not None:
+                between.append(seg.line)
+        last = segments[-1]
+        (last.writes if new.write else last.reads).append(new)
+        if access.op == "atomic" and access.ptrs.size == 1:
+            segments.append(_Segment(new.where if new.where is not None else -1))
+
+    def _race(self, program, e: _Event, new: _Event, n: int, between: tuple[int, ...]) -> None:
+        race = LaneRace(
+            kernel=self.kernel,
+            program=program,
+            first=f"{self._at(e.where)} {e.verb}",
+            second=f"{self._at(new.where)} {new.verb}",
+            addresses=n,
+        )
+        if not between:
+            self.found = race
+        elif between not in self.handovers:
+            self.handovers[between] = Handover(race=race, lines=sorted(set(between)))
 
     def barrier(self, program: tuple[int, int, int]) -> None:
         self.since.pop(tuple(program), None)
-
-    def _broadcast(self) -> frozenset[int]:
-        """The lines of the kernel's source with an atomic whose result is used (a call that
-        is not a statement of its own)."""
-        if self.used is None:
-            if self.lines is not None:
-                source = "\n".join(self.lines)
-            else:
-                try:
-                    with open(self.file, encoding="utf-8") as fh:
-                        source = fh.read()
-                except OSError:
-                    source = ""
-            self.used = _used_atomics(source)
-        return self.used
 
     def _at(self, line: int | None) -> str:
         code = source_line(self.file, self.lines, line)
         return ("a line" if line is None else f"line {line}") + (f" (`{code}`)" if code else "")
 
 
-@functools.cache
-def _used_atomics(source: str) -> frozenset[int]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return frozenset()
-    unused = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-    return frozenset(
-        n.lineno
-        for n in ast.walk(tree)
-        if isinstance(n, ast.Call)
-        and getattr(n.func, "attr", getattr(n.func, "id", "")).startswith("atomic_")
-        and id(n) not in unused
-    )
+class _Segment:
+    __slots__ = ("line", "reads", "writes")
+
+    def __init__(self, line: int | None):
+        self.line = line  # the scalar atomic it begins after (None: the barrier)
+        self.reads: list[_Event] = []
+        self.writes: list[_Event] = []

@@ -500,13 +500,15 @@ class Pool:
             # The kernels compile on another core while the replay and the judge run.
             pending = self._submit_compile(slot, job, compiler, self._logs(result, jobdir))
             try:
-                outcome, probed = self._judge(slot, info, job, reference, result, msg, jobdir, env)
+                outcome, replayed = self._judge(
+                    slot, info, job, reference, result, msg, jobdir, env
+                )
             except BaseException:
                 if pending is not None and pending.missing:
                     compiler.close()  # its answers belong to no later check
                 raise
             return outcome, settled(
-                partial(self._collect_compile, compiler, result, pending, outcome, probed)
+                partial(self._collect_compile, compiler, result, pending, outcome, replayed)
             )
         finally:
             shutil.rmtree(jobdir, ignore_errors=True)
@@ -553,10 +555,11 @@ class Pool:
         result: dict,
         pending: target_compile.Pending | None,
         outcome: Outcome,
-        probed: dict | None,
+        replayed: judge.ReplayResult | None,
     ) -> Outcome:
         """The traffic the kernels requested, and the compiler's report per target, with what it
-        fixed at compile time held against what the replay's interpreter computed."""
+        fixed at compile time held against what the replay's interpreter computed, and the
+        atomics whose results it uses against the races they were taken to order."""
         try:
             report = judge.WorkerResult.model_validate(result)
         except ValueError:
@@ -568,8 +571,11 @@ class Pool:
         # What each kernel was compiled with: `mutate` compiles its mutants at these.
         outcome.details["launch_records"] = pending.launches
         reports = compiler.collect(pending)
+        probed = replayed.probed if replayed is not None else None
         folded = target_compile.folded(probed, pending, reports)
-        return target_compile.attach(outcome, reports, pending.reported, folded)
+        handovers = [h for r in replayed.replays for h in r.handovers] if replayed else []
+        unordered = target_compile.unordered(handovers, pending, reports)
+        return target_compile.attach(outcome, reports, pending.reported, folded, unordered)
 
     @staticmethod
     def _reference(child: Child, info, device: str, nonce: str) -> tuple[dict, Any]:
@@ -595,9 +601,11 @@ class Pool:
 
     def _judge(
         self, slot: Slot, info, job: Job, reference, result: dict, msg: dict, jobdir: Path, env
-    ) -> tuple[Outcome, dict | None]:
-        """The verdict, and what the replay's interpreter computed where the compiler may fix
-        values at compile time (held against the compile's when it is in)."""
+    ) -> tuple[Outcome, judge.ReplayResult | None]:
+        """The verdict, and the replay it rests on, whose evidence about compiled code (what the
+        interpreter computed where the compiler may fix values at compile time, the races a
+        scalar atomic orders if its result is used) is held against the compile's when it is
+        in."""
         output = slot.capture_tail()
         try:
             report = judge.WorkerResult.model_validate(result)
@@ -624,7 +632,7 @@ class Pool:
                 if isinstance(replayed, Outcome):
                     return replayed, None
             verdict = judge.judge(info, job, reference, report, output, env, msg, logs, replayed)
-            return verdict, replayed.probed if replayed is not None else None
+            return verdict, replayed
         except judge.UnreadableResult as e:
             return judge.unreadable(str(e), output, env), None
 

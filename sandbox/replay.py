@@ -31,7 +31,7 @@ from kernelwright.sandbox import (
 )
 from kernelwright.sandbox.bounds import Bounds, OutOfBounds
 from kernelwright.sandbox.hints import FalseHint, Hints
-from kernelwright.sandbox.lane_races import LaneRaceFound, LaneRaces
+from kernelwright.sandbox.lane_races import Handover, LaneRaceFound, LaneRaces
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
     READ_OPS,
@@ -145,6 +145,7 @@ class Replay:
         self.reversed: list[str] = []  # the kernels whose programs ran in another order
         self.device = device
         self.notes: list[str] = []
+        self.handovers: list[Handover] = []
         self.program = program or {}
         self.reads: list = []  # what host ops read back here, for the values derived from them
         self.storages: list[torch.UntypedStorage | None] = []
@@ -286,6 +287,7 @@ class Replay:
             raise RaceFound(found)
         if lane_race.found is not None:
             raise LaneRaceFound(lane_race.found)
+        self.handovers.extend(lane_race.handovers.values())
 
     def _watched(self, step: Launch):
         if self.probe is None:
@@ -486,6 +488,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 if not bitwise_equal(a, b)
             ],
             notes=replay.notes,
+            handovers=[h.model_dump() for h in replay.handovers],
         )
         replays.append(report)
     return {"error": None, "replays": replays, "probed": probe.dump() if probe else None}

@@ -30,6 +30,7 @@ from kernelwright.hardware import (
 from kernelwright.outcome import Check, KernelCompile, Outcome, Status, TargetReport
 from kernelwright.sandbox import kernel_source, static_values
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerSpec
+from kernelwright.sandbox.lane_races import Handover
 
 START_TIMEOUT_S = 120.0
 # The longest one kernel may take to compile for one target. A kernel not compiled by then for
@@ -67,7 +68,7 @@ def _triton_version() -> str:
 # Bumped whenever what a report holds, or how it is read off the binary, changes.
 # 11: `not` of a scalar left free; 10: a tensor noted by its type; 9: every value noted;
 # 7: as on the target chip
-REPORT_VERSION = 12
+REPORT_VERSION = 13
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
@@ -386,7 +387,7 @@ def unsettled(reports: list[TargetReport]) -> str | None:
 
 
 def _without_statics(report: TargetReport) -> TargetReport:
-    kernels = [k.model_copy(update={"statics": None}) for k in report.kernels]
+    kernels = [k.model_copy(update={"statics": None, "handed_over": None}) for k in report.kernels]
     return report.model_copy(update={"kernels": kernels})
 
 
@@ -403,8 +404,29 @@ def folded(probed: dict | None, pending: Pending, reports: list[TargetReport]) -
     return static_values.disagreement(probed, compiled)
 
 
+def unordered(
+    handovers: list[Handover], pending: Pending, reports: list[TargetReport]
+) -> str | None:
+    """A race between the threads of a program that only a scalar atomic would order, where
+    the compiled kernel (first target) uses none of those atomics' results, so puts no barrier
+    there (``lane_races.py``); None when each such race is ordered."""
+    if not handovers or not reports:
+        return None
+    passed: dict[str, set[int]] = {}
+    for record, k in zip(pending.good, reports[0].kernels, strict=False):
+        passed.setdefault(record["kernel"], set()).update(k.handed_over or ())
+    for h in handovers:
+        if not passed.get(h.race.kernel, set()) & set(h.lines):
+            return h.message()
+    return None
+
+
 def attach(
-    outcome: Outcome, reports: list[TargetReport], reported: bool = True, folded: str | None = None
+    outcome: Outcome,
+    reports: list[TargetReport],
+    reported: bool = True,
+    folded: str | None = None,
+    unordered: str | None = None,
 ) -> Outcome:
     """The report goes into the Outcome (unless it was compiled as evidence only); a kernel
     that compiles nowhere turns a correct or incorrect verdict into compile_error (its body is
@@ -429,7 +451,11 @@ def attach(
     if outcome.status not in (Status.correct, Status.incorrect):
         return outcome
     if not failed:
-        if folded:
+        if unordered and outcome.status == Status.correct:
+            outcome.status = Status.incorrect
+            outcome.message = unordered
+            outcome.checks.append(Check(name="threads race-free", passed=False, detail=unordered))
+        elif folded:
             outcome.status = Status.compile_error
             outcome.message = folded
             outcome.checks.append(

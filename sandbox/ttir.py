@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +39,40 @@ def unfolded(record: dict[str, Any]) -> dict[str, Any]:
         for name, desc in record["args"].items()
     }
     return {**record, "args": args}
+
+
+_SCALAR_ATOMIC = re.compile(
+    r"^\s*(%[\w$.-]+) = tt\.atomic_(?:rmw|cas) .*-> (?!tensor)\S+ loc\((#loc\d*)\)"
+)
+_LOC = re.compile(r"^(#loc\d*) = loc\((.*)\)$")
+
+
+def handed_over(text: str) -> list[int]:
+    """The source lines of the atomics on a scalar whose result the kernel uses, in Triton IR
+    printed with its locations: one thread makes such an atomic, and the compiler hands the
+    result to the others through shared memory behind a barrier (``lane_races.py``)."""
+    locs = dict(m.groups() for m in map(_LOC.match, text.splitlines()) if m)
+
+    def line(loc: str) -> int | None:
+        for _ in range(16):  # a named location wraps another: loc("t"(#loc10))
+            target = locs.get(loc, "")
+            m = re.search(r":(\d+):\d+$", target) or re.search(r'"[^"]*":(\d+):\d+', target)
+            if m:
+                return int(m.group(1))
+            inner = re.search(r"\((#loc\d*)\)$", target)
+            if not inner:
+                return None
+            loc = inner.group(1)
+        return None
+
+    lines = set()
+    for m in map(_SCALAR_ATOMIC.match, text.splitlines()):
+        if m:
+            name, loc = m.groups()
+            used = re.findall(re.escape(name) + r"(?![\w$.-])", text)
+            if len(used) > 1 and (n := line(loc)) is not None:
+                lines.add(n)
+    return sorted(lines)
 
 
 def front_end(jit, sig: dict, constexprs: dict, attrs: dict, options: dict[str, Any]):
