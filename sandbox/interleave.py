@@ -39,6 +39,7 @@ are taken as never concurrent.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import inspect
 import random
 import sys
@@ -55,11 +56,14 @@ from kernelwright.sandbox import interp_memory
 
 RESIDENT = 4096  # programs running at once (an H100 holds up to 32 per SM, 132 SMs)
 STEP_LIMIT = 10_000  # ordered accesses per program of a launch, on average: past it, a deadlock
-# Accesses between two visits of one ordered access beyond which the loop is not read as a wait.
+# Accesses between two visits of a loop's ordered access beyond which it is not read as a loop.
 CYCLE = 64
-# What a program does next, drawn in this order: a bounded spin, not started, an acquire, an
-# access that acquires and releases, a release, a wait.
-BOUNDED, START, ACQUIRE, BOTH, RELEASE, WAIT = -1, 0, 1, 2, 3, 4
+# Tries a program spins alone with its state changing before its loop is taken for a wait.
+BOUNDED_TRIES = 1000
+# What a program does next, drawn in this order: a waiter just woken by a write to what it
+# polls, a bounded spin, not started, an acquire, a bounded spin's release, an access that
+# acquires and releases, a release, a wait.
+WOKEN, BOUNDED, START, ACQUIRE, BOUNDED_RELEASE, BOTH, RELEASE, WAIT = range(-2, 6)
 
 
 class Deadlock(Exception):
@@ -72,30 +76,50 @@ class _Abort(BaseException):
 
 
 class _Visit:
-    """A program's last visit to one ordered access: where it was in the program's trail, its
-    local values then, and the trail between that visit and the one before."""
+    """A program's last visit to one ordered access of its source: where it was in the
+    program's trail, its local values then, and the trail between that visit and the one
+    before."""
 
-    __slots__ = ("at", "here", "since")
+    __slots__ = ("at", "here", "since", "tries")
 
     def __init__(self, at: int):
         self.at = at
         self.here: int | None = None
         self.since: tuple[int, ...] | None = None
+        self.tries = 0  # visits spent spinning alone
 
 
 class _Program:
-    __slots__ = ("idx", "go", "next", "trail", "pending", "visits", "bounded")
+    __slots__ = (
+        "idx",
+        "go",
+        "next",
+        "trail",
+        "sites",
+        "pending",
+        "visits",
+        "loop",
+        "polled",
+        "wakes",
+    )
 
     def __init__(self, idx: tuple[int, int, int]):
         self.idx = idx
         self.go = threading.Event()  # set when it is this program's turn
         self.next = START  # the class of the access it will make when drawn
         # One digest per access made, of where and what it read or wrote (its ``data``, known
-        # once the access is done: the last one is pending until the next access).
+        # once the access is done: the last one is pending until the next access), and the
+        # source site of each.
         self.trail: list[int] = []
+        self.sites: list[tuple[str, int | None]] = []
         self.pending: tuple[int, interp_memory.Access] | None = None
-        self.visits: dict[int, _Visit] = {}  # ordered accesses by where, to tell a loop
-        self.bounded: frozenset[int] | None = None  # the accesses of the bounded spin it is in
+        self.visits: dict[tuple[str, int | None], _Visit] = {}  # ordered accesses by site
+        # The sites of the loop it spins in alone, and the one it comes back to.
+        self.loop: tuple[frozenset, tuple[str, int | None]] | None = None
+        self.polled: list[int] = []  # the addresses it waits on
+        # Its last write, with the lanes that reached a polled address: once it has happened
+        # (at the program's next step), the waiters there are woken if it changed memory.
+        self.wakes: list[tuple[interp_memory.Access, list[tuple[int, int]]]] = []
 
     def settle(self) -> None:
         if self.pending is not None:
@@ -122,6 +146,7 @@ class _Launch:
         self.error: BaseException | None = None
         self.stopped = False
         self.mine: dict[int, _Program] = {}  # thread id -> its program
+        self.polled: dict[int, list[_Program]] = {}  # address -> the programs waiting on it
 
     def run(self) -> None:
         with self.lock:
@@ -149,6 +174,8 @@ class _Launch:
                 self._stop(e)
         finally:
             with self.lock:
+                self._wake(p)
+                self._unpoll(p)
                 self.running.remove(p)
                 if self.queued and not self.stopped:
                     self._admit()
@@ -182,52 +209,88 @@ class _Launch:
         p.settle()
         where = hash(access.op.encode() + access.active.tobytes())
         p.pending = (where, access)
-        if not access.sync:
+        site = (access.op, _line(self.file))
+        p.sites.append(site)
+        if not access.sync and not p.wakes and not (self.polled and access.op != "load"):
             return
         with self.lock:
-            self.steps += 1
-            if self.steps > self.limit:
-                self._stop(
-                    Deadlock(
-                        f"the programs of the launch made {self.limit} atomic or volatile "
-                        f"accesses and {len(self.running)} still run: they wait on each other "
-                        "(on a GPU the launch hangs)"
+            woke = bool(p.wakes)
+            if woke:  # what it wrote last is in memory now: the waiters it reached go first
+                self._wake(p)
+            if access.sync:
+                self.steps += 1
+                if self.steps > self.limit:
+                    self._stop(
+                        Deadlock(
+                            f"the programs of the launch made {self.limit} atomic or volatile "
+                            f"accesses and {len(self.running)} still run: they wait on each "
+                            "other (on a GPU the launch hangs)"
+                        )
                     )
-                )
-                raise _Abort
-            p.next = self._class(p, where, access)
-            waits = self._hand(p)
+                    raise _Abort
+                p.next = self._class(p, site, access)
+            waits = (woke or access.sync) and self._hand(p)
         if waits:
             self._wait(p)
+        if access.op != "load" and self.polled:
+            # About to happen, now that it is this program's turn: a write to what a waiter
+            # polls wakes it at this program's next step.
+            with self.lock:
+                hits = [(i, a) for i, a in enumerate(access.active.tolist()) if a in self.polled]
+                p.wakes = [(access, hits)] if hits else []
 
-    def _class(self, p: _Program, where: int, access: interp_memory.Access) -> int:
+    def _wake(self, p: _Program) -> None:
+        """The waiters polling what ``p``'s last write changed go first (it has happened)."""
+        for access, hits in p.wakes:
+            for i, a in hits:
+                if access.op == "atomic" and _unchanged(access, i, a):
+                    continue  # a poll made with an atomic (add 0, a failed swap) writes nothing
+                for q in list(self.polled.get(a, ())):
+                    if q.next == WAIT:
+                        self._unpoll(q)
+                        q.next = WOKEN
+        p.wakes = []
+
+    def _unpoll(self, p: _Program) -> None:
+        for a in p.polled:
+            waiting = self.polled.get(a)
+            if waiting is not None and p in waiting:
+                waiting.remove(p)
+                if not waiting:
+                    del self.polled[a]
+        p.polled = []
+
+    def _class(self, p: _Program, site, access: interp_memory.Access) -> int:
         """What the ordered access ``p`` is about to make is, for the draw (module docstring)."""
-        visit = p.visits.get(where)
+        self._unpoll(p)
+        acquire = access.acquire and not access.program_scoped
+        release = access.release and not access.program_scoped
         at = len(p.trail)
+        if p.loop is not None and site not in p.loop[0]:
+            p.loop = None  # it left the loop
+        visit = p.visits.get(site)
         if visit is None:
-            p.visits[where] = _Visit(at)
-            kind = None
+            p.visits[site] = _Visit(at)
         else:
             since = tuple(p.trail[visit.at :]) if at - visit.at <= CYCLE else None
             here = self._locals() if since is not None else None
-            kind = None
-            if since is not None and since == visit.since and here == visit.here:
-                kind = WAIT  # nothing changed since the last visit: it waits
-            elif since is not None and visit.since and since[0] == visit.since[0]:
-                # It read what it read the visit before, and something else moved on.
-                p.bounded = frozenset(p.visits) if p.bounded is None else p.bounded
-                kind = BOUNDED
+            waiting = since is not None and since == visit.since and here == visit.here
             visit.at, visit.here, visit.since = at, here, since
-        if p.bounded is not None:
-            if kind == WAIT or where not in p.bounded:
-                p.bounded = None  # it waits after all, or it left the loop
-            else:
-                return BOUNDED
-        if kind is not None:
-            return kind
+            if waiting or visit.tries >= BOUNDED_TRIES:
+                # Nothing changed since its last visit (or it has spun alone long enough): it
+                # waits, for a write to what it polls.
+                p.loop = None
+                p.polled = access.active.tolist()
+                for a in p.polled:
+                    self.polled.setdefault(a, []).append(p)
+                return WAIT
+            if since is not None and (p.loop is None or p.loop[1] == site):
+                # Back in a loop, with something changed: it spins alone to its bound.
+                visit.tries += 1
+                p.loop = (frozenset(p.sites[visit.at :]) | {site}, site)
+        if p.loop is not None:
+            return BOUNDED_RELEASE if release else BOUNDED
         # A "cta" atomic orders nothing between programs: drawn like a relaxed one.
-        acquire = access.acquire and not access.program_scoped
-        release = access.release and not access.program_scoped
         if acquire == release:
             return BOTH
         return ACQUIRE if acquire else RELEASE
@@ -239,14 +302,7 @@ class _Launch:
         f = sys._getframe(2)
         while f is not None:
             if f.f_code.co_filename == self.file:
-                for name, v in f.f_locals.items():
-                    data = getattr(getattr(v, "handle", None), "data", None)
-                    if isinstance(data, np.ndarray):
-                        parts.append((name, zlib.crc32(np.ascontiguousarray(data))))
-                    elif isinstance(v, (int, float, bool, str)):
-                        parts.append((name, v))
-                    else:
-                        parts.append((name, repr(getattr(v, "value", type(v)))))
+                parts.extend((name, _digest(v)) for name, v in f.f_locals.items())
             if f.f_code is self.fn.__code__:
                 break
             f = f.f_back
@@ -258,6 +314,51 @@ class _Launch:
         self.stopped = True
         for q in self.running:
             q.go.set()
+
+
+def _digest(v: Any, depth: int = 0) -> Any:
+    """A hashable digest of a kernel's local value: a block's data, a scalar, and what a tuple,
+    a tensor descriptor or any other object of the language holds (a count kept in a tuple is
+    a count)."""
+    data = getattr(getattr(v, "handle", None), "data", None)
+    if isinstance(data, np.ndarray):
+        return zlib.crc32(np.ascontiguousarray(data))
+    if isinstance(v, (int, float, bool, str, type(None))):
+        return v
+    if depth > 3:
+        return type(v).__name__
+    if isinstance(v, (tuple, list)):
+        return tuple(_digest(x, depth + 1) for x in v)
+    held = getattr(v, "__dict__", None)
+    if held is not None:
+        return tuple((k, _digest(x, depth + 1)) for k, x in sorted(held.items()))
+    return repr(getattr(v, "value", type(v)))
+
+
+def _unchanged(access: interp_memory.Access, lane: int, address: int) -> bool:
+    """Whether an atomic that has happened left memory at one of its addresses as it found it:
+    what it returned (the old value) is what is there now. The access has passed the bounds
+    check, so its addresses are the kernel's own memory."""
+    old = access.data
+    if old is None:
+        return False
+    old = np.asarray(old).reshape(-1)
+    if access.mask is not None:
+        mask = np.broadcast_to(np.asarray(access.mask, dtype=bool), np.shape(access.ptrs))
+        old = old[mask.reshape(-1)] if old.size == mask.size else old
+    if lane >= old.size:
+        return False
+    return ctypes.string_at(address, access.itemsize) == old[lane].tobytes()[: access.itemsize]
+
+
+def _line(file: str) -> int | None:
+    """The line of the kernel's source the running program is at."""
+    f = sys._getframe(2)
+    while f is not None:
+        if f.f_code.co_filename == file:
+            return f.f_lineno
+        f = f.f_back
+    return None
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ interleaver (``interleave.py``) to tell a program that waits from one that makes
 
 from __future__ import annotations
 
+import threading
 from typing import Literal, Protocol
 
 import numpy as np
@@ -180,6 +181,7 @@ def _did(access: Access, handle):
 _ACQUIRE: set = set()
 _RELEASE: set = set()
 _SCOPES: dict = {}  # ir.MEM_SYNC_SCOPE -> Scope
+_polling: dict[int, tuple] = {}  # thread -> the sem and scope of the tl.atomic_poll it is in
 
 
 def install() -> None:
@@ -202,7 +204,8 @@ def install() -> None:
     def masked_load(self, ptrs, mask, other, cache_policy, is_volatile):
         if not WATCHERS:
             return load(self, ptrs, mask, other, cache_policy, is_volatile)
-        access = _show(self, "load", ptrs, mask, bool(is_volatile))
+        sem, scope = _polling.get(threading.get_ident(), (None, None))
+        access = _show(self, "load", ptrs, mask, bool(is_volatile), sem, scope)
         return _did(access, load(self, ptrs, mask, other, cache_policy, is_volatile))
 
     def masked_store(self, ptrs, value, mask, cache_policy):
@@ -220,7 +223,8 @@ def install() -> None:
     def atomic_store(self, ptr, val, mask, sem, scope):
         # The interpreter's own atomic store is a masked store; here it stays an atomic.
         if WATCHERS:
-            _show(self, "atomic", ptr, mask, True, sem, scope, val.data)
+            # Its data stays unset: what an atomic leaves on itself is the old value it read.
+            _show(self, "atomic", ptr, mask, True, sem, scope)
         return store(self, ptr, val, mask, None)
 
     def atomic_rmw(self, rmwOp, ptr, val, mask, sem, scope):
@@ -244,6 +248,21 @@ def install() -> None:
                 fence(tuple(self.grid_idx))
         return barrier(self)
 
+    poll = getattr(InterpreterBuilder, "create_atomic_poll", None)
+
+    def atomic_poll(self, ptr, expected, timeout_ns, sem, scope):
+        # The interpreter polls with volatile loads; here each keeps the poll's sem and scope.
+        me = threading.get_ident()
+        _polling[me] = (sem, scope)
+        if not hasattr(timeout_ns, "data"):  # no timeout reaches the interpreter as an IR value
+            timeout_ns = None
+        try:
+            return poll(self, ptr, expected, timeout_ns, sem, scope)
+        finally:
+            del _polling[me]
+
+    if poll is not None:  # tl.atomic_poll is newer than Triton 3.6
+        InterpreterBuilder.create_atomic_poll = atomic_poll
     InterpreterBuilder.create_barrier = create_barrier
     InterpreterBuilder.create_masked_load = masked_load
     InterpreterBuilder.create_masked_store = masked_store

@@ -44,6 +44,8 @@ from pydantic import BaseModel
 
 from kernelwright.sandbox import interp_memory
 
+# The shapes of a scalar access in the interpreter.
+SCALAR = ((), (1,))
 # Access classes, by what may race with what.
 STORE, LOAD, ATOMIC, ORDERED_LOAD = 0, 1, 2, 3
 _VERB = {STORE: "stores to", LOAD: "loads", ATOMIC: "atomically updates", ORDERED_LOAD: "loads"}
@@ -74,6 +76,9 @@ class Race(BaseModel):
     scoped: Side | None = None
     # The launch's first volatile or relaxed load, which acquires nothing: often why it races.
     relaxed: Side | None = None
+    # A block access and the later release of its program that one thread made without a
+    # barrier between: often why it races.
+    unbarriered: tuple[Side, Side] | None = None
 
     def message(self) -> str:
         scope = ""
@@ -91,6 +96,13 @@ class Race(BaseModel):
                 "what another program stored before raising the flag may not be visible yet. "
                 'Wait with an acquire (tl.atomic_add(flag, 0, sem="acquire") or tl.atomic_cas) '
                 'and raise the flag with sem="release".'
+            )
+        if self.unbarriered is not None:
+            block, release = self.unbarriered
+            scope += (
+                f" The release at {release.where()} is an atomic one thread makes: it orders "
+                f"that thread's earlier stores, not the other lanes' of {block.where()}, which "
+                "may still be in flight. Put tl.debug_barrier() before the release."
             )
         return (
             f"kernel {self.kernel}: a data race between two programs of one launch: "
@@ -127,6 +139,10 @@ class Races(interp_memory.Watching):
         self.acquires: list[int] = []
         self.cta: set[int] = set()  # events of atomics of scope "cta"
         self.relaxed: int | None = None  # the first volatile or relaxed load
+        self.shape: list[tuple[int, ...]] = []  # each event's block shape
+        self.barriers: dict[int, list[int]] = {}  # program -> event counts at its barriers
+        # The first access a later release of its program did not order for want of a barrier.
+        self.unbarriered: tuple[int, int] | None = None
 
     def see(self, access: interp_memory.Access) -> None:
         a = access.active
@@ -156,8 +172,13 @@ class Races(interp_memory.Watching):
         self.lo.append(lo)
         self.end.append(hi + access.itemsize)
         self.itemsize.append(access.itemsize)
+        self.shape.append(tuple(np.shape(access.ptrs)))
         self.addrs.append(a)
         self.line.append(_line(self.file))
+
+    def barrier(self, program: tuple[int, int, int]) -> None:
+        p = self.programs.setdefault(program, len(self.programs))
+        self.barriers.setdefault(p, []).append(len(self.kind))
 
     def race(self) -> Race | None:
         if len(self.programs) < 2:
@@ -210,6 +231,9 @@ class Races(interp_memory.Watching):
             addresses=racy * size,
             scoped=self._side(min(self.cta)) if self.cta else None,
             relaxed=None if self.relaxed is None else self._side(self.relaxed),
+            unbarriered=None
+            if self.unbarriered is None
+            else (self._side(self.unbarriered[0]), self._side(self.unbarriered[1])),
         )
 
     def _keys(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -347,7 +371,19 @@ class _HappensBefore:
         for e in races.acquires:
             acq.setdefault(races.prog[e], []).append(e)
         self.rel, self.acq = rel, acq
+        self.barriers = races.barriers
         self._sets: dict[tuple[int, ...], np.ndarray] = {}
+
+    def _covers(self, e1: int, r: int) -> bool:
+        """Whether release ``r`` orders ``e1``, an earlier access of its program: a release
+        orders its own thread's accesses (a scalar's thread is the one that makes a scalar
+        atomic; a block's lanes are matched with a release block of its shape), and the other
+        threads' only behind a barrier between the two (``tl.debug_barrier()``): one thread
+        makes a scalar atomic, while the other lanes' stores may still be in flight."""
+        r_ = self.r
+        if r_.shape[e1] == r_.shape[r] or (r_.shape[e1] in SCALAR and r_.shape[r] in SCALAR):
+            return True
+        return any(e1 < b <= r for b in self.barriers.get(r_.prog[e1], ()))
 
     def _union(self, events: tuple[int, ...]) -> np.ndarray:
         got = self._sets.get(events)
@@ -357,7 +393,10 @@ class _HappensBefore:
         return got
 
     def __call__(self, e1: int, e2: int) -> bool:
-        released = [e for e in self.rel.get(self.r.prog[e1], ()) if e > e1]
+        after = [e for e in self.rel.get(self.r.prog[e1], ()) if e > e1]
+        released = [r for r in after if self._covers(e1, r)]
+        if len(released) < len(after) and self.r.unbarriered is None:
+            self.r.unbarriered = (e1, next(r for r in after if r not in released))
         if not released:
             return False
         for q in self.acq.get(self.r.prog[e2], ()):

@@ -66,7 +66,7 @@ def test_atomics_race_with_plain_accesses_but_not_with_each_other():
 
 
 def test_a_flag_released_and_acquired_orders_the_data_behind_it():
-    data, flag = [0, 1], [100]
+    data, flag = [0], [100]  # a scalar: the thread that makes the release stores it
     handshake = [
         _at("store", 0, data),
         _at("atomic", 0, flag, **ACQ_REL),
@@ -95,6 +95,40 @@ def test_a_flag_released_and_acquired_orders_the_data_behind_it():
     assert _run(*handshake).race() is None
 
 
+def test_a_release_orders_a_blocks_other_lanes_only_behind_a_barrier():
+    # A block stored by all threads of program 0, then a lock released by one thread: the other
+    # lanes' stores may still be in flight when program 1 takes the lock (the layer-norm
+    # backward's lock without its tl.debug_barrier()).
+    block, lock = [0, 1, 2, 3], [100]
+
+    def handshake(*between):
+        with races.Races("k", "kernels.py") as r:
+            r.see(_at("store", 0, block))
+            for b in between:
+                r.barrier(b)
+            r.see(_at("atomic", 0, lock, **ACQ_REL))
+            r.see(_at("atomic", 1, lock, **ACQ_REL))
+            r.see(_at("load", 1, block))
+        return r.race()
+
+    interp_memory._installed, was = True, interp_memory._installed
+    try:
+        race = handshake()
+        assert race is not None and race.unbarriered is not None
+        assert "Put tl.debug_barrier() before the release" in race.message()
+        assert handshake((0, 0, 0)) is None
+        assert handshake((1, 0, 0)) is not None  # another program's barrier orders nothing here
+        # A block released lane by lane (a release block of its shape) orders its own lanes.
+        with races.Races("k", "kernels.py") as r:
+            r.see(_at("store", 0, block))
+            r.see(_at("atomic", 0, [100, 101, 102, 103], **ACQ_REL))
+            r.see(_at("atomic", 1, [100, 101, 102, 103], **ACQ_REL))
+            r.see(_at("load", 1, block))
+        assert r.race() is None
+    finally:
+        interp_memory._installed = was
+
+
 def test_a_cta_scope_atomic_is_a_plain_access_to_other_programs():
     cta = {**ACQ_REL, "scope": "cta"}
     # A split sum through atomics of scope "cta": lost updates between programs.
@@ -113,7 +147,7 @@ def test_a_cta_scope_atomic_is_a_plain_access_to_other_programs():
 
 
 def test_a_cta_scope_flag_orders_nothing_between_programs():
-    data, flag = [0, 1], [100]
+    data, flag = [0], [100]  # a scalar: the thread that makes the release stores it
 
     def handshake(release, acquire):
         return [
@@ -146,7 +180,7 @@ def test_masked_off_lanes_do_not_race():
 def test_an_acquire_orders_only_what_was_released_before_it():
     # Both programs acquire the flag before either releases it (as the interleaved replay runs
     # a handshake that waits for nothing): the data behind it is not ordered.
-    data, flag = [0, 1], [100]
+    data, flag = [0], [100]  # a scalar: the thread that makes the release stores it
     acquire = {"sync": True, "acquire": True, "release": False}
     release = {"sync": True, "acquire": False, "release": True}
     waits_for_nothing = [
