@@ -181,14 +181,6 @@ def _candidate_frame(file: str, lines: list[str] | None) -> tuple[str, int, str 
     f = sys._getframe(1)
     while f is not None:
         if f.f_code.co_filename == file:
-            if lines is None:
-                try:
-                    with open(file, encoding="utf-8") as fh:
-                        lines = fh.read().splitlines()
-                except OSError:
-                    lines = []
-            n = f.f_lineno
-            code = lines[n - 1].strip() if 0 < n <= len(lines) else None
-            return f.f_code.co_name, n, code
+            return f.f_code.co_name, f.f_lineno, interp_memory.source_line(file, lines, f.f_lineno)
         f = f.f_back
     return None

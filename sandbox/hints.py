@@ -207,13 +207,6 @@ def _frame(file: str, lines: list[str] | None) -> tuple[int | None, str | None]:
     f = sys._getframe(1)
     while f is not None:
         if f.f_code.co_filename == file:
-            n = f.f_lineno
-            if lines is None:
-                try:
-                    with open(file, encoding="utf-8") as fh:
-                        lines = fh.read().splitlines()
-                except OSError:
-                    lines = []
-            return n, (lines[n - 1].strip() if 0 < n <= len(lines) else None)
+            return f.f_lineno, interp_memory.source_line(file, lines, f.f_lineno)
         f = f.f_back
     return None, None

@@ -211,7 +211,7 @@ class _Launch:
         p.settle()
         where = hash(access.op.encode() + access.active.tobytes())
         p.pending = (where, access)
-        site = (access.op, _line(self.file))
+        site = (access.op, interp_memory.access_line(self.file))
         p.sites.append(site)
         if not access.sync and not p.wakes and not (self.polled and access.op != "load"):
             return
@@ -351,16 +351,6 @@ def _unchanged(access: interp_memory.Access, lane: int, address: int) -> bool:
     if lane >= old.size:
         return False
     return ctypes.string_at(address, access.itemsize) == old[lane].tobytes()[: access.itemsize]
-
-
-def _line(file: str) -> int | None:
-    """The line of the kernel's source the running program is at."""
-    f = sys._getframe(2)
-    while f is not None:
-        if f.f_code.co_filename == file:
-            return f.f_lineno
-        f = f.f_back
-    return None
 
 
 @contextlib.contextmanager

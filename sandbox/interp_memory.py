@@ -16,6 +16,7 @@ interleaver (``interleave.py``) to tell a program that waits from one that makes
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Literal, Protocol
 
@@ -271,3 +272,29 @@ def install() -> None:
     InterpreterBuilder.create_atomic_rmw = atomic_rmw
     InterpreterBuilder.create_atomic_cas = atomic_cas
     _installed = True
+
+
+def access_line(file: str) -> int | None:
+    """The line of the candidate's source making the access a watcher is shown (called from its
+    ``see``): the interpreter runs a kernel's body as Python under the name of the file it was
+    defined from."""
+    f = sys._getframe(3)
+    while f is not None:
+        if f.f_code.co_filename == file:
+            return f.f_lineno
+        f = f.f_back
+    return None
+
+
+def source_line(file: str, lines: list[str] | None, line: int | None) -> str | None:
+    """Line ``line`` of the candidate's source, stripped (``lines`` where the file the
+    interpreter runs holds more than the candidate's)."""
+    if line is None:
+        return None
+    if lines is None:
+        try:
+            with open(file, encoding="utf-8") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            lines = []
+    return lines[line - 1].strip() if 0 < line <= len(lines) else None

@@ -39,7 +39,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from kernelwright.sandbox import interp_memory
-from kernelwright.sandbox.races import _line, source_line
 
 
 class LaneRace(BaseModel):
@@ -160,7 +159,7 @@ class LaneRaces(interp_memory.Watching):
             return
         program = tuple(access.program)
         segments = self.since.setdefault(program, [_Segment(None)])
-        new = _Event(access, _line(self.file))
+        new = _Event(access, interp_memory.access_line(self.file))
         # Walking back from the latest segment, the scalar atomics passed may order what lies
         # behind them.
         between: list[int] = []
@@ -197,7 +196,7 @@ class LaneRaces(interp_memory.Watching):
         self.since.pop(tuple(program), None)
 
     def _at(self, line: int | None) -> str:
-        code = source_line(self.file, self.lines, line)
+        code = interp_memory.source_line(self.file, self.lines, line)
         return ("a line" if line is None else f"line {line}") + (f" (`{code}`)" if code else "")
 
 

@@ -37,8 +37,6 @@ compiled kernels.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 from pydantic import BaseModel
 
@@ -174,7 +172,7 @@ class Races(interp_memory.Watching):
         self.itemsize.append(access.itemsize)
         self.shape.append(tuple(np.shape(access.ptrs)))
         self.addrs.append(a)
-        self.line.append(_line(self.file))
+        self.line.append(interp_memory.access_line(self.file))
 
     def barrier(self, program: tuple[int, int, int]) -> None:
         p = self.programs.setdefault(program, len(self.programs))
@@ -259,7 +257,7 @@ class Races(interp_memory.Watching):
     def _side(self, e: int) -> Side:
         program = next(k for k, v in self.programs.items() if v == self.prog[e])
         line = self.line[e]
-        code = source_line(self.file, self.lines, line)
+        code = interp_memory.source_line(self.file, self.lines, line)
         verb = "atomically updates" if e in self.cta and self.kind[e] == STORE else None
         return Side(program=program, line=line, code=code, verb=verb or _VERB[self.kind[e]])
 
@@ -406,28 +404,3 @@ class _HappensBefore:
             if before and np.intersect1d(self._union(before), self.r.addrs[q]).size:
                 return True
         return False
-
-
-def _line(file: str) -> int | None:
-    """The line of the candidate's source making the access: the interpreter runs a kernel's
-    body as Python under the name of the file it was defined from."""
-    f = sys._getframe(3)
-    while f is not None:
-        if f.f_code.co_filename == file:
-            return f.f_lineno
-        f = f.f_back
-    return None
-
-
-def source_line(file: str, lines: list[str] | None, line: int | None) -> str | None:
-    """Line ``line`` of the candidate's source, stripped (``lines`` where the file the
-    interpreter runs holds more than the candidate's)."""
-    if line is None:
-        return None
-    if lines is None:
-        try:
-            with open(file, encoding="utf-8") as fh:
-                lines = fh.read().splitlines()
-        except OSError:
-            lines = []
-    return lines[line - 1].strip() if 0 < line <= len(lines) else None
