@@ -152,14 +152,34 @@ class LaneRaces(interp_memory.Watching):
         # begins at each scalar atomic (the line it is on), the first at the barrier.
         self.since: dict[tuple[int, int, int], list[_Segment]] = {}
         self.found: LaneRace | None = None
+        self.spans: dict[tuple[int, int, int], list[tuple[int, int] | None]] = {}
         self.handovers: dict[tuple[int, ...], Handover] = {}
 
     def see(self, access: interp_memory.Access) -> None:
         if self.found is not None or not access.active.size:
             return
         program = tuple(access.program)
-        segments = self.since.setdefault(program, [_Segment(None)])
+        segments = self.since.get(program)
+        if segments is None:
+            segments = self.since[program] = [_Segment(None)]
+            self.spans[program] = [None, None]  # what its writes, and all its accesses, span
         new = _Event(access, interp_memory.access_line(self.file))
+        spans = self.spans[program]
+        # Most programs never come back to what they wrote: no earlier access to compare with.
+        meets = spans[1 if new.write else 0]
+        if meets is not None and meets[0] <= new.hi and new.lo <= meets[1]:
+            self._compare(program, segments, new)
+        for i in (0, 1) if new.write else (1,):
+            old = spans[i]
+            spans[i] = (
+                (new.lo, new.hi) if old is None else (min(old[0], new.lo), max(old[1], new.hi))
+            )
+        last = segments[-1]
+        (last.writes if new.write else last.reads).append(new)
+        if access.op == "atomic" and access.ptrs.size == 1:
+            segments.append(_Segment(new.where if new.where is not None else -1))
+
+    def _compare(self, program, segments: list[_Segment], new: _Event) -> None:
         # Walking back from the latest segment, the scalar atomics passed may order what lies
         # behind them.
         between: list[int] = []
@@ -174,10 +194,6 @@ class LaneRaces(interp_memory.Watching):
                         break
             if seg.line is not None:
                 between.append(seg.line)
-        last = segments[-1]
-        (last.writes if new.write else last.reads).append(new)
-        if access.op == "atomic" and access.ptrs.size == 1:
-            segments.append(_Segment(new.where if new.where is not None else -1))
 
     def _race(self, program, e: _Event, new: _Event, n: int, between: tuple[int, ...]) -> None:
         race = LaneRace(
@@ -194,6 +210,7 @@ class LaneRaces(interp_memory.Watching):
 
     def barrier(self, program: tuple[int, int, int]) -> None:
         self.since.pop(tuple(program), None)
+        self.spans.pop(tuple(program), None)
 
     def _at(self, line: int | None) -> str:
         code = interp_memory.source_line(self.file, self.lines, line)
