@@ -15,8 +15,8 @@ atomic or volatile access), then acquires, then accesses that both acquire and r
 releases. So every acquire that does not wait happens before every release it could read, and
 only a program that waits is ordered after one.
 
-A program that comes back to an ordered access of its source (an op at a line) is in a loop,
-and what changed since its last visit says which kind. Nothing (its local values, what a tuple
+A program that comes back to an ordered access of its source (an op at a line, reached through
+the same calls) is in a loop, and what changed since its last visit says which kind. Nothing (its local values, what a tuple
 or any object of the language among them holds, and what every access since then read or
 wrote, are as they were the visit before): it waits, and it runs only when no program that is
 not waiting can, or right after another program's write changes what it polls (it is woken and
@@ -58,8 +58,8 @@ from kernelwright.sandbox import interp_memory
 
 RESIDENT = 4096  # programs running at once (an H100 holds up to 32 per SM, 132 SMs)
 STEP_LIMIT = 10_000  # ordered accesses per program of a launch, on average: past it, a deadlock
-# Accesses between two visits of a loop's ordered access beyond which it is not read as a loop.
-CYCLE = 64
+# The rolling hash of a program's trail: a stretch of any length compares in constant time.
+_BASE, _MOD = 1_000_003, (1 << 61) - 1
 # Tries a program spins alone with its state changing before its loop is taken for a wait.
 BOUNDED_TRIES = 1000
 # What a program does next, drawn in this order: a waiter just woken by a write to what it
@@ -87,7 +87,7 @@ class _Visit:
     def __init__(self, at: int):
         self.at = at
         self.here: int | None = None
-        self.since: tuple[int, ...] | None = None
+        self.since: tuple[int, int] | None = None  # that stretch: its length and hash
         self.tries = 0  # visits spent spinning alone
 
 
@@ -96,7 +96,7 @@ class _Program:
         "idx",
         "go",
         "next",
-        "trail",
+        "prefix",
         "sites",
         "pending",
         "visits",
@@ -112,23 +112,28 @@ class _Program:
         # One digest per access made, of where and what it read or wrote (its ``data``, known
         # once the access is done: the last one is pending until the next access), and the
         # source site of each.
-        self.trail: list[int] = []
-        self.sites: list[tuple[str, int | None]] = []
+        self.prefix: list[int] = [0]  # the trail's rolling hash after each access
+        self.sites: list[tuple[str, tuple[int, ...]]] = []
         self.pending: tuple[int, interp_memory.Access] | None = None
-        self.visits: dict[tuple[str, int | None], _Visit] = {}  # ordered accesses by site
+        self.visits: dict[tuple[str, tuple[int, ...]], _Visit] = {}  # ordered accesses by site
         # The sites of the loop it spins in alone, and the one it comes back to.
-        self.loop: tuple[frozenset, tuple[str, int | None]] | None = None
+        self.loop: tuple[frozenset, tuple[str, tuple[int, ...]]] | None = None
         self.polled: list[int] = []  # the addresses it waits on
         # Its last write, with the lanes that reached a polled address: once it has happened
         # (at the program's next step), the waiters there are woken if it changed memory.
         self.wakes: list[tuple[interp_memory.Access, list[tuple[int, int]]]] = []
+
+    def stretch(self, a: int, b: int) -> int:
+        """The hash of the trail's accesses a to b."""
+        return (self.prefix[b] - self.prefix[a] * pow(_BASE, b - a, _MOD)) % _MOD
 
     def settle(self) -> None:
         if self.pending is not None:
             where, access = self.pending
             data = access.data
             what = 0 if data is None else zlib.crc32(np.ascontiguousarray(data))
-            self.trail.append(hash((where, what)))
+            item = hash((where, what)) % _MOD
+            self.prefix.append((self.prefix[-1] * _BASE + item) % _MOD)
             self.pending = None
 
 
@@ -211,7 +216,7 @@ class _Launch:
         p.settle()
         where = hash(access.op.encode() + access.active.tobytes())
         p.pending = (where, access)
-        site = (access.op, interp_memory.access_line(self.file))
+        site = (access.op, interp_memory.access_path(self.file))
         p.sites.append(site)
         if not access.sync and not p.wakes and not (self.polled and access.op != "load"):
             return
@@ -267,16 +272,16 @@ class _Launch:
         self._unpoll(p)
         acquire = access.acquire and not access.program_scoped
         release = access.release and not access.program_scoped
-        at = len(p.trail)
+        at = len(p.prefix) - 1
         if p.loop is not None and site not in p.loop[0]:
             p.loop = None  # it left the loop
         visit = p.visits.get(site)
         if visit is None:
             p.visits[site] = _Visit(at)
         else:
-            since = tuple(p.trail[visit.at :]) if at - visit.at <= CYCLE else None
-            here = self._locals() if since is not None else None
-            waiting = since is not None and since == visit.since and here == visit.here
+            since = (at - visit.at, p.stretch(visit.at, at))
+            here = self._locals()
+            waiting = since == visit.since and here == visit.here
             visit.at, visit.here, visit.since = at, here, since
             if waiting or visit.tries >= BOUNDED_TRIES:
                 # Nothing changed since its last visit (or it has spun alone long enough): it
@@ -286,7 +291,7 @@ class _Launch:
                 for a in p.polled:
                     self.polled.setdefault(a, []).append(p)
                 return WAIT
-            if since is not None and (p.loop is None or p.loop[1] == site):
+            if p.loop is None or p.loop[1] == site:
                 # Back in a loop, with something changed: it spins alone to its bound.
                 visit.tries += 1
                 p.loop = (frozenset(p.sites[visit.at :]) | {site}, site)

@@ -286,6 +286,19 @@ def access_line(file: str) -> int | None:
     return None
 
 
+def access_path(file: str) -> tuple[int, ...]:
+    """The lines of the candidate's source the access is made from, innermost first: its line
+    in a @triton.jit helper, then the line of each call down to the kernel's (one access site
+    of a helper called from two places is two sites)."""
+    path = []
+    f = sys._getframe(3)
+    while f is not None:
+        if f.f_code.co_filename == file:
+            path.append(f.f_lineno)
+        f = f.f_back
+    return tuple(path)
+
+
 def source_line(file: str, lines: list[str] | None, line: int | None) -> str | None:
     """Line ``line`` of the candidate's source, stripped (``lines`` where the file the
     interpreter runs holds more than the candidate's)."""
