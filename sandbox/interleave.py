@@ -16,17 +16,18 @@ releases. So every acquire that does not wait happens before every release it co
 only a program that waits is ordered after one.
 
 A program that comes back to an ordered access of its source (an op at a line, reached through
-the same calls) is in a loop, and what changed since its last visit says which kind. Nothing (its local values, what a tuple
-or any object of the language among them holds, and what every access since then read or
-wrote, are as they were the visit before): it waits, and it runs only when no program that is
-not waiting can, or right after another program's write changes what it polls (it is woken and
-drawn first, so it sees each step of what it waits for, not only the last). Anything changed:
-it runs alone, drawn before every other program, until it reaches an access outside the loop
-or has spun ``BOUNDED_TRIES`` times (then it is taken for a wait); so a spin bounded by a count
-of tries runs out before any release it could read, as it may on a GPU when the holder is slow,
-and the race detector sees what it does unordered (a spin bounded by more tries than that is
-taken for a wait). A release it makes inside the loop gives way to the acquires first. A launch still running after ``STEP_LIMIT`` ordered accesses per program
-is a deadlock: its programs wait on each other, and on a GPU it would hang.
+the same calls) is in a loop, and what changed since its last visit says which kind. Nothing
+(its local values, what a tuple or any object of the language among them holds, and what every
+access since then read or wrote, are as they were the visit before): it waits, and it runs only
+when no program that is not waiting can, or right after another program's write changes what it
+polls (it is woken and drawn first, so it sees each step of what it waits for, not only the
+last). Anything changed: it runs alone, drawn before every other program, until it reaches an
+access outside the loop or has spun ``BOUNDED_TRIES`` times (then it is taken for a wait); so a
+spin bounded by a count of tries runs out before any release it could read, as it may on a GPU
+when the holder is slow, and the race detector sees what it does unordered (a spin bounded by
+more tries than that is taken for a wait). A release it makes inside the loop gives way to the
+acquires first. A launch still running after ``STEP_LIMIT`` ordered accesses per program is a
+deadlock: its programs wait on each other, and on a GPU it would hang.
 
 What each program computes is the interpreter's: only the order of accesses between programs
 differs, as it may on a GPU. Plain loads and stores are not switch points: which program's
