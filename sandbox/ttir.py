@@ -48,31 +48,37 @@ _LOC = re.compile(r"^(#loc\d*) = loc\((.*)\)$")
 
 
 def handed_over(text: str) -> list[int]:
-    """The source lines of the atomics on a scalar whose result the kernel uses, in Triton IR
+    """The source lines whose atomics on a scalar all have their result used, in Triton IR
     printed with its locations: one thread makes such an atomic, and the compiler hands the
-    result to the others through shared memory behind a barrier (``lane_races.py``)."""
+    result to the others through shared memory behind a barrier (``lane_races.py``). A line
+    with one copy whose result is dropped (a loop unrolled, the result kept only from the last
+    trip) is left out: the replay cannot tell its copies apart."""
     locs = dict(m.groups() for m in map(_LOC.match, text.splitlines()) if m)
 
     def line(loc: str) -> int | None:
-        for _ in range(16):  # a named location wraps another: loc("t"(#loc10))
+        # A location names a file position, or wraps another: a name (loc("t"(#loc10))), or the
+        # callee's place where a @triton.jit helper was inlined (callsite(#callee at #caller)),
+        # which is the line the interpreter reports.
+        for _ in range(32):
             target = locs.get(loc, "")
-            m = re.search(r":(\d+):\d+$", target) or re.search(r'"[^"]*":(\d+):\d+', target)
+            m = re.search(r'^"[^"]*":(\d+):\d+$', target)
             if m:
                 return int(m.group(1))
-            inner = re.search(r"\((#loc\d*)\)$", target)
+            inner = re.search(r"(#loc\d*)", target)
             if not inner:
                 return None
             loc = inner.group(1)
         return None
 
-    lines = set()
+    used: dict[int, bool] = {}
     for m in map(_SCALAR_ATOMIC.match, text.splitlines()):
         if m:
             name, loc = m.groups()
-            used = re.findall(re.escape(name) + r"(?![\w$.-])", text)
-            if len(used) > 1 and (n := line(loc)) is not None:
-                lines.add(n)
-    return sorted(lines)
+            n = line(loc)
+            if n is not None:
+                uses = re.findall(re.escape(name) + r"(?![\w$.-])", text)
+                used[n] = used.get(n, True) and len(uses) > 1
+    return sorted(n for n, all_used in used.items() if all_used)
 
 
 def front_end(jit, sig: dict, constexprs: dict, attrs: dict, options: dict[str, Any]):

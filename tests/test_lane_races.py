@@ -96,6 +96,11 @@ TTIR = """
     %w = tt.atomic_cas acq_rel, gpu, %f, %c0_i32, %c1_i32 : (!tt.ptr<i32>, i32, i32) -> i32 loc(#loc5)
     %x = tt.atomic_rmw add, acq_rel, gpu, %p, %y, %m : (tensor<4x!tt.ptr<i32>>, tensor<4xi32>, tensor<4xi1>) -> tensor<4xi32> loc(#loc6)
     tt.store %q, %w : !tt.ptr<i32> loc(#loc4)
+    %a = tt.atomic_rmw add, acq_rel, gpu, %f, %c1_i32, %true : (!tt.ptr<i32>, i32, i1) -> i32 loc(#loc30)
+    %b = tt.atomic_rmw add, acq_rel, gpu, %f, %c1_i32, %true : (!tt.ptr<i32>, i32, i1) -> i32 loc(#loc31)
+    tt.store %q, %b : !tt.ptr<i32> loc(#loc4)
+    %c = tt.atomic_rmw add, acq_rel, gpu, %f, %c1_i32, %true : (!tt.ptr<i32>, i32, i1) -> i32 loc(#loc32)
+    tt.store %q, %c : !tt.ptr<i32> loc(#loc4)
     tt.store %r, %x : tensor<4x!tt.ptr<i32>> loc(#loc4)
 #loc2 = loc("k.py":11:9)
 #loc4 = loc("k.py":9:8)
@@ -106,6 +111,11 @@ TTIR = """
 #loc19 = loc("v"(#loc2))
 #loc21 = loc("t"(#loc10))
 #loc22 = loc("u"(#loc11))
+#loc30 = loc("k.py":20:9)
+#loc31 = loc("k.py":20:9)
+#loc32 = loc(callsite(#loc33 at #loc34))
+#loc33 = loc("k.py":25:9)
+#loc34 = loc("k.py":30:5)
 """
 
 
@@ -113,4 +123,6 @@ def test_the_compiled_kernel_says_which_scalar_atomics_hand_their_result_over():
     from kernelwright.sandbox import ttir
 
     # t (line 7) unused, v (line 11) unused (its use was folded), u and w used; x is a block.
-    assert ttir.handed_over(TTIR) == [8, 13]
+    # Line 20: two copies of one atomic (a loop unrolled), one result dropped: not handed over.
+    # Line 25: an atomic in a @triton.jit helper, inlined (its location is a callsite).
+    assert ttir.handed_over(TTIR) == [8, 13, 25]

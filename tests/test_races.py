@@ -125,6 +125,13 @@ def test_a_release_orders_a_blocks_other_lanes_only_behind_a_barrier():
             r.see(_at("atomic", 1, [100, 101, 102, 103], **ACQ_REL))
             r.see(_at("load", 1, block))
         assert r.race() is None
+        # ... but only where the acquire takes every lane's flag: one flag orders one lane.
+        with races.Races("k", "kernels.py") as r:
+            r.see(_at("store", 0, block))
+            r.see(_at("atomic", 0, [100, 101, 102, 103], **ACQ_REL))
+            r.see(_at("atomic", 1, [100], **ACQ_REL))
+            r.see(_at("load", 1, block))
+        assert r.race() is not None
     finally:
         interp_memory._installed = was
 
