@@ -372,19 +372,17 @@ class _HappensBefore:
         self.barriers = races.barriers
         self._sets: dict[tuple[int, ...], np.ndarray] = {}
 
-    def _covers(self, e1: int, r: int) -> str | None:
-        """How release ``r`` orders ``e1``, an earlier access of its program. A release orders
-        what its own thread did: "whole" where ``e1`` is that thread's (both scalars: one
-        thread makes a scalar atomic and a scalar store) or stands behind a barrier between the
-        two (``tl.debug_barrier()``); "lanes" where ``r`` is a block of ``e1``'s shape (lane
-        by lane, each thread its own); None otherwise: the other lanes' stores may still be in
-        flight."""
+    def _covers(self, e1: int, r: int) -> bool:
+        """Whether release ``r`` orders ``e1``, an earlier access of its program. A release
+        orders what its own thread did: ``e1`` where both are scalars (one thread makes a scalar
+        atomic and a scalar store), else only behind a barrier between the two
+        (``tl.debug_barrier()``). Not lane by lane for blocks of one shape either: the compiler
+        lays a store and an atomic out differently (a float32 store four lanes to a thread, an
+        atomic one), so lane i's release is not made by the thread that stored lane i."""
         r_ = self.r
-        if any(e1 < b <= r for b in self.barriers.get(r_.prog[e1], ())):
-            return "whole"
         if r_.shape[e1] in SCALAR and r_.shape[r] in SCALAR:
-            return "whole"
-        return "lanes" if r_.shape[e1] == r_.shape[r] else None
+            return True
+        return any(e1 < b <= r for b in self.barriers.get(r_.prog[e1], ()))
 
     def _union(self, events: tuple[int, ...]) -> np.ndarray:
         got = self._sets.get(events)
@@ -395,23 +393,16 @@ class _HappensBefore:
 
     def __call__(self, e1: int, e2: int) -> bool:
         after = [e for e in self.rel.get(self.r.prog[e1], ()) if e > e1]
-        cover = {r: self._covers(e1, r) for r in after}
-        if None in cover.values() and self.r.unbarriered is None:
-            self.r.unbarriered = (e1, next(r for r in after if cover[r] is None))
-        released = [r for r in after if cover[r] is not None]
+        released = [r for r in after if self._covers(e1, r)]
+        if len(released) < len(after) and self.r.unbarriered is None:
+            self.r.unbarriered = (e1, next(r for r in after if r not in released))
         if not released:
             return False
         for q in self.acq.get(self.r.prog[e2], ()):
             if q >= e2:
                 break
-            before = [r for r in released if r < q]
-            whole = tuple(r for r in before if cover[r] == "whole")
-            if whole and np.intersect1d(self._union(whole), self.r.addrs[q]).size:
-                return True
-            # A release lane by lane orders each lane's own access: the acquire must take
-            # every lane's release, not one flag of the block.
-            lanes = [r for r in before if cover[r] == "lanes"]
-            if any(np.isin(self.r.addrs[r], self.r.addrs[q]).all() for r in lanes):
+            before = tuple(r for r in released if r < q)
+            if before and np.intersect1d(self._union(before), self.r.addrs[q]).size:
                 return True
         return False
         for q in self.acq.get(self.r.prog[e2], ()):

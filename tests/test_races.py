@@ -118,18 +118,12 @@ def test_a_release_orders_a_blocks_other_lanes_only_behind_a_barrier():
         assert "Put tl.debug_barrier() before the release" in race.message()
         assert handshake((0, 0, 0)) is None
         assert handshake((1, 0, 0)) is not None  # another program's barrier orders nothing here
-        # A block released lane by lane (a release block of its shape) orders its own lanes.
+        # Nor does a block released lane by lane: the compiler lays the store and the atomic
+        # out differently, so lane i's release is made by another thread than lane i's store.
         with races.Races("k", "kernels.py") as r:
             r.see(_at("store", 0, block))
             r.see(_at("atomic", 0, [100, 101, 102, 103], **ACQ_REL))
             r.see(_at("atomic", 1, [100, 101, 102, 103], **ACQ_REL))
-            r.see(_at("load", 1, block))
-        assert r.race() is None
-        # ... but only where the acquire takes every lane's flag: one flag orders one lane.
-        with races.Races("k", "kernels.py") as r:
-            r.see(_at("store", 0, block))
-            r.see(_at("atomic", 0, [100, 101, 102, 103], **ACQ_REL))
-            r.see(_at("atomic", 1, [100], **ACQ_REL))
             r.see(_at("load", 1, block))
         assert r.race() is not None
     finally:
