@@ -66,6 +66,8 @@ class Handover(BaseModel):
 
     race: LaneRace
     lines: list[int]
+    # The launch it was seen in (``launch_signature.record``, as JSON): its compile settles it.
+    record: str | None = None
 
     def message(self) -> str:
         at = ", ".join(map(str, self.lines))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import math
 import secrets
 from pathlib import Path
@@ -287,7 +288,10 @@ class Replay:
             raise RaceFound(found)
         if lane_race.found is not None:
             raise LaneRaceFound(lane_race.found)
-        self.handovers.extend(lane_race.handovers.values())
+        record = json.dumps(launch_signature.record(step), sort_keys=True, default=str)
+        self.handovers.extend(
+            h.model_copy(update={"record": record}) for h in lane_race.handovers.values()
+        )
 
     def _watched(self, step: Launch):
         if self.probe is None:

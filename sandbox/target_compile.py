@@ -68,7 +68,7 @@ def _triton_version() -> str:
 # Bumped whenever what a report holds, or how it is read off the binary, changes.
 # 11: `not` of a scalar left free; 10: a tensor noted by its type; 9: every value noted;
 # 7: as on the target chip
-REPORT_VERSION = 13
+REPORT_VERSION = 14
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
@@ -409,14 +409,21 @@ def unordered(
 ) -> str | None:
     """A race between the threads of a program that only a scalar atomic would order, where
     the compiled kernel (first target) uses none of those atomics' results, so puts no barrier
-    there (``lane_races.py``); None when each such race is ordered."""
+    there (``lane_races.py``); None when each such race is ordered. Each is settled by the
+    compile of the launch it was seen in (one specialisation may use a result another drops),
+    or, for a launch not compiled, by what every compiled launch of its kernel hands over."""
     if not handovers or not reports:
         return None
-    passed: dict[str, set[int]] = {}
+    by_record: dict[str, set[int]] = {}
+    by_kernel: dict[str, set[int]] = {}
     for record, k in zip(pending.good, reports[0].kernels, strict=False):
-        passed.setdefault(record["kernel"], set()).update(k.handed_over or ())
+        lines = set(k.handed_over or ())
+        by_record[json.dumps(record, sort_keys=True, default=str)] = lines
+        name = record["kernel"]
+        by_kernel[name] = by_kernel[name] & lines if name in by_kernel else lines
     for h in handovers:
-        if not passed.get(h.race.kernel, set()) & set(h.lines):
+        passed = by_record.get(h.record) if h.record in by_record else by_kernel.get(h.race.kernel)
+        if not (passed or set()) & set(h.lines):
             return h.message()
     return None
 
