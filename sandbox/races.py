@@ -20,8 +20,8 @@ ordered: the flag-then-data handshake of a chained scan that waits with an acqui
 program to arrive reduces" ticket. Run one after another every acquire follows every earlier
 release, so a kernel that synchronises is replayed with its programs interleaved (``interleave.py``) on the replays that
 reverse the others: there an acquire that does not wait comes before the releases. Only that
-one hop is followed, so a handshake through a third program is refused (it never has been
-seen in a kernel that needed it). An atomic of scope "cta" (``tl.atomic_add(..., scope="cta")``)
+one hop is followed, so a handshake through a third program is refused (a false reject: a
+chained scan that reads every earlier tile's aggregate needs two hops). An atomic of scope "cta" (``tl.atomic_add(..., scope="cta")``)
 is atomic, and its sem orders, only among the threads of its own program (PTX ``atom.cta``):
 here it counts as a plain store (an atomic load of that scope, a plain load) and neither
 releases nor acquires anything for another program.
