@@ -7,24 +7,26 @@ sequential order adds them all), a program that reads what another stored finds 
 Replaying in another order (``program_order``) shows only the races whose answer depends on
 the order; this check looks at the addresses themselves, whatever the order.
 
-While a launch replays, ``Races`` records every access (``interp_memory``) with the program
-that made it. At the end of the launch two accesses of different programs to the same byte
-race when one is a plain store, or one is a plain load and the other an atomic (atomics and
-volatile loads among themselves are ordered by the memory model), unless the earlier
-program's access is ordered before the later one's: the earlier program released (an atomic
-with release semantics) an address after it, and the later program acquired that address
-(an atomic with acquire semantics) after that release and before its own access. A volatile
-load (or a relaxed atomic load) reads a flag but acquires nothing: PTX ``ld.volatile`` is a
-relaxed access, so a wait on it does not make the data stored before the flag visible. So
-ordered: the flag-then-data handshake of a chained scan that waits with an acquire, the "last
-program to arrive reduces" ticket. Run one after another every acquire follows every earlier
-release, so a kernel that synchronises is replayed with its programs interleaved (``interleave.py``) on the replays that
-reverse the others: there an acquire that does not wait comes before the releases. Only that
-one hop is followed, so a handshake through a third program is refused (a false reject: a
-chained scan that reads every earlier tile's aggregate needs two hops). An atomic of scope "cta" (``tl.atomic_add(..., scope="cta")``)
-is atomic, and its sem orders, only among the threads of its own program (PTX ``atom.cta``):
-here it counts as a plain store (an atomic load of that scope, a plain load) and neither
-releases nor acquires anything for another program.
+While a launch replays, ``Races`` records every access (``interp_memory``) with the program that
+made it. At the end of the launch two accesses of different programs to the same byte race when
+one is a plain store, or one is a plain load and the other an atomic (atomics and volatile loads
+among themselves are ordered by the memory model), unless the earlier program's access is
+ordered before the later one's: the earlier program released (an atomic with release semantics)
+an address after it, the release covering it (a scalar atomic is one thread's: it covers a block
+of the program's other lanes only behind a ``tl.debug_barrier()``), and the later program
+acquired that address (an atomic with acquire semantics) after that release and before its own
+access, or a chain of programs passed it on, each acquiring what the one before released and
+releasing after (PTX release is cumulative). A volatile load (or a relaxed atomic load) reads a
+flag but acquires nothing: PTX ``ld.volatile`` is a relaxed access, so a wait on it does not
+make the data stored before the flag visible. So ordered: the flag-then-data handshake of a
+chained scan that waits with an acquire, a tile reading every earlier tile's aggregate through
+the chain, the "last program to arrive reduces" ticket. Run one after another every acquire
+follows every earlier release, so a kernel that synchronises is replayed with its programs
+interleaved (``interleave.py``) on the replays that reverse the others: there an acquire that
+does not wait comes before the releases. An atomic of scope "cta" (``tl.atomic_add(...,
+scope="cta")``) is atomic, and its sem orders, only among the threads of its own program (PTX
+``atom.cta``): here it counts as a plain store (an atomic load of that scope, a plain load) and
+neither releases nor acquires anything for another program.
 
 Cost: one record per access (the arrays the interpreter made anyway, kept to the end of the
 launch); then the accesses' address spans are sorted, and only spans where several programs
@@ -36,6 +38,8 @@ compiled kernels.
 """
 
 from __future__ import annotations
+
+import bisect
 
 import numpy as np
 from pydantic import BaseModel
@@ -353,24 +357,58 @@ def _unordered_pair(members, kind, prog, hb: _HappensBefore) -> tuple[int, int] 
 
 
 class _HappensBefore:
-    """One hop of release/acquire: ``e1`` (earlier) is ordered before ``e2`` when e1's program
-    released an address after e1, and e2's program acquired that address after the release
-    and before e2: the acquire read what the release wrote. Run one after another, every
-    acquire follows every earlier program's release; only the interleaved replay
-    (``interleave.py``), where acquires that do not wait come before the releases, shows
-    which acquires order anything."""
+    """Release/acquire, followed through any number of programs: ``e1`` (earlier) is ordered
+    before ``e2`` when e1's program released an address after e1 (a release that covers e1),
+    and a chain of programs, each acquiring an address the one before released (after that
+    release) and releasing after its acquire, ends in e2's program with an acquire before e2:
+    each acquire read what a release wrote, and what a program saw it passes on when it
+    releases (PTX release is cumulative). Run one after another, every acquire follows every
+    earlier program's release; only the interleaved replay (``interleave.py``), where acquires
+    that do not wait come before the releases, shows which acquires order anything."""
 
     def __init__(self, races: Races):
         self.r = races
         rel: dict[int, list[int]] = {}
-        acq: dict[int, list[int]] = {}
         for e in races.releases:
             rel.setdefault(races.prog[e], []).append(e)
-        for e in races.acquires:
-            acq.setdefault(races.prog[e], []).append(e)
-        self.rel, self.acq = rel, acq
+        self.rel = rel
         self.barriers = races.barriers
-        self._sets: dict[tuple[int, ...], np.ndarray] = {}
+        # Per release, the first acquire after it of each other program, at an address it
+        # released: the edges a chain of synchronisation follows.
+        acquired: dict[int, dict[int, list[int]]] = {}  # address -> program -> its acquires
+        for q in races.acquires:
+            for a in np.unique(races.addrs[q]).tolist():
+                acquired.setdefault(a, {}).setdefault(races.prog[q], []).append(q)
+        self.edges: dict[int, list[int]] = {}
+        for r in races.releases:
+            first: dict[int, int] = {}
+            for a in np.unique(races.addrs[r]).tolist():
+                for p, qs in acquired.get(a, {}).items():
+                    if p != races.prog[r]:
+                        k = bisect.bisect_right(qs, r)
+                        if k < len(qs) and qs[k] < first.get(p, qs[k] + 1):
+                            first[p] = qs[k]
+            self.edges[r] = sorted(first.values())
+
+    def __call__(self, e1: int, e2: int) -> bool:
+        r_ = self.r
+        after = [e for e in self.rel.get(r_.prog[e1], ()) if e > e1]
+        released = [r for r in after if self._covers(e1, r)]
+        if len(released) < len(after) and r_.unbarriered is None:
+            r_.unbarriered = (e1, next(r for r in after if r not in released))
+        # The earliest event of each program from which it knows e1, followed edge by edge.
+        known: dict[int, int] = {}
+        todo = [q for r in released for q in self.edges.get(r, ())]
+        while todo:
+            q = todo.pop()
+            p = r_.prog[q]
+            if q >= known.get(p, len(r_.kind)):
+                continue
+            known[p] = q
+            for r in self.rel.get(p, ()):
+                if r > q:
+                    todo.extend(self.edges.get(r, ()))
+        return known.get(r_.prog[e2], len(r_.kind)) < e2
 
     def _covers(self, e1: int, r: int) -> bool:
         """Whether release ``r`` orders ``e1``, an earlier access of its program. A release
@@ -383,32 +421,3 @@ class _HappensBefore:
         if r_.shape[e1] in SCALAR and r_.shape[r] in SCALAR:
             return True
         return any(e1 < b <= r for b in self.barriers.get(r_.prog[e1], ()))
-
-    def _union(self, events: tuple[int, ...]) -> np.ndarray:
-        got = self._sets.get(events)
-        if got is None:
-            got = np.unique(np.concatenate([self.r.addrs[e] for e in events]).astype(np.uint64))
-            self._sets[events] = got
-        return got
-
-    def __call__(self, e1: int, e2: int) -> bool:
-        after = [e for e in self.rel.get(self.r.prog[e1], ()) if e > e1]
-        released = [r for r in after if self._covers(e1, r)]
-        if len(released) < len(after) and self.r.unbarriered is None:
-            self.r.unbarriered = (e1, next(r for r in after if r not in released))
-        if not released:
-            return False
-        for q in self.acq.get(self.r.prog[e2], ()):
-            if q >= e2:
-                break
-            before = tuple(r for r in released if r < q)
-            if before and np.intersect1d(self._union(before), self.r.addrs[q]).size:
-                return True
-        return False
-        for q in self.acq.get(self.r.prog[e2], ()):
-            if q >= e2:
-                break
-            before = tuple(r for r in released if r < q)
-            if before and np.intersect1d(self._union(before), self.r.addrs[q]).size:
-                return True
-        return False

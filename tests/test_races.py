@@ -130,6 +130,26 @@ def test_a_release_orders_a_blocks_other_lanes_only_behind_a_barrier():
         interp_memory._installed = was
 
 
+def test_synchronisation_is_followed_through_a_chain_of_programs():
+    # Program 0 stores, releases flag 0; program 1 acquires it, releases flag 1; program 2
+    # acquires flag 1 and reads program 0's store: ordered through program 1 (a chained scan
+    # reading every earlier tile's aggregate).
+    data, f0, f1 = [0], [100], [101]
+    chain = [
+        _at("store", 0, data),
+        _at("atomic", 0, f0, **ACQ_REL),
+        _at("atomic", 1, f0, **ACQ_REL),
+        _at("atomic", 1, f1, **ACQ_REL),
+        _at("atomic", 2, f1, **ACQ_REL),
+        _at("load", 2, data),
+    ]
+    assert _run(*chain).race() is None
+    # Program 1 releases before it acquires: the chain is broken.
+    assert _run(*[chain[i] for i in (0, 1, 3, 2, 4, 5)]).race() is not None
+    # Program 2 acquires before program 1 releases.
+    assert _run(*[chain[i] for i in (0, 1, 2, 4, 3, 5)]).race() is not None
+
+
 def test_a_cta_scope_atomic_is_a_plain_access_to_other_programs():
     cta = {**ACQ_REL, "scope": "cta"}
     # A split sum through atomics of scope "cta": lost updates between programs.
