@@ -30,7 +30,8 @@ class Access:
     active (the mask, broadcast to the addresses' shape). ``sync``: an atomic or a volatile
     load, which the memory model orders (never a data race with another such access);
     ``acquire`` / ``release``: its memory semantics (only an atomic's: a volatile load is
-    relaxed); ``data``: once it has happened, the values read (a store: written);
+    relaxed); ``data``: once it has happened, the values read (an atomic: the old values; a
+    plain store: the values written, known before; an atomic store: none);
     ``scope``: an atomic's memory scope. A "cta" atomic is atomic, and its semantics order,
     only among the threads of its own program: to other programs it is a plain access."""
 
