@@ -8,12 +8,13 @@ really waits stops until the release comes; one that does not runs on, and races
 
 ``interleaved`` runs every program of a launch in a thread of its own; one runs at a time, and
 the running program hands over at each atomic or volatile access, before it happens (before any
-other watcher sees it, so the race detector records accesses in the order they happen). The
-next program is drawn by a seeded generator among those that can go on, in an order that makes
+other watcher sees it, so the race detector records accesses in the order they happen). The next
+program is drawn by a seeded generator among those that can go on, in an order that makes
 synchronisation prove itself: programs that have not started first (each runs up to its first
-atomic or volatile access), then acquires, then accesses that both acquire and release, then
-releases. So every acquire that does not wait happens before every release it could read, and
-only a program that waits is ordered after one.
+atomic or volatile access), then acquires and accesses that release nothing (relaxed atomics,
+volatile loads), then accesses that both acquire and release, then releases. So every acquire
+that does not wait happens before every release it could read, and only a program that waits is
+ordered after one.
 
 A program that comes back to an ordered access of its source (an op at a line, reached through
 the same calls) is in a loop, and what changed since its last visit says which kind. Nothing
@@ -41,6 +42,7 @@ are taken as never concurrent.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import ctypes
 import inspect
@@ -64,8 +66,8 @@ _BASE, _MOD = 1_000_003, (1 << 61) - 1
 # Tries a program spins alone with its state changing before its loop is taken for a wait.
 BOUNDED_TRIES = 1000
 # What a program does next, drawn in this order: a waiter just woken by a write to what it
-# polls, a bounded spin, not started, an acquire, a bounded spin's release, an access that
-# acquires and releases, a release, a wait.
+# polls, a bounded spin, not started, an acquire (or an access that releases nothing), a bounded
+# spin's release, an access that acquires and releases, a release, a wait.
 WOKEN, BOUNDED, START, ACQUIRE, BOUNDED_RELEASE, BOTH, RELEASE, WAIT = range(-2, 6)
 
 
@@ -112,9 +114,9 @@ class _Program:
         self.next = START  # the class of the access it will make when drawn
         # One digest per access made, of where and what it read or wrote (its ``data``, known
         # once the access is done: the last one is pending until the next access), and the
-        # source site of each.
+        # source site of each ordered access, with its place in that trail.
         self.prefix: list[int] = [0]  # the trail's rolling hash after each access
-        self.sites: list[tuple[str, tuple[int, ...]]] = []
+        self.sites: list[tuple[int, tuple[str, tuple[int, ...]]]] = []
         self.pending: tuple[int, interp_memory.Access] | None = None
         self.visits: dict[tuple[str, tuple[int, ...]], _Visit] = {}  # ordered accesses by site
         # The sites of the loop it spins in alone, and the one it comes back to.
@@ -123,6 +125,11 @@ class _Program:
         # Its last write, with the lanes that reached a polled address: once it has happened
         # (at the program's next step), the waiters there are woken if it changed memory.
         self.wakes: list[tuple[interp_memory.Access, list[tuple[int, int]]]] = []
+
+    def sites_since(self, at: int) -> list[tuple[str, tuple[int, ...]]]:
+        """The sites of its ordered accesses from place ``at`` of its trail on."""
+        k = bisect.bisect_left(self.sites, at, key=lambda e: e[0])
+        return [site for _, site in self.sites[k:]]
 
     def stretch(self, a: int, b: int) -> int:
         """The hash of the trail's accesses a to b."""
@@ -217,8 +224,6 @@ class _Launch:
         p.settle()
         where = hash(access.op.encode() + access.active.tobytes())
         p.pending = (where, access)
-        site = (access.op, interp_memory.access_path(self.file))
-        p.sites.append(site)
         if not access.sync and not p.wakes and not (self.polled and access.op != "load"):
             return
         with self.lock:
@@ -236,6 +241,7 @@ class _Launch:
                         )
                     )
                     raise _Abort
+                site = (access.op, interp_memory.access_path(self.file))
                 p.next = self._class(p, site, access)
             waits = (woke or access.sync) and self._hand(p)
         if waits:
@@ -274,6 +280,7 @@ class _Launch:
         acquire = access.acquire and not access.program_scoped
         release = access.release and not access.program_scoped
         at = len(p.prefix) - 1
+        p.sites.append((at, site))
         if p.loop is not None and site not in p.loop[0]:
             p.loop = None  # it left the loop
         visit = p.visits.get(site)
@@ -295,13 +302,15 @@ class _Launch:
             if p.loop is None or p.loop[1] == site:
                 # Back in a loop, with something changed: it spins alone to its bound.
                 visit.tries += 1
-                p.loop = (frozenset(p.sites[visit.at :]) | {site}, site)
+                p.loop = (frozenset(p.sites_since(visit.at)), site)
         if p.loop is not None:
             return BOUNDED_RELEASE if release else BOUNDED
-        # A "cta" atomic orders nothing between programs: drawn like a relaxed one.
-        if acquire == release:
-            return BOTH
-        return ACQUIRE if acquire else RELEASE
+        # What releases nothing (an acquire, a relaxed atomic, a volatile load, a "cta" atomic,
+        # which orders nothing between programs) goes before what releases: read early, it
+        # shows what it reads before the releases come, and it makes no other program wait.
+        if not release:
+            return ACQUIRE
+        return BOTH if acquire else RELEASE
 
     def _locals(self) -> int:
         """A digest of the local values of the kernel's frames (its own and the @triton.jit

@@ -46,6 +46,7 @@ class Access:
         "release",
         "scope",
         "data",
+        "_line",
         "_active",
         "_span",
     )
@@ -72,6 +73,7 @@ class Access:
         self.release = release
         self.scope = scope
         self.data: np.ndarray | None = None
+        self._line: tuple[str, int | None] | None = None
         self._active: np.ndarray | None = None
         self._span: tuple[int, int] | None = None
 
@@ -92,6 +94,17 @@ class Access:
                     mask = np.broadcast_to(mask, ptrs.shape)
                 self._active = ptrs[mask]
         return self._active
+
+    def line(self, file: str) -> int | None:
+        """The line of the candidate's source making this access, asked by a watcher while it
+        sees it (once per access, whichever watcher asks first): the interpreter runs a
+        kernel's body as Python under the name of the file it was defined from."""
+        if self._line is None or self._line[0] != file:
+            f = sys._getframe(1)
+            while f is not None and f.f_code.co_filename != file:
+                f = f.f_back
+            self._line = (file, None if f is None else f.f_lineno)
+        return self._line[1]
 
     @property
     def program_scoped(self) -> bool:
@@ -273,18 +286,6 @@ def install() -> None:
     InterpreterBuilder.create_atomic_rmw = atomic_rmw
     InterpreterBuilder.create_atomic_cas = atomic_cas
     _installed = True
-
-
-def access_line(file: str) -> int | None:
-    """The line of the candidate's source making the access a watcher is shown (called from its
-    ``see``): the interpreter runs a kernel's body as Python under the name of the file it was
-    defined from."""
-    f = sys._getframe(3)
-    while f is not None:
-        if f.f_code.co_filename == file:
-            return f.f_lineno
-        f = f.f_back
-    return None
 
 
 def access_path(file: str) -> tuple[int, ...]:

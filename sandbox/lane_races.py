@@ -165,7 +165,7 @@ class LaneRaces(interp_memory.Watching):
         if segments is None:
             segments = self.since[program] = [_Segment(None)]
             self.spans[program] = [None, None]  # what its writes, and all its accesses, span
-        new = _Event(access, interp_memory.access_line(self.file))
+        new = _Event(access, access.line(self.file))
         spans = self.spans[program]
         # Most programs never come back to what they wrote: no earlier access to compare with.
         meets = spans[1 if new.write else 0]

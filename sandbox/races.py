@@ -176,7 +176,7 @@ class Races(interp_memory.Watching):
         self.itemsize.append(access.itemsize)
         self.shape.append(tuple(np.shape(access.ptrs)))
         self.addrs.append(a)
-        self.line.append(interp_memory.access_line(self.file))
+        self.line.append(access.line(self.file))
 
     def barrier(self, program: tuple[int, int, int]) -> None:
         p = self.programs.setdefault(program, len(self.programs))
