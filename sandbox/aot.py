@@ -246,7 +246,9 @@ def compile_one(
         return report
     report.statics = statics.dump()  # held against the interpreter's (static_values.py)
     # Held against the replay's races between threads (lane_races.py).
-    report.handed_over = ttir.handed_over(ir_text if front_end else kernel.asm["ttir"])
+    ir_text = ir_text if front_end else kernel.asm["ttir"]
+    report.handed_over = ttir.handed_over(ir_text)
+    report.spread = ttir.spread(ir_text)
     if front_end:
         report.compiled = True
         return report

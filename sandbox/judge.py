@@ -28,7 +28,7 @@ from kernelwright.regimes import regimes_for
 from kernelwright.sandbox import guards, kernel_list, launch_signature, measure, timed_calls
 from kernelwright.sandbox.bounds import Violation
 from kernelwright.sandbox.hints import FalseHintRecord
-from kernelwright.sandbox.lane_races import Handover, LaneRace
+from kernelwright.sandbox.lane_races import LaneRace, Unsettled
 from kernelwright.sandbox.launch_signature import MAX_RECORDS
 from kernelwright.sandbox.launchlog import (
     HostOp,
@@ -89,7 +89,7 @@ class ReplayReport(BaseModel):
     undefined: UndefinedRecord | None = None  # interpreter only (undefined.py)
     # Races between threads that a scalar atomic orders if the compiled kernel uses its result:
     # settled against the compile (target_compile.unordered).
-    handovers: list[Handover] = Field(default_factory=list)
+    unsettled: list[Unsettled] = Field(default_factory=list)
     mutated: list[int] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 

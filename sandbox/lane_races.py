@@ -21,9 +21,17 @@ An atomic on a scalar is made by one thread; where the kernel uses its result, t
 hands it to the other threads through shared memory behind a ``bar.sync``, which orders them as
 ``tl.debug_barrier()`` does (the ticket of "the last program to arrive reduces"). Whether it
 does is the compiled kernel's business, not the source's (a result assigned and never read, or
-multiplied by zero, is dropped): so a race that only such an atomic orders is kept aside as a
-``Handover``, with the lines of the atomics between, and is refused once the compile of the
+multiplied by zero, is dropped): so a race that only such an atomic orders is kept aside
+(``Unsettled``), with the lines of the atomics between, and is refused once the compile of the
 kernel (``ttir.handed_over``) shows that none of them hands its result over.
+
+A store to a scalar is made by thread 0 alone, and a load of a scalar by every thread for
+itself. So one program's scalar store and scalar load of one address race where the loaded
+value reaches other threads' lanes (statistics stored by one thread and read back to normalise
+a row; a carry loaded by all, then overwritten by one), and not where it reaches only thread
+0's own scalar stores (the read-modify-write of ``y[row]``). The interpreter cannot tell the
+two, the compiled kernel's data flow can: such a pair is kept aside too, with the load's line,
+and refused once the compile (``ttir.spread``) shows its value reaching the lanes.
 
 Cost: each access is held against the same program's earlier accesses of the other kind by
 their address spans first; only spans that meet are compared address by address.
@@ -34,6 +42,8 @@ kernels.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from pydantic import BaseModel
@@ -60,22 +70,38 @@ class LaneRace(BaseModel):
         )
 
 
-class Handover(BaseModel):
-    """A race between the threads of a program that the scalar atomics at ``lines`` (between
-    its two accesses) order only if the compiled kernel hands one's result over."""
+class Unsettled(BaseModel):
+    """A race between the threads of a program that only the compiled kernel settles: the
+    scalar atomics at ``lines`` (between its two accesses) order it if the kernel hands one's
+    result over; and where ``read`` is a line, the two are a store to a scalar (thread 0's
+    alone) and a load of it there (every thread's), which race only where the loaded value
+    reaches other threads' lanes (``ttir.spread``)."""
 
     race: LaneRace
     lines: list[int]
+    read: int | None = None
     # The launch it was seen in (``launch_signature.record``, as JSON): its compile settles it.
     record: str | None = None
 
     def message(self) -> str:
-        at = ", ".join(map(str, self.lines))
-        return (
-            f"{self.race.message()} The atomic at line {at} lies between them, but the "
-            "compiled kernel does not use its result, so it hands nothing to the other threads "
-            "and puts no barrier there."
-        )
+        text = self.race.message()
+        if self.read is not None:
+            text += (
+                " Compiled, a store to a scalar is made by thread 0 alone while every thread "
+                f"loads a scalar for itself, and the value loaded at line {self.read} reaches "
+                "every thread's lanes (or a branch): a thread that loads before thread 0 "
+                "stores, or after it where it should read the old value, computes with the "
+                "wrong one. Use the value where it was computed (every thread holds it) "
+                "rather than reading it back, or put tl.debug_barrier() between."
+            )
+        if self.lines:
+            at = ", ".join(map(str, self.lines))
+            text += (
+                f" The atomic at line {at} lies between them, but the compiled kernel does not "
+                "use its result, so it hands nothing to the other threads and puts no barrier "
+                "there."
+            )
+        return text
 
 
 class LaneRaceFound(interp_memory.Refusal):
@@ -132,6 +158,18 @@ class _Event:
         return int(((mine != theirs) | (mine < 0)).sum())
 
 
+def _read_back(e: _Event, new: _Event) -> int | None:
+    """The line of the load, where the two are a write to a scalar and a plain load of the
+    same scalar (the interpreter's scalars are blocks of one, which ``shared`` takes for one
+    thread; a block of one element is held as a scalar is, compiled)."""
+    if math.prod(e.shape) != 1 or math.prod(new.shape) != 1 or e.write == new.write:
+        return None
+    if not np.intersect1d(e.addrs, new.addrs).size:
+        return None
+    load = new if e.write else e
+    return load.where if load.where is not None else -1
+
+
 def _lane_at(e: _Event, addresses: np.ndarray) -> np.ndarray:
     """The one lane of ``e`` at each address, -1 where several lanes reach it."""
     order = np.argsort(e.addrs, kind="stable")
@@ -143,8 +181,8 @@ def _lane_at(e: _Event, addresses: np.ndarray) -> np.ndarray:
 
 class LaneRaces(interp_memory.Watching):
     """One launch's accesses per program since its last barrier; after the launch, ``found``
-    is the first race between the threads of a program, ``handovers`` the races a scalar atomic
-    orders only if the compiled kernel uses its result."""
+    is the first race between the threads of a program, ``unsettled`` the races that only the
+    compiled kernel settles."""
 
     def __init__(self, kernel: str, file: str, lines: list[str] | None = None):
         self.kernel = kernel
@@ -155,7 +193,7 @@ class LaneRaces(interp_memory.Watching):
         self.since: dict[tuple[int, int, int], list[_Segment]] = {}
         self.found: LaneRace | None = None
         self.spans: dict[tuple[int, int, int], list[tuple[int, int] | None]] = {}
-        self.handovers: dict[tuple[int, ...], Handover] = {}
+        self.unsettled: dict[tuple[tuple[int, ...], int | None], Unsettled] = {}
 
     def see(self, access: interp_memory.Access) -> None:
         if self.found is not None or not access.active.size:
@@ -188,16 +226,20 @@ class LaneRaces(interp_memory.Watching):
         for seg in reversed(segments):
             for e in seg.writes if not new.write else (*seg.reads, *seg.writes):
                 if e.conflicts(new):
-                    n = e.shared(new)
+                    n, read = e.shared(new), None
+                    if not n and (read := _read_back(e, new)) is not None:
+                        n = 1
                     if n:
-                        self._race(program, e, new, n, tuple(between))
-                        if not between:
+                        self._race(program, e, new, n, tuple(between), read)
+                        if not between and read is None:
                             return
                         break
             if seg.line is not None:
                 between.append(seg.line)
 
-    def _race(self, program, e: _Event, new: _Event, n: int, between: tuple[int, ...]) -> None:
+    def _race(
+        self, program, e: _Event, new: _Event, n: int, between: tuple[int, ...], read: int | None
+    ) -> None:
         race = LaneRace(
             kernel=self.kernel,
             program=program,
@@ -205,10 +247,12 @@ class LaneRaces(interp_memory.Watching):
             second=f"{self._at(new.where)} {new.verb}",
             addresses=n,
         )
-        if not between:
+        if not between and read is None:
             self.found = race
-        elif between not in self.handovers:
-            self.handovers[between] = Handover(race=race, lines=sorted(set(between)))
+        elif (between, read) not in self.unsettled:
+            self.unsettled[between, read] = Unsettled(
+                race=race, lines=sorted(set(between)), read=read
+            )
 
     def barrier(self, program: tuple[int, int, int]) -> None:
         self.since.pop(tuple(program), None)

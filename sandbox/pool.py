@@ -573,8 +573,8 @@ class Pool:
         reports = compiler.collect(pending)
         probed = replayed.probed if replayed is not None else None
         folded = target_compile.folded(probed, pending, reports)
-        handovers = [h for r in replayed.replays for h in r.handovers] if replayed else []
-        unordered = target_compile.unordered(handovers, pending, reports)
+        unsettled = [h for r in replayed.replays for h in r.unsettled] if replayed else []
+        unordered = target_compile.unordered(unsettled, pending, reports)
         return target_compile.attach(outcome, reports, pending.reported, folded, unordered)
 
     @staticmethod

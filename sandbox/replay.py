@@ -32,7 +32,7 @@ from kernelwright.sandbox import (
 )
 from kernelwright.sandbox.bounds import Bounds, OutOfBounds
 from kernelwright.sandbox.hints import FalseHint, Hints
-from kernelwright.sandbox.lane_races import Handover, LaneRaceFound, LaneRaces
+from kernelwright.sandbox.lane_races import LaneRaceFound, LaneRaces, Unsettled
 from kernelwright.sandbox.launchlog import (
     EMPTY_OPS,
     READ_OPS,
@@ -146,7 +146,7 @@ class Replay:
         self.reversed: list[str] = []  # the kernels whose programs ran in another order
         self.device = device
         self.notes: list[str] = []
-        self.handovers: list[Handover] = []
+        self.unsettled: list[Unsettled] = []
         self.program = program or {}
         self.reads: list = []  # what host ops read back here, for the values derived from them
         self.storages: list[torch.UntypedStorage | None] = []
@@ -289,8 +289,8 @@ class Replay:
         if lane_race.found is not None:
             raise LaneRaceFound(lane_race.found)
         record = json.dumps(launch_signature.record(step), sort_keys=True, default=str)
-        self.handovers.extend(
-            h.model_copy(update={"record": record}) for h in lane_race.handovers.values()
+        self.unsettled.extend(
+            h.model_copy(update={"record": record}) for h in lane_race.unsettled.values()
         )
 
     def _watched(self, step: Launch):
@@ -492,7 +492,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 if not bitwise_equal(a, b)
             ],
             notes=replay.notes,
-            handovers=[h.model_dump() for h in replay.handovers],
+            unsettled=[h.model_dump() for h in replay.unsettled],
         )
         replays.append(report)
     return {"error": None, "replays": replays, "probed": probe.dump() if probe else None}

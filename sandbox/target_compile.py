@@ -30,7 +30,7 @@ from kernelwright.hardware import (
 from kernelwright.outcome import Check, KernelCompile, Outcome, Status, TargetReport
 from kernelwright.sandbox import kernel_source, static_values
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerSpec
-from kernelwright.sandbox.lane_races import Handover
+from kernelwright.sandbox.lane_races import Unsettled
 
 START_TIMEOUT_S = 120.0
 # The longest one kernel may take to compile for one target. A kernel not compiled by then for
@@ -68,7 +68,7 @@ def _triton_version() -> str:
 # Bumped whenever what a report holds, or how it is read off the binary, changes.
 # 11: `not` of a scalar left free; 10: a tensor noted by its type; 9: every value noted;
 # 7: as on the target chip
-REPORT_VERSION = 14
+REPORT_VERSION = 15
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
@@ -387,7 +387,10 @@ def unsettled(reports: list[TargetReport]) -> str | None:
 
 
 def _without_statics(report: TargetReport) -> TargetReport:
-    kernels = [k.model_copy(update={"statics": None, "handed_over": None}) for k in report.kernels]
+    kernels = [
+        k.model_copy(update={"statics": None, "handed_over": None, "spread": None})
+        for k in report.kernels
+    ]
     return report.model_copy(update={"kernels": kernels})
 
 
@@ -405,25 +408,31 @@ def folded(probed: dict | None, pending: Pending, reports: list[TargetReport]) -
 
 
 def unordered(
-    handovers: list[Handover], pending: Pending, reports: list[TargetReport]
+    unsettled: list[Unsettled], pending: Pending, reports: list[TargetReport]
 ) -> str | None:
-    """A race between the threads of a program that only a scalar atomic would order, where
-    the compiled kernel (first target) uses none of those atomics' results, so puts no barrier
-    there (``lane_races.py``); None when each such race is ordered. Each is settled by the
-    compile of the launch it was seen in (one specialisation may use a result another drops),
-    or, for a launch not compiled, by what every compiled launch of its kernel hands over."""
-    if not handovers or not reports:
+    """A race between the threads of a program that the compiled kernel (first target) leaves
+    standing (``lane_races.py``): one that only a scalar atomic would order, where the kernel
+    uses none of those atomics' results, so puts no barrier there; one between thread 0's store
+    to a scalar and every thread's load of it, where the loaded value reaches the lanes. None
+    when the compile settles each. Each is settled by the compile of the launch it was seen in
+    (one specialisation may use a result another drops), or, for a launch not compiled, by
+    what every compiled launch of its kernel does."""
+    if not unsettled or not reports:
         return None
-    by_record: dict[str, set[int]] = {}
-    by_kernel: dict[str, set[int]] = {}
+    by_record: dict[str, tuple[set[int], set[int]]] = {}
+    by_kernel: dict[str, tuple[set[int], set[int]]] = {}
     for record, k in zip(pending.good, reports[0].kernels, strict=False):
-        lines = set(k.handed_over or ())
-        by_record[json.dumps(record, sort_keys=True, default=str)] = lines
+        passed, spread = set(k.handed_over or ()), set(k.spread or ())
+        by_record[json.dumps(record, sort_keys=True, default=str)] = passed, spread
         name = record["kernel"]
-        by_kernel[name] = by_kernel[name] & lines if name in by_kernel else lines
-    for h in handovers:
-        passed = by_record.get(h.record) if h.record in by_record else by_kernel.get(h.race.kernel)
-        if not (passed or set()) & set(h.lines):
+        if name in by_kernel:
+            passed, spread = by_kernel[name][0] & passed, by_kernel[name][1] | spread
+        by_kernel[name] = passed, spread
+    for h in unsettled:
+        compiled = by_record.get(h.record) or by_kernel.get(h.race.kernel) or (set(), set())
+        passed, spread = compiled
+        reaches = h.read is None or h.read < 0 or h.read in spread or -1 in spread
+        if reaches and not passed & set(h.lines):
             return h.message()
     return None
 

@@ -18,6 +18,7 @@ Protocol (JSON lines): -> {"type": "ready"} once Triton is loaded, or {"type": "
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -47,38 +48,132 @@ _SCALAR_ATOMIC = re.compile(
 _LOC = re.compile(r"^(#loc\d*) = loc\((.*)\)$")
 
 
+def _locations(lines: list[str]) -> dict[str, str]:
+    return dict(m.groups() for m in map(_LOC.match, lines) if m)
+
+
+def _line(locs: dict[str, str], loc: str) -> int | None:
+    """The source line of a location: a file position, or one wrapped in a name
+    (loc("t"(#loc10))) or in the callee's place where a @triton.jit helper was inlined
+    (callsite(#callee at #caller)), which is the line the interpreter reports; an alias
+    (#locN) or the location written out."""
+    for _ in range(32):
+        target = locs.get(loc, "" if loc.startswith("#") else loc)
+        m = re.search(r'^"[^"]*":(\d+):\d+$', target)
+        if m:
+            return int(m.group(1))
+        inner = re.search(r"(#loc\d*)", target)
+        if not inner:
+            return None
+        loc = inner.group(1)
+    return None
+
+
 def handed_over(text: str) -> list[int]:
     """The source lines whose atomics on a scalar all have their result used, in Triton IR
     printed with its locations: one thread makes such an atomic, and the compiler hands the
     result to the others through shared memory behind a barrier (``lane_races.py``). A line
     with one copy whose result is dropped (a loop unrolled, the result kept only from the last
     trip) is left out: the replay cannot tell its copies apart."""
-    locs = dict(m.groups() for m in map(_LOC.match, text.splitlines()) if m)
-
-    def line(loc: str) -> int | None:
-        # A location names a file position, or wraps another: a name (loc("t"(#loc10))), or the
-        # callee's place where a @triton.jit helper was inlined (callsite(#callee at #caller)),
-        # which is the line the interpreter reports.
-        for _ in range(32):
-            target = locs.get(loc, "")
-            m = re.search(r'^"[^"]*":(\d+):\d+$', target)
-            if m:
-                return int(m.group(1))
-            inner = re.search(r"(#loc\d*)", target)
-            if not inner:
-                return None
-            loc = inner.group(1)
-        return None
-
+    locs = _locations(text.splitlines())
     used: dict[int, bool] = {}
     for m in map(_SCALAR_ATOMIC.match, text.splitlines()):
         if m:
             name, loc = m.groups()
-            n = line(loc)
+            n = _line(locs, loc)
             if n is not None:
                 uses = re.findall(re.escape(name) + r"(?![\w$.-])", text)
                 used[n] = used.get(n, True) and len(uses) > 1
     return sorted(n for n, all_used in used.items() if all_used)
+
+
+_NAME = re.compile(r"%[\w$.-]+(?::\d+)?")
+# The op's type is the last on its line, after any attributes (a cache modifier, volatile): a
+# pointer, or a block of one pointer, which every thread holds as it holds a scalar.
+_SCALAR_LOAD = re.compile(
+    r"^\s*(%[\w$.-]+) = tt\.load .*: (?:tensor<(?:1x)+)?!tt\.ptr<[^>]*>>? loc\((.*)\)$"
+)
+_BLOCK = re.compile(r"tensor<((?:\d+x)+)")
+
+
+def _scalar(text: str) -> bool:
+    """Whether every type in ``text`` is a scalar or a block of one element."""
+    return all(math.prod(int(d) for d in m.rstrip("x").split("x")) == 1 for m in _BLOCK.findall(text))
+# Ops whose scalar result carries its operands' value on in every thread.
+_CARRIES = re.compile(r"^(arith|math)\.|^tt\.(addptr|bitcast|int_to_ptr|ptr_to_int|fp_to_fp)$")
+# Made by one thread whatever its operands: a store or an atomic on a scalar.
+_ONE_THREAD = ("tt.store", "tt.atomic_rmw", "tt.atomic_cas")
+
+
+def spread(text: str) -> list[int]:
+    """The source lines of loads of a scalar whose value reaches other threads' lanes, in
+    Triton IR printed with its locations: every thread loads a scalar for itself, while a store
+    to a scalar is made by thread 0 alone, so a value that flows from such a load into a block
+    (a splat, an op on blocks), into a branch or a loop's bounds, or into any memory access but
+    a scalar store or atomic (thread 0's again) is read by threads that thread 0's store does
+    not order (``lane_races.py``). A value that only reaches thread 0's own scalar stores (the
+    read-modify-write of ``y[row]``) is left out. Data flow through a loop's carried values and
+    an ``scf.if``'s results is followed; anything the parse cannot place counts as reaching."""
+    lines = text.splitlines()
+    locs = _locations(lines)
+    uses: dict[str, list[int]] = {}
+    enclosing: list[int | None] = []
+    stack: list[int] = []
+    for i, raw in enumerate(lines):
+        body = raw.split(" loc(")[0]
+        lhs, _, rhs = body.partition(" = ") if re.match(r"^\s*%", body) else ("", "", body)
+        for name in _NAME.findall(rhs):
+            uses.setdefault(name.split(":")[0], []).append(i)
+        enclosing.append(stack[-1] if stack else None)
+        opens, closes = body.count("{"), body.count("}")
+        for _ in range(closes - opens if closes > opens else 0):
+            if stack:
+                stack.pop()
+        if opens > closes:
+            stack.append(i)
+    out: set[int] = set()
+    for raw in lines:
+        m = _SCALAR_LOAD.match(raw)
+        if m and _reaches_lanes(m.group(1), lines, uses, enclosing):
+            n = _line(locs, m.group(2))
+            out.add(-1 if n is None else n)  # -1: a line unknown, so any load may be it
+    return sorted(out)
+
+
+def _reaches_lanes(start: str, lines: list[str], uses, enclosing) -> bool:
+    todo, seen = [start], {start}
+    while todo:
+        name = todo.pop()
+        for i in uses.get(name, []):
+            body = lines[i].split(" loc(")[0].strip()
+            lhs, _, rhs = body.partition(" = ") if body.startswith("%") else ("", "", body)
+            op = rhs.split(" ", 1)[0].strip('"')
+            scalar = _scalar(rhs)
+            if op in _ONE_THREAD and scalar:
+                continue
+            if op in ("scf.yield",) and enclosing[i] is not None:
+                # Into the enclosing loop's or branch's results and carried values.
+                head = lines[enclosing[i]].split(" loc(")[0]
+                if not _scalar(head.split("->")[-1]) or "scf.while" in head:
+                    return True
+                targets = _NAME.findall(head.partition(" = ")[0])
+                targets += re.findall(r"(%[\w$.-]+) = ", head.partition(" = ")[2])
+            elif op == "scf.for":
+                # As a carried value's start, into that value; as a bound, it steers the loop.
+                inits = rhs.partition("iter_args(")[2]
+                carried = re.findall(r"(%[\w$.-]+) = (%[\w$.-]+)", inits)
+                if name not in (b for _, b in carried) or not _scalar(rhs.split("->")[-1]):
+                    return True
+                targets = _NAME.findall(lhs) + [a for a, b in carried if b == name]
+            elif op and _CARRIES.match(op) and scalar and lhs:
+                targets = _NAME.findall(lhs)
+            else:
+                return True
+            for t in (t.split(":")[0] for t in targets):
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+    return False
 
 
 def front_end(jit, sig: dict, constexprs: dict, attrs: dict, options: dict[str, Any]):

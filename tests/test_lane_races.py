@@ -81,11 +81,113 @@ def test_a_race_that_only_a_scalar_atomic_orders_waits_for_the_compile():
     ticket = _at("atomic", [40])
     r = _run(_at("store", range(4)), ticket, _at("load", [3, 2, 1, 0]))
     assert r.found is None
-    (handover,) = r.handovers.values()
+    (handover,) = r.unsettled.values()
     assert handover.lines == [-1]  # the line the atomic is on (none in a synthetic access)
+    assert handover.read is None
     assert "does not use its result" in handover.message()
     # With nothing between them, the race is refused at once.
     assert _run(ticket, _at("store", range(4)), _at("load", [3, 2, 1, 0])).found is not None
+
+
+def test_a_scalar_stored_then_loaded_in_one_program_waits_for_the_compile():
+    # Thread 0 alone stores a scalar; every thread loads one: whether that races turns on where
+    # the loaded value goes, which only the compiled kernel shows (ttir.spread).
+    for steps, atomics in (
+        ((_at("store", [7]), _at("load", [7])), []),  # statistics stored, then read back
+        ((_at("load", [7]), _at("store", [7])), []),  # a carry loaded, then overwritten
+        # A scalar atomic's own result handed over would order the load after it too.
+        ((_at("atomic", [7]), _at("load", [7])), [-1]),
+    ):
+        r = _run(*steps)
+        assert r.found is None
+        (pending,) = r.unsettled.values()
+        assert pending.read == -1 and pending.lines == atomics  # lines (none here)
+        assert "thread 0 alone" in pending.message()
+    # Other scalars, or a barrier between: nothing to settle.
+    assert not _run(_at("store", [7]), _at("load", [8])).unsettled
+    assert not _run(_at("store", [7]), "barrier", _at("load", [7])).unsettled
+    # Two loads, or two stores (thread 0's both), are no pair.
+    assert not _run(_at("load", [7]), _at("load", [7])).unsettled
+    assert not _run(_at("store", [7]), _at("store", [7])).unsettled
+
+
+SPREAD_KERNELS = """
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def read_modify_write(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    for start in range(0, n, BLOCK):
+        offs = start + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + row * n + offs, mask=offs < n, other=0.0)
+        acc = tl.load(y_ptr + row)
+        tl.store(y_ptr + row, acc + tl.sum(x, axis=0))
+
+
+@triton.jit
+def statistics(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    x = tl.load(x_ptr + row * BLOCK + tl.arange(0, BLOCK))
+    tl.store(y_ptr + row, tl.max(x, axis=0))
+    m = tl.load(y_ptr + row, volatile=True)
+    tl.store(x_ptr + row * BLOCK + tl.arange(0, BLOCK), x - m)
+
+
+@triton.jit
+def carried(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    tot = 0.0
+    for start in range(0, n, BLOCK):
+        offs = start + tl.arange(0, BLOCK)
+        c = tl.load(y_ptr + row)
+        tot += c
+        x = tl.load(x_ptr + row * n + offs, mask=offs < n, other=0.0)
+        tl.store(y_ptr + row, c + tl.sum(x, axis=0))
+    tl.store(x_ptr + row * n + tl.arange(0, BLOCK), tot + tl.zeros([BLOCK], tl.float32))
+
+
+@triton.jit
+def branch(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    tl.store(y_ptr + row, 1.0)
+    c = tl.load(y_ptr + row)
+    if c > 0:
+        tl.store(y_ptr + row + 1, c)
+"""
+
+
+def test_the_compiled_kernel_says_which_scalar_loads_reach_every_threads_lanes(tmp_path):
+    import importlib.util
+
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    from kernelwright.sandbox import ttir
+
+    path = tmp_path / "spread_kernels.py"
+    path.write_text(SPREAD_KERNELS)
+    spec = importlib.util.spec_from_file_location("spread_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    signature = {"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"}
+
+    def spread(name):
+        src = ASTSource(getattr(module, name), signature, constexprs={"BLOCK": 64})
+        return ttir.spread(triton.compile(src, target=GPUTarget("cuda", 90, 32)).asm["ttir"])
+
+    def line(code):
+        return SPREAD_KERNELS.splitlines().index(code) + 1
+
+    # The loaded value reaches only thread 0's own store: nothing spreads.
+    assert spread("read_modify_write") == []
+    # Into a block (through a volatile, cache-modified load), into a value a loop carries to a
+    # block, into a branch.
+    assert spread("statistics") == [line("    m = tl.load(y_ptr + row, volatile=True)")]
+    assert spread("carried") == [line("        c = tl.load(y_ptr + row)")]
+    assert spread("branch") == [line("    c = tl.load(y_ptr + row)")]
 
 
 TTIR = """

@@ -2,11 +2,10 @@
 # expect: incorrect
 # names: a data race between the threads of program
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 25, tenth round). Every thread loads a row's carry
-# and adds it to its lanes, then one thread stores the carry plus the tile's total into the same
-# slot, no barrier between: a thread that runs late reads the new carry. The rule that would close
-# it is the one in scalar_statistics_read_back_by_every_thread.py. On a GPU the compiled kernel is
-# what runs.
+# Closed: a scalar store (thread 0's) and a scalar load of it in one program with no barrier
+# between are kept aside, and refused where the compiled kernel's data flow (ttir.spread) takes
+# the loaded value into every thread's lanes. Correct on db7da38 (session 25, tenth round, an
+# informed attacker's); refused since session 26.
 """A chained scan over column tiles with one carry slot per row: tile t waits until the row's
 counter reads t (acquire), loads the carry, stores carry + its total, raises the counter to t+1
 (release), and stores its local scan plus the carry. The carry is a scalar load, which every

@@ -2,13 +2,10 @@
 # expect: incorrect
 # names: a data race between the threads of program
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 25, tenth round). One thread stores the row's max
-# and sum (scalar stores), every thread loads them back to normalise its lanes, no barrier between;
-# lane_races.py takes a scalar store and a scalar load for one thread. Refusing every scalar
-# store-then-load (or load-then-store) in one program refused the common read-modify-write of
-# y[row] too, where only the storing thread's loaded value is used (tried and reverted). The rule
-# that would close it: a scalar load meeting one thread's scalar store races where its value
-# reaches other threads' lanes (data flow in the IR). On a GPU the compiled kernel is what runs.
+# Closed: a scalar store (thread 0's) and a scalar load of it in one program with no barrier
+# between are kept aside, and refused where the compiled kernel's data flow (ttir.spread) takes
+# the loaded value into every thread's lanes. Correct on db7da38 (session 25, tenth round, an
+# informed attacker's); refused since session 26.
 """Softmax, one program per row, that saves the row's max and sum (as a forward pass keeps them
 for the backward) and then reads them back from global memory to normalise. A scalar store is
 made by one thread (thread 0); a scalar load by every thread, each for its own lanes. Nothing
