@@ -98,7 +98,11 @@ _BLOCK = re.compile(r"tensor<((?:\d+x)+)")
 
 def _scalar(text: str) -> bool:
     """Whether every type in ``text`` is a scalar or a block of one element."""
-    return all(math.prod(int(d) for d in m.rstrip("x").split("x")) == 1 for m in _BLOCK.findall(text))
+    return all(
+        math.prod(int(d) for d in m.rstrip("x").split("x")) == 1 for m in _BLOCK.findall(text)
+    )
+
+
 # Ops whose scalar result carries its operands' value on in every thread.
 _CARRIES = re.compile(r"^(arith|math)\.|^tt\.(addptr|bitcast|int_to_ptr|ptr_to_int|fp_to_fp)$")
 # Made by one thread whatever its operands: a store or an atomic on a scalar.
