@@ -82,12 +82,13 @@ class KernelCompile(BaseModel):
     global_store_bits: int | None = None  # widest global store, bits per thread
     async_copy_ops: list[str] = Field(default_factory=list)  # cp.async, TMA, LDS-direct loads
     # What the code generator fixed at compile time (static_values.Statics.dump), and the lines
-    # of the atomics on a scalar whose result the kernel uses (ttir.handed_over) and of the
-    # loads of a scalar whose value reaches every thread's lanes (ttir.spread): evidence for
-    # the verdict, dropped from the Outcome
+    # of the atomics on a scalar whose result the kernel uses (ttir.handed_over), of the loads
+    # of a scalar whose value reaches every thread's lanes (ttir.spread) and of the pointers
+    # read as numbers (ttir.addresses): evidence for the verdict, dropped from the Outcome
     statics: dict[str, Any] | None = None
     handed_over: list[int] | None = None
     spread: list[int] | None = None
+    addresses: list[int] | None = None
 
 
 class TargetReport(BaseModel):

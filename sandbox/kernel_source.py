@@ -358,6 +358,58 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
     return None
 
 
+def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
+    """Every line that binds each module-level name, anywhere in the module: at the top level,
+    inside a module-level ``if``, loop, ``try`` or ``with``, by an import, a ``def`` or a
+    ``class``, and inside a function or class that declares the name ``global``."""
+    found: dict[str, list[int]] = {}
+
+    def visit(node: ast.AST, module: bool, declared: frozenset[str]) -> None:
+        for child in ast.iter_child_nodes(node):
+            name = None
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = child.name
+            elif isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
+                name = child.id
+            elif isinstance(child, ast.alias):
+                name = (child.asname or child.name).split(".")[0]
+            elif isinstance(child, ast.ExceptHandler):
+                name = child.name
+            if name is not None and (module or name in declared):
+                found.setdefault(name, []).append(
+                    getattr(child, "lineno", getattr(node, "lineno", 0))
+                )
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                inner = {n for s in ast.walk(child) if isinstance(s, ast.Global) for n in s.names}
+                visit(child, False, frozenset(inner))
+            else:
+                visit(child, module, declared)
+
+    visit(tree, True, frozenset())
+    return found
+
+
+def _rebound(
+    fn: ast.FunctionDef, names: set[str], bindings: dict[str, list[int]]
+) -> Refusal | None:
+    """A module-level name the kernel reads that the module binds more than once: the
+    extraction keeps its one top-level binding, while the module a GPU runs may take another
+    (under ``if torch.cuda.is_available():``, in a function that declares it ``global``)."""
+    for name in sorted(_globals_read(fn) & names):
+        lines = sorted(set(bindings.get(name, ())))
+        if len(bindings.get(name, ())) > 1:
+            at = ", ".join(map(str, lines))
+            return Refusal(
+                fn.lineno,
+                f"kernel {fn.name} (line {fn.lineno}): {name}, which it reads, is bound more "
+                f"than once in the module (lines {at}); a kernel's constants and helpers must "
+                "be bound once, unconditionally, at the top level, or what it computes depends "
+                "on which binding ran (the check runs on this machine, a GPU run may take "
+                "another)",
+            )
+    return None
+
+
 def extract(code: str) -> Extracted:
     """The kernels of ``code`` (which must parse) as a module safe to execute."""
     tree = ast.parse(code)
@@ -391,8 +443,9 @@ def extract(code: str) -> Extracted:
                 continue
             kernels.append((node, options))
             names.add(node.name)
+    bindings = _module_bindings(tree)
     for fn, options in kernels:
-        why = _check_body(fn, names)
+        why = _check_body(fn, names) or _rebound(fn, names, bindings)
         if why:
             result.refused[fn.name] = why
             continue

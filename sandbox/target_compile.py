@@ -68,7 +68,7 @@ def _triton_version() -> str:
 # Bumped whenever what a report holds, or how it is read off the binary, changes.
 # 11: `not` of a scalar left free; 10: a tensor noted by its type; 9: every value noted;
 # 7: as on the target chip
-REPORT_VERSION = 15
+REPORT_VERSION = 16
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
@@ -388,7 +388,9 @@ def unsettled(reports: list[TargetReport]) -> str | None:
 
 def _without_statics(report: TargetReport) -> TargetReport:
     kernels = [
-        k.model_copy(update={"statics": None, "handed_over": None, "spread": None})
+        k.model_copy(
+            update={"statics": None, "handed_over": None, "spread": None, "addresses": None}
+        )
         for k in report.kernels
     ]
     return report.model_copy(update={"kernels": kernels})
@@ -437,6 +439,25 @@ def unordered(
     return None
 
 
+def _address_read(reports: list[TargetReport]) -> str | None:
+    """A kernel that reads a pointer as a number (``ttir.addresses``), said for the
+    candidate; None when none does."""
+    for report in reports:
+        for k in report.kernels:
+            if k.addresses:
+                lines = [str(n) for n in k.addresses if n >= 0]
+                at = f"line{'s' * (len(lines) > 1)} {', '.join(lines)}" if lines else "a line"
+                return (
+                    f"Kernel {k.kernel} reads a pointer as a number ({at}): its result "
+                    "would then depend on where memory lies, which differs between this "
+                    "machine (64-byte aligned allocations) and a GPU (512-byte aligned blocks), "
+                    "so no check here tells what it computes there. Use offsets from the "
+                    "pointers you are given (tl.multiple_of for alignment hints), never their "
+                    "values."
+                )
+    return None
+
+
 def attach(
     outcome: Outcome,
     reports: list[TargetReport],
@@ -467,7 +488,12 @@ def attach(
     if outcome.status not in (Status.correct, Status.incorrect):
         return outcome
     if not failed:
-        if unordered and outcome.status == Status.correct:
+        if read := _address_read(reports):
+            outcome.status = Status.rejected
+            outcome.message = read
+            outcome.checks.append(Check(name="reads no address", passed=False, detail=read))
+            outcome.details["rule"] = "pointer read as a number"
+        elif unordered and outcome.status == Status.correct:
             outcome.status = Status.incorrect
             outcome.message = unordered
             outcome.checks.append(Check(name="threads race-free", passed=False, detail=unordered))

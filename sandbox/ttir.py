@@ -87,6 +87,24 @@ def handed_over(text: str) -> list[int]:
     return sorted(n for n, all_used in used.items() if all_used)
 
 
+_CAST = re.compile(r"^\s*%[\w$.-]+ = tt\.(?:ptr_to_int|bitcast) .*: (.*) -> (.*) loc\((.*)\)$")
+
+
+def addresses(text: str) -> list[int]:
+    """The source lines that read a pointer as a number (``ptr.to(tl.int64)``, a bitcast), in
+    Triton IR printed with its locations: a value computed from where memory lies differs
+    between the CPU, whose allocations are 64-byte aligned, and a GPU, whose caching allocator
+    aligns every block to 512 bytes, so a kernel can tell them apart by it (-1: a line the
+    locations do not give)."""
+    locs = _locations(text.splitlines())
+    found = {
+        _line(locs, m.group(3))
+        for m in map(_CAST.match, text.splitlines())
+        if m and "!tt.ptr" in m.group(1) and "!tt.ptr" not in m.group(2)
+    }
+    return sorted(-1 if n is None else n for n in found)
+
+
 _NAME = re.compile(r"%[\w$.-]+(?::\d+)?")
 # The op's type is the last on its line, after any attributes (a cache modifier, volatile): a
 # pointer, or a block of one pointer, which every thread holds as it holds a scalar.

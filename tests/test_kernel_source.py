@@ -235,3 +235,36 @@ def test_a_statement_sharing_a_line_with_a_constant_stays_behind(tmp_path):
     source = HEAD + "N = 4; import os; os.system('true')\n" + KERNEL
     ex = kernel_source.extract(source)
     assert ex.text.splitlines()[2] == "N = 4"
+
+
+GATED = """
+GATE = 1.0
+{rebinding}
+
+
+@triton.jit
+def k(x_ptr, out_ptr):
+    tl.store(out_ptr, tl.load(x_ptr) * GATE)
+"""
+
+
+@pytest.mark.parametrize(
+    "rebinding",
+    [
+        "if torch.cuda.is_available():\n    GATE = 0.0",
+        "try:\n    import cupy\nexcept ImportError:\n    GATE = 0.0",
+        "def on_gpu():\n    global GATE\n    GATE = 0.0",
+        "for GATE in (2.0,):\n    pass",
+        "from math import pi as GATE",
+        "GATE = 2.0",
+    ],
+)
+def test_a_name_a_kernel_reads_is_bound_once(rebinding):
+    # The replay and the compile take the top-level binding; the module a GPU runs may take
+    # another, under a condition this machine never meets.
+    extracted = kernel_source.extract(HEAD + GATED.format(rebinding=rebinding))
+    assert "k" not in extracted.kernels
+    assert "GATE, which it reads, is bound more than once" in str(extracted.refused["k"])
+    # A name the kernel does not read may be rebound freely.
+    other = GATED.format(rebinding=rebinding.replace("GATE", "OTHER"))
+    assert "k" in kernel_source.extract(HEAD + other).kernels

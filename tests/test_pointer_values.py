@@ -1,0 +1,63 @@
+"""A kernel may not read where memory lies: the compiled IR says where a pointer becomes a
+number (ttir.addresses), and the verdict refuses it (target_compile.attach)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+KERNELS = """
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def address_gate(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    bits = x_ptr.to(tl.int64, bitcast=True) | y_ptr.to(tl.int64)
+    tl.store(y_ptr + offs, tl.load(x_ptr + offs) * ((bits & 511) != 0))
+
+
+@triton.jit
+def pointer_cast(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    halves = x_ptr.to(tl.pointer_type(tl.int32), bitcast=True)
+    tl.store(y_ptr + offs, tl.load(halves + offs).to(tl.float32))
+"""
+
+
+def _ttir(tmp_path, name):
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    path = tmp_path / "address_kernels.py"
+    path.write_text(KERNELS)
+    spec = importlib.util.spec_from_file_location("address_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    signature = {"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"}
+    src = ASTSource(getattr(module, name), signature, constexprs={"BLOCK": 64})
+    return triton.compile(src, target=GPUTarget("cuda", 90, 32)).asm["ttir"]
+
+
+def test_a_pointer_read_as_a_number_is_found_by_its_line(tmp_path):
+    from kernelwright.sandbox import ttir
+
+    line = KERNELS.splitlines().index(
+        "    bits = x_ptr.to(tl.int64, bitcast=True) | y_ptr.to(tl.int64)"
+    )
+    assert ttir.addresses(_ttir(tmp_path, "address_gate")) == [line + 1]
+    # A pointer cast to another pointer type is an offset's business, not an address read.
+    assert ttir.addresses(_ttir(tmp_path, "pointer_cast")) == []
+
+
+def test_the_verdict_refuses_a_kernel_that_reads_an_address():
+    from kernelwright.outcome import KernelCompile, Outcome, Status, TargetReport
+    from kernelwright.sandbox import target_compile
+
+    kernel = KernelCompile(kernel="k", compiled=True, addresses=[12])
+    report = TargetReport(target="h100", arch="sm_90", compiled=True, kernels=[kernel])
+    outcome = target_compile.attach(Outcome(status=Status.correct, message="ok"), [report])
+    assert outcome.status is Status.rejected
+    assert "reads a pointer as a number (line 12)" in outcome.message
+    assert outcome.targets[0].kernels[0].addresses is None  # evidence, not part of the report
