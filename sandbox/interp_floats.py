@@ -17,10 +17,10 @@ A bfloat16 add, multiply, divide or square root rounded from float32 is the corr
 result (float32 carries more than twice bfloat16's 8 bits), which is what ``add.rn.bf16`` or
 an upcast, an f32 op and ``cvt.rn.bf16.f32`` give.
 
-float8 types (``np.uint8``) need nothing here: Triton's semantic layer never builds arithmetic
-in float8 (``computation_type_impl`` computes two float8 operands in float16 or the wider
-type, ``tl.dot`` decodes them, conversions go through ``_convert_float``), so every float8
-value the interpreter computes with is decoded first.
+Not done: float8 (stored as ``np.uint8``). Triton's semantic layer computes two float8
+operands of one type in that type (``computation_type_impl``, rule 6), so ``a + b`` or
+``a < b`` on float8 runs on the interpreter's integers the same way; ``tl.dot`` and every
+conversion decode float8 first (``_convert_float``), and those paths are right.
 """
 
 from __future__ import annotations
