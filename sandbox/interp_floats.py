@@ -17,10 +17,12 @@ A bfloat16 add, multiply, divide or square root rounded from float32 is the corr
 result (float32 carries more than twice bfloat16's 8 bits), which is what ``add.rn.bf16`` or
 an upcast, an f32 op and ``cvt.rn.bf16.f32`` give.
 
-Not done: float8 (stored as ``np.uint8``). Triton's semantic layer computes two float8
-operands of one type in that type (``computation_type_impl``, rule 6), so ``a + b`` or
-``a < b`` on float8 runs on the interpreter's integers the same way; ``tl.dot`` and every
-conversion decode float8 first (``_convert_float``), and those paths are right.
+float8 (stored as ``np.uint8``) likewise: Triton's semantic layer computes two float8
+operands of one type in that type (``computation_type_impl``, rule 6), so ``a + b`` or ``a < b``
+ran on the interpreter's integers (1.0 + 1.0 in float8e4nv was 128.0); each such op now
+decodes its operands as the interpreter's own ``tl.dot`` does (through float16, exact),
+computes in float32 and converts back with the interpreter's own float32 -> float8 conversion
+(to nearest). Conversions to and from float8 and ``tl.dot`` already decode, and stay as they are.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def _to_odd_float32(x: np.ndarray) -> np.ndarray:
 
 
 def install() -> None:
-    """Patch the interpreter builder's bfloat16 paths, once per process (interpreter only)."""
+    """Patch the interpreter builder's bfloat16 and float8 paths, once per process (interpreter
+    only)."""
     global _installed
     if _installed:
         return
@@ -93,46 +96,76 @@ def install() -> None:
 
     builder, handle, reduce_ops = interp.InterpreterBuilder, interp.TensorHandle, interp.ReduceOps
     bf16 = tl.bfloat16
+    rtne = interp._ir.ROUNDING_MODE.RTNE
 
-    def is_bf16(h: Any) -> bool:
-        return getattr(getattr(h, "dtype", None), "scalar", None) == bf16
+    def stored_as_bits(t: Any) -> bool:
+        return t == bf16 or _float8(t)
+
+    def narrow(h: Any) -> Any:
+        """The handle's type if the interpreter stores it as bits (bfloat16, float8), else None."""
+        t = getattr(getattr(h, "dtype", None), "scalar", None)
+        return t if t is not None and stored_as_bits(t) else None
+
+    def values(data: np.ndarray, t: Any) -> np.ndarray:
+        if t == bf16:
+            return decode(data)
+        # float8 as the interpreter's own tl.dot decodes it: through float16 (exact)
+        f16 = interp._convert_float(np.ascontiguousarray(data), t, tl.float16, None)
+        return f16.view(np.float16).astype(np.float32)
+
+    def stored(x: np.ndarray, t: Any) -> np.ndarray:
+        if t == bf16:
+            return encode(x)
+        # float8: the interpreter's own float32 -> float8 conversion, to nearest
+        f = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
+        return interp._convert_float(f, tl.float32, t, rtne).view(np.uint8).reshape(f.shape)
 
     def f32(h: Any) -> Any:
-        return handle(decode(h.data), tl.float32) if is_bf16(h) else h
+        t = narrow(h)
+        return handle(values(h.data, t), tl.float32) if t is not None else h
+
+    def as_stored(ops: Any, r: Any, t: Any) -> Any:
+        """A reduction's float32 result ``r`` stored as ``t`` (rounded), a scalar kept one."""
+        bits = stored(r.handle.data, t)
+        return ops.to_tensor(bits if r.type.is_block() else bits.reshape(-1)[0], t)
 
     binary_op = builder.binary_op
 
-    def bf16_binary_op(self: Any, lhs: Any, rhs: Any, op: Any) -> Any:
-        if op not in _BINARY or not (is_bf16(lhs) or is_bf16(rhs)):
+    def narrow_binary_op(self: Any, lhs: Any, rhs: Any, op: Any) -> Any:
+        t = narrow(lhs) or narrow(rhs)
+        if op not in _BINARY or t is None:
             return binary_op(self, lhs, rhs, op)
         with np.errstate(all="ignore"):
             out = op(f32(lhs).data, f32(rhs).data)
         if out.dtype == np.bool_:
             return handle(out, lhs.dtype.scalar)
-        return handle(encode(out), bf16)
+        return handle(stored(out, t), t)
 
     unary_op = builder.unary_op
 
-    def bf16_unary_op(self: Any, arg: Any, op: Any) -> Any:
-        if not is_bf16(arg):
+    def narrow_unary_op(self: Any, arg: Any, op: Any) -> Any:
+        t = narrow(arg)
+        if t is None:
             return unary_op(self, arg, op)
-        if op is np.negative:  # the sign bit flipped, as ``neg.bf16`` (NaN kept)
+        if op is np.negative and t == bf16:  # the sign bit flipped, as ``neg.bf16`` (NaN kept)
             return handle(arg.data ^ np.uint16(0x8000), bf16)
         with np.errstate(all="ignore"):
-            return handle(encode(op(decode(arg.data))), bf16)
+            return handle(stored(op(values(arg.data, t)), t), t)
 
     ternary_op = builder.ternary_op
 
-    def bf16_ternary_op(self: Any, lhs: Any, rhs: Any, other: Any, op: Any) -> Any:
-        if op is np.where or not is_bf16(other):  # a select moves bits: right as it is
+    def narrow_ternary_op(self: Any, lhs: Any, rhs: Any, other: Any, op: Any) -> Any:
+        t = narrow(other)
+        if op is np.where or t is None:  # a select moves bits: right as it is
             return ternary_op(self, lhs, rhs, other, op)
         with np.errstate(all="ignore"):
             out = op(f32(lhs).data, f32(rhs).data, f32(other).data)
-        return handle(encode(out), bf16)
+        return handle(stored(out, t), t)
 
     cast_impl = builder.cast_impl
 
     def bf16_cast_impl(self: Any, src: Any, dst_type: Any) -> Any:
+        # float8 conversions are create_fp_to_fp's (_convert_float), not this
         s, d = src.dtype.scalar, dst_type.scalar
         if (s != bf16 and d != bf16) or s == d or _float8(s) or _float8(d):
             return cast_impl(self, src, dst_type)
@@ -144,44 +177,49 @@ def install() -> None:
 
     fma = builder.create_fma
 
-    def bf16_fma(self: Any, x: Any, y: Any, z: Any) -> Any:
-        if not is_bf16(z):
+    def narrow_fma(self: Any, x: Any, y: Any, z: Any) -> Any:
+        t = narrow(z)
+        if t is None:
             return fma(self, x, y, z)
         a, b, c = (f32(h).data.astype(np.float64) for h in (x, y, z))
-        return handle(encode(a * b + c), bf16)  # the product is exact in float64
+        return handle(stored(a * b + c, t), t)  # the product is exact in float64
 
     dot = builder.create_dot
 
     def bf16_dot(self: Any, a: Any, b: Any, d: Any, input_precision: Any, max_num: Any) -> Any:
-        if not (is_bf16(a) or is_bf16(b) or is_bf16(d)):
+        # the interpreter's own dot decodes float8 operands
+        if bf16 not in (narrow(a), narrow(b), narrow(d)):
             return dot(self, a, b, d, input_precision, max_num)
         out = dot(self, f32(a), f32(b), f32(d), input_precision, max_num)
-        if is_bf16(d):
-            return handle(encode(out.data), bf16)
+        if narrow(d) is not None:
+            return handle(stored(out.data, narrow(d)), narrow(d))
         return out
 
     min_max = reduce_ops.min_max
 
-    def bf16_min_max(self: Any, input: Any, val_reduce_op: Any, idx_reduce_op: Any = None) -> Any:
-        t = input[0] if isinstance(input, tuple) else input
-        if t.dtype.scalar != bf16:
+    def narrow_min_max(self: Any, input: Any, val_reduce_op: Any, idx_reduce_op: Any = None) -> Any:
+        r = input[0] if isinstance(input, tuple) else input
+        t = r.dtype.scalar
+        if not stored_as_bits(t):
             return min_max(self, input, val_reduce_op, idx_reduce_op)
-        values = self.to_tensor(decode(t.handle.data), tl.float32)
-        out = min_max(self, values, val_reduce_op, idx_reduce_op)
+        out = min_max(
+            self, self.to_tensor(values(r.handle.data, t), tl.float32), val_reduce_op, idx_reduce_op
+        )
         outs = out if isinstance(out, tuple) else (out,)
         if val_reduce_op is not None:
-            outs = (_bf16_tensor(self, outs[0], bf16), *outs[1:])
+            outs = (as_stored(self, outs[0], t), *outs[1:])
         return outs if isinstance(out, tuple) else outs[0]
 
     def summed(natural: Any) -> Any:
-        """``tl.sum``/``tl.cumsum``/``tl.cumprod`` of bfloat16 (Triton keeps a float type; only
-        integers are widened): in float32, rounded once, as NumPy's own float16 sum."""
+        """``tl.sum``/``tl.cumsum``/``tl.cumprod`` of bfloat16 or float8 (Triton keeps a float
+        type; only integers are widened): in float32, rounded once, as NumPy's own float16 sum."""
 
         def op(self: Any, input: Any) -> Any:
-            if input.dtype.scalar != bf16:
+            t = input.dtype.scalar
+            if not stored_as_bits(t):
                 return natural(self, input)
-            out = natural(self, self.to_tensor(decode(input.handle.data), tl.float32))
-            outs = [_bf16_tensor(self, o, bf16) for o in (out if isinstance(out, list) else [out])]
+            out = natural(self, self.to_tensor(values(input.handle.data, t), tl.float32))
+            outs = [as_stored(self, o, t) for o in (out if isinstance(out, list) else [out])]
             return outs if isinstance(out, list) else outs[0]
 
         return op
@@ -189,21 +227,15 @@ def install() -> None:
     reduce_ops.sum = summed(reduce_ops.sum)
     interp.ScanOps.cumsum = summed(interp.ScanOps.cumsum)
     interp.ScanOps.cumprod = summed(interp.ScanOps.cumprod)
-    builder.binary_op = bf16_binary_op
-    builder.unary_op = bf16_unary_op
-    builder.ternary_op = bf16_ternary_op
+    builder.binary_op = narrow_binary_op
+    builder.unary_op = narrow_unary_op
+    builder.ternary_op = narrow_ternary_op
     builder.cast_impl = bf16_cast_impl
-    builder.create_fma = bf16_fma
+    builder.create_fma = narrow_fma
     builder.create_dot = bf16_dot
-    reduce_ops.min_max = bf16_min_max
+    reduce_ops.min_max = narrow_min_max
     _installed = True
 
 
 def _float8(t: Any) -> bool:
     return bool(t.is_floating()) and t.primitive_bitwidth == 8
-
-
-def _bf16_tensor(ops: Any, t: Any, bf16: Any) -> Any:
-    """A reduction's float32 result ``t`` as bfloat16 (rounded), a scalar kept one."""
-    bits = encode(t.handle.data)
-    return ops.to_tensor(bits if t.type.is_block() else bits.reshape(-1)[0], bf16)

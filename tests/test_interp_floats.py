@@ -52,10 +52,25 @@ def ops(x_ptr, out_ptr, i_ptr, s, n):
     tl.store(out_ptr + 44 + r2, tl.sum(tl.dot(a, a, out_dtype=tl.float32), axis=1))
 
 
+@triton.jit
+def fp8(out_ptr, s):  # two float8 operands of one type compute in float8 (semantic rule 6)
+    r = tl.arange(0, 4)
+    v = (s * r.to(tl.float32) - 1.5).to(tl.float8e4nv)  # -1.5, -0.5, 0.5, 1.5
+    one = (tl.zeros([4], dtype=tl.float32) + s).to(tl.float8e4nv)
+    tl.store(out_ptr + r, (one + one).to(tl.float32))
+    tl.store(out_ptr + 4 + r, (v * v - one).to(tl.float32))
+    tl.store(out_ptr + 8 + r, tl.where(v < one, 1.0, 0.0))
+    tl.store(out_ptr + 12 + r, (-v).to(tl.float32))
+    tl.store(out_ptr + 16, tl.sum(v, 0).to(tl.float32))
+    tl.store(out_ptr + 17, tl.argmax(v, 0).to(tl.float32))
+
+
 x = torch.tensor([-3.0, -0.5, 2.5, 7.0], dtype=torch.bfloat16)
 o, i = torch.zeros(60), torch.zeros(4, dtype=torch.int32)
 ops[(1,)](x, o, i, 1.0, 1)
-print(json.dumps({"out": o.tolist(), "int": i.tolist()}))
+f = torch.zeros(18)
+fp8[(1,)](f, 1.0)
+print(json.dumps({"out": o.tolist(), "int": i.tolist(), "fp8": f.tolist()}))
 """
 
 
@@ -106,11 +121,21 @@ def test_bfloat16_ops_compute_on_the_values(fixed):
     assert fixed["int"] == [-3, 0, 2, 7]  # bf16 -> int32: the values truncated
 
 
+_FP8 = [2.0] * 4 + [1.25, -0.75, -0.75, 1.25] + [1.0, 1.0, 1.0, 0.0] + [1.5, 0.5, -0.5, -1.5]
+_FP8 += [0.0, 3.0]
+
+
+def test_float8_ops_compute_on_the_values(fixed):
+    assert fixed["fp8"] == _FP8
+
+
 def test_the_interpreter_alone_computes_on_the_bits(tmp_path):
-    natural = _run("natural", tmp_path)["out"]
-    assert natural[:4] == [1.7014118346046923e38] * 4  # 0x3F80 + 0x3F80 = 0x7F00
-    assert natural[16:20] != [1.0] * 4  # int(1) -> the bit pattern 1
-    assert natural != _expected()
+    natural = _run("natural", tmp_path)
+    out = natural["out"]
+    assert out[:4] == [1.7014118346046923e38] * 4  # 0x3F80 + 0x3F80 = 0x7F00
+    assert out[16:20] != [1.0] * 4  # int(1) -> the bit pattern 1
+    assert out != _expected()
+    assert natural["fp8"][:4] == [128.0] * 4 and natural["fp8"] != _FP8  # 0x38 + 0x38 = 0x70
 
 
 def test_encode_rounds_to_nearest_even_once():
