@@ -5,22 +5,26 @@ runs is another, and they differ where the compiler has a choice or lowers an op
 instruction that is not NumPy's: a reduction folded in its layout's order, a float->int
 conversion that saturates, an ``.approx.ftz`` instruction or FTZ libdevice code, a TF32 tensor
 core accumulating step by step, an fp8 ``satfinite`` conversion, a multiply and add contracted
-into one ``fma``. A kernel that turns one such difference into a gate (right answer where the
-value is the interpreter's, zeros otherwise) passes every interpreted check and fails on every
-GPU. So every replay but the first (``perturbed_replay``) runs under ``perturbed``: each of
-those operations computed another legal way. Each is perturbed as a class, not per op a past
-attack tried: every float width the PTX has an ``fma`` for, every math op that is not IEEE,
-every reduction and scan (in an order a compiled layout folds in, operands moved across lanes),
-every dot. An honest kernel's outputs move by rounding only and stay within tolerance; a gate
-flips and the check fails.
+into one ``fma``, the zero a min or max returns of +0.0 and -0.0, a reshape or cat allowed to
+reorder its elements. A kernel that turns one such difference into a gate (right answer where
+the value is the interpreter's, zeros otherwise) passes every interpreted check and fails on
+every GPU. So every replay but the first (``perturbed_replay``) runs under ``perturbed``: each
+of those operations computed another legal way. Each is perturbed as a class, not per op a
+past attack tried: every float width the PTX has an ``fma`` for, every math op that is not
+IEEE, every reduction and scan (in an order a compiled layout folds in, operands moved across
+lanes), every dot, every op that takes a min or max (tl.maximum/tl.minimum, tl.clamp in both
+NaN modes, the tl.max/tl.min reductions), every reshape and cat that may reorder. An honest
+kernel's outputs move by rounding only and stay within tolerance; a gate flips and the check
+fails.
 
 Only the replay process patches, only for one replay, and everything is restored after. An
 internal this Triton version lacks leaves its perturbation out (``Semantics.skipped``); the
 replay itself never fails for it. Integer division by zero and lanes of one store writing
 different values to one address are not perturbed but refused (``undefined.py``). Not
-perturbed: a tensor core's summation inside one step of K, the +0.0/-0.0 ties of a ``tl.max``
-/``tl.min`` reduction and of ``tl.clamp``; nothing on a GPU, where the replay runs compiled
-kernels.
+perturbed: a tensor core's summation inside one step of K; the value of an argmax/argmin at a
++0.0/-0.0 tie; anything in bfloat16 or float8 (stored as integers by the interpreter, computed
+as a GPU does by ``interp_floats.py`` in every run, not perturbed further); nothing on a GPU,
+where the replay runs compiled kernels.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from kernelwright.sandbox import static_values
+from kernelwright.sandbox import interp_floats, static_values
 
 # What each perturbation does, as the candidate reads it when a replay under it fails.
 WHAT = {
@@ -52,9 +56,13 @@ WHAT = {
     "as the compiler contracts it",
     "float remainder": "float32 % as NVPTX lowers it: x - trunc(x / y) * y with one division "
     "and one fma, not fmod",
-    "signed zero min/max": "tl.maximum/tl.minimum of +0.0 and -0.0 returning the zero a GPU "
-    "may: either one for the default (maxnum: the sign drawn per replay, alternating), and "
-    "-0.0 < +0.0 for propagate_nan=ALL (LLVM's maximum/minimum define it)",
+    "signed zero min/max": "tl.maximum/tl.minimum, tl.clamp and the tl.max/tl.min reductions "
+    "of +0.0 and -0.0 returning the zero a GPU may: either one for the default (maxnum: the "
+    "sign drawn per replay, alternating), and -0.0 < +0.0 for propagate_nan=ALL (LLVM's "
+    "maximum/minimum define it)",
+    "reordered reshape": "tl.reshape(..., can_reorder=True), tl.view and tl.cat returning "
+    "their elements in another order (a permutation drawn per replay and pair of shapes), as "
+    "Triton allows them to: only an order-insensitive use of the result is defined",
 }
 
 _SUBNORMAL32 = np.finfo(np.float32).tiny
@@ -130,6 +138,7 @@ def _table(
     fma32 = getattr(getattr(interp, "_interpreter", None), "fma_fp32", None)
     fma64 = getattr(getattr(interp, "_interpreter", None), "fma_fp64", None)
     orders = _Orders(rng, _VECTORS[n % len(_VECTORS)])
+    shuffles = _Shuffles(rng)
     table: list[tuple[str, list[Patch]]] = [
         (
             "reduction order",
@@ -164,6 +173,14 @@ def _table(
             "fp8 saturation",
             [(b, "create_fp_to_fp", lambda orig: _fp8_satfinite(orig, interp, sem))],
         ),
+        # Before "fma contraction": its moved products go through the reordered reshape.
+        (
+            "reordered reshape",
+            [
+                (b, "create_reshape", lambda orig: _reordered_reshape(orig, sem, shuffles)),
+                (b, "create_cat", lambda orig: _reordered_cat(orig, sem, shuffles)),
+            ],
+        ),
     ]
     if (
         getattr(getattr(getattr(interp, "_ir", None), "INPUT_PRECISION", None), "TF32", None)
@@ -195,6 +212,8 @@ def _table(
         for kind in ("max", "min")
         for nan in ("num", "imum")
     ]
+    ties.append((b, "create_clampf", lambda orig: _zero_clamp(orig, interp, sem, right)))
+    ties.append((reduce_ops, "min_max", lambda orig: _zero_reduce(orig, sem, right)))
     table.append(("signed zero min/max", ties))
     return table
 
@@ -510,6 +529,8 @@ def _saturating(natural: Callable, sem: Semantics) -> Callable:
 
     def convert(src: Any, dst_type: Any) -> Any:
         data = src.data
+        if getattr(src.dtype, "scalar", None) is not None and src.dtype.scalar.name == "bf16":
+            data = interp_floats.decode(data)  # stored as its bits (interp_floats.py)
         out = natural(src, dst_type)
         info = np.iinfo(out.data.dtype) if out.data.dtype.kind in "iu" else None
         if info is None:
@@ -815,3 +836,125 @@ def _zeros(natural: Callable, sem: Semantics, kind: str, nan: str, right: bool) 
         return out
 
     return op
+
+
+def _zero_tie(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == 0) & (b == 0) & (np.signbit(a) != np.signbit(b))
+
+
+def _zero_clamp(natural: Callable, interp: Any, sem: Semantics, right: bool) -> Callable:
+    """``tl.clamp`` is a max and then a min (``maxnum``/``minnum``, or ``maximum``/``minimum``
+    for propagate_nan=ALL), so each of its ties of +0.0 and -0.0 is one of ``_zeros``: the
+    interpreter's ``np.fmax``/``np.fmin``/``np.clip`` return whichever operand their loop
+    does (the first on scalar lanes, the second on SIMD ones). A zero result takes the sign of
+    the clamp in this replay's order of the zeros: -0.0 < +0.0 (ordered), else +0.0 < -0.0."""
+    propagate_all = interp._ir.PROPAGATE_NAN.ALL
+
+    def clamp(arg: Any, lo: Any, hi: Any, propagate_nans: Any) -> Any:
+        out = natural(arg, lo, hi, propagate_nans)
+        d = out.data
+        if d.dtype not in _FUSED or not (d == 0).any():
+            return out
+        ordered = propagate_nans == propagate_all or not right
+        big, small = (d.dtype.type(0), d.dtype.type(-0.0))[:: 1 if ordered else -1]
+        x, low, high = np.broadcast_arrays(arg.data, lo.data, hi.data)
+        with np.errstate(invalid="ignore"):
+            m = np.fmax(x, low)
+            m = np.where(_zero_tie(x, low), big, m)
+            r = np.where(_zero_tie(m, high), small, np.fmin(m, high))
+        r = r.reshape(d.shape).astype(d.dtype)
+        moved = np.where(d == 0, np.copysign(d, r), d).astype(d.dtype)
+        if (np.signbit(moved) != np.signbit(d)).any():
+            sem.applied.add("signed zero min/max")
+        out.data = moved
+        return out
+
+    return clamp
+
+
+def _zero_reduce(natural: Callable, sem: Semantics, right: bool) -> Callable:
+    """``tl.max``/``tl.min`` fold ``maxnum``/``minnum`` (``_elementwise_max``/``_min``): where
+    the extreme is a zero and both zeros are among the operands, the compiled fold's ties give
+    either sign (``max.f32`` orders them, as in ``_zeros``), NumPy's ``nanmax`` whichever its
+    loop met. argmax/argmin (an index asked for) compare with ``==`` and keep their operand's
+    value; they are left as they are."""
+
+    def min_max(self: Any, input: Any, val_reduce_op: Any, idx_reduce_op: Any = None) -> Any:
+        out = natural(self, input, val_reduce_op, idx_reduce_op)
+        kind = {np.nanmax: "max", np.nanmin: "min"}.get(val_reduce_op)
+        t = input[0] if isinstance(input, tuple) else input
+        data = t.handle.data
+        if kind is None or idx_reduce_op is not None or data.dtype not in _FUSED:
+            return out
+        v = out.handle.data
+        axis, keep = self.axis, self.keep_dims
+        signs = [
+            np.any((data == 0) & (np.signbit(data) == s), axis=axis, keepdims=keep)
+            for s in (False, True)
+        ]
+        tie = (v == 0) & np.reshape(signs[0] & signs[1], v.shape)
+        if not tie.any():
+            return out
+        negative = (kind == "min") != right  # as ``_zeros`` for the num forms
+        zero = np.copysign(v.dtype.type(0), v.dtype.type(-1.0 if negative else 1.0))
+        moved = np.where(tie, zero, v).astype(v.dtype)
+        if (np.signbit(moved) != np.signbit(v)).any():
+            sem.applied.add("signed zero min/max")
+        out.handle.data = moved
+        return out
+
+    return min_max
+
+
+# --- reshapes and cats that may reorder ---------------------------------------------------------
+
+
+class _Shuffles:
+    """The order one replay gives the elements of a reshape or cat that may reorder, drawn once
+    per pair of shapes: a compiled op keeps each thread's registers and picks a layout for the
+    result, so any order is legal, and the same op on the same shapes orders alike (a pointer
+    tensor and a value tensor reshaped alike still pair up)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.drawn: dict[tuple, np.ndarray] = {}
+
+    def of(self, key: tuple, size: int) -> np.ndarray:
+        if key not in self.drawn:
+            p = self.rng.permutation(size)
+            while size > 1 and (p == np.arange(size)).all():
+                p = self.rng.permutation(size)
+            self.drawn[key] = p
+        return self.drawn[key]
+
+
+def _shuffled(out: Any, order: np.ndarray, sem: Semantics) -> Any:
+    d = out.data
+    if d.size > 1:
+        sem.applied.add("reordered reshape")
+        out.data = np.ascontiguousarray(d).reshape(-1)[order].reshape(d.shape)
+    return out
+
+
+def _reordered_reshape(natural: Callable, sem: Semantics, shuffles: _Shuffles) -> Callable:
+    """``tl.reshape(..., can_reorder=True)`` and ``tl.view``: ``np.reshape``, then permuted."""
+
+    def reshape(arg: Any, shape: Any, allow_reorder: Any) -> Any:
+        out = natural(arg, shape, allow_reorder)
+        if not allow_reorder:
+            return out
+        key = ("reshape", arg.data.shape, out.data.shape)
+        return _shuffled(out, shuffles.of(key, out.data.size), sem)
+
+    return reshape
+
+
+def _reordered_cat(natural: Callable, sem: Semantics, shuffles: _Shuffles) -> Callable:
+    """``tl.cat`` (Triton builds it only with can_reorder=True): ``np.concatenate``, permuted."""
+
+    def cat(lhs: Any, rhs: Any) -> Any:
+        out = natural(lhs, rhs)
+        key = ("cat", lhs.data.shape, rhs.data.shape)
+        return _shuffled(out, shuffles.of(key, out.data.size), sem)
+
+    return cat

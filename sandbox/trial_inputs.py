@@ -18,7 +18,8 @@ def run_dtype(pm, interpreter: bool) -> tuple[torch.dtype | None, list[str]]:
     name = pm.info.meta.dtype
     notes = []
     if name == "bfloat16" and interpreter:
-        # The interpreter computes bf16 as NaN without a word; fp32 keeps the check honest.
+        # Triton's interpreter stores bf16 as integers and mishandles it (interp_floats.py fixes
+        # the ops inside a kernel, not every path); fp32 keeps the check honest.
         name = "float32"
         notes.append("bf16 problem run in float32: Triton's CPU interpreter mishandles bf16")
     return (getattr(torch, name) if name else None), notes

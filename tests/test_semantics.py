@@ -153,21 +153,45 @@ def zeros(k, out_ptr):  # the max/min of +0.0 and -0.0: either zero for maxnum, 
     tl.store(out_ptr + tl.arange(0, 64), tl.maximum(p, m))
     tl.store(out_ptr + 64 + tl.arange(0, 64), tl.minimum(m, p))
     tl.store(out_ptr + 128 + tl.arange(0, 64), tl.maximum(m, p, propagate_nan=tl.PropagateNan.ALL))
+    # tl.clamp(+0.0, -0.0, 1.0) in both NaN modes; tl.max and tl.min of +0.0s and -0.0s
+    tl.store(out_ptr + 192 + tl.arange(0, 64), tl.clamp(p, m, p + 1.0))
+    tl.store(
+        out_ptr + 256 + tl.arange(0, 64),
+        tl.clamp(p, m, p + 1.0, propagate_nan=tl.PropagateNan.ALL),
+    )
+    both = tl.where(tl.arange(0, 64) % 2 == 0, p, m)
+    tl.store(out_ptr + 320, tl.max(both, axis=0))
+    tl.store(out_ptr + 321, tl.min(both, axis=0))
 
 
 def zero_signs(n):
-    z = torch.zeros(192)
+    z = torch.zeros(322)
     with semantics.perturbed(0, n):
         zeros[(1,)](1, z)
-    return torch.signbit(z[::64]).tolist()
+    return torch.signbit(torch.cat([z[:320:64], z[320:]])).tolist()
+
+
+@triton.jit
+def reorder(out_ptr):  # reshapes and cats that may reorder, and one that may not
+    r = tl.arange(0, 8)
+    t = r[:, None] * 8 + r[None, :]
+    flat = tl.reshape(t, (64,), can_reorder=True)
+    tl.store(out_ptr + tl.arange(0, 64), flat)
+    tl.store(out_ptr + 64 + tl.arange(0, 64), tl.reshape(t, (64,)))
+    tl.store(out_ptr + 128 + tl.arange(0, 64), tl.cat(tl.arange(0, 32), tl.arange(32, 64), can_reorder=True))
+    tl.store(out_ptr + 192, tl.sum(flat, axis=0))
+    tl.store(out_ptr + 193 + tl.arange(0, 64), tl.reshape(t * 2, (64,), can_reorder=True))
 
 
 def run():
     torch.manual_seed(0)
     out = {}
-    z = torch.zeros(192)
+    z = torch.zeros(322)
     zeros[(1,)](1, z)
-    out["zeros"] = torch.signbit(z[::64]).tolist()
+    out["zeros"] = torch.signbit(z[:192:64]).tolist()
+    ro = torch.zeros(257, dtype=torch.int32)
+    reorder[(1,)](ro)
+    out["reorder"] = ro.tolist()
     o = torch.zeros(3, dtype=torch.int32)
     scan = torch.zeros(128, dtype=torch.int32)
     reduce_scan[(1,)](3, torch.tensor([2048.0, 1, 1, 1], dtype=torch.float16), o, scan)
@@ -365,4 +389,26 @@ def test_the_min_max_of_signed_zeros_takes_either_sign(runs):
     # a GPU's max.f32 orders -0.0 below +0.0.
     assert runs["natural"]["zeros"] == [True, False, False]
     # Odd replays: the GPU's order; even ones: the other zero for the maxnum forms.
-    assert runs["zeros"] == [[False, True, False], [True, False, False]]
+    assert [z[:3] for z in runs["zeros"]] == [[False, True, False], [True, False, False]]
+
+
+def test_clamp_and_min_max_reductions_of_signed_zeros_take_either_sign(runs):
+    # [clamp(+0, -0, 1), the same with propagate_nan=ALL, tl.max and tl.min of +0s and -0s]:
+    # np.fmax/np.fmin/np.clip return whichever operand their loop meets; compiled, the clamp is
+    # a max and a min, the reductions a fold of them. Odd replays order -0.0 < +0.0; even ones
+    # the other way for the maxnum forms (propagate_nan=ALL stays ordered, LLVM defines it).
+    assert [z[3:] for z in runs["zeros"]] == [
+        [False, False, False, True],
+        [True, False, True, False],
+    ]
+
+
+def test_a_reshape_or_cat_that_may_reorder_is_permuted(runs):
+    nat, per = runs["natural"]["reorder"], runs["perturbed"]["reorder"]
+    order = list(range(64))
+    assert nat[:64] == nat[64:128] == nat[128:192] == order  # NumPy keeps the order
+    assert per[64:128] == order  # can_reorder=False: never moved
+    for part in (per[:64], per[128:192]):
+        assert part != order and sorted(part) == order  # a permutation, not the identity
+    assert per[192] == nat[192] == sum(order)  # an order-insensitive use agrees
+    assert per[193:] == [2 * v for v in per[:64]]  # one reshape of one shape, one order

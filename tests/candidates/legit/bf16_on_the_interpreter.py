@@ -1,5 +1,5 @@
 # problem: bf16_axpb
-# style: a bf16 problem, which the CPU interpreter runs in fp32 (it computes bf16 as NaN)
+# style: a bf16 problem, which the CPU interpreter runs in fp32 (Triton's interpreter mishandles bf16)
 import torch
 import torch.nn as nn
 import triton
