@@ -2,13 +2,19 @@
 
 Started by a backend as ``python -m kernelwright.sandbox.zygote SCRATCH``, inside the
 sandbox. It prepares the process once (``worker.prepare``: torch, Triton, the guards) and
-then, for each request, forks one child that does that request's work and exits. Nothing a
-candidate leaves behind (a hook, a patched function, a cache, a thread) reaches the next one:
+then, for each request, hands it to one child that does that request's work and exits. Nothing
+a candidate leaves behind (a hook, a patched function, a cache, a thread) reaches the next one:
 the next one starts from the zygote again, with cache folders of its own.
+
+The child is forked ahead of its request, as soon as the one before it is gone (a fork of a
+process holding torch and Triton takes ~10-15 ms, and the parent is busy meanwhile: judging
+the last check, reading a result). It waits, doing nothing, for its request on its socket; only
+then does it make its folders and do the work. One such spare at most, and only while no child
+runs: a candidate's process never exists beside a child that will do later work.
 
 JSON lines on stdin/stdout, the parent's side in ``pool.py``:
 
-    parent -> {"type": KIND, ...}    the zygote forks a child of that kind (``CHILDREN``)
+    parent -> {"type": KIND, ...}    a child does it, as its kind says (``CHILDREN``)
     parent -> {"type": "kill"}       the zygote kills the running child
     parent -> anything else          relayed to the running child
     zygote -> {"type": "child", "msg": {...}}   one line the child wrote, wrapped
@@ -62,9 +68,9 @@ class Channel:
     """A child's end of its socket to the zygote: JSON lines, each stamped with the job's
     nonce (the parent treats a line without it as a forgery)."""
 
-    def __init__(self, sock: socket.socket, nonce: str | None):
+    def __init__(self, sock: socket.socket):
         self.sock = sock
-        self.nonce = nonce
+        self.nonce: str | None = None
         self._reader = sock.makefile("r", encoding="utf-8")
 
     def send(self, msg: dict[str, Any]) -> None:
@@ -145,6 +151,7 @@ class Zygote:
         os.dup2(fd, 2)
         os.close(fd)
         self.parent = Lines(self.inp)
+        self.spare: tuple[int, socket.socket] | None = None
         libc = ctypes.CDLL(None, use_errno=True)
         # Orphans of a child's children re-parent here, so one kill_tree finds them all.
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -165,6 +172,7 @@ class Zygote:
         self.out.flush()
 
     def serve(self) -> NoReturn:
+        self._fork_spare()
         self.send({"type": "ready", "pid": os.getpid()})
         while True:
             lines = self.parent.read()
@@ -178,18 +186,41 @@ class Zygote:
                     # Removed after the parent is told (it reads the job folder meanwhile), and
                     # before the next message is read: no later child finds any of it.
                     _remove(leftovers)
+                    self._fork_spare()
 
     def run_child(self, msg: dict[str, Any]) -> tuple[str, list[Path]]:
-        """Fork one child for ``msg``, relay until it ends and everything it started is gone:
-        how it ended, and what it left in the scratch folder (``_leftovers``)."""
+        """Hand ``msg`` to the spare child (forked now if there is none), relay until it ends
+        and everything it started is gone: how it ended, and what it left in the scratch
+        folder (``_leftovers``)."""
+        if self.spare is not None and os.waitpid(self.spare[0], os.WNOHANG)[0]:
+            self.spare[1].close()  # killed while it waited (out of memory): not this job's fault
+            self.spare = None
+        if self.spare is None:
+            self._fork_spare()
+        pid, ours = self.spare
+        self.spare = None
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # The capture is the child's stdout and stderr (one open file, shared since the fork).
+        os.ftruncate(1, 0)
+        os.lseek(1, 0, os.SEEK_SET)
+        try:
+            with contextlib.suppress(OSError):  # a spare that died: _relay says how
+                ours.sendall((json.dumps(msg) + "\n").encode())
+            how = self._relay(pid, ours)
+        finally:
+            ours.close()
+            _kill_descendants()
+        return how, self._leftovers(msg)
+
+    def _fork_spare(self) -> None:
+        """Fork the child that will do the next request; it waits for it on its socket."""
         import torch
 
         if torch.cuda.is_initialized():
             raise CudaInZygote("CUDA was initialised in the zygote: no child could use it")
         sys.stdout.flush()
         sys.stderr.flush()
-        os.ftruncate(1, 0)
-        os.lseek(1, 0, os.SEEK_SET)
         # The child's collections then skip the zygote's objects: walking them would cost
         # time and copy the pages they sit on.
         gc.freeze()
@@ -200,14 +231,9 @@ class Zygote:
             os.close(self.inp)
             self.out.close()
             self._allow_cuda()
-            _child(msg, theirs, self.scratch)
+            _child(theirs, self.scratch)
         theirs.close()
-        try:
-            how = self._relay(pid, ours)
-        finally:
-            ours.close()
-            _kill_descendants()
-        return how, self._leftovers(msg)
+        self.spare = pid, ours
 
     def _relay(self, pid: int, sock: socket.socket) -> str:
         pidfd = os.pidfd_open(pid)
@@ -288,13 +314,16 @@ def _own_caches(scratch: Path) -> None:
     tempfile.tempdir = str(folder)  # gettempdir() answers from a copy it keeps
 
 
-def _child(msg: dict[str, Any], sock: socket.socket, scratch: Path) -> NoReturn:
-    """The child's whole life: do the request, send the answer, exit without cleaning up
-    (no finalizer or atexit hook of the candidate's runs after its result is sent)."""
+def _child(sock: socket.socket, scratch: Path) -> NoReturn:
+    """The child's whole life: wait for its request, do it, send the answer, exit without
+    cleaning up (no finalizer or atexit hook of the candidate's runs after its result is
+    sent)."""
     code = 1
     try:
+        chan = Channel(sock)
+        msg = chan.recv()  # the zygote gone first: recv exits
+        chan.nonce = msg.get("nonce")
         _own_caches(scratch)
-        chan = Channel(sock, msg.get("nonce"))
         chan.send(CHILDREN[msg["type"]](chan, msg))
         code = 0
     except BaseException:
