@@ -94,7 +94,7 @@ def signature(jit, record: dict[str, Any]) -> tuple[dict, dict, dict]:
         kind = desc["kind"]
         if p.is_constexpr or kind in ("constexpr", "dtype"):
             if kind == "dtype":
-                value = getattr(tl, desc["value"])
+                value = tl.dtype(str(desc["value"]))  # its name, "fp16": as the replay does
             elif kind == "constexpr":
                 value = desc["value"]
             else:
@@ -220,8 +220,15 @@ def compile_one(
     except LaunchError as e:
         report.error = str(e)
         return report
+    except Exception as e:  # a record this code cannot read: said, never a dead compile
+        report.error = f"the launch could not be read for compiling: {type(e).__name__}: {e}"
+        return report
     options = _options(record, target)
-    report.config = {**{k: v for k, v in constexprs.items() if k in record["args"]}, **options}
+    # As the record has them (a dtype by its name): the report travels as JSON.
+    given = {
+        k: record["args"][k].get("value", v) for k, v in constexprs.items() if k in record["args"]
+    }
+    report.config = {**given, **options}
     statics = static_values.Statics()
     arch = ttir.TARGET if front_end else (target.backend, target.arch, target.warp_size)
     try:

@@ -37,6 +37,9 @@ JIT_NAMES = frozenset(["triton.jit", "jit", "triton.language.jit", "tl.jit"])
 JIT_OPTIONS = frozenset(
     ["do_not_specialize", "do_not_specialize_on_alignment", "debug", "noinline"]
 )
+# Hooks the candidate's own process runs around a launch (a profiler's metadata, a name for
+# the launcher), never the compiled kernel: dropped from the extraction, whatever they are.
+JIT_HOOKS = frozenset(["launch_metadata", "repr"])
 JIT_DECORATOR = "__kernelwright_jit__"
 # Functions a module constant may call: Triton's and math's, and int/float.
 CONST_CALLS = frozenset(
@@ -218,13 +221,16 @@ def _jit_decorator(node: ast.FunctionDef) -> ast.expr | None:
 
 def _jit_options(jit: ast.expr) -> str | None:
     """The decorator's options as literal source, or None when one is not a literal of a data
-    option: nothing of the candidate's runs when the decorator is applied."""
+    option: nothing of the candidate's runs when the decorator is applied (its hooks are
+    dropped)."""
     if not isinstance(jit, ast.Call):
         return ""
     if jit.args:
         return None
     options = []
     for k in jit.keywords:
+        if k.arg in JIT_HOOKS:
+            continue
         try:
             value = ast.literal_eval(k.value)
         except (ValueError, TypeError):

@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # Host ops that make a buffer whose contents are a constant (or nothing): what a kernel may
 # write its output into. ``empty`` ones are replayed poisoned.
@@ -32,7 +32,13 @@ COPY_OPS = frozenset(["clone", "_to_copy", "copy_", "lift_fresh_copy", "contiguo
 READ_OPS = frozenset(["_local_scalar_dense", "item", "is_nonzero", "equal"])
 
 
-class TensorRef(BaseModel):
+class _Plain(BaseModel):
+    # -inf, inf and NaN are scalars like any (a max's identity, a fill value): written as the
+    # JSON constants Python reads back, never as null.
+    model_config = ConfigDict(ser_json_inf_nan="constants")
+
+
+class TensorRef(_Plain):
     """A tensor, as a strided view of one buffer (offset and strides in elements)."""
 
     k: Literal["ref"] = "ref"
@@ -43,7 +49,7 @@ class TensorRef(BaseModel):
     strides: list[int]
 
 
-class Const(BaseModel):
+class Const(_Plain):
     """A scalar argument; ``type`` says how to rebuild it (a dtype, a device, ...)."""
 
     k: Literal["const"] = "const"
@@ -62,7 +68,7 @@ class Const(BaseModel):
     value: int | float | bool | str | None = None
 
 
-class Seq(BaseModel):
+class Seq(_Plain):
     k: Literal["seq"] = "seq"
     items: list[Arg]
     tuple: bool = False
@@ -72,7 +78,7 @@ Arg = Annotated[TensorRef | Const | Seq, Field(discriminator="k")]
 Seq.model_rebuild()
 
 
-class Buffer(BaseModel):
+class Buffer(_Plain):
     """One storage forward touched. ``input``: the i-th forward argument; ``state``: the model's
     state_dict entry of that name; ``forward``: made by host op ``op`` during forward;
     ``foreign``: anything else (made in ``__init__`` or at import), replayed as poison."""
@@ -84,7 +90,7 @@ class Buffer(BaseModel):
     op: str | None = None
 
 
-class HostOp(BaseModel):
+class HostOp(_Plain):
     """A torch op host code issued outside any launch, as the dispatcher saw it."""
 
     k: Literal["host"] = "host"
@@ -98,7 +104,7 @@ class HostOp(BaseModel):
         return self.op.split(".")[1] if self.op.count(".") >= 2 else self.op
 
 
-class Launch(BaseModel):
+class Launch(_Plain):
     """One Triton launch, after autotune and heuristics chose: every parameter by name
     (constexprs included), the resolved grid and the compile options (num_warps, ...)."""
 
@@ -114,7 +120,7 @@ class Launch(BaseModel):
 Step = Annotated[HostOp | Launch, Field(discriminator="k")]
 
 
-class LaunchLog(BaseModel):
+class LaunchLog(_Plain):
     buffers: list[Buffer]
     steps: list[Step]
     outputs: list[Arg]
@@ -314,7 +320,7 @@ def host_reorders(log: LaunchLog) -> list[str]:
     return problems
 
 
-class Derived(BaseModel):
+class Derived(_Plain):
     """A value in a log that host code computed from data it read back: the ``read``-th value
     read in forward, as is (``eq``), ceil-divided (``cdiv``) or multiplied (``mul``) by ``by``."""
 

@@ -213,7 +213,6 @@ def test_an_annotation_of_a_module_constant_never_runs(tmp_path, capsys):
     "decorator",
     [
         '@triton.jit(do_not_specialize=[print("decorator ran") or "n"])',
-        "@triton.jit(launch_metadata=print)",
         "@triton.jit(k)",
     ],
 )
@@ -221,6 +220,16 @@ def test_jit_options_must_be_literal_data(tmp_path, capsys, decorator):
     source = HEAD + KERNEL.replace("@triton.jit", decorator)
     with pytest.raises(ReplayError, match="options are not literal values"):
         _load(tmp_path, source)
+    assert "decorator ran" not in capsys.readouterr().out
+
+
+def test_jit_hooks_are_dropped_unrun(tmp_path, capsys):
+    # A profiler's launch_metadata (Triton's tutorial 09) runs in the candidate's process only.
+    hook = '@triton.jit(launch_metadata=print("decorator ran"), debug=False)'
+    source = HEAD + KERNEL.replace("@triton.jit", hook)
+    ex = kernel_source.extract(source)
+    assert f"@{kernel_source.JIT_DECORATOR}(debug=False)" in ex.text
+    assert set(_load(tmp_path, source)) == {"k"}
     assert "decorator ran" not in capsys.readouterr().out
 
 

@@ -376,3 +376,19 @@ def test_every_scalar_reaches_the_interpreter_typed_as_triton_launches_it(value,
         assert data.item() == np.float32(value)  # 1e300 is inf, as the launcher packs it
     else:
         assert data.item() == value
+
+
+@pytest.mark.parametrize("value", [float("-inf"), float("inf"), float("nan")])
+def test_a_scalar_that_is_not_finite_travels_as_itself(value):
+    # -inf is a max's identity and a fill value: the log goes to a file as JSON and to the
+    # replay inside a JSON request, and must come back -inf, never null.
+    import json
+    import math
+
+    log = _log([_launch(0, scale=value)], [_ref(0)], [INPUT])
+    for back in (
+        LaunchLog.model_validate_json(log.model_dump_json()),
+        LaunchLog.model_validate(json.loads(json.dumps(log.model_dump(mode="json")))),
+    ):
+        got = back.launches[0].params["scale"].value
+        assert got == value or (math.isnan(value) and math.isnan(got))
