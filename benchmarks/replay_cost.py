@@ -57,7 +57,7 @@ PACKAGES = {
 DRIVER = r"""
 import json, os, resource, shutil, sys, tempfile, time
 from pathlib import Path
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 import kernelwright
 from kernelwright.problem import bundled_problems_dir, find_problems
 from kernelwright.reference_kernels import solution_for
@@ -122,7 +122,9 @@ with Pool(SubprocessBackend(), ["cpu"]) as pool:
                 job = PlainJob(problem=problem, code=code, seeds=seeds, timeout_s=600, shape="small")
             else:
                 job = Job(problem=problem, code=code, seeds=seeds, timeout_s=600)
-            if sys.argv[3] != "-":  # never on the before side: its revision has no targets
+            # Both sides compile for the same targets where their revision has them (9a63c53
+            # has none: its check compiled nothing).
+            if sys.argv[3] != "-" and "targets" in {f.name for f in fields(Job)}:
                 job = replace(job, targets=sys.argv[3])
             status = pool.evaluate(job).status.value
         except Exception as e:  # a problem this revision lacks or refuses: said, not timed
@@ -253,9 +255,9 @@ def main() -> None:
     ap.add_argument(
         "--targets",
         default="",
-        help="the after side's compile targets, as `kernelwright check --targets` takes them "
+        help="both sides' compile targets, as `kernelwright check --targets` takes them "
         "(default: the default targets); 'none' leaves only the compile the verdict rests on "
-        "(the before revision compiles nothing: the targets report came after it)",
+        "(a before revision older than the targets report, 9a63c53, compiles nothing)",
     )
     args = ap.parse_args()
 
@@ -277,7 +279,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kw-before-") as tmp:
         cache = str(Path(tmp) / "compile-cache") if args.warm_compile_cache else "cold"
         before_path = str(unpack(args.before, Path(tmp) / "b"))
-        before = Driver("before", before_path, tmp, cache, args.coverage, "-")
+        before = Driver("before", before_path, tmp, cache, args.coverage, args.targets or "-")
         after_path = str(unpack(args.after, Path(tmp) / "a")) if args.after else None
         after = Driver("after", after_path, tmp, cache, args.coverage, args.targets or "-")
         # The after side's tree: its problem and solution files, which both sides check when

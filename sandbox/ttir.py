@@ -23,6 +23,8 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,9 @@ def handed_over(text: str) -> list[int]:
     return sorted(n for n, all_used in used.items() if all_used)
 
 
-_CAST = re.compile(r"^\s*%[\w$.-]+ = tt\.(?:ptr_to_int|bitcast) .*: (.*) -> (.*) loc\((.*)\)$")
+_CAST = re.compile(r"^\s*(%[\w$.-]+) = tt\.(?:ptr_to_int|bitcast) .*: (.*) -> (.*) loc\((.*)\)$")
+# What an address may go through and stay an address: widened, made a block, moved by an offset.
+_MOVES = frozenset(["arith.extsi", "arith.extui", "tt.splat", "tt.broadcast", "tt.expand_dims"])
 
 
 def addresses(text: str) -> list[int]:
@@ -95,13 +99,29 @@ def addresses(text: str) -> list[int]:
     Triton IR printed with its locations: a value computed from where memory lies differs
     between the CPU, whose allocations are 64-byte aligned, and a GPU, whose caching allocator
     aligns every block to 512 bytes, so a kernel can tell them apart by it (-1: a line the
-    locations do not give)."""
-    locs = _locations(text.splitlines())
-    found = {
-        _line(locs, m.group(3))
-        for m in map(_CAST.match, text.splitlines())
-        if m and "!tt.ptr" in m.group(1) and "!tt.ptr" not in m.group(2)
-    }
+    locations do not give). An address that only moves by offsets made without any address
+    and becomes a pointer again (``tt.int_to_ptr``) is pointer arithmetic, not read."""
+    flow = _Flow(text)
+    casts = [m for m in map(_CAST.match, flow.lines) if m]
+    casts = [m for m in casts if "!tt.ptr" in m.group(2) and "!tt.ptr" not in m.group(3)]
+    # Everything computed from an address: an offset must be made of none of it.
+    derived = {m.group(1) for m in casts}
+    flow.reaches_all(derived)
+
+    def moved(use: _Use) -> list[str] | None:
+        if use.op == "tt.int_to_ptr":
+            return []
+        if use.carried is not None:
+            return use.carried
+        operands = {n.split(":")[0] for n in _NAME.findall(use.rhs)}
+        if use.op in ("arith.addi", "arith.subi") and len(operands & derived) == 1:
+            if use.op == "arith.addi" or _NAME.findall(use.rhs)[0] in derived:
+                return _NAME.findall(use.lhs)
+        if use.op in _MOVES:
+            return _NAME.findall(use.lhs)
+        return None
+
+    found = {_line(flow.locs, m.group(4)) for m in casts if flow.reaches(m.group(1), moved)}
     return sorted(-1 if n is None else n for n in found)
 
 
@@ -136,66 +156,121 @@ def spread(text: str) -> list[int]:
     not order (``lane_races.py``). A value that only reaches thread 0's own scalar stores (the
     read-modify-write of ``y[row]``) is left out. Data flow through a loop's carried values and
     an ``scf.if``'s results is followed; anything the parse cannot place counts as reaching."""
-    lines = text.splitlines()
-    locs = _locations(lines)
-    uses: dict[str, list[int]] = {}
-    enclosing: list[int | None] = []
-    stack: list[int] = []
-    for i, raw in enumerate(lines):
-        body = raw.split(" loc(")[0]
-        lhs, _, rhs = body.partition(" = ") if re.match(r"^\s*%", body) else ("", "", body)
-        for name in _NAME.findall(rhs):
-            uses.setdefault(name.split(":")[0], []).append(i)
-        enclosing.append(stack[-1] if stack else None)
-        opens, closes = body.count("{"), body.count("}")
-        for _ in range(closes - opens if closes > opens else 0):
-            if stack:
-                stack.pop()
-        if opens > closes:
-            stack.append(i)
+    flow = _Flow(text)
     out: set[int] = set()
-    for raw in lines:
+    for raw in flow.lines:
         m = _SCALAR_LOAD.match(raw)
-        if m and _reaches_lanes(m.group(1), lines, uses, enclosing):
-            n = _line(locs, m.group(2))
+        if m and flow.reaches(m.group(1), _to_lanes):
+            n = _line(flow.locs, m.group(2))
             out.add(-1 if n is None else n)  # -1: a line unknown, so any load may be it
     return sorted(out)
 
 
-def _reaches_lanes(start: str, lines: list[str], uses, enclosing) -> bool:
-    todo, seen = [start], {start}
-    while todo:
-        name = todo.pop()
-        for i in uses.get(name, []):
-            body = lines[i].split(" loc(")[0].strip()
-            lhs, _, rhs = body.partition(" = ") if body.startswith("%") else ("", "", body)
-            op = rhs.split(" ", 1)[0].strip('"')
-            scalar = _scalar(rhs)
-            if op in _ONE_THREAD and scalar:
-                continue
-            if op in ("scf.yield",) and enclosing[i] is not None:
-                # Into the enclosing loop's or branch's results and carried values.
-                head = lines[enclosing[i]].split(" loc(")[0]
-                if not _scalar(head.split("->")[-1]) or "scf.while" in head:
+def _to_lanes(use: _Use) -> list[str] | None:
+    """``spread``'s step: scalar arithmetic carries the value on, thread 0's scalar stores and
+    atomics end it; anything else (a block, a branch, another access) is reached."""
+    scalar = _scalar(use.carried_type if use.carried is not None else use.rhs)
+    if use.op in _ONE_THREAD and scalar:
+        return []
+    if use.carried is not None:
+        return use.carried if scalar else None
+    if use.op and _CARRIES.match(use.op) and scalar and use.lhs:
+        return _NAME.findall(use.lhs)
+    return None
+
+
+@dataclass
+class _Use:
+    """One use of a value: the op (its results, its name, the rest of its line) and, for a
+    loop's carried value or a yield, what it passes the value into and that value's type."""
+
+    lhs: str
+    op: str
+    rhs: str
+    carried: list[str] | None = None
+    carried_type: str = ""
+
+
+class _Flow:
+    """Triton IR text, parsed for forward data flow: where each SSA name is used, and which
+    region op (a loop, a branch) each line sits in. Names repeated in sibling regions are
+    conflated, which can only make a value reach more."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+        self.locs = _locations(self.lines)
+        self.uses: dict[str, list[int]] = {}
+        self.enclosing: list[int | None] = []
+        stack: list[int] = []
+        for i, raw in enumerate(self.lines):
+            body = raw.split(" loc(")[0]
+            lhs, _, rhs = body.partition(" = ") if re.match(r"^\s*%", body) else ("", "", body)
+            for name in _NAME.findall(rhs):
+                self.uses.setdefault(name.split(":")[0], []).append(i)
+            self.enclosing.append(stack[-1] if stack else None)
+            opens, closes = body.count("{"), body.count("}")
+            for _ in range(closes - opens if closes > opens else 0):
+                if stack:
+                    stack.pop()
+            if opens > closes:
+                stack.append(i)
+
+    def reaches(self, start: str, step: Callable[[_Use], list[str] | None]) -> bool:
+        """Whether the value ``start`` names reaches a use ``step`` answers None for; a list
+        is the names the use carries it on to."""
+        todo, seen = [start], {start}
+        while todo:
+            name = todo.pop()
+            for i in self.uses.get(name, []):
+                use = self._use(name, i)
+                if use is None:
                     return True
-                targets = _NAME.findall(head.partition(" = ")[0])
-                targets += re.findall(r"(%[\w$.-]+) = ", head.partition(" = ")[2])
-            elif op == "scf.for":
-                # As a carried value's start, into that value; as a bound, it steers the loop.
-                inits = rhs.partition("iter_args(")[2]
-                carried = re.findall(r"(%[\w$.-]+) = (%[\w$.-]+)", inits)
-                if name not in (b for _, b in carried) or not _scalar(rhs.split("->")[-1]):
+                follow = step(use)
+                if follow is None:
                     return True
-                targets = _NAME.findall(lhs) + [a for a, b in carried if b == name]
-            elif op and _CARRIES.match(op) and scalar and lhs:
-                targets = _NAME.findall(lhs)
-            else:
-                return True
-            for t in (t.split(":")[0] for t in targets):
-                if t not in seen:
-                    seen.add(t)
-                    todo.append(t)
-    return False
+                for t in (t.split(":")[0] for t in follow):
+                    if t not in seen:
+                        seen.add(t)
+                        todo.append(t)
+        return False
+
+    def reaches_all(self, names: set[str]) -> None:
+        """Add to ``names`` every value computed from them, through any op."""
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            for i in self.uses.get(name, []):
+                use = self._use(name, i)
+                into = (use.carried if use and use.carried is not None else None) or (
+                    _NAME.findall(use.lhs) if use else []
+                )
+                for t in (t.split(":")[0] for t in into):
+                    if t not in names:
+                        names.add(t)
+                        todo.append(t)
+
+    def _use(self, name: str, i: int) -> _Use | None:
+        """The use of ``name`` on line ``i``; None where it steers a loop (a bound, a while's
+        condition or body)."""
+        body = self.lines[i].split(" loc(")[0].strip()
+        lhs, _, rhs = body.partition(" = ") if body.startswith("%") else ("", "", body)
+        op = rhs.split(" ", 1)[0].strip('"')
+        if op == "scf.yield" and self.enclosing[i] is not None:
+            # Into the enclosing loop's or branch's results and carried values.
+            head = self.lines[self.enclosing[i]].split(" loc(")[0]
+            if "scf.while" in head:
+                return None
+            into = _NAME.findall(head.partition(" = ")[0])
+            into += re.findall(r"(%[\w$.-]+) = ", head.partition(" = ")[2])
+            return _Use(lhs, op, rhs, into, head.split("->")[-1])
+        if op == "scf.for":
+            # As a carried value's start, into that value; as a bound, it steers the loop.
+            carried = re.findall(r"(%[\w$.-]+) = (%[\w$.-]+)", rhs.partition("iter_args(")[2])
+            if name not in (b for _, b in carried):
+                return None
+            into = _NAME.findall(lhs) + [a for a, b in carried if b == name]
+            return _Use(lhs, op, rhs, into, rhs.split("->")[-1])
+        return _Use(lhs, op, rhs)
 
 
 def front_end(jit, sig: dict, constexprs: dict, attrs: dict, options: dict[str, Any]):

@@ -18,6 +18,21 @@ def address_gate(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
 
 
 @triton.jit
+def rebuilt(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    addr = x_ptr.to(tl.int64) + 4 * offs
+    tl.store(y_ptr + offs, tl.load(addr.to(tl.pointer_type(tl.float32))))
+
+
+@triton.jit
+def rebuilt_by_its_own_bits(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    addr = x_ptr.to(tl.int64)
+    moved = addr + 4 * offs + 4 * ((addr & 511) == 0)
+    tl.store(y_ptr + offs, tl.load(moved.to(tl.pointer_type(tl.float32))))
+
+
+@triton.jit
 def pointer_cast(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
     offs = tl.arange(0, BLOCK)
     halves = x_ptr.to(tl.pointer_type(tl.int32), bitcast=True)
@@ -47,8 +62,13 @@ def test_a_pointer_read_as_a_number_is_found_by_its_line(tmp_path):
         "    bits = x_ptr.to(tl.int64, bitcast=True) | y_ptr.to(tl.int64)"
     )
     assert ttir.addresses(_ttir(tmp_path, "address_gate")) == [line + 1]
-    # A pointer cast to another pointer type is an offset's business, not an address read.
+    # A pointer cast to another pointer type is an offset's business, not an address read;
+    # so is an address moved by offsets made without it and made a pointer again.
     assert ttir.addresses(_ttir(tmp_path, "pointer_cast")) == []
+    assert ttir.addresses(_ttir(tmp_path, "rebuilt")) == []
+    # An offset made from the address's own bits reads it.
+    line = KERNELS.splitlines().index("    addr = x_ptr.to(tl.int64)") + 1
+    assert ttir.addresses(_ttir(tmp_path, "rebuilt_by_its_own_bits")) == [line]
 
 
 def test_the_verdict_refuses_a_kernel_that_reads_an_address():
