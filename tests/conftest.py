@@ -125,6 +125,25 @@ def kernel_ir(source: str, record: dict) -> str:
     return got["ir"][0]
 
 
+def located_ir(tmp_path: Path, source: str, name: str) -> str:
+    """The Triton IR, printed with its locations (lines of ``source``), of kernel ``name``
+    taking ``(x_ptr, y_ptr, n, BLOCK)``, float32 pointers and BLOCK = 64, compiled for sm_90."""
+    import importlib.util
+
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    path = tmp_path / f"{name}_kernels.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"{name}_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    signature = {"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"}
+    src = ASTSource(getattr(module, name), signature, constexprs={"BLOCK": 64})
+    return triton.compile(src, target=GPUTarget("cuda", 90, 32)).asm["ttir"]
+
+
 _VERSIONS_RUNNER = r"""
 import importlib.util, json, sys, tempfile
 import torch

@@ -159,24 +159,11 @@ def branch(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
 
 
 def test_the_compiled_kernel_says_which_scalar_loads_reach_every_threads_lanes(tmp_path):
-    import importlib.util
-
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-
+    from conftest import located_ir
     from kernelwright.sandbox import ttir
 
-    path = tmp_path / "spread_kernels.py"
-    path.write_text(SPREAD_KERNELS)
-    spec = importlib.util.spec_from_file_location("spread_kernels", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    signature = {"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"}
-
     def spread(name):
-        src = ASTSource(getattr(module, name), signature, constexprs={"BLOCK": 64})
-        return ttir.spread(triton.compile(src, target=GPUTarget("cuda", 90, 32)).asm["ttir"])
+        return ttir.spread(located_ir(tmp_path, SPREAD_KERNELS, name))
 
     def line(code):
         return SPREAD_KERNELS.splitlines().index(code) + 1

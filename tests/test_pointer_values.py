@@ -3,7 +3,7 @@ number (ttir.addresses), and the verdict refuses it (target_compile.attach)."""
 
 from __future__ import annotations
 
-import importlib.util
+from conftest import located_ir
 
 KERNELS = """
 import triton
@@ -41,18 +41,7 @@ def pointer_cast(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
 
 
 def _ttir(tmp_path, name):
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource
-
-    path = tmp_path / "address_kernels.py"
-    path.write_text(KERNELS)
-    spec = importlib.util.spec_from_file_location("address_kernels", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    signature = {"x_ptr": "*fp32", "y_ptr": "*fp32", "n": "i32", "BLOCK": "constexpr"}
-    src = ASTSource(getattr(module, name), signature, constexprs={"BLOCK": 64})
-    return triton.compile(src, target=GPUTarget("cuda", 90, 32)).asm["ttir"]
+    return located_ir(tmp_path, KERNELS, name)
 
 
 def test_a_pointer_read_as_a_number_is_found_by_its_line(tmp_path):
