@@ -287,16 +287,22 @@ def recording(statics: Statics) -> Iterator[None]:
                 # Python's `not` of a scalar is a bool of the same value, whatever the operand
                 # (`if not (pid < n):`); where it goes next, it is probed there.
                 value = _UNKNOWN
-            key = (spec(gen), gen.jit_fn.__name__, _pos(node, 1), trips(gen))
+            key = (spec(gen), gen.jit_fn.__name__, _pos(node, 1), trips(gen, node))
             statics.values.setdefault(key, set()).add(RUNTIME if value is _UNKNOWN else value)
         return ret
 
-    def trips(gen) -> tuple:
-        """The trip of each unrolled loop around the node being compiled, outermost first (the
-        extraction refuses a loop variable assigned in its loop: it is the trip)."""
+    def trips(gen, node: ast.AST) -> tuple:
+        """The trip of each unrolled loop around ``node``, outermost first (the extraction
+        refuses a loop variable assigned in its loop: it is the trip). A loop is around the
+        nodes of its body only, as the probes have it: its iterator's arguments are evaluated
+        before its first trip, while the loop variable's name still holds what an earlier loop
+        left there (``for s in tl.static_range(K)`` twice: the second ``K`` is no trip of
+        either), and its ``else`` after its last."""
         found = []
         for loop in getattr(gen, "_kw_loops", ()):
             if not hasattr(loop, "lineno") or not isinstance(loop.target, ast.Name):
+                continue
+            if not _inside(node, loop.body):
                 continue
             target = gen.lscope.get(loop.target.id)
             if isinstance(target, tl.constexpr):
@@ -326,7 +332,7 @@ def recording(statics: Statics) -> Iterator[None]:
             edge = (named[0], fn.__name__, mine_fn(fn))
             statics.library.setdefault(spec(gen), set()).add(edge)
         elif isinstance(at, ast.Call) and hasattr(at, "lineno"):
-            statics.calls[(spec(gen), gen.jit_fn.__name__, _pos(at, 1), trips(gen))] = named[0]
+            statics.calls[(spec(gen), gen.jit_fn.__name__, _pos(at, 1), trips(gen, at))] = named[0]
         return ret
 
     def mangle_hook(*args, **kwargs):
@@ -346,6 +352,16 @@ def recording(statics: Statics) -> Iterator[None]:
         cg.CodeGenerator.visit_For = visit_for
         cg.CodeGenerator.call_JitFunction = call_jit
         cg.mangle_fn = mangle
+
+
+def _inside(node: ast.AST, body: list[ast.stmt]) -> bool:
+    """Whether ``node`` lies within the statements ``body``, by source position: a node the
+    code generator copies from one of them (``x += y`` compiles a copy of ``x``) is inside too."""
+    if not body or not hasattr(node, "lineno"):
+        return False
+    start = (body[0].lineno, body[0].col_offset)
+    end = (body[-1].end_lineno, body[-1].end_col_offset)
+    return start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end
 
 
 @dataclass(frozen=True)

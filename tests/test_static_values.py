@@ -294,6 +294,32 @@ def test_a_loops_variable_is_typed_by_its_bounds_and_counts_up_only():
         list(loop(3, 0, scalar(-1, tl.int32)))
 
 
+def test_a_loops_iterator_is_not_inside_its_own_trips(tmp_path):
+    """Two `tl.static_range` loops over one name, then a `range` loop over it: the code generator
+    evaluates each iterator's arguments while the name still holds the earlier loop's last trip;
+    those are keyed outside the loop, as the probes key them (session 26: the second loop's own
+    `K` was a trip of the second loop compiled, of no loop interpreted)."""
+    source = """
+    @triton.jit
+    def k(x_ptr, y_ptr, n, BLOCK: tl.constexpr, K: tl.constexpr):
+        offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + offs, mask=offs < n)
+        ok = x == x
+        for s in tl.static_range(K):
+            ok = ok & ((x * 0.0 + s) < K)
+        for s in tl.static_range(K - 1, -1, -1):
+            ok = ok & ((x * 0.0 + s) >= 0)
+        for s in range(0, K + n, BLOCK):
+            ok = ok & ((x * 0.0 + s) >= 0)
+        tl.store(y_ptr + offs, tl.where(ok, x, 0.0), mask=offs < n)
+    """
+    x = torch.randn(N)
+    out, why, statics = replay(tmp_path, source, x, K=3)
+    assert why is None, why
+    assert torch.equal(out, x)
+    assert len(statics.unrolled) == 2  # the two static_range loops, not the range loop
+
+
 # A combine function of the candidate's that a library function calls (inductor's decoupled
 # look-back scan, y's first 96 bytes its scratch): no call site of the candidate's enters it.
 THROUGH_A_LIBRARY = """
