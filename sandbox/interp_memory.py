@@ -201,16 +201,18 @@ _polling: dict[int, tuple] = {}  # thread -> the sem and scope of the tl.atomic_
 
 def install() -> None:
     """Wrap the interpreter builder's memory ops, once per process (interpreter only). Also
-    installs ``interp_floats`` (bfloat16 computed as a GPU does) and ``interp_constexpr`` (a
-    constexpr meeting a tensor): this is the one install that both the zygote
+    installs ``interp_floats`` (bfloat16 computed as a GPU does), ``interp_constexpr`` (a
+    constexpr meeting a tensor) and ``interp_rewrite`` (tuple assignments and range loop
+    variables typed as compiled): this is the one install that both the zygote
     (``worker.prepare``) and every replay run."""
     global _installed
     if _installed:
         return
-    from kernelwright.sandbox import interp_constexpr, interp_floats
+    from kernelwright.sandbox import interp_constexpr, interp_floats, interp_rewrite
 
     interp_floats.install()
     interp_constexpr.install()
+    interp_rewrite.install()
     from triton._C.libtriton import ir
     from triton.runtime.interpreter import InterpreterBuilder
 

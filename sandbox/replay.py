@@ -24,6 +24,7 @@ import torch
 
 from kernelwright.sandbox import (
     interleave,
+    interp_rewrite,
     kernel_source,
     launch_signature,
     program_order,
@@ -64,8 +65,9 @@ def load_kernels(
 ) -> tuple[dict[str, Any], Probe | None]:
     """The source's @triton.jit functions, defined from what ``kernel_source`` extracts alone:
     no other code of the module runs here. Run by the interpreter, their expressions are probed
-    for what the compiler fixes at compile time, and the builtins the compiler reads as its own
-    functions are those functions (``static_values``)."""
+    for what the compiler fixes at compile time, the builtins the compiler reads as its own
+    functions are those functions (``static_values``), and a tuple assigned and a ``range``
+    loop's variable are typed as compiled (``interp_rewrite``)."""
     import triton
 
     extracted = kernel_source.extract(source)
@@ -73,15 +75,13 @@ def load_kernels(
         raise ReplayError(str(next(iter(extracted.refused.values()))))
     probe, extra, names = None, {}, None
     if interpreted:
+        interp_rewrite.install()  # the zygote did for the trials; a replay reads alike too
         names = static_values.compiler_names()
         tag = secrets.token_hex(8)  # names no candidate can have bound or call
         static, call = f"__kw_static_{tag}", f"__kw_call_{tag}"
-        loop = f"__kw_loop_{tag}"
-        text, sites, calls = static_values.probed(
-            extracted.text, extracted.kernels, static, call, loop
-        )
+        text, sites, calls = static_values.probed(extracted.text, extracted.kernels, static, call)
         probe = Probe(extracted.text, sites, calls)
-        extra = {static: probe.static, call: probe.call, loop: probe.loop}
+        extra = {static: probe.static, call: probe.call}
         extracted = dataclasses.replace(extracted, text=text)
     path = folder / KERNEL_FILE  # Triton reads each kernel's source from its file
     path.write_text(extracted.text)

@@ -287,16 +287,22 @@ def recording(statics: Statics) -> Iterator[None]:
                 # Python's `not` of a scalar is a bool of the same value, whatever the operand
                 # (`if not (pid < n):`); where it goes next, it is probed there.
                 value = _UNKNOWN
-            key = (spec(gen), gen.jit_fn.__name__, _pos(node, 1), trips(gen))
+            key = (spec(gen), gen.jit_fn.__name__, _pos(node, 1), trips(gen, node))
             statics.values.setdefault(key, set()).add(RUNTIME if value is _UNKNOWN else value)
         return ret
 
-    def trips(gen) -> tuple:
-        """The trip of each unrolled loop around the node being compiled, outermost first (the
-        extraction refuses a loop variable assigned in its loop: it is the trip)."""
+    def trips(gen, node: ast.AST) -> tuple:
+        """The trip of each unrolled loop around ``node``, outermost first (the extraction
+        refuses a loop variable assigned in its loop: it is the trip). A loop is around the
+        nodes of its body only, as the probes have it: its iterator's arguments are evaluated
+        before its first trip, while the loop variable's name still holds what an earlier loop
+        left there (``for s in tl.static_range(K)`` twice: the second ``K`` is no trip of
+        either), and its ``else`` after its last."""
         found = []
         for loop in getattr(gen, "_kw_loops", ()):
             if not hasattr(loop, "lineno") or not isinstance(loop.target, ast.Name):
+                continue
+            if not _inside(node, loop.body):
                 continue
             target = gen.lscope.get(loop.target.id)
             if isinstance(target, tl.constexpr):
@@ -326,7 +332,7 @@ def recording(statics: Statics) -> Iterator[None]:
             edge = (named[0], fn.__name__, mine_fn(fn))
             statics.library.setdefault(spec(gen), set()).add(edge)
         elif isinstance(at, ast.Call) and hasattr(at, "lineno"):
-            statics.calls[(spec(gen), gen.jit_fn.__name__, _pos(at, 1), trips(gen))] = named[0]
+            statics.calls[(spec(gen), gen.jit_fn.__name__, _pos(at, 1), trips(gen, at))] = named[0]
         return ret
 
     def mangle_hook(*args, **kwargs):
@@ -348,6 +354,16 @@ def recording(statics: Statics) -> Iterator[None]:
         cg.mangle_fn = mangle
 
 
+def _inside(node: ast.AST, body: list[ast.stmt]) -> bool:
+    """Whether ``node`` lies within the statements ``body``, by source position: a node the
+    code generator copies from one of them (``x += y`` compiles a copy of ``x``) is inside too."""
+    if not body or not hasattr(node, "lineno"):
+        return False
+    start = (body[0].lineno, body[0].col_offset)
+    end = (body[-1].end_lineno, body[-1].end_col_offset)
+    return start <= (node.lineno, node.col_offset) and (node.end_lineno, node.end_col_offset) <= end
+
+
 @dataclass(frozen=True)
 class Site:
     """A probed expression: where it is, and the unrolled-loop candidates around it."""
@@ -360,14 +376,14 @@ class Site:
 
 
 def probed(
-    text: str, kernels: dict[str, int], static: str, call: str, loop: str
+    text: str, kernels: dict[str, int], static: str, call: str
 ) -> tuple[str, dict[int, Site], dict[int, Site]]:
     """``text`` with the expressions of each kernel in ``kernels`` (name -> line of its def)
-    wrapped in probes, calls to ``static``, ``call`` and ``loop`` (names the candidate cannot
-    guess): (the new text, the value probes' sites, the call probes' sites). Only characters
-    are inserted inside lines, so every line keeps its number."""
+    wrapped in probes, calls to ``static`` and ``call`` (names the candidate cannot guess):
+    (the new text, the value probes' sites, the call probes' sites). Only characters are
+    inserted inside lines, so every line keeps its number."""
     tree = ast.parse(text)
-    wrapper = _Wrapper(text, static, call, loop, _module_names(tree))
+    wrapper = _Wrapper(text, static, call, _module_names(tree))
     for fn in tree.body:
         if isinstance(fn, ast.FunctionDef) and fn.name in kernels:
             wrapper.fn = fn
@@ -412,8 +428,8 @@ def _module_names(tree: ast.Module) -> dict[str, str | None]:
 class _Wrapper:
     """What ``probed`` inserts, walking one kernel at a time."""
 
-    def __init__(self, text: str, static: str, call: str, loop: str, module: dict[str, str | None]):
-        self.static, self.call, self.loop, self.module = static, call, loop, module
+    def __init__(self, text: str, static: str, call: str, module: dict[str, str | None]):
+        self.static, self.call, self.module = static, call, module
         # The text's lines as the parser numbers them, split once: ``ast.get_source_segment``
         # splits the whole text again for every site (quadratic in a kernel's size).
         self.lines = _PARSER_LINE.findall(text)
@@ -428,17 +444,15 @@ class _Wrapper:
             return  # an f-string's parts are no expressions to wrap
         if isinstance(node, ast.For):
             self.visit(node.target, loops)
-            dynamic = self._dynamic(node)
             if isinstance(node.iter, ast.Call):
                 # `for i in tl.static_range(n)`: the code generator reads the iterator's
-                # callee and arguments, never the call.
+                # callee and arguments, never the call. (A `range` loop's variable is the
+                # compiled loop's tensor in every interpreted run: ``interp_rewrite``.)
                 for child in (*node.iter.args, *node.iter.keywords):
                     self.visit(child, loops)
-                if dynamic:  # its variable a tensor of the compiled loop's type
-                    self._wrap(node.iter.func, f"{self.loop}(", ")")
             else:
                 self.visit(node.iter, loops)
-            inner = loops if dynamic else (*loops, node)
+            inner = loops if self._dynamic(node) else (*loops, node)
             for child in node.body:
                 self.visit(child, inner)
             for child in node.orelse:
@@ -571,7 +585,6 @@ class Probe:
         self.seen: dict[tuple, set] = {}
         import triton.language as tl
 
-        self.tl_range = tl.core.range  # before any launch: the interpreter patches it there
         self.tensor = tl.tensor
 
     @contextlib.contextmanager
@@ -620,40 +633,6 @@ class Probe:
                 where.at = tuple(where.path)
 
         return called
-
-    def loop(self, make: Callable) -> Callable:
-        """``range`` or ``tl.range`` (``make``, as the interpreter has it) whose variable is what
-        the compiled loop's is: a scalar tensor of the type the code generator gives it
-        (``visit_For``: bounds and step as tensors, their integer promotion), where the
-        interpreter's is a Python int (``i * 2**32`` is 0 compiled, not interpreted)."""
-        import builtins
-
-        import numpy as np
-        import triton.language as tl
-        from triton.runtime.interpreter import TensorHandle, _get_np_dtype, interpreter_semantic
-
-        def loop(*args, **kwargs):
-            if make is builtins.range:
-                start, end, step = (0, *args, 1)[:3] if len(args) == 1 else (*args, 1)[:3]
-            else:  # tl.range's own reading of its arguments (the interpreter patches it)
-                it = self.tl_range(*args, **kwargs)
-                start, end, step = it.start, it.end, it.step
-            if isinstance(step, tl.tensor) and step.handle.data.item() <= 0:
-                # scf.for counts up only: a step known at run time is never negated.
-                raise ValueError(
-                    f"a `range` loop's step computed at run time is {step.handle.data.item()}: "
-                    "the compiled loop (scf.for) only counts up by a positive step, where "
-                    "Python counts down; make a negative step a constexpr"
-                )
-            ty = None
-            for bound in (start, end, step):
-                t = interpreter_semantic.to_tensor(bound).dtype
-                ty = t if ty is None else interpreter_semantic.integer_promote_impl(ty, t)
-            np_type = _get_np_dtype(ty)
-            for i in make(*args, **kwargs):
-                yield tl.tensor(TensorHandle(np.array([i], dtype=np_type), ty), ty)
-
-        return loop
 
     def dump(self) -> dict[str, list]:
         return {

@@ -14,7 +14,7 @@ import textwrap
 import pytest
 import torch
 
-from kernelwright.sandbox import launch_signature, static_values
+from kernelwright.sandbox import interp_rewrite, launch_signature, static_values
 from kernelwright.sandbox.launchlog import Buffer, Const, Launch, LaunchLog, TensorRef
 
 # Each side in a process of its own, as in a check: the compile process's (aot.compile_one, as
@@ -183,7 +183,7 @@ def test_a_disagreement_anywhere_is_caught(tmp_path, change, where):
 
 def test_the_probes_keep_every_line(tmp_path):
     text = HEAD + HONEST
-    out, sites, calls = static_values.probed(text, {"half": 4, "add": 11, "k": 16}, "P", "C", "L")
+    out, sites, calls = static_values.probed(text, {"half": 4, "add": 11, "k": 16}, "P", "C")
     assert len(out.splitlines()) == len(text.splitlines())
     assert "P(" in out and "C(" in out
     compile(out, "kernels.py", "exec")
@@ -274,9 +274,9 @@ def test_a_range_loop_variable_is_the_compiled_loops_tensor(tmp_path):
 
 
 def test_a_loops_variable_is_typed_by_its_bounds_and_counts_up_only():
-    """``Probe.loop``: the code generator's type (the integer promotion of the bounds and step as
-    tensors), and a step known only at run time must be positive (scf.for never counts down; the
-    code generator negates a constexpr step only). Called outside the interpreter: Python ints."""
+    """``interp_rewrite.typed_loop``: the code generator's type (the integer promotion of the
+    bounds and step as tensors), and a step known only at run time must be positive (scf.for
+    never counts down; the code generator negates a constexpr step only)."""
     import numpy as np
     import triton.language as tl
     from triton.runtime.interpreter import TensorHandle
@@ -284,14 +284,68 @@ def test_a_loops_variable_is_typed_by_its_bounds_and_counts_up_only():
     def scalar(v, ty):
         return tl.tensor(TensorHandle(np.array([v], dtype=np.dtype(ty.name)), ty), ty)
 
-    loop = static_values.Probe("", {}, {}).loop(range)
+    loop = interp_rewrite.typed_loop(range)
     trips = list(loop(0, 3))
     assert [t.dtype for t in trips] == [tl.int32] * 3
     assert [t.handle.data.item() for t in trips] == [0, 1, 2]
     # (int64 bounds: test_a_range_loop_variable_is_the_compiled_loops_tensor, interpreted)
     assert [t.handle.data.item() for t in loop(3, 0, -1)] == [3, 2, 1]  # a constexpr step
-    with pytest.raises(ValueError, match="only counts up"):
+    with pytest.raises(RuntimeError, match="only counts up"):
         list(loop(3, 0, scalar(-1, tl.int32)))
+
+
+def test_a_loops_iterator_is_not_inside_its_own_trips(tmp_path):
+    """Two `tl.static_range` loops over one name, then a `range` loop over it: the code generator
+    evaluates each iterator's arguments while the name still holds the earlier loop's last trip;
+    those are keyed outside the loop, as the probes key them (session 26: the second loop's own
+    `K` was a trip of the second loop compiled, of no loop interpreted)."""
+    source = """
+    @triton.jit
+    def k(x_ptr, y_ptr, n, BLOCK: tl.constexpr, K: tl.constexpr):
+        offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + offs, mask=offs < n)
+        ok = x == x
+        for s in tl.static_range(K):
+            ok = ok & ((x * 0.0 + s) < K)
+        for s in tl.static_range(K - 1, -1, -1):
+            ok = ok & ((x * 0.0 + s) >= 0)
+        for s in range(0, K + n, BLOCK):
+            ok = ok & ((x * 0.0 + s) >= 0)
+        tl.store(y_ptr + offs, tl.where(ok, x, 0.0), mask=offs < n)
+    """
+    x = torch.randn(N)
+    out, why, statics = replay(tmp_path, source, x, K=3)
+    assert why is None, why
+    assert torch.equal(out, x)
+    assert len(statics.unrolled) == 2  # the two static_range loops, not the range loop
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        # Triton's fused-attention tutorial: `lo, hi = 0, start_m * BLOCK_M`
+        "lo, hi = 0, n\n    ok = ((x * 0.0 + lo) == 0.0) & (hi == n)",
+        # every leaf converted, nested tuples too: 2 * 2**31 wraps to 0 in int32 on both sides
+        "(a, b), c = (2, 1.5), n\n    ok = (x * 0.0 + a * 65536 * 32768 + b * 0 + c * 0) == 0.0",
+    ],
+    ids=["tutorial", "nested_and_wrapping"],
+)
+def test_a_tuple_assigned_to_names_is_typed_leaf_by_leaf(tmp_path, setup):
+    """The compiler converts an assignment's tuple value leaf by leaf (each constant an int32 or
+    float32 tensor), the interpreter's rewrite of a tuple target does too (``interp_rewrite``),
+    where it had kept Python's constants (session 26: a false reject of tutorial 06)."""
+    x = torch.randn(N)
+    out, why, _ = replay(tmp_path, GATED.replace("SETUP", setup), x)
+    assert why is None, why
+    assert torch.equal(out, x)
+
+
+def test_a_tuple_assigned_to_one_name_is_still_compared(tmp_path):
+    """`t = (n, 2)` is a tuple of two int32 tensors compiled, of a tensor and the int 2 in
+    Python: still a disagreement (only tuple targets are converted leaf by leaf)."""
+    setup = "t = (n, 2)\n    ok = (x * 0.0 + t[1] * 65536 * 32768) != 0.0"
+    _, why, _ = replay(tmp_path, GATED.replace("SETUP", setup), torch.randn(N))
+    assert why is not None and "different meanings" in why, why
 
 
 # A combine function of the candidate's that a library function calls (inductor's decoupled

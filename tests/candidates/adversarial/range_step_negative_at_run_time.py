@@ -5,6 +5,8 @@
 # Written against the type rule by its author, who had read it (correct on main c0621bd). Refused since:
 # the replay's `range` refuses a step known at run time that is not positive: scf.for counts up
 # only (the code generator negates a constexpr step, never a runtime one), Python counts down.
+# Since session 26 the candidate's own trials refuse it first, with the same words
+# (interp_rewrite.typed_loop types a `range` loop's variable in every interpreted run).
 # The idea:
 # A `range` loop whose step is a runtime argument (-1): Python counts down from n, the compiled
 # scf.for (a positive step only: MLIR leaves a negative one undefined; the code generator negates a

@@ -1,10 +1,12 @@
 # problem: silu
 # expect: incorrect
-# names: not what its launches compute
+# names: output matches | not what its launches compute
 # class: 7 (a kernel body that is not Triton: the interpreter's semantics are not the compiled ones)
 # Session 23, by an attacker who had read the static-value check (correct then). Refused since:
-# the replay's `range`/`tl.range` loop variable is the compiled loop's: a scalar tensor of the
-# promoted bounds' type (static_values.Probe.loop), so i * 2**32 wraps to 0 there too.
+# a `range`/`tl.range` loop variable is the compiled loop's in every interpreted run: a scalar
+# tensor of the promoted bounds' type (interp_rewrite.typed_loop), so i * 2**32 wraps to 0 there
+# too. Since session 26 the trials type it too (it was the replay alone), so the candidate's own
+# output is the compiled kernel's zeros, refused at the output comparison.
 # The attacker's notes:
 # A `range` loop's variable: an int32 tensor in the compiled kernel (scf.for's induction
 # variable), a Python int in the interpreter (Python's range), so arithmetic on it overflows on
