@@ -366,8 +366,9 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
 
 def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
     """Every line that binds each module-level name, anywhere in the module: at the top level,
-    inside a module-level ``if``, loop, ``try`` or ``with``, by an import, a ``def`` or a
-    ``class``, and inside a function or class that declares the name ``global``."""
+    inside a module-level ``if``, loop, ``try``, ``with`` or ``match`` (a capture pattern), by
+    an import, a ``def`` or a ``class``, and inside a function or class that declares the name
+    ``global``; a star import counts as binding every name."""
     found: dict[str, list[int]] = {}
 
     def visit(node: ast.AST, module: bool, declared: frozenset[str]) -> None:
@@ -379,8 +380,10 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
                 name = child.id
             elif isinstance(child, ast.alias):
                 name = (child.asname or child.name).split(".")[0]
-            elif isinstance(child, ast.ExceptHandler):
+            elif isinstance(child, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
                 name = child.name
+            elif isinstance(child, ast.MatchMapping):
+                name = child.rest
             if name is not None and (module or name in declared):
                 found.setdefault(name, []).append(
                     getattr(child, "lineno", getattr(node, "lineno", 0))
@@ -392,6 +395,16 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
                 visit(child, module, declared)
 
     visit(tree, True, frozenset())
+    # A star import binds names no one can list here: any name, once more.
+    stars = [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
+    ]
+    if stars:
+        for lines in found.values():
+            lines.extend(stars)
+        found["*"] = stars
     return found
 
 
@@ -402,8 +415,9 @@ def _rebound(
     extraction keeps its one top-level binding, while the module a GPU runs may take another
     (under ``if torch.cuda.is_available():``, in a function that declares it ``global``)."""
     for name in sorted(_globals_read(fn) & names):
-        lines = sorted(set(bindings.get(name, ())))
-        if len(bindings.get(name, ())) > 1:
+        bound = bindings.get(name, []) + (bindings.get("*", []) if name not in bindings else [])
+        lines = sorted(set(bound))
+        if len(bound) > 1:
             at = ", ".join(map(str, lines))
             return Refusal(
                 fn.lineno,

@@ -811,6 +811,21 @@ def _frem(natural: Callable, fma32: Callable, sem: Semantics) -> Callable:
 # --- the min/max of +0.0 and -0.0 ---------------------------------------------------------------
 
 
+# Float types the interpreter stores as their bits (``interp_floats``), by the bit that holds
+# their sign, where they have a -0.0 (the fnuz float8 types have none: 0x80 is their NaN).
+_SIGN_BITS = {"bf16": 0x8000, "fp8e4nv": 0x80, "fp8e5": 0x80}
+
+
+def _sign_bit(handle: Any) -> int | None:
+    return _SIGN_BITS.get(getattr(getattr(handle, "dtype", None), "name", None))
+
+
+def _zero_bits(d: np.ndarray, mask: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``d``'s bit patterns are zeros, and which of those are -0.0."""
+    zero = (d & ~np.asarray(mask, d.dtype)) == 0
+    return zero, zero & ((d & np.asarray(mask, d.dtype)) != 0)
+
+
 def _zeros(natural: Callable, sem: Semantics, kind: str, nan: str, right: bool) -> Callable:
     """``maxnum``/``minnum`` of +0.0 and -0.0 may return either (LLVM LangRef); NumPy's ``fmax``
     returns its second operand. ``maximum``/``minimum`` order -0.0 below +0.0, as NVIDIA's
@@ -821,13 +836,24 @@ def _zeros(natural: Callable, sem: Semantics, kind: str, nan: str, right: bool) 
     def op(lhs: Any, rhs: Any) -> Any:
         out = natural(lhs, rhs)
         d = out.data
-        if d.dtype not in _FUSED:
+        mask = _sign_bit(out)
+        if d.dtype not in _FUSED and mask is None:
             return out
         a, b = np.broadcast_arrays(lhs.data, rhs.data)
-        tie = (a == 0) & (b == 0) & (np.signbit(a) != np.signbit(b))
+        if mask is None:
+            tie = (a == 0) & (b == 0) & (np.signbit(a) != np.signbit(b))
+        else:  # bfloat16, float8: the sign is a bit of the stored integer
+            (za, na), (zb, nb) = _zero_bits(a, mask), _zero_bits(b, mask)
+            tie = za & zb & (na != nb)
         if not tie.any():
             return out
         negative = (kind == "min") == ordered  # ordered: max +0.0, min -0.0
+        if mask is not None:
+            moved = np.where(tie.reshape(d.shape), d.dtype.type(mask if negative else 0), d)
+            if (moved != d).any():
+                sem.applied.add("signed zero min/max")
+            out.data = moved.astype(d.dtype)
+            return out
         zero = np.copysign(d.dtype.type(0), d.dtype.type(-1.0 if negative else 1.0))
         moved = np.where(tie.reshape(d.shape), zero, d).astype(d.dtype)
         if (np.signbit(moved) != np.signbit(d)).any():
@@ -884,18 +910,30 @@ def _zero_reduce(natural: Callable, sem: Semantics, right: bool) -> Callable:
         kind = {np.nanmax: "max", np.nanmin: "min"}.get(val_reduce_op)
         t = input[0] if isinstance(input, tuple) else input
         data = t.handle.data
-        if kind is None or idx_reduce_op is not None or data.dtype not in _FUSED:
+        mask = _sign_bit(t.handle)
+        if kind is None or idx_reduce_op is not None or (data.dtype not in _FUSED and not mask):
             return out
         v = out.handle.data
         axis, keep = self.axis, self.keep_dims
+        if mask is None:
+            zero_in, negative_in = data == 0, np.signbit(data)
+            zero_out = v == 0
+        else:  # bfloat16, float8: the sign is a bit of the stored integer
+            zero_in, negative_in = _zero_bits(data, mask)
+            zero_out = _zero_bits(v, mask)[0]
         signs = [
-            np.any((data == 0) & (np.signbit(data) == s), axis=axis, keepdims=keep)
-            for s in (False, True)
+            np.any(zero_in & (negative_in == s), axis=axis, keepdims=keep) for s in (False, True)
         ]
-        tie = (v == 0) & np.reshape(signs[0] & signs[1], v.shape)
+        tie = zero_out & np.reshape(signs[0] & signs[1], v.shape)
         if not tie.any():
             return out
         negative = (kind == "min") != right  # as ``_zeros`` for the num forms
+        if mask is not None:
+            moved = np.where(tie, v.dtype.type(mask if negative else 0), v).astype(v.dtype)
+            if (moved != v).any():
+                sem.applied.add("signed zero min/max")
+            out.handle.data = moved
+            return out
         zero = np.copysign(v.dtype.type(0), v.dtype.type(-1.0 if negative else 1.0))
         moved = np.where(tie, zero, v).astype(v.dtype)
         if (np.signbit(moved) != np.signbit(v)).any():

@@ -266,6 +266,8 @@ def k(x_ptr, out_ptr):
         "for GATE in (2.0,):\n    pass",
         "from math import pi as GATE",
         "GATE = 2.0",
+        "match 2.0:\n    case GATE:\n        pass",
+        "match [2.0]:\n    case [*GATE]:\n        pass",
     ],
 )
 def test_a_name_a_kernel_reads_is_bound_once(rebinding):
@@ -277,3 +279,8 @@ def test_a_name_a_kernel_reads_is_bound_once(rebinding):
     # A name the kernel does not read may be rebound freely.
     other = GATED.format(rebinding=rebinding.replace("GATE", "OTHER"))
     assert "k" in kernel_source.extract(HEAD + other).kernels
+
+
+def test_a_star_import_may_bind_any_name_a_kernel_reads():
+    extracted = kernel_source.extract(HEAD + GATED.format(rebinding="from os.path import *"))
+    assert "is bound more than once" in str(extracted.refused["k"])

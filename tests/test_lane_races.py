@@ -103,6 +103,10 @@ def test_a_scalar_stored_then_loaded_in_one_program_waits_for_the_compile():
         (pending,) = r.unsettled.values()
         assert pending.read == -1 and pending.lines == atomics  # lines (none here)
         assert "thread 0 alone" in pending.message()
+    # Paired by the bytes they span: a float32 stored into the high half of a word that an
+    # int64 load reads whole.
+    r = _run(_at("store", [1], itemsize=4), _at("load", [0], itemsize=8))
+    assert r.found is None and len(r.unsettled) == 1
     # Other scalars, or a barrier between: nothing to settle.
     assert not _run(_at("store", [7]), _at("load", [8])).unsettled
     assert not _run(_at("store", [7]), "barrier", _at("load", [7])).unsettled
