@@ -210,8 +210,11 @@ class RayExecutor:
         self._idle.put_nowait(member)
 
     def _start_failed(self, why: str) -> None:
-        # Fewer actors is a slower run; none at all is a run that cannot go on.
-        if not self._members and not self._starting - {asyncio.current_task()}:
+        # Fewer actors is a slower run; none at all is a run that cannot go on. A start that has
+        # ended is still in _starting until its done-callback runs, which can be after this one:
+        # counted as starting, the last two failures would each wait for the other (a hang).
+        starting = [t for t in self._starting if t is not asyncio.current_task() and not t.done()]
+        if not self._members and not starting:
             self._failure = why
             self._idle.put_nowait(None)
 
