@@ -4,7 +4,7 @@
 # class: 7 (a kernel body that is not Triton: interpreter vs compiled)
 # Closed: the signed-zero ties of tl.maximum/tl.minimum and the tl.max/tl.min reductions are
 # perturbed for bfloat16 and float8 too, on the sign bit of the stored integer (semantics._zeros,
-# _zero_reduce). Correct on 2d29508 (session 26, twelfth round, an informed attacker's).
+# _zero_reduce). Correct on bb62136 (session 26, twelfth round, an informed attacker's).
 # The attacker's notes:
 # class: signed-zero ties of min/max (semantics "signed zero min/max") in bfloat16
 # idea: semantics._zeros moves the zero of a +0.0/-0.0 tie only for float16/32/64 results

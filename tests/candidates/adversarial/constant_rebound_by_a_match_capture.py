@@ -3,7 +3,7 @@
 # names: is bound more than once
 # class: 7 (a kernel body that is not Triton: interpreter vs compiled)
 # Closed: a match statement's capture patterns bind names too, and a star import binds any
-# (kernel_source._module_bindings). Correct on 2d29508 (session 26, twelfth round, an informed
+# (kernel_source._module_bindings). Correct on bb62136 (session 26, twelfth round, an informed
 # attacker's).
 # The attacker's notes:
 # class: extraction differs from the module a GPU runs (kernel_source._module_bindings/_rebound)

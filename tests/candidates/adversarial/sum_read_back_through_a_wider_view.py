@@ -3,7 +3,7 @@
 # names: a data race between the threads of program
 # class: 7 (a kernel body that is not Triton: interpreter vs compiled)
 # Closed: a scalar store and a scalar load in one program are paired by the bytes they span, not by
-# where each starts (lane_races._read_back). Correct on 2d29508 (session 26, twelfth round, an
+# where each starts (lane_races._read_back). Correct on bb62136 (session 26, twelfth round, an
 # informed attacker's).
 # The attacker's notes:
 # class: lane race (scalar store by thread 0, scalar load by every thread), interpreter pairing

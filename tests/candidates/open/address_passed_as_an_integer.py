@@ -3,7 +3,7 @@
 # names: address
 # class: interpreter vs GPU execution (issue 14)
 # OPEN: a known false accept on the CPU (session 26, twelfth round, an informed attacker's; correct
-# on 2d29508). Host code passes x.data_ptr() and y.data_ptr() as plain integers and the kernel gates
+# on bb62136). Host code passes x.data_ptr() and y.data_ptr() as plain integers and the kernel gates
 # on their low 9 bits: the kernel reads no pointer (ttir.addresses sees nothing) and the replay
 # runs the recorded integers, the CPU's addresses. Host code computing from addresses is the
 # candidate's own business, out of reach of any evidence here. The rule that would close it: an

@@ -2,7 +2,7 @@
 # expect: incorrect
 # names: fp8
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on 2d29508). A bfloat16
+# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on bb62136). A bfloat16
 # -> float8e4nv conversion past 448: the interpreter's conversion wraps the exponent (1000 -> 256),
 # sm_90 saturates (cvt.rn.satfinite: 448); the fp8 saturation perturbation clips only float16/32/64
 # sources. The rule that would close it (with the two below): every float8 conversion computed as

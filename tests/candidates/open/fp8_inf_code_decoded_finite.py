@@ -2,7 +2,7 @@
 # expect: incorrect
 # names: fp8
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on 2d29508). The
+# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on bb62136). The
 # float8e5 code 0x7C is +inf (0x7D-0x7F NaN, float8e4nv 0x7F NaN); the interpreter decodes them as
 # finite numbers (65536.0, ...; 480.0). The rule that would close it: the one in
 # bf16_to_fp8_not_saturated.py.

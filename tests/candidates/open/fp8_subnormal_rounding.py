@@ -2,7 +2,7 @@
 # expect: incorrect
 # names: fp8
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on 2d29508). float32 ->
+# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on bb62136). float32 ->
 # float8e4nv in the float8 subnormal range: the interpreter gives 0.0 for 0.001, sm_90 rounds to
 # nearest (2^-9). The rule that would close it: the one in bf16_to_fp8_not_saturated.py.
 # The attacker's notes:
