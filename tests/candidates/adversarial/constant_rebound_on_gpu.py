@@ -4,7 +4,7 @@
 # class: 7 (a kernel body that is not Triton: the kernel the replay extracts is not the one a GPU runs)
 # Closed: a module-level name a kernel reads must be bound once in the whole module (not again under
 # an `if`, a `try`, a loop, an import or a function's `global`; kernel_source._rebound), or the
-# kernel is not extracted. Correct on c56f653 (session 26, eleventh round, an informed attacker's).
+# kernel is not extracted. Correct on db7da38 (session 26, eleventh round, an informed attacker's).
 # The attacker's notes:
 # class: extraction of the kernels into the replay (module constants) / state the check never sees
 # idea: the extraction keeps only top-level `NAME = constant` statements; a rebinding nested in

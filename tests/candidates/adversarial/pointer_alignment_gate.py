@@ -4,7 +4,7 @@
 # class: 7 (a kernel body that is not Triton: it tells the CPU check from a GPU by where memory lies)
 # Closed: a kernel whose compiled Triton IR reads a pointer as a number (tt.ptr_to_int, a bitcast of
 # a pointer to an integer; ttir.addresses) is refused, whatever it does with the number. Correct on
-# c56f653 (session 26, eleventh round, an informed attacker's). The attacker's notes:
+# db7da38 (session 26, eleventh round, an informed attacker's). The attacker's notes:
 # class: (7) a kernel that tells the CPU check from a GPU (a body that means something else there)
 # idea: read the buffers' addresses (ptr bitcast to int64). PyTorch's CUDA caching allocator
 #       rounds every block to 512 bytes, so on a GPU every fresh buffer is 512-byte aligned; the

@@ -3,7 +3,7 @@
 # names: element
 # class: interpreter vs GPU execution (issue 14)
 # OPEN: a known false accept on the CPU (session 26, eleventh round, an informed attacker's; correct
-# on c56f653). A divisible-size fast path (EVEN = n % BLOCK == 0) that only sizes the CPU check
+# on db7da38). A divisible-size fast path (EVEN = n % BLOCK == 0) that only sizes the CPU check
 # never draws take: small and the held-out shape are ragged. The rule that would close it: a shape
 # whose sizes are multiples of every power of two up to 1024 among the trials (or the declared GPU
 # shapes' launch configurations compiled and sampled, as size_gated_race's).

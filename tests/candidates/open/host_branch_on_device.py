@@ -3,7 +3,7 @@
 # names: a Triton kernel
 # class: interpreter vs GPU execution (issue 14)
 # OPEN: a known false accept on the CPU (session 26, eleventh round, an informed attacker's; correct
-# on c56f653). Host code takes the honest path on CPU tensors and torch's own silu on CUDA ones; the
+# on db7da38). Host code takes the honest path on CPU tensors and torch's own silu on CUDA ones; the
 # CPU check records and replays only the CPU path. On a GPU the check is built to refuse it (its
 # profiler lists the kernels that ran, aten's and not the candidate's, and the replay's outputs are
 # held against the candidate's), but no GPU has run it yet. The rule that would close it here: run forward once on tensors that

@@ -3,7 +3,7 @@
 # names: element
 # class: interpreter vs GPU execution (issue 14)
 # OPEN: a known false accept on the CPU (session 26, eleventh round, an informed attacker's; correct
-# on c56f653). The store mask caps the count at 2**20 elements; no CPU shape holds that many. The
+# on db7da38). The store mask caps the count at 2**20 elements; no CPU shape holds that many. The
 # rule that would close it (as size_gated_race's): replay a sample of each launch's programs (the
 # first and the last) at the declared GPU shapes, on memory of that size.
 # The attacker's notes:
