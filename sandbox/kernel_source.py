@@ -401,10 +401,8 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
         for n in ast.walk(tree)
         if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
     ]
-    if stars:
-        for lines in found.values():
-            lines.extend(stars)
-        found["*"] = stars
+    for lines in found.values():
+        lines.extend(stars)
     return found
 
 
@@ -415,10 +413,9 @@ def _rebound(
     extraction keeps its one top-level binding, while the module a GPU runs may take another
     (under ``if torch.cuda.is_available():``, in a function that declares it ``global``)."""
     for name in sorted(_globals_read(fn) & names):
-        bound = bindings.get(name, []) + (bindings.get("*", []) if name not in bindings else [])
-        lines = sorted(set(bound))
+        bound = bindings.get(name, [])
         if len(bound) > 1:
-            at = ", ".join(map(str, lines))
+            at = ", ".join(map(str, sorted(set(bound))))
             return Refusal(
                 fn.lineno,
                 f"kernel {fn.name} (line {fn.lineno}): {name}, which it reads, is bound more "
