@@ -1,4 +1,4 @@
-"""bfloat16 in Triton's CPU interpreter, computed as a GPU computes it.
+"""bfloat16 and float8 in Triton's CPU interpreter, computed as a GPU computes them.
 
 The interpreter stores a bfloat16 as its bits in an ``np.uint16`` (``_get_np_dtype``), and
 most of its builder runs NumPy on those integers as they are: ``create_fadd`` of 1.0 and 1.0
@@ -17,12 +17,41 @@ A bfloat16 add, multiply, divide or square root rounded from float32 is the corr
 result (float32 carries more than twice bfloat16's 8 bits), which is what ``add.rn.bf16`` or
 an upcast, an f32 op and ``cvt.rn.bf16.f32`` give.
 
-float8 (stored as ``np.uint8``) likewise: Triton's semantic layer computes two float8
-operands of one type in that type (``computation_type_impl``, rule 6), so ``a + b`` or ``a < b``
-ran on the interpreter's integers (1.0 + 1.0 in float8e4nv was 128.0); each such op now
-decodes its operands as the interpreter's own ``tl.dot`` does (through float16, exact),
-computes in float32 and converts back with the interpreter's own float32 -> float8 conversion
-(to nearest). Conversions to and from float8 and ``tl.dot`` already decode, and stay as they are.
+float8 (stored as ``np.uint8``): each conversion to or from float8 is the one sm_90 runs, as
+Triton 3.9 compiles it (read off its PTX), in every run: the interpreter's ``_convert_float`` did
+bit arithmetic that wrapped the exponent past the largest finite value (1000 -> 256 where
+``cvt.rn.satfinite`` gives 448), flushed float8 subnormals (0.001 -> 0, not 2^-9) and read the
+float8e5 inf and NaN codes and float8e4nv's NaN as finite numbers. Patched there, it serves every
+caller (``create_fp_to_fp``, ``tl.dot``'s decode, the arithmetic here), and ``cast_impl`` (a float8
+constant: ``create_fp_trunc``, which cast 0.5 with ``astype(np.uint8)`` to the code 0) and
+``tl.dot_scaled``'s decode (sm_90 upcasts its float8 operands to bfloat16) are routed to it:
+
+- decode: a 256-entry table of exact values per type. float8e4nv (e4m3fn: no inf, 0x7F/0xFF NaN,
+  largest 448) and float8e5 (e5m2: the top byte of a float16, inf and NaN included) decode with
+  ``cvt.rn.f16x2.e4m3x2``/``e5m2x2``; float8e4b15 with Triton's bit moves
+  (``convert_fp8e4b15_to_float16``: a float16 whose exponent is below 16, no inf or NaN, 0x7F is
+  1.875). One exception: float8e5 -> bfloat16 is lowered to bit moves and a multiply by 2^112, which
+  read 0x7C-0x7F as 65536, 81920, 98304, 114688 (signed alike), not inf and NaN; that is what the
+  GPU stores, so it is what this stores.
+- encode, float8e4nv and float8e5: ``cvt.rn.satfinite.{e4m3,e5m2}x2.{f32,f16x2}`` (bfloat16 is
+  first widened to float32, exactly): round to nearest even, a magnitude past the largest finite
+  value (infinity too) saturates to it, NaN is 0x7F, -0.0 keeps its sign. ``fp_downcast_rounding=
+  "rtz"`` compiles for float32 -> float8e5 alone (``cvt.rz.f16.f32``, then the float16's top
+  byte): toward zero, a finite overflow the largest value, inf stays inf.
+- encode, float8e4b15: Triton's ``convert_float16_to_fp8e4b15`` whatever the rounding asked
+  (float32 first to float16 toward zero): the magnitude's float16 bits clamped to 1.75
+  (``min.f16x2``: NaN and inf also become 1.75), rounded to nearest with ties away from zero.
+
+Not compiled for sm_90 by Triton 3.9, and so refused by a target's compile, not here: float64 <->
+float8 (this rounds float64 once, with no float32 in between), float8 -> float8, ``rtz`` other than
+float32 -> float8e5 (computed as toward zero all the same), bfloat16 -> float8e4b15, and float8
+arithmetic (``llvm.fadd`` on i8). float8e4b8 and float8e5b16 (the fnuz types) are refused for sm_90
+("not supported in this architecture"); what MI300's conversions do with them (saturation,
+rounding) was not established here, so they keep the interpreter's own ``_convert_float``.
+
+Two float8 operands of one type compute in that type (``computation_type_impl``, rule 6), so
+``a + b`` or ``a < b`` ran on the interpreter's integers (1.0 + 1.0 in float8e4nv was 128.0); each
+such op now decodes its operands, computes in float32 and encodes the result as a conversion does.
 """
 
 from __future__ import annotations
@@ -85,6 +114,90 @@ def _to_odd_float32(x: np.ndarray) -> np.ndarray:
     return np.where(inexact, odd, r).astype(np.float32)
 
 
+def _e4m3fn_values() -> np.ndarray:
+    codes = np.arange(256)
+    exp, man = (codes >> 3) & 0xF, (codes & 7).astype(np.float64)
+    mag = np.where(exp == 0, np.ldexp(man / 8, -6), np.ldexp(1 + man / 8, exp - 7))
+    mag = np.where((codes & 0x7F) == 0x7F, np.nan, mag)
+    return np.where(codes & 0x80, -mag, mag).astype(np.float32)
+
+
+def _as_float16(bits: np.ndarray) -> np.ndarray:
+    return bits.astype(np.uint16).view(np.float16).astype(np.float32)
+
+
+_CODES = np.arange(256, dtype=np.uint16)
+# Each float8 type's value of every code (float32, exact), by ``tl.dtype.name``.
+_DECODE = {
+    "fp8e4nv": _e4m3fn_values(),
+    "fp8e5": _as_float16(_CODES << 8),
+    "fp8e4b15": _as_float16(((_CODES & 0x80) << 8) | ((_CODES & 0x7F) << 7)),
+}
+
+
+def _e5m2_read_as_normal() -> np.ndarray:
+    """float8e5 -> bfloat16's bit moves: codes 0x7C-0x7F read with a normal exponent of 16."""
+    out = _DECODE["fp8e5"].copy()
+    top = (_CODES & 0x7C) == 0x7C
+    sign = np.where(_CODES[top] & 0x80, -1.0, 1.0)
+    out[top] = sign * np.ldexp(1 + (_CODES[top] & 3) / 4, 16)
+    return out
+
+
+_E5_TO_BF16 = _e5m2_read_as_normal()
+# Round to nearest on each satfinite type's grid: its finite magnitudes (code = index) and the
+# midpoints above them (none above the largest: a saturated magnitude stays there).
+_GRID = {
+    name: _DECODE[name][:end].astype(np.float64)
+    for name, end in (("fp8e4nv", 0x7F), ("fp8e5", 0x7C))
+}
+_MIDPOINT = {name: np.append((g[:-1] + g[1:]) / 2, np.inf) for name, g in _GRID.items()}
+_NAN8 = np.uint8(0x7F)
+# The types (``tl.dtype.name``) the interpreter stores as their bits.
+_FLOAT8 = {"fp8e4nv", "fp8e5", "fp8e4b15", "fp8e4b8", "fp8e5b16"}
+_NARROW = _FLOAT8 | {"bf16"}
+
+
+def decode8(bits: np.ndarray, name: str, to_bf16: bool = False) -> np.ndarray:
+    """float8 codes -> their float32 values as sm_90 decodes them (``to_bf16``: for a
+    bfloat16 result)."""
+    table = _E5_TO_BF16 if to_bf16 and name == "fp8e5" else _DECODE[name]
+    return table[np.asarray(bits).astype(np.uint8, copy=False)]
+
+
+def encode8(x: np.ndarray, name: str, toward_zero: bool = False) -> np.ndarray:
+    """Float values (float16, float32 or float64) -> float8 codes as sm_90 converts them."""
+    x = np.asarray(x)
+    if name == "fp8e4b15":
+        return _encode_e4b15(x)
+    grid = _GRID[name]
+    with np.errstate(invalid="ignore"):  # a signalling NaN
+        a = np.abs(x.astype(np.float64))
+    nan, inf = np.isnan(a), np.isinf(a)
+    a = np.where(nan, 0.0, np.minimum(a, grid[-1]))
+    low = np.searchsorted(grid, a, side="right") - 1
+    if not toward_zero:
+        mid = _MIDPOINT[name][low]
+        low = low + ((a > mid) | ((a == mid) & (low % 2 == 1)))
+    elif name == "fp8e5":
+        low = np.where(inf, 0x7C, low)
+    codes = low.astype(np.uint8) | (np.signbit(x).astype(np.uint8) << np.uint8(7))
+    return np.where(nan, _NAN8, codes)
+
+
+def _encode_e4b15(x: np.ndarray) -> np.ndarray:
+    if x.dtype != np.float16:  # cvt.rz.f16.f32: to nearest, then one step back if that was away
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = x.astype(np.float16)
+            x = np.where(np.abs(r) > np.abs(x), np.nextafter(r, np.float16(0)), r)
+    bits = np.ascontiguousarray(x, dtype=np.float16).view(np.uint16)
+    mag = bits & np.uint16(0x7FFF)
+    mag = np.where(mag > 0x7C00, np.uint16(0x3F00), np.minimum(mag, np.uint16(0x3F00)))
+    return (((mag + np.uint16(0x40)) >> np.uint16(7)) | ((bits >> np.uint16(8)) & 0x80)).astype(
+        np.uint8
+    )
+
+
 def install() -> None:
     """Patch the interpreter builder's bfloat16 and float8 paths, once per process (interpreter
     only)."""
@@ -96,10 +209,10 @@ def install() -> None:
 
     builder, handle, reduce_ops = interp.InterpreterBuilder, interp.TensorHandle, interp.ReduceOps
     bf16 = tl.bfloat16
-    rtne = interp._ir.ROUNDING_MODE.RTNE
+    rtne, rtz = interp._ir.ROUNDING_MODE.RTNE, interp._ir.ROUNDING_MODE.RTZ
 
     def stored_as_bits(t: Any) -> bool:
-        return t == bf16 or _float8(t)
+        return t.name in _NARROW
 
     def narrow(h: Any) -> Any:
         """The handle's type if the interpreter stores it as bits (bfloat16, float8), else None."""
@@ -109,16 +222,40 @@ def install() -> None:
     def values(data: np.ndarray, t: Any) -> np.ndarray:
         if t == bf16:
             return decode(data)
-        # float8 as the interpreter's own tl.dot decodes it: through float16 (exact)
-        f16 = interp._convert_float(np.ascontiguousarray(data), t, tl.float16, None)
-        return f16.view(np.float16).astype(np.float32)
+        return convert_float(np.ascontiguousarray(data), t, tl.float32, rtne).view(np.float32)
 
     def stored(x: np.ndarray, t: Any) -> np.ndarray:
         if t == bf16:
             return encode(x)
-        # float8: the interpreter's own float32 -> float8 conversion, to nearest
-        f = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
-        return interp._convert_float(f, tl.float32, t, rtne).view(np.uint8).reshape(f.shape)
+        x = np.asarray(x)  # float64 (an fma's exact product) is rounded once
+        return convert_float(x, tl.float64 if x.dtype == np.float64 else tl.float32, t, rtne)
+
+    natural_convert_float = interp._convert_float
+
+    def convert_float(data: Any, src: Any, dst: Any, rounding_mode: Any) -> np.ndarray:
+        s, d = src.name, dst.name
+        if s not in _DECODE and d not in _DECODE:
+            return natural_convert_float(data, src, dst, rounding_mode)
+        data = np.asarray(data)
+        if s in _DECODE:
+            x = decode8(data, s, to_bf16=d == "bf16")
+        else:
+            x = decode(data) if s == "bf16" else data
+        if d in _DECODE:
+            return encode8(x, d, toward_zero=rounding_mode == rtz)
+        if d == "bf16":
+            return encode(x)  # exact: every float8 value is a bfloat16
+        return x.astype(interp._get_np_dtype(dst)).view(f"u{dst.primitive_bitwidth // 8}")
+
+    mxfp_natural = interp._mxfp_value_handle_to_float32
+
+    def mxfp_values(value_handle: Any) -> np.ndarray:
+        """``tl.dot_scaled``'s float8 operand: sm_90 has no scaled float8 MMA and upcasts it to
+        bfloat16, float8e5 with the bit moves that read 0x7C-0x7F as numbers."""
+        name = value_handle.dtype.name
+        if name not in _DECODE:
+            return mxfp_natural(value_handle)
+        return decode8(value_handle.data, name, to_bf16=True)
 
     def f32(h: Any) -> Any:
         t = narrow(h)
@@ -164,11 +301,15 @@ def install() -> None:
 
     cast_impl = builder.cast_impl
 
-    def bf16_cast_impl(self: Any, src: Any, dst_type: Any) -> Any:
-        # float8 conversions are create_fp_to_fp's (_convert_float), not this
+    def narrow_cast_impl(self: Any, src: Any, dst_type: Any) -> Any:
         s, d = src.dtype.scalar, dst_type.scalar
-        if (s != bf16 and d != bf16) or s == d or _float8(s) or _float8(d):
+        if s == d or (s.name not in _NARROW and d.name not in _NARROW):
             return cast_impl(self, src, dst_type)
+        if s.name in _FLOAT8 or d.name in _FLOAT8:
+            # a float8 constant (scalar_constant: get_fp32 + create_fp_trunc) was cast
+            # with astype(np.uint8): 0.5 became the code 0
+            data = convert_float(src.data, s, d, rtne)
+            return handle(data.view(interp._get_np_dtype(d)), d)
         x = decode(src.data) if s == bf16 else src.data
         if d == bf16:
             return handle(encode(x), bf16)
@@ -230,12 +371,10 @@ def install() -> None:
     builder.binary_op = narrow_binary_op
     builder.unary_op = narrow_unary_op
     builder.ternary_op = narrow_ternary_op
-    builder.cast_impl = bf16_cast_impl
+    builder.cast_impl = narrow_cast_impl
     builder.create_fma = narrow_fma
     builder.create_dot = bf16_dot
     reduce_ops.min_max = narrow_min_max
+    interp._convert_float = convert_float
+    interp._mxfp_value_handle_to_float32 = mxfp_values
     _installed = True
-
-
-def _float8(t: Any) -> bool:
-    return bool(t.is_floating()) and t.primitive_bitwidth == 8

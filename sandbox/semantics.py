@@ -4,18 +4,19 @@ Triton's CPU interpreter (NumPy) is one legal execution of a kernel; the compile
 runs is another, and they differ where the compiler has a choice or lowers an op to an
 instruction that is not NumPy's: a reduction folded in its layout's order, a float->int
 conversion that saturates, an ``.approx.ftz`` instruction or FTZ libdevice code, a TF32 tensor
-core accumulating step by step, an fp8 ``satfinite`` conversion, a multiply and add contracted
-into one ``fma``, the zero a min or max returns of +0.0 and -0.0, a reshape or cat allowed to
-reorder its elements. A kernel that turns one such difference into a gate (right answer where
-the value is the interpreter's, zeros otherwise) passes every interpreted check and fails on
-every GPU. So every replay but the first (``perturbed_replay``) runs under ``perturbed``: each
-of those operations computed another legal way. Each is perturbed as a class, not per op a
-past attack tried: every float width the PTX has an ``fma`` for, every math op that is not
-IEEE, every reduction and scan (in an order a compiled layout folds in, operands moved across
-lanes), every dot, every op that takes a min or max (tl.maximum/tl.minimum, tl.clamp in both
-NaN modes, the tl.max/tl.min reductions), every reshape and cat that may reorder. An honest
-kernel's outputs move by rounding only and stay within tolerance; a gate flips and the check
-fails.
+core accumulating step by step, a multiply and add contracted into one ``fma``, the zero a min
+or max returns of +0.0 and -0.0, a reshape or cat allowed to reorder its elements. A kernel that
+turns one such difference into a gate (right answer where the value is the interpreter's, zeros
+otherwise) passes every interpreted check and fails on every GPU. So every replay but the first
+(``perturbed_replay``) runs under ``perturbed``: each of those operations computed another legal
+way. Each is perturbed as a class, not per op a past attack tried: every float width the PTX
+has an ``fma`` for, every math op that is not IEEE, every reduction and scan (in an order a
+compiled layout folds in, operands moved across lanes), every dot, every op that takes a min or
+max (tl.maximum/tl.minimum, tl.clamp in both NaN modes, the tl.max/tl.min reductions), every
+reshape and cat that may reorder. An honest kernel's outputs move by rounding only and stay
+within tolerance; a gate flips and the check fails. Not a perturbation but the interpreter
+fixed, in every run (``interp_floats.py``): a float8 conversion, which saturates as sm_90's
+``cvt.rn.satfinite`` does.
 
 Only the replay process patches, only for one replay, and everything is restored after. An
 internal this Triton version lacks leaves its perturbation out (``Semantics.skipped``); the
@@ -51,7 +52,6 @@ WHAT = {
     "to zero (.approx.ftz, libdevice built with FTZ)",
     "tf32 dot": "float32 tl.dot operands truncated to TF32 (input_precision='tf32', the default)",
     "dot order": "tl.dot accumulated into its accumulator a tensor-core step of K at a time",
-    "fp8 saturation": "float8 conversions saturating to the largest finite value (satfinite)",
     "fma contraction": "a * b + c fused into one rounding (fma) in float16, float32 and float64, "
     "as the compiler contracts it",
     "float remainder": "float32 % as NVPTX lowers it: x - trunc(x / y) * y with one division "
@@ -66,8 +66,6 @@ WHAT = {
 }
 
 _SUBNORMAL32 = np.finfo(np.float32).tiny
-# Largest finite value of each float8 type a conversion saturates to (``tl.dtype.name``).
-_FP8_MAX = {"fp8e4nv": 448.0, "fp8e5": 57344.0, "fp8e4b8": 240.0, "fp8e5b16": 57344.0}
 
 
 @dataclass
@@ -169,10 +167,6 @@ def _table(
         ),
         ("tf32 dot", [(b, "create_dot", lambda orig: _tf32_dot(orig, interp, sem))]),
         ("dot order", [(b, "create_dot", lambda orig: _dot_steps(orig, sem, rng))]),
-        (
-            "fp8 saturation",
-            [(b, "create_fp_to_fp", lambda orig: _fp8_satfinite(orig, interp, sem))],
-        ),
         # Before "fma contraction": its moved products go through the reordered reshape.
         (
             "reordered reshape",
@@ -542,24 +536,6 @@ def _saturating(natural: Callable, sem: Semantics) -> Callable:
             fixed = np.where(np.isnan(wide), 0.0, np.clip(np.trunc(wide), info.min, info.max))
             out.data = np.where(odd, fixed.astype(out.data.dtype), out.data)
         return out
-
-    return convert
-
-
-def _fp8_satfinite(natural: Callable, interp: Any, sem: Semantics) -> Callable:
-    """The compiled conversion to float8 is ``cvt.rn.satfinite``: a value past the largest
-    finite one becomes it (sign kept); the interpreter's bit arithmetic wraps the exponent."""
-
-    def convert(src: Any, dst_type: Any, rounding_mode: Any) -> Any:
-        limit = _FP8_MAX.get(getattr(dst_type.scalar, "name", ""))
-        data = src.data
-        if limit is not None and data.dtype in (np.float16, np.float32, np.float64):
-            over = np.abs(data) > limit
-            if over.any():
-                sem.applied.add("fp8 saturation")
-                clipped = np.where(over, np.copysign(limit, data), data).astype(data.dtype)
-                src = interp.TensorHandle(clipped, src.dtype)
-        return natural(src, dst_type, rounding_mode)
 
     return convert
 

@@ -1,6 +1,7 @@
-"""bfloat16 in the interpreter computed as a GPU computes it (interp_floats.py): the
-interpreter stores bfloat16 as its uint16 bits and ran NumPy on the integers; the attacks
-tests/candidates/adversarial/bf16_*.py gated on it."""
+"""bfloat16 and float8 in the interpreter computed as a GPU computes them (interp_floats.py):
+the interpreter stores bfloat16 as its uint16 bits and ran NumPy on the integers; its float8
+conversions wrapped past the largest value, flushed subnormals and read inf and NaN as numbers.
+The attacks tests/candidates/adversarial/bf16_*.py and fp8_*.py gated on them."""
 
 from __future__ import annotations
 
@@ -65,12 +66,31 @@ def fp8(out_ptr, s):  # two float8 operands of one type compute in float8 (seman
     tl.store(out_ptr + 17, tl.argmax(v, 0).to(tl.float32))
 
 
+@triton.jit
+def fp8_convert(out_ptr, s):
+    r = tl.arange(0, 4)
+    z = tl.zeros([4], dtype=tl.float32) + s
+    tl.store(out_ptr + r, (z * 1000.0).to(tl.bfloat16).to(tl.float8e4nv).to(tl.float32))
+    tl.store(out_ptr + 4 + r, (z * 0.001).to(tl.float8e4nv).to(tl.float32))
+    e5 = (r + 124).to(tl.uint8).to(tl.float8e5, bitcast=True)  # 0x7C-0x7F
+    tl.store(out_ptr + 8 + r, e5.to(tl.float32))
+    tl.store(out_ptr + 12 + r, e5.to(tl.bfloat16).to(tl.float32))
+    e4 = (r * 0 + 127).to(tl.uint8).to(tl.float8e4nv, bitcast=True)
+    tl.store(out_ptr + 16 + r, e4.to(tl.float32))
+    tl.store(out_ptr + 20 + r, (z * 1.4).to(tl.float8e5, fp_downcast_rounding="rtz").to(tl.float32))
+    tl.store(out_ptr + 24 + r, (z * 1.0625).to(tl.float8e4b15).to(tl.float32))
+    tl.store(out_ptr + 28 + r, (z * 1e6).to(tl.float16).to(tl.float8e5).to(tl.float32))
+    tl.store(out_ptr + 32 + r, tl.full([4], 0.5, tl.float8e4nv).to(tl.float32))  # create_fp_trunc
+
+
 x = torch.tensor([-3.0, -0.5, 2.5, 7.0], dtype=torch.bfloat16)
 o, i = torch.zeros(60), torch.zeros(4, dtype=torch.int32)
 ops[(1,)](x, o, i, 1.0, 1)
 f = torch.zeros(18)
 fp8[(1,)](f, 1.0)
-print(json.dumps({"out": o.tolist(), "int": i.tolist(), "fp8": f.tolist()}))
+c = torch.zeros(36)
+fp8_convert[(1,)](c, 1.0)
+print(json.dumps({"out": o.tolist(), "int": i.tolist(), "fp8": f.tolist(), "fp8_convert": c.tolist()}))
 """
 
 
@@ -129,6 +149,20 @@ def test_float8_ops_compute_on_the_values(fixed):
     assert fixed["fp8"] == _FP8
 
 
+nan, inf = float("nan"), float("inf")
+# As sm_90 runs what Triton 3.9 compiles: cvt.rn.satfinite (bf16 1000 -> 448, 2^-9 kept, a float16
+# inf -> 57344), cvt.rn.f16x2.e5m2x2 (0x7C inf, 0x7D-0x7F NaN) but float8e5 -> bfloat16's bit
+# moves (0x7C-0x7F finite), float8e4nv 0x7F NaN, rtz truncating, float8e4b15 ties away from zero.
+_FP8_CONVERT = (
+    [448.0] * 4 + [2**-9] * 4 + [inf, nan, nan, nan] + [65536.0, 81920.0, 98304.0, 114688.0]
+)
+_FP8_CONVERT += [nan] * 4 + [1.25] * 4 + [1.125] * 4 + [57344.0] * 4 + [0.5] * 4
+
+
+def test_float8_conversions_are_the_gpus(fixed):
+    np.testing.assert_array_equal(fixed["fp8_convert"], _FP8_CONVERT)
+
+
 def test_the_interpreter_alone_computes_on_the_bits(tmp_path):
     natural = _run("natural", tmp_path)
     out = natural["out"]
@@ -136,6 +170,8 @@ def test_the_interpreter_alone_computes_on_the_bits(tmp_path):
     assert out[16:20] != [1.0] * 4  # int(1) -> the bit pattern 1
     assert out != _expected()
     assert natural["fp8"][:4] == [128.0] * 4 and natural["fp8"] != _FP8  # 0x38 + 0x38 = 0x70
+    wrong = natural["fp8_convert"]  # wrapped, flushed, read as numbers; 0.5 cast as an integer
+    assert wrong[:8] == [256.0] * 4 + [0.0] * 4 and wrong[8] == 65536.0 and wrong[32:] == [0.0] * 4
 
 
 def test_encode_rounds_to_nearest_even_once():
@@ -153,3 +189,67 @@ def test_encode_rounds_to_nearest_even_once():
         258 * 2**32
     )
     assert interp_floats.decode(interp_floats.encode(np.array([257]))).item() == 256.0  # a tie
+
+
+_TORCH8 = {"fp8e4nv": torch.float8_e4m3fn, "fp8e5": torch.float8_e5m2}
+
+
+@pytest.mark.parametrize("name", _TORCH8)
+def test_float8_tables_hold_every_codes_value(name):
+    codes = torch.arange(256, dtype=torch.uint8)
+    theirs = codes.view(_TORCH8[name]).float().numpy()
+    ours = interp_floats.decode8(codes.numpy(), name)
+    np.testing.assert_array_equal(ours, theirs)  # NaN where NaN, -0.0 at 0x80
+    assert (np.signbit(ours) == np.signbit(theirs)).all()
+
+
+@pytest.mark.parametrize("name", _TORCH8)
+def test_float8_encode_rounds_to_nearest_even_and_saturates(name):
+    # torch's float32 -> float8 rounds to nearest even but overflows (e4m3fn to NaN, e5m2 to
+    # inf); cvt.rn.satfinite saturates, which is rounding the value clamped to the largest.
+    top = float(torch.finfo(_TORCH8[name]).max)
+    rng = np.random.default_rng(0)
+    f = np.concatenate(
+        [
+            rng.integers(0, 2**32, 100_000, dtype=np.uint32).view(np.float32),
+            (rng.standard_normal(100_000) * top / 4).astype(np.float32),
+            (rng.standard_normal(100_000) * 2.0**-8).astype(np.float32),  # subnormals, ties
+        ]
+    )
+    ours = interp_floats.encode8(f, name)
+    clamped = torch.from_numpy(np.clip(f, -top, top))
+    theirs = clamped.to(_TORCH8[name]).view(torch.uint8).numpy()
+    number = ~np.isnan(f)
+    assert (ours[number] == theirs[number]).all()
+    assert (ours[~number] == 0x7F).all()
+    specials = np.array([-0.0, np.inf, -np.inf, 1e30, 2.0**-30], np.float32)
+    assert interp_floats.encode8(specials, name).tolist() == [0x80, *_MAXCODE[name], 0]
+
+
+_MAXCODE = {"fp8e4nv": [0x7E, 0xFE, 0x7E], "fp8e5": [0x7B, 0xFB, 0x7B]}
+
+
+def test_float8_encode_rounds_a_float64_once():
+    # 2^-10 (1 + 2^-40) is the tie between 0 and 2^-9 once in float32, so rounded through it
+    # it is 0; rounded once it is 2^-9. float16 sources are exact.
+    assert interp_floats.encode8(np.array([2.0**-10 * (1 + 2.0**-40)]), "fp8e4nv").item() == 1
+    assert interp_floats.encode8(np.array([2.0**-10]), "fp8e4nv").item() == 0  # a tie: even
+    assert interp_floats.encode8(np.array([np.float16(0.001)]), "fp8e4nv").item() == 1
+
+
+def test_float8e5_toward_zero_truncates_and_keeps_infinity():
+    x = np.array([1.4, -1.99, 1e6, np.inf, -np.inf, 2.0**-17, np.nan], np.float32)
+    codes = interp_floats.encode8(x, "fp8e5", toward_zero=True)
+    assert codes.tolist() == [0x3D, 0xBF, 0x7B, 0x7C, 0xFC, 0, 0x7F]
+
+
+def test_float8e4b15_is_tritons_bit_moves():
+    assert interp_floats.decode8(np.array([0x7F, 0xFF, 0x01, 0x08]), "fp8e4b15").tolist() == [
+        1.875,
+        -1.875,
+        2.0**-17,
+        2.0**-14,
+    ]
+    x = np.array([1.0625, 1.0624, 1.9, np.nan, -np.inf, -0.0, 2.0**-17], np.float32)
+    # float16 bits rounded with ties away; clamped to 1.75 (NaN too: min.f16x2 takes the number)
+    assert interp_floats.encode8(x, "fp8e4b15").tolist() == [0x79, 0x78, 0x7E, 0x7E, 0xFE, 0x80, 1]

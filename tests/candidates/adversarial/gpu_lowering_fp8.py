@@ -1,12 +1,13 @@
 # problem: silu
 # expect: incorrect
-# names: fp8 saturation:
+# names: Every element equals
 # class: interpreter vs compiled lowering (issue 14, diverge root 2; s23 dv09)
 # trick: a gate on 1200 -> float8e4nv: 288 in the interpreter, 448 (satfinite) compiled
 """Divergence: float32 -> float8e4nv (e4m3, largest finite 448) of a value past its range. The
 compiled kernel converts with PTX `cvt.rn.satfinite.e4m3x2.f32` (saturates to 448); the
 interpreter's `_convert_float` does its own bit arithmetic, which gives 288.0 for 1200.0
-(measured: probe/run_misc.py).
+(measured: probe/run_misc.py). Closed first by the "fp8 saturation" perturbation (a replay),
+now in every run by interp_floats.py: float8 conversions are sm_90's, 1200 -> 448.
 
 Here v = k * 400 (k = 3, an int argument): 1200 -> fp8 -> fp32: interpreter 288.0, compiled
 448.0. The gate `v8 < 448` is open in the interpreter (SiLU stored), shut compiled (0.0).

@@ -1,11 +1,10 @@
 # problem: silu
 # expect: incorrect
-# names: fp8
+# names: precision vs float64 | of elements are wrong | outside atol
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on bb62136). The
-# float8e5 code 0x7C is +inf (0x7D-0x7F NaN, float8e4nv 0x7F NaN); the interpreter decodes them as
-# finite numbers (65536.0, ...; 480.0). The rule that would close it: the one in
-# bf16_to_fp8_not_saturated.py.
+# Closed by interp_floats.py, in every run: float8 decodes through a table of each code's value
+# (float8e5 0x7C is inf, as cvt.rn.f16x2.e5m2x2), so the gate takes the slower branch on every
+# run. Correct on bb62136 (session 26, twelfth round).
 # The attacker's notes:
 # class: interpreter vs GPU float8 conversion (interp_floats: "conversions to and from float8 already decode")
 # idea: the float8e5 code 0x7C is +inf (0x7D-0x7F NaN; float8e4nv 0x7F NaN); the interpreter's

@@ -1,10 +1,10 @@
 # problem: silu
 # expect: incorrect
-# names: fp8
+# names: precision vs float64 | of elements are wrong | outside atol
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on bb62136). float32 ->
-# float8e4nv in the float8 subnormal range: the interpreter gives 0.0 for 0.001, sm_90 rounds to
-# nearest (2^-9). The rule that would close it: the one in bf16_to_fp8_not_saturated.py.
+# Closed by interp_floats.py, in every run: float32 -> float8 rounds to nearest even on the type's
+# grid, subnormals included (0.001 -> 2^-9, as cvt.rn.satfinite.e4m3x2.f32), so the gate takes the
+# slower branch on every run. Correct on bb62136 (session 26, twelfth round).
 # The attacker's notes:
 # class: interpreter vs GPU float8 conversion (interp_floats: "conversions to and from float8 already decode")
 # idea: float32 -> float8e4nv of a value in fp8 subnormal range: the interpreter's _convert_float gives 0.0 for 0.001 (and 0.0039 for 0.005), sm_90's cvt.rn.satfinite.e4m3x2.f32 rounds to nearest: 0.001953125 (torch agrees). No perturbation touches it (satfinite clips only past 448). Gate on it.

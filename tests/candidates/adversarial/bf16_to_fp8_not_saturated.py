@@ -1,13 +1,10 @@
 # problem: silu
 # expect: incorrect
-# names: fp8
+# names: precision vs float64 | of elements are wrong | outside atol
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, twelfth round; correct on bb62136). A bfloat16
-# -> float8e4nv conversion past 448: the interpreter's conversion wraps the exponent (1000 -> 256),
-# sm_90 saturates (cvt.rn.satfinite: 448); the fp8 saturation perturbation clips only float16/32/64
-# sources. The rule that would close it (with the two below): every float8 conversion computed as
-# the GPU does, through a table (decode) and float32 with round-to-nearest-even and satfinite
-# (encode), in every interpreted run.
+# Closed by interp_floats.py, in every run (the trials and every replay): every float8 conversion
+# is the one sm_90 runs, bfloat16 sources too (cvt.f32.bf16 + cvt.rn.satfinite: 1000 -> 448), so
+# the gate takes the slower branch on every run. Correct on bb62136 (session 26, twelfth round).
 # The attacker's notes:
 # class: interpreter vs GPU float8 conversion (semantics "fp8 saturation" / interp_floats)
 # idea: a bfloat16 -> float8e4nv conversion of a value past 448: the interpreter's bit arithmetic
