@@ -124,6 +124,8 @@ def _leaf(name: str, desc: dict, path: tuple, out: tuple, specialize: bool, alig
         if desc["div16"] and specialize:
             attrs[path] = [["tt.divisibility", 16]]
         return desc["type"]
+    if kind == "tensordesc":
+        return desc["type"]
     if kind == "bool":
         return "i1"
     if kind == "float":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kernelwright.sandbox.launchlog import Const, Launch, LaunchLog, Seq, TensorRef
+from kernelwright.sandbox.launchlog import Const, Desc, Launch, LaunchLog, Seq, TensorRef
 
 # Distinct signatures compiled per candidate: each is a compile per target.
 MAX_RECORDS = 32
@@ -64,7 +64,7 @@ def foreign_argument(launch: Launch, pointer_params: set[str]) -> str | None:
 
 
 def _foreign(arg, pointer: bool) -> str | None:
-    if isinstance(arg, TensorRef):
+    if isinstance(arg, TensorRef | Desc):
         return None if pointer else "a tensor for a constexpr parameter"
     if isinstance(arg, Const):
         return None if arg.type in SCALARS else f"a {arg.type}"
@@ -101,6 +101,10 @@ def _arg(arg) -> dict[str, Any]:
         name, size = _DTYPES.get(arg.dtype, (arg.dtype, 1))
         # Buffers start 16-byte aligned (every allocator kernelwright runs under aligns more).
         return {"kind": "tensor", "dtype": name, "aligned": arg.offset * size % 16 == 0}
+    if isinstance(arg, Desc):
+        name = _DTYPES.get(arg.base.dtype, (arg.base.dtype, 1))[0]
+        # Triton's own spelling of a host descriptor's type (its launcher's specialisation).
+        return {"kind": "tensordesc", "type": f"tensordesc<{name}{arg.block_shape}>"}
     if isinstance(arg, Seq):
         if arg.tuple:
             return {"kind": "tuple", "items": [_arg(a) for a in arg.items]}

@@ -40,6 +40,7 @@ from kernelwright.sandbox.launchlog import (
     Arg,
     Const,
     Derived,
+    Desc,
     HostOp,
     Launch,
     LaunchLog,
@@ -194,7 +195,24 @@ class Replay:
         if isinstance(a, Seq):
             items = [self.value(x) for x in a.items]
             return tuple(items) if a.tuple else items
+        if isinstance(a, Desc):
+            return self.descriptor(a)
         return const(a, self.device)
+
+    def descriptor(self, d: Desc):
+        """A TensorDescriptor of the log's fields, over a base whose buffer holds every element
+        the descriptor's shape and strides reach: a compiled kernel's copies (TMA) stay inside
+        the shape, and so must the shape inside the memory."""
+        from triton.tools.tensor_descriptor import TensorDescriptor
+
+        self.view(d.base)
+        base = self.view(d.extent())
+        try:
+            return TensorDescriptor(
+                base, d.shape, d.strides, d.block_shape, d.padding, d.round_f32_to_tf32
+            )
+        except (AssertionError, ValueError, TypeError) as e:
+            raise ReplayError(f"a TensorDescriptor Triton refuses: {e}") from None
 
     def host(self, step: HostOp, allowed) -> None:
         op = _op(step.op, allowed)

@@ -342,6 +342,52 @@ def test_a_value_read_back_twice_is_derived_from_the_read_that_follows_it():
     assert substitute(logs[0].steps[3], 3, program, [2, 9]).grid == [9, 1, 1]
 
 
+def test_a_view_or_descriptor_sized_by_a_value_read_back_is_resized_by_the_replay():
+    # A kernel handed the first `count` rows (count read back): the path to the view's size
+    # (and to a descriptor's, and its base's) is walked to the field and the index in it.
+    from kernelwright.sandbox.launchlog import Desc
+
+    def launch(count: int) -> Launch:
+        rows = TensorRef(buffer=0, dtype="float32", offset=0, shape=[count, 4], strides=[4, 1])
+        desc = Desc(base=rows, shape=[count, 4], strides=[4, 1], block_shape=[2, 4])
+        params = {"rows": rows, "desc": desc}
+        return Launch(kernel="k", line=1, grid=[1, 1, 1], params=params, constexprs=[], options={})
+
+    logs = [_log([_read(c), launch(c)], [], [INPUT]) for c in (3, 5)]
+    step = substitute(logs[0].steps[1], 1, data_program(logs), [2])
+    assert step.params["rows"].shape == [2, 4]
+    assert step.params["desc"].shape == [2, 4] and step.params["desc"].base.shape == [2, 4]
+
+
+def test_a_host_tensor_descriptor_is_recorded_replayed_and_compiled_as_triton_takes_it():
+    import torch
+    from triton.backends.compiler import BaseBackend
+    from triton.runtime.jit import native_specialize_impl
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    from kernelwright.sandbox.launch_signature import foreign_argument, record
+    from kernelwright.sandbox.recorder import Recorder
+    from kernelwright.sandbox.replay import Replay, ReplayError
+
+    x = torch.zeros(100, 128, dtype=torch.float16)
+    held = TensorDescriptor(x, [100, 120], [128, 1], [16, 64], padding="nan")
+    desc = Recorder([x], {}).arg(held)
+    assert desc.base.shape == [100, 128] and desc.shape == [100, 120] and desc.padding == "nan"
+    step = Launch(kernel="k", line=1, grid=[1, 1, 1], params={"d": desc}, constexprs=[], options={})
+    assert foreign_argument(step, {"d"}) is None
+    assert "a tensor for a constexpr parameter" in foreign_argument(step, set())
+    theirs = native_specialize_impl(BaseBackend, held, False, True, True)[0]
+    assert record(step)["args"]["d"] == {"kind": "tensordesc", "type": theirs}
+
+    log = _log([], [], [Buffer(kind="input", input=0, nbytes=x.untyped_storage().nbytes())])
+    rebuilt = Replay(log, [x], {}, "cpu").value(desc)
+    assert isinstance(rebuilt, TensorDescriptor) and rebuilt.base.data_ptr() == x.data_ptr()
+    assert (rebuilt.shape, rebuilt.block_shape, rebuilt.padding) == ([100, 120], [16, 64], "nan")
+    # A shape past the end of the buffer: a compiled kernel's copies would read past it.
+    with pytest.raises(ReplayError, match="past the end of its buffer"):
+        Replay(log, [x], {}, "cpu").value(desc.model_copy(update={"shape": [101, 120]}))
+
+
 def _copy_row(row: int) -> HostOp:
     source = TensorRef(buffer=0, dtype="float32", offset=row * 4, shape=[4], strides=[1])
     return HostOp(op="aten.copy_.default", args=[_ref(1), source], kwargs={}, outs=[_ref(1)])
