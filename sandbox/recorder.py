@@ -104,13 +104,15 @@ class Recorder:
             return Const(type="tl_dtype", value=v.name)
         if isinstance(v, (list, tuple)):
             return Seq(items=[self.arg(x, made_by) for x in v], tuple=isinstance(v, tuple))
-        if type(v).__name__ == "TensorDescriptor":
+        from triton.tools.tensor_descriptor import TensorDescriptor
+
+        if isinstance(v, TensorDescriptor):
             return self.descriptor(v, made_by)
         raise Unrecordable(f"a value of type {type(v).__name__}")
 
     def descriptor(self, v: Any, made_by: str | None) -> Desc:
         """A host-side TensorDescriptor, read by its fields: the replay builds a real one of them
-        (whatever class this object was of)."""
+        (whatever subclass this object was of)."""
         if not isinstance(v.base, torch.Tensor):
             raise Unrecordable("a TensorDescriptor over something other than a tensor")
         ints = [list(v.shape), list(v.strides), list(v.block_shape)]
