@@ -1,22 +1,24 @@
 # problem: matmul_square
 # expect: incorrect
 # names: is false on the values this replay computed
-# class: interpreter vs compiled lowering (compiler hints; a reject judged legitimate, session 27)
+# class: interpreter vs compiled lowering (compiler hints; a conservative refusal kept, session 27:
+# README, "Compiler hints checked")
 # style: Triton tutorial 03/09 matmul: offsets wrapped into range (% M, % N; tutorial 09 clamps with
 # tl.where(offs < M, offs, 0), the same values' shape), then tl.max_contiguous(tl.multiple_of(...,
 # BLOCK), BLOCK) on them, as the tutorials write it.
-# Why the refusal stands: on the last tile (M = 100, BLOCK_M = 64: rows 64..99 then 0..27) the
+# Why the refusal is kept: on the last tile (M = 100, BLOCK_M = 64: rows 64..99 then 0..27) the
 # max_contiguous claim is false, and the compiled kernel trusts it: a vectorised access takes its
 # lanes' addresses from the first lane of each vector. The tutorial happens to be right on a GPU
 # all the same, for two reasons particular to this kernel: it vectorises along N only when the row
 # stride is a multiple of 16, which in its contiguous layout puts the wrap point (N % 64) on a
 # vector boundary; and any lane whose address is derived wrongly belongs to a row or column that
-# the store masks off. Neither is a fact the check can establish for a kernel in general (the
-# wrong lanes would have to be followed to the output), and a hint that is false on a wrapped
-# lane that does reach the output is hint_false_max_contiguous's attack. The form that holds
-# (unwrapped offsets, masked tails) is accepted: legit/tutorial_matmul_hints_that_hold.py.
-# The message names the inner multiple_of: at its call the values run consecutively only 4 at a
-# time (64..67, 68..71, ...), and the outer max_contiguous is not stated yet.
+# the store masks off. Neither is a fact the check can establish at the hint (the first needs
+# the compiled vector width of each load and store it reaches, the second the wrong lanes
+# followed to the output), and a hint that is false on a wrapped lane that does reach the output
+# is hint_false_max_contiguous's attack. The form that holds (unwrapped offsets, masked tails) is
+# accepted: legit/tutorial_matmul_hints_that_hold.py.
+# The message names the inner multiple_of: at its call the outer max_contiguous is not stated yet,
+# so its runs are the values' longest aligned ones, 4 long (the wrap at lane 36 breaks any longer).
 import torch
 import torch.nn as nn
 import triton
