@@ -205,7 +205,6 @@ class Replay:
         the shape, and so must the shape inside the memory."""
         from triton.tools.tensor_descriptor import TensorDescriptor
 
-        self.view(d.base)
         base = self.view(d.extent())
         try:
             return TensorDescriptor(
