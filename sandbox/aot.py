@@ -79,8 +79,6 @@ def signature(jit, record: dict[str, Any]) -> tuple[dict, dict, dict]:
     anything but tl.constexpr never gets here (``kernel_source``)."""
     import inspect
 
-    import triton.language as tl
-
     args = record["args"]
     sig: dict[str, str] = {}
     constexprs: dict[str, Any] = {}
@@ -92,34 +90,66 @@ def signature(jit, record: dict[str, Any]) -> tuple[dict, dict, dict]:
                 raise LaunchError(f"argument {p.name} was not passed")
             desc = _default_arg(p.default)
         kind = desc["kind"]
-        if p.is_constexpr or kind in ("constexpr", "dtype"):
-            if kind == "dtype":
-                value = tl.dtype(str(desc["value"]))  # its name, "fp16": as the replay does
-            elif kind == "constexpr":
-                value = desc["value"]
-            else:
+        if p.is_constexpr or kind in _CONSTANTS:
+            if kind not in _CONSTANTS:
                 raise LaunchError(f"constexpr {p.name} was passed a {kind}")
             sig[p.name] = "constexpr"
-            constexprs[p.name] = value
-        elif kind == "tensor":
-            sig[p.name] = "*" + desc["dtype"]
-            if desc["aligned"] and not getattr(p, "do_not_specialize_on_alignment", False):
-                attrs[(i,)] = [["tt.divisibility", 16]]
-        elif kind == "int":
-            if desc["one"] and not p.do_not_specialize:
-                sig[p.name] = "constexpr"
-                constexprs[p.name] = 1
-                continue
-            sig[p.name] = desc["type"]
-            if desc["div16"] and not p.do_not_specialize:
-                attrs[(i,)] = [["tt.divisibility", 16]]
-        elif kind == "bool":
-            sig[p.name] = "i1"
-        elif kind == "float":
-            sig[p.name] = "fp32"
-        else:
-            raise LaunchError(f"argument {p.name}: a {desc.get('type', kind)} cannot be compiled")
+            constexprs[p.name] = _constant(desc)
+            continue
+        # The launcher specialises a tuple's leaves whatever the kernel's options say.
+        leaves = kind == "tuple"
+        specialize = leaves or not p.do_not_specialize
+        align = leaves or not getattr(p, "do_not_specialize_on_alignment", False)
+        sig[p.name] = _leaf(p.name, desc, (i,), (constexprs, attrs), specialize, align)
     return sig, constexprs, attrs
+
+
+def _leaf(name: str, desc: dict, path: tuple, out: tuple, specialize: bool, align: bool) -> Any:
+    """The signature type of one argument (of a tuple: of each leaf, as a tuple), its constant
+    and its attributes, put into ``out`` (constexprs, attrs) under its path (a top-level
+    constant under its name, as the report's config shows it)."""
+    constexprs, attrs = out
+    kind = desc["kind"]
+    if kind == "tuple":
+        items = enumerate(desc["items"])
+        return tuple(_leaf(name, d, (*path, j), out, specialize, align) for j, d in items)
+    if kind == "tensor":
+        if desc["aligned"] and align:
+            attrs[path] = [["tt.divisibility", 16]]
+        return "*" + desc["dtype"]
+    if kind == "int":
+        if desc["one"] and specialize:
+            constexprs[path if len(path) > 1 else name] = 1
+            return "constexpr"
+        if desc["div16"] and specialize:
+            attrs[path] = [["tt.divisibility", 16]]
+        return desc["type"]
+    if kind == "tensordesc":
+        return desc["type"]
+    if kind == "bool":
+        return "i1"
+    if kind == "float":
+        return "fp32"
+    if kind in _CONSTANTS and len(path) > 1:  # None, a string, a dtype among a tuple's leaves
+        constexprs[path] = _constant(desc)
+        return "constexpr"
+    raise LaunchError(f"argument {name}: a {desc.get('type', kind)} cannot be compiled")
+
+
+_CONSTANTS = ("constexpr", "dtype")
+
+
+def _constant(desc: dict) -> Any:
+    if desc["kind"] == "dtype":
+        import triton.language as tl
+
+        return tl.dtype(str(desc["value"]))  # its name, "fp16": as the replay does
+    return _tuples(desc["value"])
+
+
+def _tuples(value: Any) -> Any:
+    """A constexpr as launched: JSON wrote its tuples as lists."""
+    return tuple(map(_tuples, value)) if isinstance(value, list) else value
 
 
 def _options(record: dict[str, Any], target: TargetSpec) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kernelwright.sandbox.launchlog import Const, Launch, LaunchLog, Seq, TensorRef
+from kernelwright.sandbox.launchlog import Const, Desc, Launch, LaunchLog, Seq, TensorRef
 
 # Distinct signatures compiled per candidate: each is a compile per target.
 MAX_RECORDS = 32
@@ -47,26 +47,30 @@ SCALARS = frozenset(["int", "float", "bool", "none", "str", "tl_dtype"])
 def foreign_argument(launch: Launch, pointer_params: set[str]) -> str | None:
     """Why no compiled kernel could be launched as ``launch`` was, or None. A tensor may only
     go to one of ``pointer_params`` (the kernel's own parameters that are not constexpr, read
-    from its signature, never from the log); every other argument and option must be a
-    scalar or a constexpr literal. Triton's interpreter hands a constexpr argument, and any
+    from its signature, never from the log), alone or inside a tuple (Triton compiles a tuple
+    argument leaf by leaf); every other argument and option must be a scalar or a constexpr
+    literal, or a tuple of them. Triton's interpreter hands a constexpr argument, and any
     object it does not convert (a list), to the body as it is: a tensor there is torch's
     data inside a "kernel", whose body can then compute with torch."""
     for name, arg in {**launch.params, **launch.options}.items():
-        if isinstance(arg, TensorRef) and name in pointer_params:
-            continue
-        if isinstance(arg, Const) and arg.type in SCALARS:
-            continue
-        if isinstance(arg, TensorRef):
-            what = "a tensor for a constexpr parameter"
-        elif isinstance(arg, Seq):
-            what = "a tuple" if arg.tuple else "a list"
-        else:
-            what = f"a {arg.type}"
-        return (
-            f"{name} was passed {what}, which no compiled kernel takes: pass tensors to "
-            "non-constexpr parameters (they become pointers), and scalars or literals otherwise"
-        )
+        what = _foreign(arg, name in pointer_params)
+        if what:
+            return (
+                f"{name} was passed {what}, which no compiled kernel takes: pass tensors to "
+                "non-constexpr parameters (they become pointers), and scalars or literals "
+                "otherwise, alone or in tuples"
+            )
     return None
+
+
+def _foreign(arg, pointer: bool) -> str | None:
+    if isinstance(arg, TensorRef | Desc):
+        return None if pointer else "a tensor for a constexpr parameter"
+    if isinstance(arg, Const):
+        return None if arg.type in SCALARS else f"a {arg.type}"
+    if not arg.tuple:
+        return "a list"
+    return next((f"a tuple holding {w}" for a in arg.items if (w := _foreign(a, pointer))), None)
 
 
 def int_spec(value: int) -> dict[str, Any]:
@@ -84,6 +88,11 @@ def _constexpr(arg) -> dict[str, Any]:
         return {"kind": "dtype", "value": arg.value}
     if isinstance(arg, Const) and arg.type in ("int", "float", "bool", "none", "str"):
         return {"kind": "constexpr", "value": arg.value}
+    if isinstance(arg, Seq) and arg.tuple:
+        items = [_constexpr(a) for a in arg.items]
+        if all(d["kind"] == "constexpr" for d in items):
+            # A list in JSON: the compile reads a constexpr's lists back as the tuples they were.
+            return {"kind": "constexpr", "value": [d["value"] for d in items]}
     return {"kind": "unsupported", "type": getattr(arg, "type", arg.k)}
 
 
@@ -92,8 +101,14 @@ def _arg(arg) -> dict[str, Any]:
         name, size = _DTYPES.get(arg.dtype, (arg.dtype, 1))
         # Buffers start 16-byte aligned (every allocator kernelwright runs under aligns more).
         return {"kind": "tensor", "dtype": name, "aligned": arg.offset * size % 16 == 0}
+    if isinstance(arg, Desc):
+        name = _DTYPES.get(arg.base.dtype, (arg.base.dtype, 1))[0]
+        # Triton's own spelling of a host descriptor's type (its launcher's specialisation).
+        return {"kind": "tensordesc", "type": f"tensordesc<{name}{arg.block_shape}>"}
     if isinstance(arg, Seq):
-        return {"kind": "unsupported", "type": "tuple"}
+        if arg.tuple:
+            return {"kind": "tuple", "items": [_arg(a) for a in arg.items]}
+        return {"kind": "unsupported", "type": "list"}
     if arg.type == "int":
         return int_spec(int(arg.value))
     if arg.type == "float":

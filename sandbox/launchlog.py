@@ -74,7 +74,25 @@ class Seq(_Plain):
     tuple: bool = False
 
 
-Arg = Annotated[TensorRef | Const | Seq, Field(discriminator="k")]
+class Desc(_Plain):
+    """A host-side tensor descriptor (``triton.tools.tensor_descriptor.TensorDescriptor``): the
+    memory at ``base``'s first element, as a tensor of its own shape and strides (in elements),
+    read and written a block of ``block_shape`` at a time."""
+
+    k: Literal["desc"] = "desc"
+    base: TensorRef
+    shape: list[int]
+    strides: list[int]
+    block_shape: list[int]
+    padding: str = "zero"
+    round_f32_to_tf32: bool = False
+
+    def extent(self) -> TensorRef:
+        """The view of ``base``'s buffer that the descriptor's shape and strides describe."""
+        return self.base.model_copy(update={"shape": self.shape, "strides": self.strides})
+
+
+Arg = Annotated[TensorRef | Const | Seq | Desc, Field(discriminator="k")]
 Seq.model_rebuild()
 
 
@@ -139,6 +157,8 @@ class LaunchLog(_Plain):
 def refs(arg: Arg) -> list[TensorRef]:
     if isinstance(arg, TensorRef):
         return [arg]
+    if isinstance(arg, Desc):
+        return [arg.extent()]
     if isinstance(arg, Seq):
         return [r for item in arg.items for r in refs(item)]
     return []
@@ -344,10 +364,17 @@ def _flat(arg: Arg, path: tuple) -> list[tuple[tuple, Any]]:
         return [(path, arg.value)]
     if isinstance(arg, Seq):
         return [a for i, item in enumerate(arg.items) for a in _flat(item, (*path, i))]
-    geometry = [("buffer", arg.buffer), ("dtype", arg.dtype), ("offset", arg.offset)]
+    if isinstance(arg, Desc):
+        own = [(("block_shape", i), n) for i, n in enumerate(arg.block_shape)]
+        own += [(("padding",), arg.padding), (("round_f32_to_tf32",), arg.round_f32_to_tf32)]
+        own += [(("shape", i), n) for i, n in enumerate(arg.shape)]
+        own += [(("strides", i), n) for i, n in enumerate(arg.strides)]
+        return _flat(arg.base, (*path, "base")) + [((*path, *key), v) for key, v in own]
+    geometry = [(("buffer",), arg.buffer), (("dtype",), arg.dtype), (("offset",), arg.offset)]
     geometry += [(("shape", i), n) for i, n in enumerate(arg.shape)]
     geometry += [(("strides", i), n) for i, n in enumerate(arg.strides)]
-    return [((*path, key), v) for key, v in geometry]
+    # A flat path: ``_set`` walks it to the field and the index in it.
+    return [((*path, *key), v) for key, v in geometry]
 
 
 def _atoms(step: Step) -> list[tuple[tuple, Any]]:
@@ -489,11 +516,16 @@ def _set(step: Step, path: tuple, value: int) -> None:
     container = getattr(step, head)
     node = container[rest[0]]
     rest = rest[1:]
-    while rest and isinstance(node, Seq):
-        node, rest = node.items[rest[0]], rest[1:]
+    while rest and isinstance(node, Seq | Desc):
+        if isinstance(node, Seq):
+            node, rest = node.items[rest[0]], rest[1:]
+        elif rest[0] == "base":
+            node, rest = node.base, rest[1:]
+        else:
+            break
     if isinstance(node, Const):
         node.value = value
-    elif isinstance(node, TensorRef):
+    elif isinstance(node, TensorRef | Desc):
         field, *index = rest
         if index:
             getattr(node, field)[index[0]] = value

@@ -17,6 +17,7 @@ from kernelwright.sandbox.launchlog import (
     Arg,
     Buffer,
     Const,
+    Desc,
     HostOp,
     Launch,
     LaunchLog,
@@ -26,7 +27,7 @@ from kernelwright.sandbox.launchlog import (
 
 
 class Unrecordable(Exception):
-    """A value the replay could not rebuild (an object, a TensorDescriptor, a function)."""
+    """A value the replay could not rebuild (an object, a function)."""
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -103,7 +104,29 @@ class Recorder:
             return Const(type="tl_dtype", value=v.name)
         if isinstance(v, (list, tuple)):
             return Seq(items=[self.arg(x, made_by) for x in v], tuple=isinstance(v, tuple))
+        from triton.tools.tensor_descriptor import TensorDescriptor
+
+        if isinstance(v, TensorDescriptor):
+            return self.descriptor(v, made_by)
         raise Unrecordable(f"a value of type {type(v).__name__}")
+
+    def descriptor(self, v: Any, made_by: str | None) -> Desc:
+        """A host-side TensorDescriptor, read by its fields: the replay builds a real one of them
+        (whatever subclass this object was of)."""
+        if not isinstance(v.base, torch.Tensor):
+            raise Unrecordable("a TensorDescriptor over something other than a tensor")
+        ints = [list(v.shape), list(v.strides), list(v.block_shape)]
+        if not all(isinstance(n, numbers.Integral) for n in sum(ints, [])):
+            raise Unrecordable("a TensorDescriptor whose sizes are not integers")
+        shape, strides, block_shape = ([int(n) for n in ns] for ns in ints)
+        return Desc(
+            base=self.ref(v.base, made_by),
+            shape=shape,
+            strides=strides,
+            block_shape=block_shape,
+            padding=str(v.padding),
+            round_f32_to_tf32=bool(v.round_f32_to_tf32),
+        )
 
     def host_op(self, func, args, kwargs) -> HostOp | None:
         """A host op about to run, its arguments named as they are now; ``done`` adds what it

@@ -40,6 +40,7 @@ from kernelwright.sandbox.launchlog import (
     Arg,
     Const,
     Derived,
+    Desc,
     HostOp,
     Launch,
     LaunchLog,
@@ -194,7 +195,23 @@ class Replay:
         if isinstance(a, Seq):
             items = [self.value(x) for x in a.items]
             return tuple(items) if a.tuple else items
+        if isinstance(a, Desc):
+            return self.descriptor(a)
         return const(a, self.device)
+
+    def descriptor(self, d: Desc):
+        """A TensorDescriptor of the log's fields, over a base whose buffer holds every element
+        the descriptor's shape and strides reach: a compiled kernel's copies (TMA) stay inside
+        the shape, and so must the shape inside the memory."""
+        from triton.tools.tensor_descriptor import TensorDescriptor
+
+        base = self.view(d.extent())
+        try:
+            return TensorDescriptor(
+                base, d.shape, d.strides, d.block_shape, d.padding, d.round_f32_to_tf32
+            )
+        except (AssertionError, ValueError, TypeError) as e:
+            raise ReplayError(f"a TensorDescriptor Triton refuses: {e}") from None
 
     def host(self, step: HostOp, allowed) -> None:
         op = _op(step.op, allowed)
@@ -344,30 +361,39 @@ def _as_launched(kernel, step: Launch, params: dict[str, Any]) -> dict[str, Any]
     and typed by the same rule (``launch_signature.int_spec``) as the compile's signature
     (``aot.signature``). A float is a float32 (a Python float keeps double precision, and
     1.0000000001 - 1.0 is not 0 there); an int equal to 1 is folded into the kernel as a
-    constant (a weak literal: int8 * one stays int8), unless do_not_specialize names it."""
+    constant (a weak literal: int8 * one stays int8), unless do_not_specialize names it; a
+    tuple's leaves are typed the same way, and folded whatever do_not_specialize says, as the
+    launcher does."""
+    out = dict(params)
+    for p in _launcher_params(kernel):
+        arg = step.params.get(p.name)
+        if not (p.is_constexpr or p.name in step.constexprs or arg is None):
+            fold_one = isinstance(arg, Seq) or not p.do_not_specialize
+            out[p.name] = _launched(arg, params[p.name], fold_one)
+    return out
+
+
+def _launched(arg: Arg, value: Any, fold_one: bool) -> Any:
+    """One argument (a tuple leaf by leaf) as the launcher hands it to a compiled kernel."""
     import numpy as np
     import triton.language as tl
     from triton.runtime.interpreter import TensorHandle, _get_np_dtype
 
-    out = dict(params)
-    for p in _launcher_params(kernel):
-        arg = step.params.get(p.name)
-        if p.is_constexpr or p.name in step.constexprs or not isinstance(arg, Const):
-            continue
-        if arg.type == "int" and arg.value == 1 and not p.do_not_specialize:
-            out[p.name] = tl.constexpr(1)
-            continue
-        if arg.type == "float":
-            ty = tl.float32
-        elif arg.type == "bool":
-            ty = tl.int1
-        elif arg.type == "int":
-            ty = getattr(tl, _LAUNCHED_INT[launch_signature.int_spec(arg.value)["type"]])
-        else:
-            continue
-        data = np.array([arg.value], dtype=_get_np_dtype(ty))
-        out[p.name] = tl.tensor(TensorHandle(data, ty), ty)
-    return out
+    if isinstance(arg, Seq):
+        return tuple(_launched(a, v, fold_one) for a, v in zip(arg.items, value, strict=True))
+    if not isinstance(arg, Const):
+        return value
+    if arg.type == "int" and arg.value == 1 and fold_one:
+        return tl.constexpr(1)
+    if arg.type == "float":
+        ty = tl.float32
+    elif arg.type == "bool":
+        ty = tl.int1
+    elif arg.type == "int":
+        ty = getattr(tl, _LAUNCHED_INT[launch_signature.int_spec(arg.value)["type"]])
+    else:
+        return value
+    return tl.tensor(TensorHandle(np.array([arg.value], dtype=_get_np_dtype(ty)), ty), ty)
 
 
 # The launcher's types of an int argument (``launch_signature.int_spec``), as Triton's dtypes.

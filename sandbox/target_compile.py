@@ -66,10 +66,11 @@ def _triton_version() -> str:
 
 
 # Bumped whenever what a report holds, or how it is read off the binary, changes.
-# 18: the scalar loads that reach the lanes, the pointers read as numbers, a loop's iterator
-# keyed outside its own unrolled trips; 11: `not` of a scalar left free; 10: a tensor noted by
-# its type; 9: every value noted; 7: as on the target chip
-REPORT_VERSION = 18
+# 19: tuple arguments compiled leaf by leaf (constexpr tuples too), host tensor descriptors as
+# Triton types them; 18: the scalar loads that reach the lanes, the pointers read as numbers, a
+# loop's iterator keyed outside its own unrolled trips; 11: `not` of a scalar left free; 10: a
+# tensor noted by its type; 9: every value noted; 7: as on the target chip
+REPORT_VERSION = 19
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:

@@ -36,12 +36,14 @@ TARGET = ("cuda", 90, 32)
 
 
 def unfolded(record: dict[str, Any]) -> dict[str, Any]:
-    """The record with no integer argument folded for equalling 1."""
-    args = {
-        name: {**desc, "one": False} if desc.get("kind") == "int" else desc
-        for name, desc in record["args"].items()
-    }
-    return {**record, "args": args}
+    """The record with no integer argument (nor a tuple's leaf) folded for equalling 1."""
+    return {**record, "args": {name: _unfolded(d) for name, d in record["args"].items()}}
+
+
+def _unfolded(desc: dict[str, Any]) -> dict[str, Any]:
+    if desc.get("kind") == "tuple":
+        return {**desc, "items": [_unfolded(d) for d in desc["items"]]}
+    return {**desc, "one": False} if desc.get("kind") == "int" else desc
 
 
 _SCALAR_ATOMIC = re.compile(

@@ -208,6 +208,65 @@ def test_a_kernel_is_handed_only_what_a_compiled_kernel_takes():
     assert "num_warps was passed a dtype" in foreign_argument(step, {"p0"})
 
 
+def test_a_tuple_argument_is_taken_and_compiled_leaf_by_leaf_as_the_launcher_does(tmp_path):
+    # Triton 3.x compiles a tuple argument leaf by leaf: tensors in it become pointers, an int
+    # equal to 1 in it is folded (whatever do_not_specialize says), each leaf is specialised.
+    import torch
+    from triton._utils import find_paths_if
+    from triton.backends.compiler import BaseBackend
+    from triton.runtime.jit import JITFunction, native_specialize_impl
+
+    from kernelwright.sandbox import aot
+    from kernelwright.sandbox.launch_signature import foreign_argument, record
+
+    (tmp_path / "k.py").write_text(
+        "import triton.language as tl\ndef k(ptrs, dims, BLOCK: tl.constexpr):\n    pass\n"
+    )
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("k", tmp_path / "k.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    jit = JITFunction(module.k, do_not_specialize=["dims"])
+
+    half = TensorRef(buffer=1, dtype="float16", offset=1, shape=[3], strides=[1])
+    ints = [Const(type="int", value=v) for v in (1, 32, 7, 2**40)]
+    inner = Seq(items=ints[2:], tuple=True)
+    dims = Seq(items=[*ints[:2], inner, Const(type="float", value=0.5)], tuple=True)
+    block = Seq(items=[Const(type="int", value=64), Const(type="int", value=32)], tuple=True)
+    step = Launch(
+        kernel="k",
+        line=1,
+        grid=[1, 1, 1],
+        params={"ptrs": Seq(items=[_ref(0), half], tuple=True), "dims": dims, "BLOCK": block},
+        constexprs=["BLOCK"],
+        options={},
+    )
+    assert foreign_argument(step, {"ptrs", "dims"}) is None
+    held = "ptrs was passed a tuple holding a tensor for a constexpr parameter"
+    assert held in foreign_argument(step, {"dims"})
+    listed = step.model_copy(deep=True)
+    listed.params["dims"].items[2].tuple = False
+    assert "a tuple holding a list" in foreign_argument(listed, {"ptrs", "dims"})
+
+    sig, constexprs, attrs = aot.signature(jit, record(step))
+    values = ((torch.empty(4), torch.empty(4, dtype=torch.float16)[1:]), (1, 32, (7, 2**40), 0.5))
+    theirs = [native_specialize_impl(BaseBackend, v, False, False, True) for v in values]
+    assert sig == {"ptrs": theirs[0][0], "dims": theirs[1][0], "BLOCK": "constexpr"}
+    assert constexprs == {(1, 0): 1, "BLOCK": (64, 32)}
+    divisible = find_paths_if([specs for _, specs in theirs], lambda _, x: x == "D")
+    assert set(attrs) == set(divisible)
+
+    # The replay hands the interpreter the leaves the compiled kernel gets.
+    import triton.language as tl
+
+    from kernelwright.sandbox.replay import _launched
+
+    one, n, (seven, big), half = _launched(dims, values[1], fold_one=True)
+    assert isinstance(one, tl.constexpr) and one.value == 1
+    assert [str(v.dtype) for v in (n, seven, big, half)] == ["int32", "int32", "int64", "fp32"]
+
+
 def test_a_programmatic_dependent_launch_is_refused():
     # On a GPU it may start before the launch before it ends: the CPU cannot check that order.
     from kernelwright.sandbox.replay import Replay, ReplayError
@@ -281,6 +340,52 @@ def test_a_value_read_back_twice_is_derived_from_the_read_that_follows_it():
     program = data_program(logs)
     assert [d.read for d in program.values()] == [0, 1]
     assert substitute(logs[0].steps[3], 3, program, [2, 9]).grid == [9, 1, 1]
+
+
+def test_a_view_or_descriptor_sized_by_a_value_read_back_is_resized_by_the_replay():
+    # A kernel handed the first `count` rows (count read back): the path to the view's size
+    # (and to a descriptor's, and its base's) is walked to the field and the index in it.
+    from kernelwright.sandbox.launchlog import Desc
+
+    def launch(count: int) -> Launch:
+        rows = TensorRef(buffer=0, dtype="float32", offset=0, shape=[count, 4], strides=[4, 1])
+        desc = Desc(base=rows, shape=[count, 4], strides=[4, 1], block_shape=[2, 4])
+        params = {"rows": rows, "desc": desc}
+        return Launch(kernel="k", line=1, grid=[1, 1, 1], params=params, constexprs=[], options={})
+
+    logs = [_log([_read(c), launch(c)], [], [INPUT]) for c in (3, 5)]
+    step = substitute(logs[0].steps[1], 1, data_program(logs), [2])
+    assert step.params["rows"].shape == [2, 4]
+    assert step.params["desc"].shape == [2, 4] and step.params["desc"].base.shape == [2, 4]
+
+
+def test_a_host_tensor_descriptor_is_recorded_replayed_and_compiled_as_triton_takes_it():
+    import torch
+    from triton.backends.compiler import BaseBackend
+    from triton.runtime.jit import native_specialize_impl
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    from kernelwright.sandbox.launch_signature import foreign_argument, record
+    from kernelwright.sandbox.recorder import Recorder
+    from kernelwright.sandbox.replay import Replay, ReplayError
+
+    x = torch.zeros(100, 128, dtype=torch.float16)
+    held = TensorDescriptor(x, [100, 120], [128, 1], [16, 64], padding="nan")
+    desc = Recorder([x], {}).arg(held)
+    assert desc.base.shape == [100, 128] and desc.shape == [100, 120] and desc.padding == "nan"
+    step = Launch(kernel="k", line=1, grid=[1, 1, 1], params={"d": desc}, constexprs=[], options={})
+    assert foreign_argument(step, {"d"}) is None
+    assert "a tensor for a constexpr parameter" in foreign_argument(step, set())
+    theirs = native_specialize_impl(BaseBackend, held, False, True, True)[0]
+    assert record(step)["args"]["d"] == {"kind": "tensordesc", "type": theirs}
+
+    log = _log([], [], [Buffer(kind="input", input=0, nbytes=x.untyped_storage().nbytes())])
+    rebuilt = Replay(log, [x], {}, "cpu").value(desc)
+    assert isinstance(rebuilt, TensorDescriptor) and rebuilt.base.data_ptr() == x.data_ptr()
+    assert (rebuilt.shape, rebuilt.block_shape, rebuilt.padding) == ([100, 120], [16, 64], "nan")
+    # A shape past the end of the buffer: a compiled kernel's copies would read past it.
+    with pytest.raises(ReplayError, match="past the end of its buffer"):
+        Replay(log, [x], {}, "cpu").value(desc.model_copy(update={"shape": [101, 120]}))
 
 
 def _copy_row(row: int) -> HostOp:
