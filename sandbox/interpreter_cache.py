@@ -23,7 +23,10 @@ makes one more ``JITFunction``), and so do the replay's own checks of that text;
 re-tokenises the function from its ``def``, five reads of every kernel per child. The first
 read of a function is kept for the process (``_read_source_once``): every later reader gets the
 same lines, so the text the interpreter runs is the very text that was checked, even if the
-file changed on disk since.
+file changed on disk since. A sixth is per value: every tensor an operation makes builds its
+shape anew as a ``tl.tuple`` of constexprs (each with its own ``tuple_type``), and every block
+type re-validates its shape; a shape of plain ints is built and validated once, and tensors of
+one shape share its (never mutated) tuple (``_shapes_once``).
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ def install() -> None:
     _np_dtypes_once(interpreter)
     _patch_lang_once(interpreter)
     _read_source_once()
+    _shapes_once()
+    _same_type_once(interpreter)
 
 
 def _patch_lang_once(interpreter) -> None:
@@ -55,16 +60,16 @@ def _patch_lang_once(interpreter) -> None:
     always runs: a launch ends with a restore, and the first patch after it runs."""
     import triton.language as tl
 
+    core = tl.core
     patch = interpreter._patch_lang
     scope_class = interpreter._LangPatchScope
     restore = scope_class.restore
     done: set[tuple[int, ...]] = set()
 
     def patch_lang(fn):
-        # What _patch_lang patches depends on fn only through these, found as it finds them.
-        langs = tuple(
-            id(v) for v in fn.__globals__.values() if inspect.ismodule(v) and v in [tl, tl.core]
-        )
+        # What _patch_lang patches depends on fn only through these, found as it finds them
+        # (a module equals only itself).
+        langs = tuple(id(v) for v in fn.__globals__.values() if v is tl or v is core)
         if langs in done:
             return scope_class()  # nothing changed here, nothing to undo
         scope = patch(fn)
@@ -77,6 +82,83 @@ def _patch_lang_once(interpreter) -> None:
 
     interpreter._patch_lang = patch_lang
     scope_class.restore = restore_all
+
+
+def _shapes_once() -> None:
+    """``block_type`` and ``tensor`` construction as Triton's own, but each shape of plain
+    ints validated and made once: a block type's shape is a ``tl.tuple`` of ints and a tensor's
+    a ``tl.tuple`` of constexprs, shared by everything of that shape (a ``tl.tuple`` has no
+    ``__setitem__``: the interpreter never changes one in place)."""
+    import builtins
+    import math
+
+    from triton.language import core
+
+    block_init, tensor_init = core.block_type.__init__, core.tensor.__init__
+    blocks: dict[tuple[int, ...], tuple[Any, int, str]] = {}
+    shapes: dict[tuple[int, ...], tuple[Any, Any]] = {}
+
+    def ints(shape: Any) -> tuple[int, ...] | None:
+        # The shapes block_type takes (a list or a tl.tuple: it asserts so), of plain ints.
+        if type(shape) is core.tuple:
+            shape = shape.values
+        elif type(shape) is not list:
+            return None
+        key = builtins.tuple(shape)
+        return key if all(type(d) is int for d in key) else None
+
+    def block_type_init(self, element_ty, shape) -> None:
+        key = ints(shape)
+        made = blocks.get(key) if key else None
+        if made is None:
+            block_init(self, element_ty, shape)  # Triton's own checks and errors
+            if key:
+                blocks[key] = (self.shape, self.numel, str(self.shape))
+            return
+        self.element_ty = element_ty
+        self.shape, self.numel, text = made
+        self.name = f"<{text}, {element_ty}>"
+
+    def tensor_init_(self, handle, ty) -> None:
+        key = ints(ty.shape) if ty.is_block() else ()
+        if key is None:
+            tensor_init(self, handle, ty)
+            return
+        made = shapes.get(key)
+        if made is None:
+            made = shapes[key] = (
+                core.tuple([core.constexpr(d) for d in key]),
+                core.constexpr(math.prod(key)),
+            )
+        self.handle, self.type, self.dtype = handle, ty, ty.scalar
+        self.shape, self.numel = made
+
+    core.block_type.__init__ = block_type_init
+    core.tensor.__init__ = tensor_init_
+
+
+def _same_type_once(interpreter) -> None:
+    """The interpreter's broadcast of two blocks of one shape, and its cast of a value to its
+    own type, answered at once: both return their operands as they are (Triton's own code
+    compares the shapes and types by value first, rebuilding them to compare). Shared shapes
+    (``_shapes_once``) and Triton's dtype singletons make the common case an identity; any
+    other pair goes through Triton's own code."""
+    semantic = interpreter.interpreter_semantic  # the interpreter's alone, not the compiler's
+    broadcast, cast = semantic.broadcast_impl_value, semantic.cast
+
+    def broadcast_impl_value(lhs, rhs):
+        lt, rt = lhs.type, rhs.type
+        if lt.is_block() and rt.is_block() and lt.shape is rt.shape:
+            return lhs, rhs
+        return broadcast(lhs, rhs)
+
+    def cast_(input, dst_ty, fp_downcast_rounding=None):
+        if input.type.scalar is dst_ty.scalar:
+            return input
+        return cast(input, dst_ty, fp_downcast_rounding)
+
+    semantic.broadcast_impl_value = broadcast_impl_value
+    semantic.cast = cast_
 
 
 def _np_dtypes_once(interpreter) -> None:
