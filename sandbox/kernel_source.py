@@ -20,6 +20,7 @@ import ast
 import builtins
 import copy
 import symtable
+import textwrap
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -538,21 +539,29 @@ def interpreted_as_checked(kernels: dict[str, Any], text: str) -> None:
     from triton.runtime.interpreter import FunctionRewriter, InterpretedFunction
 
     checked = {n.name: n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef)}
+    text_lines = text.splitlines(keepends=True)
     for name, kernel in kernels.items():
         if not isinstance(kernel, InterpretedFunction):
             continue
         lines, first = inspect.getsourcelines(kernel.fn)
         rewriter = FunctionRewriter(kernel.fn)
+        node = checked[name]
         try:
             rewriter.def_lineno = rewriter._find_def(lines)
-            tree = ast.parse(rewriter._prepare_source(lines))
+            taken = rewriter._prepare_source(lines)
         except AttributeError:  # an interpreter whose rule this check does not know
             raise KernelSourceError(
                 "this Triton's interpreter reads kernels in a way kernelwright cannot check"
             ) from None
+        # The same text, from its def to its last line, is the same function (the common case,
+        # without parsing it again); any other text must parse to it.
+        if taken == textwrap.dedent("".join(text_lines[node.lineno - 1 : node.end_lineno])):
+            continue
+        try:
+            tree = ast.parse(taken)
         except SyntaxError:
             tree = None
-        want = copy.copy(checked[name])
+        want = copy.copy(node)
         want.decorator_list = []
         if tree is None or len(tree.body) != 1 or ast.dump(tree.body[0]) != ast.dump(want):
             start = first + (rewriter.def_lineno or len(lines)) - 1

@@ -125,6 +125,14 @@ def test_a_kernel_the_interpreter_would_read_otherwise_is_refused(tmp_path, monk
         _kernels(HEAD + "\n\n@triton.jit\n" + kernel, tmp_path)
 
 
+def test_a_kernel_followed_by_a_comment_and_module_code_is_kept(tmp_path, monkeypatch):
+    """The interpreter's text of the kernel ends where the function does (not at the comment
+    after it or the module code after that): the very text checked, so it is kept."""
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    kernel = "@triton.jit\ndef k(x_ptr, out_ptr):\n    x = 1\n    # done\n\n\nN = 2\n"
+    assert set(_kernels(HEAD + "\n\n" + kernel, tmp_path)) == {"k"}
+
+
 def test_a_loop_variable_reused_by_loops_of_its_own_is_kept(tmp_path):
     loops = "    for i in range(3):\n        x = i\n    for i in tl.range(2):\n        x = i + 1\n"
     kernel = "@triton.jit\ndef k(x_ptr, out_ptr):\n" + loops
