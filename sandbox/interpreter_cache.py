@@ -86,23 +86,33 @@ def _patch_lang_once(interpreter) -> None:
 
 def _shapes_once() -> None:
     """``block_type`` and ``tensor`` construction as Triton's own, but each shape of plain
-    ints validated and made once: a block type's shape is a ``tl.tuple`` of ints and a tensor's
-    a ``tl.tuple`` of constexprs, shared by everything of that shape (a ``tl.tuple`` has no
-    ``__setitem__``: the interpreter never changes one in place)."""
+    ints validated and made once: the first block type and the first tensor of a shape are
+    made by Triton's code, and everything later of that shape shares what it made (a block
+    type's shape, a ``tl.tuple`` of ints in Triton 3.9; a tensor's, a ``tl.tuple`` of
+    constexprs; neither has a ``__setitem__``, and the interpreter never changes one in place).
+    Where Triton's constructors set more than this copies (another Triton), both are left."""
     import builtins
-    import math
 
+    import triton.language as tl
     from triton.language import core
 
     block_init, tensor_init = core.block_type.__init__, core.tensor.__init__
-    blocks: dict[tuple[int, ...], tuple[Any, int, str]] = {}
+    sample = core.block_type(tl.float32, [2, 4])
+    value = core.tensor(None, sample)
+    if set(vars(sample)) != {"element_ty", "shape", "numel", "name"} or set(vars(value)) != {
+        "handle",
+        "type",
+        "dtype",
+        "shape",
+        "numel",
+    }:
+        return
+    given = (list, type(sample.shape))  # what Triton 3.9 asserts a shape is: list or tl.tuple
+    blocks: dict[tuple[int, ...], tuple[Any, Any, str]] = {}
     shapes: dict[tuple[int, ...], tuple[Any, Any]] = {}
 
     def ints(shape: Any) -> tuple[int, ...] | None:
-        # The shapes block_type takes (a list or a tl.tuple: it asserts so), of plain ints.
-        if type(shape) is core.tuple:
-            shape = shape.values
-        elif type(shape) is not list:
+        if type(shape) not in given:
             return None
         key = builtins.tuple(shape)
         return key if all(type(d) is int for d in key) else None
@@ -121,15 +131,12 @@ def _shapes_once() -> None:
 
     def tensor_init_(self, handle, ty) -> None:
         key = ints(ty.shape) if ty.is_block() else ()
-        if key is None:
-            tensor_init(self, handle, ty)
-            return
-        made = shapes.get(key)
+        made = shapes.get(key) if key is not None else None
         if made is None:
-            made = shapes[key] = (
-                core.tuple([core.constexpr(d) for d in key]),
-                core.constexpr(math.prod(key)),
-            )
+            tensor_init(self, handle, ty)
+            if key is not None:
+                shapes[key] = (self.shape, self.numel)
+            return
         self.handle, self.type, self.dtype = handle, ty, ty.scalar
         self.shape, self.numel = made
 
