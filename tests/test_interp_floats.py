@@ -253,3 +253,36 @@ def test_float8e4b15_is_tritons_bit_moves():
     x = np.array([1.0625, 1.0624, 1.9, np.nan, -np.inf, -0.0, 2.0**-17], np.float32)
     # float16 bits rounded with ties away; clamped to 1.75 (NaN too: min.f16x2 takes the number)
     assert interp_floats.encode8(x, "fp8e4b15").tolist() == [0x79, 0x78, 0x7E, 0x7E, 0xFE, 0x80, 1]
+
+
+_DEVICE_TEST = r"""
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from kernelwright.sandbox import interp_memory
+import test_float_conversions_gpu as device_test
+if sys.argv[1] == "fixed":
+    interp_memory.install()
+print(json.dumps(device_test.mismatches("cpu")))
+"""
+
+
+def test_the_device_tests_conversions_run_the_model_on_the_interpreter(tmp_path):
+    """tests/test_float_conversions_gpu.py holds a GPU's conversions to this module's model;
+    its kernels, interpreted as kernelwright patches the interpreter, give the model exactly
+    (and Triton's own interpreter does not: the comparison sees the difference)."""
+
+    def run(mode: str) -> dict:
+        proc = subprocess.run(
+            [sys.executable, "-c", _DEVICE_TEST, mode],
+            capture_output=True,
+            text=True,
+            cwd=os.path.dirname(__file__),
+            env={**os.environ, "TRITON_INTERPRET": "1"},
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert run("fixed") == {}
+    natural = run("natural")
+    assert {"fp8e5 -> float32", "float32 -> fp8e4nv", "bfloat16 -> fp8e5"} <= set(natural)
