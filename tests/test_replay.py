@@ -503,6 +503,7 @@ def test_a_kernel_argument_of_a_subclass_that_redefines_its_reading_is_refused()
     import collections
     import typing
 
+    import numpy as np
     import torch
     from triton.backends.compiler import BaseBackend
     from triton.runtime.jit import native_specialize_impl
@@ -555,3 +556,35 @@ def test_a_kernel_argument_of_a_subclass_that_redefines_its_reading_is_refused()
         assert [c.value for c in rec.arg(ok).items] == [3, 2.0]
     assert [c.value for c in rec.arg(x.shape).items] == [16, 64]
     assert rec.arg(TensorDescriptor(x, [16, 64], [64, 1], [16, 64])).shape == [16, 64]
+
+    # A number: the launcher reads the value it holds, the log and the interpreter int(v).
+    class Count(int):
+        def __new__(cls, count):
+            self = super().__new__(cls, 1)
+            self.count = count
+            return self
+
+        def __int__(self):
+            return self.count
+
+        def __index__(self):
+            return self.count
+
+    assert native_specialize_impl(BaseBackend, Count(15400), False, True, True) == ("constexpr", 1)
+    with pytest.raises(Unrecordable, match="redefines __index__, __int__, __new__"):
+        rec.arg(Count(15400))
+    with pytest.raises(Unrecordable, match="redefines"):
+        rec.arg((3, Count(15400)))
+
+    class Scale(float):
+        def __float__(self):
+            return 2.0
+
+    with pytest.raises(Unrecordable, match="redefines __float__"):
+        rec.arg(Scale(1.0))
+
+    class Plainly(int):
+        pass
+
+    assert rec.arg(Plainly(7)).value == 7
+    assert rec.arg(np.float64(0.5)).value == 0.5
