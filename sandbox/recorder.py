@@ -30,6 +30,59 @@ class Unrecordable(Exception):
     """A value the replay could not rebuild (an object, a function)."""
 
 
+# What collections.namedtuple and typing.NamedTuple write into the class they make.
+_NAMEDTUPLE_MADE = frozenset(
+    {"__new__", "__repr__", "__getnewargs__", "__match_args__", "__slots__"}
+)
+
+
+def _own_behaviour(v: Any, base: type) -> None:
+    """A kernel argument is read twice on a CPU (its fields or items logged here, then read
+    again by the interpreter) and once more, by other code, on a GPU: Triton's launcher reads
+    a tuple's items and a number's value through the C API (the value an int or float holds,
+    not what ``__int__``/``__index__``/``__float__`` answer: an int subclass holding 1 and
+    converting to n is specialised to the constant 1) and a descriptor's fields for its TMA
+    map. A subclass
+    that redefines how it is read (``__iter__``, ``__getitem__``, ``__getattribute__``, a
+    property over a field) can list one thing to the log and hand another to the GPU, so only
+    the class itself is taken, or a subclass that adds nothing ``base`` has (a namedtuple: its
+    generated ``__new__`` and ``__repr__`` aside) and no attribute hook; a descriptor only of
+    Triton's own classes."""
+    for cls in type(v).__mro__:
+        if cls is base or cls is torch.Size or cls.__module__ == "numpy":
+            return  # torch.Size and NumPy's scalars: C types, read as the values they hold
+        if base.__module__.startswith("triton.") and not cls.__module__.startswith("triton."):
+            raise Unrecordable(
+                f"a {base.__name__} of the candidate's own subclass {cls.__name__} (its code "
+                "would run inside Triton's launcher on a GPU, where this check does not see it)"
+            )
+        own = set(vars(cls)) - (
+            {
+                "__module__",
+                "__dict__",
+                "__weakref__",
+                "__annotations__",
+                "__orig_bases__",
+                "__qualname__",
+                "__doc__",
+                "__firstlineno__",
+                "__static_attributes__",
+            }
+            | (_NAMEDTUPLE_MADE if "_fields" in vars(cls) else set())
+        )
+        redefined = sorted(
+            n
+            for n in own
+            if hasattr(base, n) or n in ("__getattr__", "__getattribute__", "__class__")
+        )
+        if redefined:
+            raise Unrecordable(
+                f"a {base.__name__} subclass {cls.__name__} that redefines "
+                f"{', '.join(redefined)} (Triton's launcher reads it on a GPU by other means "
+                "than the launch log and the interpreter here)"
+            )
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -84,6 +137,8 @@ class Recorder:
             return self.arg(v.value, made_by)
         if v is None:
             return Const(type="none")
+        if isinstance(v, (int, float)) and type(v) not in (int, float, bool):
+            _own_behaviour(v, int if isinstance(v, int) else float)
         if isinstance(v, bool):
             return Const(type="bool", value=v)
         if isinstance(v, numbers.Integral):
@@ -103,10 +158,12 @@ class Recorder:
         if isinstance(v, tl.dtype):
             return Const(type="tl_dtype", value=v.name)
         if isinstance(v, (list, tuple)):
+            _own_behaviour(v, tuple if isinstance(v, tuple) else list)
             return Seq(items=[self.arg(x, made_by) for x in v], tuple=isinstance(v, tuple))
         from triton.tools.tensor_descriptor import TensorDescriptor
 
         if isinstance(v, TensorDescriptor):
+            _own_behaviour(v, TensorDescriptor)
             return self.descriptor(v, made_by)
         raise Unrecordable(f"a value of type {type(v).__name__}")
 

@@ -497,3 +497,94 @@ def test_a_scalar_that_is_not_finite_travels_as_itself(value):
     ):
         got = back.launches[0].params["scale"].value
         assert got == value or (math.isnan(value) and math.isnan(got))
+
+
+def test_a_kernel_argument_of_a_subclass_that_redefines_its_reading_is_refused():
+    import collections
+    import typing
+
+    import numpy as np
+    import torch
+    from triton.backends.compiler import BaseBackend
+    from triton.runtime.jit import native_specialize_impl
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    from kernelwright.sandbox.recorder import Recorder, Unrecordable
+
+    class Listed(tuple):
+        def __new__(cls, held, listed):
+            self = super().__new__(cls, held)
+            self.listed = listed
+            return self
+
+        def __iter__(self):
+            return iter(self.listed)
+
+        def __getitem__(self, i):
+            return self.listed[i]
+
+        def __len__(self):
+            return len(self.listed)
+
+    lying = Listed((1, 1.0), (15400, 1.0))
+    # Why: Triton's launcher specialises the tuple it holds (1 folded into the kernel), while
+    # iteration, which the log and the interpreter use, lists 15400.
+    assert native_specialize_impl(BaseBackend, lying, False, True, True)[1] == (1, None)
+    assert [*lying] == [15400, 1.0]
+    x = torch.zeros(16, 64)
+    rec = Recorder([x], {})
+    with pytest.raises(Unrecordable, match="redefines __getitem__, __iter__, __len__"):
+        rec.arg(lying)
+
+    class Desc(TensorDescriptor):
+        pass
+
+    with pytest.raises(Unrecordable, match="the candidate's own subclass Desc"):
+        rec.arg(Desc(x, [16, 64], [64, 1], [16, 64]))
+
+    # What adds nothing to how it is read is taken as before.
+    class Plain(tuple):
+        pass
+
+    Pair = collections.namedtuple("Pair", "n k")
+
+    class Typed(typing.NamedTuple):
+        n: int
+        k: float
+
+    for ok in (Plain((3, 2.0)), Pair(3, 2.0), Typed(3, 2.0), (3, 2.0)):
+        assert [c.value for c in rec.arg(ok).items] == [3, 2.0]
+    assert [c.value for c in rec.arg(x.shape).items] == [16, 64]
+    assert rec.arg(TensorDescriptor(x, [16, 64], [64, 1], [16, 64])).shape == [16, 64]
+
+    # A number: the launcher reads the value it holds, the log and the interpreter int(v).
+    class Count(int):
+        def __new__(cls, count):
+            self = super().__new__(cls, 1)
+            self.count = count
+            return self
+
+        def __int__(self):
+            return self.count
+
+        def __index__(self):
+            return self.count
+
+    assert native_specialize_impl(BaseBackend, Count(15400), False, True, True) == ("constexpr", 1)
+    with pytest.raises(Unrecordable, match="redefines __index__, __int__, __new__"):
+        rec.arg(Count(15400))
+    with pytest.raises(Unrecordable, match="redefines"):
+        rec.arg((3, Count(15400)))
+
+    class Scale(float):
+        def __float__(self):
+            return 2.0
+
+    with pytest.raises(Unrecordable, match="redefines __float__"):
+        rec.arg(Scale(1.0))
+
+    class Plainly(int):
+        pass
+
+    assert rec.arg(Plainly(7)).value == 7
+    assert rec.arg(np.float64(0.5)).value == 0.5
