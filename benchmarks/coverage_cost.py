@@ -5,7 +5,7 @@ Each bundled problem/solution pair is checked three ways on one warm pool, in tu
     plain     the check without them: 3 seeds at `small` (the check before issue 15)
     regimes   3 seeds and one trial per stress regime, at `small`
     full      the default check: that, then the held-out shape (2 seeds and the regimes),
-              then the many-tiles shape where the problem has one (1 seed)
+              then the many-tiles and divisible shapes where the problem has them (1 seed)
     tiles     the many-tiles shape alone, where the problem has one
 
 and the script prints each pair's wall time per way, then the median over pairs of

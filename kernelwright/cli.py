@@ -110,9 +110,10 @@ def check(
     ),
     shape: str = typer.Option(
         None,
-        help="Shape set: a declared one, 'small', 'heldout' or 'tiles' (default: on the CPU "
-        "small, heldout and, where the problem has it, tiles; on a GPU every declared set "
-        "and heldout).",
+        help="Shape set: a declared one, 'small', 'heldout', 'tiles' or 'even' (default: on "
+        "the CPU small, heldout and, where the problem has them, tiles and even, every size a "
+        "multiple of a power of two up to 1024 so a fast path for sizes that divide the block "
+        "runs; on a GPU every declared set and heldout).",
     ),
     device: str = typer.Option("auto", help="auto, cpu, cuda or cuda:N.", callback=opts.device),
     sandbox: opts.Sandbox = typer.Option("auto", help="Isolation backend (auto: the strongest)."),
@@ -151,7 +152,7 @@ def check(
     except (ProblemError, check_batch.BatchError) as e:
         fail(str(e))
     for info in {p.problem.path: p.problem for p in pairs.pairs}.values():
-        if (why := opts.shape_error(info, shape)) is not None:
+        if (why := opts.shape_error(info, shape, drawn=True)) is not None:
             fail(why)
     for sol in pairs.unmatched_solutions:
         console.print(f"[yellow]note:[/yellow] {sol}: no problem of that name", highlight=False)

@@ -56,11 +56,21 @@ def file_in_existing_folder(value: Path | None) -> Path | None:
     return value
 
 
-def shape_error(info: ProblemInfo, shape: str | None) -> str | None:
-    """Why ``--shape`` cannot be used with this problem, or None when it can."""
+def shape_error(info: ProblemInfo, shape: str | None, drawn: bool = False) -> str | None:
+    """Why ``--shape`` cannot be used with this problem, or None when it can. ``drawn``: a
+    check, which also draws its own shapes (the held-out one; the many-tiles and divisible
+    ones where the problem has them)."""
     if shape is None:
         return None
     known = [*info.shape_names, "default"]
+    if drawn and shape in ("heldout", "tiles", "even"):
+        from kernelwright.problem import even_shape_missing, has_tiles_shape
+
+        known.append("heldout")
+        if has_tiles_shape(info):
+            known.append("tiles")
+        if even_shape_missing(info) is None:
+            known.append("even")
     if shape in known:
         return None
     return f"--shape {shape}: {info.name} has no such shape set (it has: {', '.join(known)})"

@@ -504,11 +504,21 @@ def exec_problem(
             "held out, many tiles: drawn for this check from the sizes the declared ones "
             f"imply ({describe_domain(info)}), unlike every declared set; {draw.stretched}"
         )
+    elif shape == "even":
+        draw = _even_heldout(info, module, random.Random(draw_seed))
+        if isinstance(draw, str):
+            raise ProblemError(f"{info.path}: no divisible shape: {draw}")
+        pm.overrides = dict(draw.overrides)
+        pm.why = (
+            "held out, divisible: drawn for this check from the sizes the declared ones imply "
+            f"({describe_domain(info)}), every size a multiple of a power of two; "
+            f"{draw.stretched}"
+        )
     else:
         raise ProblemError(
             f"{info.path}: no shape set {shape!r}; declared: "
-            f"{', '.join(info.meta.shapes) or 'none'} (and 'small', 'heldout' and 'tiles' "
-            "by drawing)"
+            f"{', '.join(info.meta.shapes) or 'none'} (and 'small', 'heldout', 'tiles' and "
+            "'even' by drawing)"
         )
     if pm.over_budget:
         pm.notes.append(
@@ -572,6 +582,27 @@ def has_tiles_shape(info: ProblemInfo) -> bool:
 
 
 _TILES: dict[str, bool] = {}
+
+
+def _even_heldout(info: ProblemInfo, module: types.ModuleType, rng: random.Random) -> Draw | str:
+    small, _ = _small_and_avoid(info, module)
+    return even_draw(info, module, rng, start=small)
+
+
+def even_shape_missing(info: ProblemInfo) -> str | None:
+    """Why the problem has no divisible shape (``even_draw``), which the CPU check then skips
+    with this as a note; None where it has one. Decided on the meta device, once per file."""
+    if info.sha256 not in _EVEN:
+        try:
+            module = exec_problem(info).module
+            draw = _even_heldout(info, module, random.Random(0))
+            _EVEN[info.sha256] = draw if isinstance(draw, str) else None
+        except Exception as e:  # the worker says what is wrong with the file, at `small`
+            _EVEN[info.sha256] = f"its sizes cannot be drawn ({type(e).__name__})"
+    return _EVEN[info.sha256]
+
+
+_EVEN: dict[str, str | None] = {}
 
 
 def _input_numel(info: ProblemInfo, module: types.ModuleType, overrides: dict) -> int | None:
@@ -749,6 +780,12 @@ TILES_NUMEL_BUDGET = 1 << 19
 # contraction's traffic grows with its output alone, ~1 MB here; a problem that spends a
 # program on each output row, such as a gather (3,195 rows, 5 MB), grows with the rows.
 TILES_BYTES_BUDGET = 1 << 21
+# The divisible shape (``even_draw``): kernels take an unmasked fast path where a size divides
+# their block (EVEN = n % BLOCK == 0, the tutorials' EVEN_K), the only path at a problem's own
+# sizes (multiples of large powers of two) and one the ragged draws never take. Every size a
+# multiple of the largest power of two up to EVEN_TO that its domain and the budget allow:
+# 1024, the block elementwise kernels take, and past every BLOCK_K and row tile of 128.
+EVEN_TO = 1024
 # Without a declared maximum, a stretched size goes up to this many times its largest declared
 # value: a problem's `bench` set is a typical size, not the largest it meets.
 BEYOND_DECLARED = 2
@@ -1225,6 +1262,154 @@ def _tiles(
                     ),
                 )
     return None
+
+
+def even_draw(
+    info: ProblemInfo,
+    module: types.ModuleType,
+    rng: random.Random,
+    start: dict[str, Any] | None = None,
+) -> Draw | str:
+    """Every size a multiple of a power of two, up to EVEN_TO, so that a kernel's test of
+    whether a size divides its block comes out true. Each size group starts at the smallest
+    value of its domain that is a multiple of EVEN_TO (a power of two at least that, in a
+    domain of powers of two); while the shape does not fit (inputs and weights within
+    HELDOUT_NUMEL_BUDGET elements, or what they hold at ``start``; at most HELDOUT_WORK_GROWTH
+    times the work of ``start``; the Model builds, and runs forward on the meta device where it
+    does at ``start``), one group takes the next smaller power of two that lowers its value:
+    the one whose value shrinks most for the factors of two it gives up (rows of 1024 halve
+    before columns of 2048 go to 1536, which keep 512 of their 1024), on a tie not the
+    stretched one (the contiguous axis, ``_stretched_group``, where an elementwise or row
+    kernel's block lies), then the largest. Then each group in turn, in a drawn order, is
+    tried at a drawn odd multiple of its value (3, 5 or 7), kept where it fits: the power it
+    divides by stays, and where the budget leaves room the sizes are not fixed ahead of the
+    check.
+
+    Why there is none, in words, where no fitting shape has a size divisible by more than its
+    domain's step (which every draw's sizes already are), or where that shape is ``start``."""
+    try:
+        return _even(info, module, rng, {**info.constants, **(start or {})})
+    finally:
+        _bind(info, module, {})
+
+
+def _even(
+    info: ProblemInfo, module: types.ModuleType, rng: random.Random, base: dict[str, Any]
+) -> Draw | str:
+    groups = shape_domain(info)
+    if not groups:
+        return "no size varies: the sizes checked are the problem's own"
+
+    def trial(vals: dict[str, Any], forward: bool) -> _Trial | None:
+        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
+        return _meta_trial(module, forward, HELDOUT_NUMEL_BUDGET)
+
+    built = trial(base, forward=False)
+    if built is None:
+        return "its inputs cannot be made on the meta device"
+    strict = built.error is None
+    forwards = strict and (trial(base, forward=True) or built).error is None
+    state_budget = max(HELDOUT_NUMEL_BUDGET, built.state_numel or 0)
+    slots = _slots(info)
+    formula = next(
+        (f for f in (info.meta.flops, info.meta.bytes) if _work(info, module, f, base)), None
+    )
+
+    def work(vals: dict[str, Any]) -> float:
+        if formula is not None:
+            return _work(info, module, formula, vals)
+        return math.prod(max(1, _get(vals, slot)) for slot in slots)
+
+    most_work = HELDOUT_WORK_GROWTH * work(base)
+
+    def fits(vals: dict[str, Any]) -> bool:
+        if work(vals) > most_work:
+            return False
+        t = trial(vals, forwards)
+        if t is None:
+            return False
+        t.state_budget = state_budget
+        return t.fits and (not strict or t.error is None)
+
+    def value(g: SizeGroup, power: int) -> int:
+        """The smallest value of the group's domain that ``power`` divides."""
+        if g.pow2:
+            return max(power, 2 ** math.ceil(math.log2(g.low)))
+        q = math.lcm(power, g.step)
+        return math.ceil(g.low / q) * q
+
+    powers = []
+    for g in groups:
+        power = EVEN_TO
+        while power > 1 and value(g, power) > g.top:
+            power //= 2
+        powers.append(power)
+    long = _stretched_group(info, module, groups, base)
+
+    def at(powers: list[int]) -> dict[str, Any]:
+        vals = dict(base)
+        for g, power in zip(groups, powers, strict=True):
+            vals = _with_value(info, vals, g, value(g, power))
+        return vals
+
+    def lower(g: SizeGroup, power: int) -> int | None:
+        """The largest power below ``power`` whose value is smaller (300 rounds up to 512 for
+        both 512 and 256)."""
+        while power > 1:
+            power //= 2
+            if value(g, power) < value(g, power * 2):
+                return power
+        return None
+
+    def value_at(j: int) -> int:
+        return value(groups[j], powers[j])
+
+    def shrink(j: int, to: int) -> float:
+        """How much the size shrinks per factor of two it gives up, both in bits."""
+        return math.log2(value_at(j) / value(groups[j], to)) / math.log2(powers[j] / to)
+
+    vals = at(powers)
+    while not fits(vals):
+        smaller = {i: p for i, g in enumerate(groups) if (p := lower(g, powers[i])) is not None}
+        if not smaller:
+            return (
+                "no shape with divisible sizes fits the CPU budget: a fast path for sizes "
+                "that divide a block is not checked on the CPU"
+            )
+        i = max(smaller, key=lambda j: (shrink(j, smaller[j]), j != long, value_at(j)))
+        powers[i] = smaller[i]
+        vals = at(powers)
+    # A domain of powers of two is divisible in every draw, and a multiple of the step in
+    # every draw is one: only a power past a step is new.
+    twos = [min(value_at(j) & -value_at(j), EVEN_TO) for j in range(len(groups))]
+    if all(g.pow2 or t <= g.step for g, t in zip(groups, twos, strict=True)):
+        return (
+            "the CPU budget leaves no size divisible by more than its domain's step, as "
+            "every draw's already are: a fast path for sizes that divide a larger block is "
+            "not checked on the CPU"
+        )
+    keys = {s[0] for g in groups for s in g.slots}
+    if all(vals[k] == base[k] for k in keys):
+        return "the sizes `small` checks divide the same blocks already, and run the same path"
+    for i in rng.sample(range(len(groups)), len(groups)):
+        g, v = groups[i], _get(vals, groups[i].slots[0])
+        bigger = v * rng.choice((3, 5, 7))
+        if not g.pow2 and bigger <= g.top and fits(_with_value(info, vals, g, bigger)):
+            vals = _with_value(info, vals, g, bigger)
+    said = ", ".join(
+        f"{_group_name(g)} = {_get(vals, g.slots[0])} (a multiple of {t})"
+        for g, t in zip(groups, twos, strict=True)
+    )
+    return Draw(
+        {k: v for k, v in vals.items() if k not in info.derived and v != info.constants[k]},
+        stretched=(
+            f"{said} (the largest powers up to {EVEN_TO} that fit: inputs <= "
+            f"{HELDOUT_NUMEL_BUDGET:,} elements, at most {HELDOUT_WORK_GROWTH}x the work of "
+            "`small`): n % BLOCK == 0 for the blocks kernels take, so an unmasked fast path "
+            "that only divisible sizes run (EVEN_K), the only path at the problem's own sizes, "
+            "runs here, where the ragged shapes never take it"
+        ),
+    )
 
 
 def draw_shape(

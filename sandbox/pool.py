@@ -30,7 +30,7 @@ from typing import Any
 import kernelwright
 from kernelwright.hardware import resolve_targets
 from kernelwright.outcome import Outcome
-from kernelwright.problem import ProblemError, has_tiles_shape, read_problem
+from kernelwright.problem import ProblemError, even_shape_missing, has_tiles_shape, read_problem
 from kernelwright.regimes import active
 from kernelwright.sandbox import judge, launch_signature, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
@@ -73,9 +73,10 @@ class Job:
         wide row's tiled path), on the two plain seeds the candidate's host runs (HOST_TRIALS):
         on the CPU each trial costs an interpreter run, and a third plain seed there adds less
         than the regimes do."""
-        if self.shape == "tiles":
-            # The many-tiles shape is there for the tile order and index arithmetic, which
-            # any one input shows: one plain seed, no regimes.
+        if self.shape in ("tiles", "even"):
+            # The many-tiles shape is there for the tile order and index arithmetic, the
+            # divisible one for the fast path a size that divides the block takes: any one
+            # input shows either, so one plain seed, no regimes.
             plan: list[tuple[int, str | None]] = [(self.seeds[0], None)]
         else:
             seeds = self.seeds[:HOST_TRIALS] if self.shape == "heldout" else self.seeds
@@ -155,11 +156,18 @@ def default_shapes(info, device: str) -> list[str]:
     """Every declared shape set on a GPU, on the CPU interpreter only ``small``; and a shape
     held out for this check (drawn from the seeds), before ``bench``, where timing happens.
     On the CPU also ``tiles``, where the problem has one (``has_tiles_shape``): many output
-    tiles in two dimensions at once, which the declared sets give a GPU."""
+    tiles in two dimensions at once; and ``even``, where the problem has one
+    (``even_shape_missing``): sizes that divide the blocks kernels take. The declared sets give
+    a GPU both."""
     if device.startswith("cuda"):
         names = [*(list(info.meta.shapes) or ["default"]), "heldout"]
         return sorted(names, key=lambda n: n == "bench")
-    return ["small", "heldout", *(["tiles"] if has_tiles_shape(info) else [])]
+    return [
+        "small",
+        "heldout",
+        *(["tiles"] if has_tiles_shape(info) else []),
+        *(["even"] if even_shape_missing(info) is None else []),
+    ]
 
 
 def merge_shapes(outcomes: list[tuple[str, Outcome]]) -> Outcome:
@@ -391,7 +399,16 @@ class Pool:
                 # for the next check), and the first shape that fails is the last.
                 outcomes = [(shape, finish()) for shape, finish in ran]
             failed = next((i for i, (_, o) in enumerate(outcomes) if not o.correct), None)
-            return merge_shapes(outcomes if failed is None else outcomes[: failed + 1])
+            merged = merge_shapes(outcomes if failed is None else outcomes[: failed + 1])
+            if not job.shape and not slot.device.startswith("cuda"):
+                missing = even_shape_missing(info)
+                if missing is not None:
+                    merged.env["notes"] = [
+                        *merged.env.get("notes", []),
+                        f"shape even (sizes that divide the blocks kernels take) not run: "
+                        f"{missing}",
+                    ]
+            return merged
         finally:
             self._idle.put(slot)
 

@@ -10,6 +10,7 @@ import torch
 
 from conftest import CANDIDATES, TESTS
 from kernelwright.problem import (
+    EVEN_TO,
     GROUP_ROWS,
     HELDOUT_NUMEL_BUDGET,
     TILE,
@@ -17,6 +18,7 @@ from kernelwright.problem import (
     TILES_NUMEL_BUDGET,
     ProblemError,
     bundled_problems_dir,
+    even_shape_missing,
     exec_problem,
     find_problems,
     has_tiles_shape,
@@ -24,7 +26,7 @@ from kernelwright.problem import (
     resolve_problem,
     shape_domain,
 )
-from kernelwright.sandbox.pool import Job
+from kernelwright.sandbox.pool import Job, default_shapes
 from kernelwright.sandbox.verify import degenerate_warning
 
 KB = TESTS / "problems" / "kernelbench_style"
@@ -118,7 +120,7 @@ def test_a_candidate_that_copies_the_files_constants_sees_the_checked_sizes(pool
     code = (COVERAGE / "copied_constants_relu.py").read_text()
     outcome = pool.evaluate(Job(problem=KB / "19_ReLU.py", code=code))
     assert outcome.correct, outcome.message
-    assert outcome.env["shapes"] == ["small", "heldout"]
+    assert outcome.env["shapes"] == ["small", "heldout", "even"]
 
 
 def test_a_kernel_right_only_at_the_declared_small_size_fails_the_held_out_one(pool):
@@ -363,7 +365,7 @@ def test_a_grouped_tile_order_with_a_floored_column_count_fails_the_tiles_shape(
     assert "rows and fout = " in outcome.message
     outcome = pool.evaluate(Job(problem=problem, code=fixed))
     assert outcome.correct, outcome.message
-    assert outcome.env["shapes"] == ["small", "heldout", "tiles"]
+    assert outcome.env["shapes"] == ["small", "heldout", "tiles", "even"]
 
 
 def _problem_of(path):
@@ -383,3 +385,138 @@ def test_legitimate_kernels_pass_at_the_tiles_shape(pool, path):
     problem = _problem_of(path)
     outcome = pool.evaluate(Job(problem=problem, code=path.read_text(), shape="tiles"))
     assert outcome.correct, outcome.message
+
+
+def _twos(v: int) -> int:
+    return min(v & -v, EVEN_TO)
+
+
+# Where the budget leaves room, the sizes kernels block by divide 1024 (an elementwise
+# kernel's block), a row's width its power of two, a product's M, N and K a 128-wide tile.
+EVEN_AT_LEAST = {
+    "silu": {"dim": 1024},
+    "gelu": {"dim": 1024},
+    "softmax": {"dim": 1024},
+    "row_max": {"dim": 1024},
+    "matmul_square": {"N": 128},
+    "matmul_transposed_b": {"M": 128, "N": 128, "K": 128},
+    "matmul_batched": {"m": 128, "k": 128, "n": 128},
+    "attn_causal_prefill": {"seq_len": 128},
+}
+
+
+@pytest.mark.parametrize("path", find_problems(bundled_problems_dir()), ids=lambda p: p.stem)
+def test_the_even_shape_divides_the_blocks_within_the_cpu_budget(path):
+    info = read_problem(path)
+    assert even_shape_missing(info) is None  # every bundled problem has one
+    small = exec_problem(info, "small")
+    groups = shape_domain(info)
+    for seed in (1, 2):
+        pm = exec_problem(info, "even", draw_seed=seed)
+        assert _numel(pm) <= HELDOUT_NUMEL_BUDGET
+        assert pm.constants != small.constants
+        sizes = _sizes(pm, groups)
+        for g in groups:
+            values = {sizes[s] for s in g.slots}
+            assert len(values) == 1, g.slots  # tied sizes stay tied
+            (v,) = values
+            assert g.low <= v <= g.top and (g.pow2 and v & (v - 1) == 0 or v % g.step == 0)
+        assert any(_twos(v) > g.step for g in groups for v in [sizes[g.slots[0]]])
+        for name, block in EVEN_AT_LEAST.get(path.stem, {}).items():
+            assert pm.module.__dict__[name] % block == 0, (name, pm.constants)
+        assert "held out, divisible" in pm.sizes and "a multiple of" in pm.sizes
+    again = [exec_problem(info, "even", draw_seed=3).constants for _ in range(2)]
+    assert again[0] == again[1]
+
+
+def test_the_even_shape_keeps_minimums_and_derived_sizes(tmp_path):
+    path = tmp_path / "derived.py"
+    path.write_text(
+        "import torch\n"
+        "KERNELWRIGHT = {'shapes': {'small': {'batch': 5, 'dim': 3000},"
+        " 'bench': {'batch': 4096, 'dim': 8192}}}\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x.reshape(batch, hidden // 2, 2).sum(-1)\n"
+        "batch = 1024\n"
+        "dim = 4096\n"
+        "hidden = 2 * dim\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(batch, hidden)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    pm = exec_problem(read_problem(path), "even", draw_seed=0)
+    m = pm.module
+    assert m.dim >= 3000 and m.dim % 1024 == 0  # 3072, not 1024: below the minimum
+    assert m.hidden == 2 * m.dim and m.batch >= 5
+    assert _numel(pm) <= HELDOUT_NUMEL_BUDGET
+
+
+def test_the_even_shape_runs_one_plain_seed_after_the_others_on_the_cpu():
+    info = read_problem(resolve_problem("silu"))
+    job = Job(problem=info.path, code="", shape="even", seeds=[4, 5, 6])
+    assert job.trials(info) == [(4, None)]
+    assert default_shapes(info, "cpu") == ["small", "heldout", "even"]
+    assert "even" not in default_shapes(info, "cuda:0")  # the declared sets are divisible
+
+
+def test_a_problem_without_a_divisible_shape_is_skipped_with_a_note(tmp_path, pool):
+    path = tmp_path / "fixed.py"
+    path.write_text(
+        "import torch\n"
+        "class Model(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return torch.relu(x)\n"
+        "def get_inputs():\n"
+        "    return [torch.randn(3, 5)]\n"
+        "def get_init_inputs():\n"
+        "    return []\n"
+    )
+    info = read_problem(path)
+    assert "no size varies" in even_shape_missing(info)
+    assert default_shapes(info, "cpu") == ["small", "heldout"]
+    with pytest.raises(ProblemError, match="no divisible shape: no size varies"):
+        exec_problem(info, "even")
+    relu = (
+        "import torch, triton, triton.language as tl\n"
+        "@triton.jit\n"
+        "def k(x, y, n, B: tl.constexpr):\n"
+        "    o = tl.program_id(0) * B + tl.arange(0, B)\n"
+        "    tl.store(y + o, tl.maximum(tl.load(x + o, mask=o < n), 0.0), mask=o < n)\n"
+        "class ModelNew(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        y = torch.empty_like(x)\n"
+        "        k[(1,)](x, y, x.numel(), B=16)\n"
+        "        return y\n"
+    )
+    outcome = pool.evaluate(Job(problem=path, code=relu))
+    assert outcome.correct, outcome.message
+    assert any(n.startswith("shape even (sizes that divide") for n in outcome.env["notes"])
+
+
+def test_a_fast_path_for_divisible_sizes_fails_the_even_shape(pool):
+    legit = CANDIDATES / "legit" / "even_fast_path.py"
+    wrong = CANDIDATES / "adversarial" / "even_fast_path_never_checked.py"
+    problem = resolve_problem("silu")
+    for shape in ("small", "heldout"):
+        outcome = pool.evaluate(Job(problem=problem, code=wrong.read_text(), shape=shape))
+        assert outcome.correct, outcome.message
+    outcome = pool.evaluate(Job(problem=problem, code=wrong.read_text()))
+    assert outcome.status.value == "incorrect", outcome.message
+    assert outcome.message.startswith("[shape even: batch_size=")
+    assert "held out, divisible" in outcome.message and "(a multiple of 1024)" in outcome.message
+    outcome = pool.evaluate(Job(problem=problem, code=legit.read_text()))
+    assert outcome.correct, outcome.message
+    assert outcome.env["shapes"] == ["small", "heldout", "even"]
+
+
+def test_check_takes_the_shapes_it_draws_by_name():
+    from kernelwright.cli_options import shape_error
+
+    silu = read_problem(resolve_problem("silu"))
+    assert shape_error(silu, "even", drawn=True) is None
+    assert shape_error(silu, "heldout", drawn=True) is None
+    assert "has no such shape set" in shape_error(silu, "even")  # prompt: declared sets only
+    why = shape_error(silu, "tiles", drawn=True)
+    assert why and "heldout, even)" in why  # silu's output has no many-tiles shape

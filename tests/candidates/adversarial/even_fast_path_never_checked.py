@@ -2,11 +2,11 @@
 # expect: incorrect
 # names: element
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 26, eleventh round, an informed attacker's; correct
-# on db7da38). A divisible-size fast path (EVEN = n % BLOCK == 0) that only sizes the CPU check
-# never draws take: small and the held-out shape are ragged. The rule that would close it: a shape
-# whose sizes are multiples of every power of two up to 1024 among the trials (or the declared GPU
-# shapes' launch configurations compiled and sampled, as size_gated_race's).
+# shape: even
+# Correct on db7da38 (session 26, eleventh round, an informed attacker's): every size the CPU
+# check ran was ragged. Refused since branch `even` (after session 27) by the divisible shape
+# (`even`: every size a multiple of a power of two up to 1024, here batch_size=16, dim=2048),
+# where EVEN is true and the fast path runs.
 # The attacker's notes:
 # class: shape specialisation (a divisible-size fast path the CPU check never reaches)
 # idea: the classic EVEN heuristic (n % BLOCK == 0 -> unmasked fast path). Every size the CPU
