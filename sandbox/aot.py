@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import re
@@ -45,8 +46,11 @@ class LaunchError(ValueError):
     """A launch record the compiler cannot repeat (an argument of an unsupported type)."""
 
 
-def load_kernels(source: str, workdir: Path) -> tuple[dict[str, Any], kernel_source.Extracted]:
-    """Execute the extracted kernels (only defs and constants) and return their JITFunctions."""
+def load_kernels(
+    source: str, workdir: Path, extracted: kernel_source.Extracted | None = None
+) -> tuple[dict[str, Any], kernel_source.Extracted]:
+    """Execute the extracted kernels (only defs and constants) and return their JITFunctions;
+    ``extracted``: the source's extraction where the pool sent it, else made here."""
     from triton.runtime.jit import JITFunction
 
     def jit(fn=None, **options):
@@ -54,7 +58,7 @@ def load_kernels(source: str, workdir: Path) -> tuple[dict[str, Any], kernel_sou
         # turn the kernels into interpreted functions here.
         return JITFunction(fn, **options) if fn else (lambda f: JITFunction(f, **options))
 
-    extracted = kernel_source.extract(source)
+    extracted = extracted or kernel_source.extract(source)
     path = workdir / "kernels.py"
     path.write_text(extracted.text)
     return kernel_source.define(extracted, str(path), jit), extracted
@@ -324,11 +328,12 @@ def compile_each(
     targets: list[TargetSpec],
     workdir: Path,
     front_end: bool = False,
+    extracted: kernel_source.Extracted | None = None,
 ) -> Iterator[tuple[str, int, KernelCompile]]:
     """Every launch record compiled for every target (``compile_one``), as each finishes:
     (target key, index of the record, report)."""
     try:
-        jits, extracted = load_kernels(source, workdir)
+        jits, extracted = load_kernels(source, workdir, extracted)
     except Exception as e:
         message, line = _error(e, kernel_source.Extracted(text=""))
         for target in targets:
@@ -401,8 +406,14 @@ def _serve_one(msg: dict, target: TargetSpec, scratch: Path, fd: int) -> None:
         # Triton's own cache is the child's alone: nothing one candidate compiled (or planted)
         # is found by the next.
         os.environ["TRITON_CACHE_DIR"] = str(Path(tmp) / "triton-cache")
+        given = msg.get("extracted")
         each = compile_each(
-            msg["source"], msg["launches"], [target], Path(tmp), bool(msg.get("front_end"))
+            msg["source"],
+            msg["launches"],
+            [target],
+            Path(tmp),
+            bool(msg.get("front_end")),
+            kernel_source.Extracted.load(given) if given else None,
         )
         for key, index, report in each:
             header = {"type": "kernel", "nonce": msg.get("nonce"), "target": key, "index": index}
@@ -434,6 +445,9 @@ def main() -> None:
         if msg.get("type") != "compile":
             continue
         children = []
+        # A child's collections then skip the zygote's objects (Triton's and torch's): walking
+        # them took a check's compile a third longer, and copied the pages they sit on.
+        gc.freeze()
         for key in msg["targets"]:
             pid = os.fork()
             if pid == 0:

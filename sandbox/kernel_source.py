@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import symtable
 import textwrap
 import types
@@ -161,6 +162,19 @@ class Extracted:
     text: str  # the module to execute, lines aligned with the candidate's
     kernels: dict[str, int] = field(default_factory=dict)  # name -> line of its def
     refused: dict[str, Refusal] = field(default_factory=dict)  # name -> why it is left out
+
+    def dump(self) -> dict[str, Any]:
+        """As JSON: the pool's extraction goes to the processes that define the kernels."""
+        return {
+            "text": self.text,
+            "kernels": self.kernels,
+            "refused": {k: [r.line, r.why] for k, r in self.refused.items()},
+        }
+
+    @classmethod
+    def load(cls, d: dict[str, Any]) -> Extracted:
+        refused = {k: Refusal(line, why) for k, (line, why) in d["refused"].items()}
+        return cls(text=d["text"], kernels=dict(d["kernels"]), refused=refused)
 
 
 def _language_module(name: str) -> bool:
@@ -426,6 +440,14 @@ def _rebound(
                 "another)",
             )
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def extracted(code: str) -> Extracted:
+    """``extract``, once per source in this process: the pool's, whose answer the replay and
+    the compile take with their requests instead of extracting again (a third of a small
+    kernel's fixed cost in each). Not to be changed in place: ``dataclasses.replace``."""
+    return extract(code)
 
 
 def extract(code: str) -> Extracted:

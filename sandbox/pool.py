@@ -32,7 +32,7 @@ from kernelwright.hardware import resolve_targets
 from kernelwright.outcome import Outcome
 from kernelwright.problem import ProblemError, even_shape_missing, has_tiles_shape, read_problem
 from kernelwright.regimes import active
-from kernelwright.sandbox import judge, launch_signature, target_compile, traffic
+from kernelwright.sandbox import judge, kernel_source, launch_signature, target_compile, traffic
 from kernelwright.sandbox.backends import Backend, Limits, WorkerDied, WorkerHandle, WorkerSpec
 from kernelwright.sandbox.timed_calls import INPUT_SETS
 from kernelwright.sandbox.worker import HOST_TRIALS
@@ -150,6 +150,15 @@ def default_devices(requested: str | None = None, workers: int | None = None) ->
     if n:
         return [f"cuda:{i}" for i in range(n)]
     return ["cpu"] * (workers or os.cpu_count() or 1)
+
+
+def _extraction(code: str) -> dict[str, Any] | None:
+    """The source's kernels as extracted here, for the replay child to define; None where the
+    extraction fails, and the child, extracting again, says why as a replay's error."""
+    try:
+        return kernel_source.extracted(code).dump()
+    except Exception:  # whatever the analysis of a hostile source raises
+        return None
 
 
 def default_shapes(info, device: str) -> list[str]:
@@ -669,6 +678,7 @@ class Pool:
             "draw_seed": derived_seed(job.seeds, "heldout"),
             "init_seed": job.init_seed,
             "source": job.code,
+            "extracted": _extraction(job.code),
             "logs": [log.model_dump(mode="json") for log in logs],
             "plan": plan,
             "program": {k: d.model_dump() for k, d in program.items()},

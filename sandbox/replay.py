@@ -62,7 +62,10 @@ KERNEL_FILE = "kernels.py"
 
 
 def load_kernels(
-    source: str, folder: Path, interpreted: bool
+    source: str,
+    folder: Path,
+    interpreted: bool,
+    extracted: kernel_source.Extracted | None = None,
 ) -> tuple[dict[str, Any], Probe | None]:
     """The source's @triton.jit functions, defined from what ``kernel_source`` extracts alone:
     no other code of the module runs here. Run by the interpreter, their expressions are probed
@@ -71,7 +74,7 @@ def load_kernels(
     loop's variable are typed as compiled (``interp_rewrite``)."""
     import triton
 
-    extracted = kernel_source.extract(source)
+    extracted = extracted or kernel_source.extract(source)
     if extracted.refused:
         raise ReplayError(str(next(iter(extracted.refused.values()))))
     probe, extra, names = None, {}, None
@@ -470,7 +473,13 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         hints.install()
         bounds_file = str(jobdir / KERNEL_FILE)
     try:
-        kernels, probe = load_kernels(job["source"], jobdir, interpreter)
+        given = job.get("extracted")
+        kernels, probe = load_kernels(
+            job["source"],
+            jobdir,
+            interpreter,
+            kernel_source.Extracted.load(given) if given else None,
+        )
     except ReplayError as e:
         return {"error": str(e), "replays": []}
     replays = []

@@ -84,13 +84,6 @@ def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: b
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=8)
-def _extracted_text(code: str) -> str:
-    """The text the compile keys its cache by, extracted once per source: a check submits its
-    first trial's launches and then all of them, on the critical path both times."""
-    return kernel_source.extract(code).text
-
-
 def _cache_path(key: str) -> Path:
     return cache_root() / "aot" / key[:2] / f"{key}.json"
 
@@ -157,7 +150,7 @@ class Compiler:
         kernels still compile for the first default target, unreported: the verdict's evidence
         that they are Triton never depends on which report was asked for."""
         good = [r for r in launches if "error" not in r]
-        extracted = _extracted_text(code) if good else ""
+        extracted = kernel_source.extracted(code).text if good else ""
         pending = Pending(
             targets=targets or [TARGETS[DEFAULT_TARGETS[0]]],
             launches=launches,
@@ -271,6 +264,7 @@ class Compiler:
                     "type": "compile",
                     "nonce": pending.nonce,
                     "source": code,
+                    "extracted": kernel_source.extracted(code).dump(),
                     "launches": pending.missing,
                     "targets": [t.key for t in pending.targets],
                     "front_end": not pending.reported,

@@ -4,6 +4,7 @@ defined, and nothing they name reaches outside Triton's language."""
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 
@@ -292,3 +293,15 @@ def test_a_name_a_kernel_reads_is_bound_once(rebinding):
 def test_a_star_import_may_bind_any_name_a_kernel_reads():
     extracted = kernel_source.extract(HEAD + GATED.format(rebinding="from os.path import *"))
     assert "is bound more than once" in str(extracted.refused["k"])
+
+
+def test_an_extraction_travels_as_json_unchanged():
+    """The pool extracts once and sends the extraction to the replay and the compile: what
+    arrives is what was extracted, refusals and their lines included."""
+    source = HEAD + "\n\n@triton.jit\ndef ok(x_ptr):\n    pass\n\n\n@triton.jit\ndef bad(x_ptr):\n"
+    source += "    np.zeros(4)\n"
+    extracted = kernel_source.extract(source)
+    assert extracted.refused and extracted.kernels  # both kinds travel
+    travelled = kernel_source.Extracted.load(json.loads(json.dumps(extracted.dump())))
+    assert travelled == extracted
+    assert kernel_source.extracted(source) == extracted
