@@ -3,7 +3,8 @@
 Runs in a fresh child of the zygote (``zygote.py``), a process that never imported the
 candidate. From the source it takes only the @triton.jit function definitions and the
 module-level imports and constants they need (``kernel_source``, the extraction the
-ahead-of-time compiler uses too); nothing else of the module runs: no class, no host function, no autotune or heuristics decorator or hook (the
+ahead-of-time compiler uses too, made once by the pool and sent with the request); nothing
+else of the module runs: no class, no host function, no autotune or heuristics decorator or hook (the
 log carries the config they chose). It then runs the log (``Replay``) on the reference
 side's inputs and ``Model``'s state: a tensor that is neither, nor made during forward, is
 poison, and so is every ``empty`` allocation. The outputs it computes are the ones judged.
