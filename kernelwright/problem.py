@@ -996,6 +996,55 @@ def _work(
         return 0
 
 
+class _Budget:
+    """What a draw may take around ``base``, the sizes it starts from: inputs and weights
+    within ``numel_budget`` elements (the weights also to what they hold at ``base``: a
+    stretched Linear costs the interpreter a matmul of its size), at most HELDOUT_WORK_GROWTH
+    times the work of ``base`` (the problem's flops or bytes formula, else the product of its
+    sizes), the Model built on the meta device, and forward run there where it runs at ``base``
+    (``forwards``: a data-dependent forward, such as an MoE's routing, cannot)."""
+
+    def __init__(self, info: ProblemInfo, module: types.ModuleType, numel_budget: int) -> None:
+        self.info, self.module, self.numel_budget = info, module, numel_budget
+
+    @classmethod
+    def around(
+        cls, info: ProblemInfo, module: types.ModuleType, base: dict[str, Any], numel_budget: int
+    ) -> _Budget | None:
+        """None where ``base``'s inputs cannot be made on the meta device."""
+        budget = cls(info, module, numel_budget)
+        built = budget.trial(base, forward=False)
+        if built is None:
+            return None
+        budget.strict = built.error is None
+        budget.state_budget = max(numel_budget, built.state_numel or 0)
+        budget.forwards = budget.strict and (budget.trial(base, True) or built).error is None
+        budget.slots = _slots(info)
+        budget.formula = next(
+            (f for f in (info.meta.flops, info.meta.bytes) if _work(info, module, f, base)), None
+        )
+        budget.most_work = HELDOUT_WORK_GROWTH * budget.work(base)
+        return budget
+
+    def trial(self, vals: dict[str, Any], forward: bool) -> _Trial | None:
+        _bind(self.info, self.module, {k: v for k, v in vals.items() if k not in self.info.derived})
+        return _meta_trial(self.module, forward, self.numel_budget)
+
+    def work(self, vals: dict[str, Any]) -> float:
+        if self.formula is not None:
+            return _work(self.info, self.module, self.formula, vals)
+        return math.prod(max(1, _get(vals, slot)) for slot in self.slots)
+
+    def fits(self, vals: dict[str, Any], forward: bool = False) -> bool:
+        if self.work(vals) > self.most_work:
+            return False
+        t = self.trial(vals, forward)
+        if t is None:
+            return False
+        t.state_budget = self.state_budget
+        return t.fits and (not self.strict or t.error is None)
+
+
 def stretched_draw(
     info: ProblemInfo,
     module: types.ModuleType,
@@ -1031,41 +1080,10 @@ def _stretch(
         return None
     group = groups[long]
 
-    def trial(vals: dict[str, Any], forward: bool) -> _Trial | None:
-        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
-        return _meta_trial(module, forward, numel_budget)
-
-    built = trial(base, forward=False)
-    if built is None:
+    budget = _Budget.around(info, module, base, numel_budget)
+    if budget is None:
         return None
-    strict = built.error is None
-    # The weights are held to the inputs' budget too (or to what they hold at `start`): a
-    # stretched Linear costs the interpreter a matmul of its size.
-    state_budget = max(numel_budget, built.state_numel or 0)
-    # Forward must run on the meta device only where it does at `start` (a data-dependent
-    # forward, such as an MoE's routing, cannot).
-    forwards = strict and (trial(base, forward=True) or built).error is None
-
-    slots = _slots(info)
-    formula = next(
-        (f for f in (info.meta.flops, info.meta.bytes) if _work(info, module, f, base)), None
-    )
-
-    def work(vals: dict[str, Any]) -> float:
-        if formula is not None:
-            return _work(info, module, formula, vals)
-        return math.prod(max(1, _get(vals, slot)) for slot in slots)
-
-    most_work = HELDOUT_WORK_GROWTH * work(base)
-
-    def fits(vals: dict[str, Any], forward: bool = False) -> bool:
-        if work(vals) > most_work:
-            return False
-        t = trial(vals, forward)
-        if t is None:
-            return False
-        t.state_budget = state_budget
-        return t.fits and (not strict or t.error is None)
+    work, most_work, fits, forwards = budget.work, budget.most_work, budget.fits, budget.forwards
 
     def others_at(value_of) -> dict[str, Any]:
         vals = dict(base)
@@ -1300,36 +1318,12 @@ def _even(
     if not groups:
         return "no size varies: the sizes checked are the problem's own"
 
-    def trial(vals: dict[str, Any], forward: bool) -> _Trial | None:
-        _bind(info, module, {k: v for k, v in vals.items() if k not in info.derived})
-        return _meta_trial(module, forward, HELDOUT_NUMEL_BUDGET)
-
-    built = trial(base, forward=False)
-    if built is None:
+    budget = _Budget.around(info, module, base, HELDOUT_NUMEL_BUDGET)
+    if budget is None:
         return "its inputs cannot be made on the meta device"
-    strict = built.error is None
-    forwards = strict and (trial(base, forward=True) or built).error is None
-    state_budget = max(HELDOUT_NUMEL_BUDGET, built.state_numel or 0)
-    slots = _slots(info)
-    formula = next(
-        (f for f in (info.meta.flops, info.meta.bytes) if _work(info, module, f, base)), None
-    )
-
-    def work(vals: dict[str, Any]) -> float:
-        if formula is not None:
-            return _work(info, module, formula, vals)
-        return math.prod(max(1, _get(vals, slot)) for slot in slots)
-
-    most_work = HELDOUT_WORK_GROWTH * work(base)
 
     def fits(vals: dict[str, Any]) -> bool:
-        if work(vals) > most_work:
-            return False
-        t = trial(vals, forwards)
-        if t is None:
-            return False
-        t.state_budget = state_budget
-        return t.fits and (not strict or t.error is None)
+        return budget.fits(vals, budget.forwards)
 
     def value(g: SizeGroup, power: int) -> int:
         """The smallest value of the group's domain that ``power`` divides."""
