@@ -996,16 +996,24 @@ def _work(
         return 0
 
 
+@dataclass
 class _Budget:
     """What a draw may take around ``base``, the sizes it starts from: inputs and weights
     within ``numel_budget`` elements (the weights also to what they hold at ``base``: a
     stretched Linear costs the interpreter a matmul of its size), at most HELDOUT_WORK_GROWTH
     times the work of ``base`` (the problem's flops or bytes formula, else the product of its
     sizes), the Model built on the meta device, and forward run there where it runs at ``base``
-    (``forwards``: a data-dependent forward, such as an MoE's routing, cannot)."""
+    (``forwards``: a data-dependent forward, such as an MoE's routing, cannot). Made by
+    ``around``, which reads the rest off ``base``."""
 
-    def __init__(self, info: ProblemInfo, module: types.ModuleType, numel_budget: int) -> None:
-        self.info, self.module, self.numel_budget = info, module, numel_budget
+    info: ProblemInfo
+    module: types.ModuleType
+    numel_budget: int
+    strict: bool = False  # the Model builds at `base`: every draw must build it too
+    forwards: bool = False
+    state_budget: int = 0
+    formula: str | None = None  # what `work` evaluates, where the problem has one
+    most_work: float = 0.0
 
     @classmethod
     def around(
@@ -1019,7 +1027,6 @@ class _Budget:
         budget.strict = built.error is None
         budget.state_budget = max(numel_budget, built.state_numel or 0)
         budget.forwards = budget.strict and (budget.trial(base, True) or built).error is None
-        budget.slots = _slots(info)
         budget.formula = next(
             (f for f in (info.meta.flops, info.meta.bytes) if _work(info, module, f, base)), None
         )
@@ -1033,7 +1040,7 @@ class _Budget:
     def work(self, vals: dict[str, Any]) -> float:
         if self.formula is not None:
             return _work(self.info, self.module, self.formula, vals)
-        return math.prod(max(1, _get(vals, slot)) for slot in self.slots)
+        return math.prod(max(1, _get(vals, slot)) for slot in _slots(self.info))
 
     def fits(self, vals: dict[str, Any], forward: bool = False) -> bool:
         if self.work(vals) > self.most_work:
