@@ -34,42 +34,63 @@ class Unrecordable(Exception):
 _NAMEDTUPLE_MADE = frozenset(
     {"__new__", "__repr__", "__getnewargs__", "__match_args__", "__slots__"}
 )
+_CLASS_BOOKKEEPING = frozenset(
+    {
+        "__module__",
+        "__dict__",
+        "__weakref__",
+        "__annotations__",
+        "__orig_bases__",
+        "__qualname__",
+        "__doc__",
+        "__firstlineno__",
+        "__static_attributes__",
+    }
+)
+
+
+def _classes_before_any_candidate() -> tuple[frozenset[type], frozenset[type]]:
+    """The C types read as the values they hold (torch.Size, NumPy's scalars), and Triton's own
+    host descriptor classes: taken by identity when the zygote imports this module, before any
+    candidate runs, so that no class of the candidate's passes for one (a ``__module__``
+    written in its class body did)."""
+    import numpy as np
+
+    held = {
+        torch.Size,
+        *(t for t in vars(np).values() if isinstance(t, type) and issubclass(t, np.generic)),
+    }
+    try:
+        from triton.tools.tensor_descriptor import TensorDescriptor
+    except ImportError:  # a Triton without host descriptors: none is taken
+        return frozenset(held), frozenset()
+    descriptors, todo = set(), [TensorDescriptor]
+    while todo:
+        cls = todo.pop()
+        descriptors.add(cls)
+        todo.extend(cls.__subclasses__())
+    return frozenset(held), frozenset(descriptors)
+
+
+_READ_AS_HELD, _DESCRIPTORS = _classes_before_any_candidate()
 
 
 def _own_behaviour(v: Any, base: type) -> None:
-    """A kernel argument is read twice on a CPU (its fields or items logged here, then read
+    """A kernel argument is read twice on a CPU (its items or value logged here, then read
     again by the interpreter) and once more, by other code, on a GPU: Triton's launcher reads
     a tuple's items and a number's value through the C API (the value an int or float holds,
     not what ``__int__``/``__index__``/``__float__`` answer: an int subclass holding 1 and
-    converting to n is specialised to the constant 1) and a descriptor's fields for its TMA
-    map. A subclass
-    that redefines how it is read (``__iter__``, ``__getitem__``, ``__getattribute__``, a
-    property over a field) can list one thing to the log and hand another to the GPU, so only
-    the class itself is taken, or a subclass that adds nothing ``base`` has (a namedtuple: its
-    generated ``__new__`` and ``__repr__`` aside) and no attribute hook; a descriptor only of
-    Triton's own classes."""
+    converting to n is specialised to the constant 1). A subclass that redefines how it is read
+    (``__iter__``, ``__getitem__``, ``__index__``, ``__getattribute__``) can list one thing to
+    the log and hand another to the GPU, so only ``base`` itself is taken, one of the C types
+    read as what they hold (``_READ_AS_HELD``), or a subclass that adds nothing ``base`` has
+    (a namedtuple: its generated ``__new__`` and ``__repr__`` aside) and no attribute hook."""
     for cls in type(v).__mro__:
-        if cls is base or cls is torch.Size or cls.__module__ == "numpy":
-            return  # torch.Size and NumPy's scalars: C types, read as the values they hold
-        if base.__module__.startswith("triton.") and not cls.__module__.startswith("triton."):
-            raise Unrecordable(
-                f"a {base.__name__} of the candidate's own subclass {cls.__name__} (its code "
-                "would run inside Triton's launcher on a GPU, where this check does not see it)"
-            )
-        own = set(vars(cls)) - (
-            {
-                "__module__",
-                "__dict__",
-                "__weakref__",
-                "__annotations__",
-                "__orig_bases__",
-                "__qualname__",
-                "__doc__",
-                "__firstlineno__",
-                "__static_attributes__",
-            }
-            | (_NAMEDTUPLE_MADE if "_fields" in vars(cls) else set())
-        )
+        if cls is base or cls in _READ_AS_HELD:
+            return
+        own = set(vars(cls)) - _CLASS_BOOKKEEPING
+        if "_fields" in vars(cls):
+            own -= _NAMEDTUPLE_MADE
         redefined = sorted(
             n
             for n in own
@@ -137,8 +158,8 @@ class Recorder:
             return self.arg(v.value, made_by)
         if v is None:
             return Const(type="none")
-        if isinstance(v, (int, float)) and type(v) not in (int, float, bool):
-            _own_behaviour(v, int if isinstance(v, int) else float)
+        if isinstance(v, numbers.Real) and type(v) not in (int, float, bool):
+            _own_behaviour(v, int if isinstance(v, numbers.Integral) else float)
         if isinstance(v, bool):
             return Const(type="bool", value=v)
         if isinstance(v, numbers.Integral):
@@ -160,11 +181,16 @@ class Recorder:
         if isinstance(v, (list, tuple)):
             _own_behaviour(v, tuple if isinstance(v, tuple) else list)
             return Seq(items=[self.arg(x, made_by) for x in v], tuple=isinstance(v, tuple))
-        from triton.tools.tensor_descriptor import TensorDescriptor
-
-        if isinstance(v, TensorDescriptor):
-            _own_behaviour(v, TensorDescriptor)
+        if type(v) in _DESCRIPTORS:
             return self.descriptor(v, made_by)
+        if any(isinstance(v, d) for d in _DESCRIPTORS):
+            # Triton's launcher reads a descriptor's fields on a GPU (its TMA map): a class of
+            # the candidate's could answer them one way here and another there.
+            raise Unrecordable(
+                f"a TensorDescriptor of the candidate's own subclass {type(v).__name__} (its "
+                "code would run inside Triton's launcher on a GPU, where this check does not "
+                "see it)"
+            )
         raise Unrecordable(f"a value of type {type(v).__name__}")
 
     def descriptor(self, v: Any, made_by: str | None) -> Desc:
