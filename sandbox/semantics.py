@@ -23,8 +23,9 @@ internal this Triton version lacks leaves its perturbation out (``Semantics.skip
 replay itself never fails for it. Integer division by zero and lanes of one store writing
 different values to one address are not perturbed but refused (``undefined.py``). Not
 perturbed: a tensor core's summation inside one step of K; the value of an argmax/argmin at a
-+0.0/-0.0 tie; anything in bfloat16 or float8 (stored as integers by the interpreter, computed
-as a GPU does by ``interp_floats.py`` in every run, not perturbed further); nothing on a GPU,
++0.0/-0.0 tie; anything in bfloat16 or float8 but a float8 dot's accumulator (stored as
+integers by the interpreter, computed as a GPU does by ``interp_floats.py`` in every run, not
+perturbed further); nothing on a GPU,
 where the replay runs compiled kernels.
 """
 
@@ -52,6 +53,9 @@ WHAT = {
     "to zero (.approx.ftz, libdevice built with FTZ)",
     "tf32 dot": "float32 tl.dot operands truncated to TF32 (input_precision='tf32', the default)",
     "dot order": "tl.dot accumulated into its accumulator a tensor-core step of K at a time",
+    "float8 dot accumulator": "a float8 x float8 -> float32 tl.dot accumulated as sm_90's wgmma "
+    "does without promotion (max_num_imprecise_acc unset): the accumulator kept to "
+    "14 significant bits, truncated, after each step of 32 of K",
     "fma contraction": "a * b + c fused into one rounding (fma) in float16, float32 and float64, "
     "as the compiler contracts it",
     "float remainder": "float32 % as NVPTX lowers it: x - trunc(x / y) * y with one division "
@@ -167,6 +171,8 @@ def _table(
         ),
         ("tf32 dot", [(b, "create_dot", lambda orig: _tf32_dot(orig, interp, sem))]),
         ("dot order", [(b, "create_dot", lambda orig: _dot_steps(orig, sem, rng))]),
+        # After "dot order": it hands each step of 32 to the others and narrows what they add.
+        ("float8 dot accumulator", [(b, "create_dot", lambda orig: _fp8_accumulator(orig, sem))]),
         # Before "fma contraction": its moved products go through the reordered reshape.
         (
             "reordered reshape",
@@ -657,6 +663,61 @@ def _dot_steps(natural: Callable, sem: Semantics, rng: np.random.Generator) -> C
         return acc
 
     return dot
+
+
+# sm_90's float8 wgmma keeps about 14 bits of its float32 accumulator (DeepSeek-V3 report,
+# 3.3.2: "around 14 bits" on H800; a paper's figure, not measured here), and Triton 3.9 leaves
+# max_num_imprecise_acc at 2**30 for float8 dots on sm_90, so nothing is ever promoted to a full
+# float32 add. The interpreter cannot tell an unset max_num_imprecise_acc from 0 (its default is
+# 0): both are taken as unset, the GPU's default. A kernel that sets it to n promotes every n.
+_FP8_ACC_BITS = 14
+_FP8_STEP = 32  # K of one wgmma for float8 operands
+_NEVER_PROMOTED = 2**30
+
+
+def _fp8_accumulator(natural: Callable, sem: Semantics) -> Callable:
+    """A float8 x float8 dot into float32: each step of 32 of K summed by the inner dot, added to
+    an accumulator truncated to ``_FP8_ACC_BITS`` significant bits after each step; with
+    ``max_num_imprecise_acc`` = n < 2**30, a fresh imprecise accumulator every n of K, each added
+    exactly to the incoming one."""
+
+    def dot(a: Any, b: Any, d: Any, input_precision: Any, max_num_imprecise_acc: Any) -> Any:
+        fp8 = all(x.dtype.primitive_bitwidth == 8 and x.dtype.is_floating() for x in (a, b))
+        k = a.data.shape[-1]
+        if not fp8 or d.data.dtype != np.float32 or k < _FP8_STEP:
+            return natural(a, b, d, input_precision, max_num_imprecise_acc)
+        every = max_num_imprecise_acc or _NEVER_PROMOTED
+        zero = type(d)(np.zeros_like(d.data), d.dtype)
+        exact = natural(a, b, d, input_precision, max_num_imprecise_acc).data
+        if every >= _NEVER_PROMOTED:
+            out, chunks = d.data, [(0, k)]
+        else:
+            out, chunks = d.data, [(i, min(i + every, k)) for i in range(0, k, every)]
+        for lo, hi in chunks:
+            acc = out if every >= _NEVER_PROMOTED else np.zeros_like(d.data)
+            for i in range(lo, hi, _FP8_STEP):
+                part = [
+                    type(x)(np.ascontiguousarray(s), x.dtype)
+                    for x, s in (
+                        (a, a.data[..., i : min(i + _FP8_STEP, hi)]),
+                        (b, b.data[..., i : min(i + _FP8_STEP, hi), :]),
+                    )
+                ]
+                step = natural(*part, zero, input_precision, max_num_imprecise_acc).data
+                acc = _keep_bits(acc + step, _FP8_ACC_BITS)
+            out = acc if every >= _NEVER_PROMOTED else out + acc
+        if not np.array_equal(out, exact, equal_nan=True):
+            sem.applied.add("float8 dot accumulator")
+        return type(d)(out.astype(np.float32), d.dtype)
+
+    return dot
+
+
+def _keep_bits(x: np.ndarray, bits: int) -> np.ndarray:
+    """float32 values truncated (toward zero) to ``bits`` significant bits; inf and NaN kept."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    mask = np.uint32((0xFFFFFFFF << (24 - bits)) & 0xFFFFFFFF)
+    return np.where(np.isfinite(x), (x.view(np.uint32) & mask).view(np.float32), x)
 
 
 def _truncate_tf32(x: np.ndarray) -> np.ndarray:

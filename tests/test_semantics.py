@@ -131,6 +131,15 @@ def dot_steps(a_ptr, b_ptr, out_ptr):  # K = 64: accumulated a tensor-core step 
 
 
 @triton.jit
+def fp8_dot(a_ptr, b_ptr, out_ptr):  # float8 operands, K = 64: two wgmma steps of 32
+    r, k = tl.arange(0, 16), tl.arange(0, 64)
+    a = tl.load(a_ptr + r[:, None] * 64 + k[None, :]).to(tl.float8e4nv)
+    b = tl.load(b_ptr + k[:, None] * 16 + r[None, :]).to(tl.float8e4nv)
+    tl.store(out_ptr + r[:, None] * 16 + r[None, :], tl.dot(a, b))
+    tl.store(out_ptr + 256 + r[:, None] * 16 + r[None, :], tl.dot(a, b, max_num_imprecise_acc=32))
+
+
+@triton.jit
 def fast_tie(out_ptr):  # argmax of 64 equal values, either index of a tie allowed
     tl.store(out_ptr, tl.argmax(tl.zeros((64,), tl.float32), 0, tie_break_left=False))
 
@@ -214,6 +223,14 @@ def run():
     ds = torch.zeros(256)
     dot_steps[(1,)](torch.randn(16, 64), torch.randn(64, 16), ds)
     out["dot_steps"] = ds.tolist()
+    # 16 * 16 at k = 0 and 2^-5 * 2^-5 at k = 32: 256 + 2^-10 needs 19 bits; then random codes.
+    spike_a, spike_b = torch.zeros(16, 64), torch.zeros(64, 16)
+    spike_a[:, 0], spike_a[:, 32], spike_b[0], spike_b[32] = 16, 2**-5, 16, 2**-5
+    f8 = torch.zeros(512)
+    fp8_dot[(1,)](spike_a, spike_b, f8)
+    out["fp8_spike"] = [f8[0].item() - 256, f8[256].item() - 256]
+    fp8_dot[(1,)](torch.randn(16, 64), torch.randn(64, 16), f8)
+    out["fp8_random"] = f8[:256].tolist()
     mv = torch.zeros(4)
     fma_moved[(1,)](4097, mv)
     out["fma_moved"] = mv.tolist()
@@ -322,6 +339,17 @@ def test_every_math_op_flushes_and_float64_moves_within_its_bound(runs):
     nat64, per64 = np.array(nat["exp64"]), np.array(per["exp64"])
     assert set(np.round((per64 - nat64) / np.spacing(nat64)).tolist()) == {-1.0, 0.0, 1.0}
     assert per["sqrt64"] == nat["sqrt64"]  # sqrt.rn.f64 is exact
+
+
+def test_a_float8_dot_keeps_fourteen_bits_unless_promoted(runs):
+    nat, per = runs["natural"], runs["perturbed"]
+    assert nat["fp8_spike"] == [2**-10, 2**-10]
+    # Unset: the step at k = 32 adds 2^-10 to 256 in 14 bits and is lost; promoted every 32,
+    # each step is added to a full float32 accumulator and kept.
+    assert per["fp8_spike"] == [0.0, 2**-10]
+    # An honest dot moves by truncation only: two steps, each below 2^-13 of a partial sum.
+    n, p = np.array(nat["fp8_random"]), np.array(per["fp8_random"])
+    assert 0 < np.abs(p - n).max() <= 2 * 2**-13 * 4 * np.abs(n).max()
 
 
 def test_float_to_int_saturates(runs):

@@ -1,14 +1,12 @@
 # problem: silu
 # expect: incorrect
-# names: precision vs float64 | of elements are wrong | outside atol
+# names: float8 dot accumulator
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (written against this change, fp8 branch). Triton 3.9
-# compiles a float8 x float8 -> float32 tl.dot for sm_90 to wgmma...f32.e4m3.e4m3 with no
-# promotion of the accumulator (max_num_imprecise_acc 2^30); the interpreter accumulates exactly in
-# float32 and no perturbation models a narrower accumulator. The accumulator's width (about 14 bits)
-# is the DeepSeek-V3 report's, not measured here (no GPU was lent to this session). The rule that
-# would close it: a perturbation that truncates a float8 dot's accumulator to the width measured
-# on an H100 after each wgmma k-step of 32, when the kernel leaves max_num_imprecise_acc unset.
+# Refused since session 28 by the "float8 dot accumulator" perturbation (semantics.py): a
+# perturbed replay keeps a float8 dot's float32 accumulator to 14 significant bits after each
+# wgmma step of 32 of K, as sm_90 does when max_num_imprecise_acc is left unset (the width is the
+# DeepSeek-V3 report's, not measured here: no GPU was lent). Correct on 3e900ad, open since
+# session 27.
 # The attacker's notes:
 # class: interpreter vs GPU float8 tl.dot (interp_floats: the interpreter's dot decodes float8
 #        exactly and accumulates in float32)
