@@ -83,11 +83,13 @@ class KernelCompile(BaseModel):
     async_copy_ops: list[str] = Field(default_factory=list)  # cp.async, TMA, LDS-direct loads
     # What the code generator fixed at compile time (static_values.Statics.dump), and the lines
     # of the atomics on a scalar whose result the kernel uses (ttir.handed_over), of the loads
-    # of a scalar whose value reaches every thread's lanes (ttir.spread) and of the pointers
-    # read as numbers (ttir.addresses): evidence for the verdict, dropped from the Outcome
+    # of a scalar whose value reaches every thread's lanes (ttir.spread), of the atomics of any
+    # shape whose result is used (ttir.returned) and of the pointers read as numbers
+    # (ttir.addresses): evidence for the verdict, dropped from the Outcome
     statics: dict[str, Any] | None = None
     handed_over: list[int] | None = None
     spread: list[int] | None = None
+    returned: list[int] | None = None
     addresses: list[int] | None = None
 
 

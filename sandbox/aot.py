@@ -290,6 +290,7 @@ def compile_one(
     ir_text = ir_text if front_end else kernel.asm["ttir"]
     report.handed_over = ttir.handed_over(ir_text)
     report.spread = ttir.spread(ir_text)
+    report.returned = ttir.returned(ir_text)
     report.addresses = ttir.addresses(ir_text)
     if front_end:
         report.compiled = True

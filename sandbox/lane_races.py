@@ -17,6 +17,13 @@ reading what lane j stored (a mirror through global scratch), a block stored the
 a scalar or through a reshaped view, one lane overwriting what another stored. Accepted: a row
 stored and read back at the same offsets in a second loop, each lane its own addresses.
 
+Two atomics are each atomic, but nothing orders one thread's before another's: lanes of two
+block atomics at one address (an add into scratch, then another lane's add of 0.0 to read it)
+run in either order on a GPU. That matters only where the kernel uses what one of them returns
+(an accumulation whose results are dropped comes to the same sum in any order), which the
+compiled kernel tells (``ttir.returned``): such a pair is kept aside with both lines and refused
+once the compile shows either result used.
+
 An atomic on a scalar is made by one thread; where the kernel uses its result, the compiler
 hands it to the other threads through shared memory behind a ``bar.sync``, which orders them as
 ``tl.debug_barrier()`` does (the ticket of "the last program to arrive reduces"). Whether it
@@ -80,6 +87,9 @@ class Unsettled(BaseModel):
     race: LaneRace
     lines: list[int]
     read: int | None = None
+    # Two atomics of different lanes at one address: they race where the compiled kernel uses
+    # the result of either (``ttir.returned``), the lines of both.
+    results: list[int] = []
     # The launch it was seen in (``launch_signature.record``, as JSON): its compile settles it.
     record: str | None = None
 
@@ -93,6 +103,12 @@ class Unsettled(BaseModel):
                 "stores, or after it where it should read the old value, computes with the "
                 "wrong one. Use the value where it was computed (every thread holds it) "
                 "rather than reading it back, or put tl.debug_barrier() between."
+            )
+        if self.results:
+            text += (
+                " Both are atomics: each is atomic, but nothing orders one thread's atomic "
+                "before another thread's, and the kernel uses what one of them returns, which "
+                "on a GPU may be the value from before the other lane's update."
             )
         if self.lines:
             at = ", ".join(map(str, self.lines))
@@ -141,10 +157,15 @@ class _Event:
 
     def conflicts(self, other: _Event) -> bool:
         """Whether the two (of one program) may reach an address in different threads with one
-        writing; atomics among themselves are ordered."""
-        if self.atomic and other.atomic:
+        writing (two atomics: where either one's result is used, settled by the compile; two
+        on scalars are thread 0's, and a spin's polls are many)."""
+        if self.atomic and other.atomic and self.scalar and other.scalar:
             return False
         return self.lo <= other.hi and other.lo <= self.hi
+
+    @property
+    def scalar(self) -> bool:
+        return math.prod(self.shape) == 1
 
     def shared(self, other: _Event) -> int:
         """Addresses the two reach from lanes that are not one thread."""
@@ -193,7 +214,7 @@ class LaneRaces(interp_memory.Watching):
         self.since: dict[tuple[int, int, int], list[_Segment]] = {}
         self.found: LaneRace | None = None
         self.spans: dict[tuple[int, int, int], list[tuple[int, int] | None]] = {}
-        self.unsettled: dict[tuple[tuple[int, ...], int | None], Unsettled] = {}
+        self.unsettled: dict[tuple, Unsettled] = {}
 
     def see(self, access: interp_memory.Access) -> None:
         if self.found is not None or not access.active.size:
@@ -227,10 +248,13 @@ class LaneRaces(interp_memory.Watching):
             for e in seg.writes if not new.write else (*seg.reads, *seg.writes):
                 if e.conflicts(new):
                     n, read = e.shared(new), None
-                    if not n and (read := _read_back(e, new)) is not None:
+                    results = (e.where, new.where) if e.atomic and new.atomic else ()
+                    if not n and not results and (read := _read_back(e, new)) is not None:
                         n = 1
-                    if n:
-                        self._race(program, e, new, n, tuple(between), read)
+                    if n and results:  # settled apart: a plain access may still race
+                        self._race(program, e, new, n, tuple(between), None, results)
+                    elif n:
+                        self._race(program, e, new, n, tuple(between), read, ())
                         if not between and read is None:
                             return
                         break
@@ -238,7 +262,14 @@ class LaneRaces(interp_memory.Watching):
                 between.append(seg.line)
 
     def _race(
-        self, program, e: _Event, new: _Event, n: int, between: tuple[int, ...], read: int | None
+        self,
+        program,
+        e: _Event,
+        new: _Event,
+        n: int,
+        between: tuple[int, ...],
+        read: int | None,
+        results: tuple[int | None, ...],
     ) -> None:
         race = LaneRace(
             kernel=self.kernel,
@@ -247,11 +278,14 @@ class LaneRaces(interp_memory.Watching):
             second=f"{self._at(new.where)} {new.verb}",
             addresses=n,
         )
-        if not between and read is None:
+        if not between and read is None and not results:
             self.found = race
-        elif (between, read) not in self.unsettled:
-            self.unsettled[between, read] = Unsettled(
-                race=race, lines=sorted(set(between)), read=read
+        elif (between, read, results) not in self.unsettled:
+            self.unsettled[between, read, results] = Unsettled(
+                race=race,
+                lines=sorted(set(between)),
+                read=read,
+                results=sorted({-1 if r is None else r for r in results}),
             )
 
     def barrier(self, program: tuple[int, int, int]) -> None:

@@ -70,7 +70,7 @@ def _triton_version() -> str:
 # Triton types them; 18: the scalar loads that reach the lanes, the pointers read as numbers, a
 # loop's iterator keyed outside its own unrolled trips; 11: `not` of a scalar left free; 10: a
 # tensor noted by its type; 9: every value noted; 7: as on the target chip
-REPORT_VERSION = 19
+REPORT_VERSION = 20
 
 
 def cache_key(extracted_text: str, record: dict, target: TargetSpec, reported: bool) -> str:
@@ -385,7 +385,13 @@ def unsettled(reports: list[TargetReport]) -> str | None:
 def _without_statics(report: TargetReport) -> TargetReport:
     kernels = [
         k.model_copy(
-            update={"statics": None, "handed_over": None, "spread": None, "addresses": None}
+            update={
+                "statics": None,
+                "handed_over": None,
+                "spread": None,
+                "returned": None,
+                "addresses": None,
+            }
         )
         for k in report.kernels
     ]
@@ -411,26 +417,30 @@ def unordered(
     """A race between the threads of a program that the compiled kernel (first target) leaves
     standing (``lane_races.py``): one that only a scalar atomic would order, where the kernel
     uses none of those atomics' results, so puts no barrier there; one between thread 0's store
-    to a scalar and every thread's load of it, where the loaded value reaches the lanes. None
+    to a scalar and every thread's load of it, where the loaded value reaches the lanes; two
+    atomics of different lanes at one address, where the kernel uses either's result. None
     when the compile settles each. Each is settled by the compile of the launch it was seen in
     (one specialisation may use a result another drops), or, for a launch not compiled, by
     what every compiled launch of its kernel does."""
     if not unsettled or not reports:
         return None
-    by_record: dict[str, tuple[set[int], set[int]]] = {}
-    by_kernel: dict[str, tuple[set[int], set[int]]] = {}
+    by_record: dict[str, tuple[set[int], ...]] = {}
+    by_kernel: dict[str, tuple[set[int], ...]] = {}
     for record, k in zip(pending.good, reports[0].kernels, strict=False):
-        passed, spread = set(k.handed_over or ()), set(k.spread or ())
-        by_record[json.dumps(record, sort_keys=True, default=str)] = passed, spread
+        passed, spread, used = set(k.handed_over or ()), set(k.spread or ()), set(k.returned or ())
+        by_record[json.dumps(record, sort_keys=True, default=str)] = passed, spread, used
         name = record["kernel"]
         if name in by_kernel:
-            passed, spread = by_kernel[name][0] & passed, by_kernel[name][1] | spread
-        by_kernel[name] = passed, spread
+            was = by_kernel[name]
+            passed, spread, used = was[0] & passed, was[1] | spread, was[2] | used
+        by_kernel[name] = passed, spread, used
     for h in unsettled:
-        compiled = by_record.get(h.record) or by_kernel.get(h.race.kernel) or (set(), set())
-        passed, spread = compiled
+        compiled = by_record.get(h.record) or by_kernel.get(h.race.kernel)
+        # No compile to tell: every atomic's result counts as used.
+        passed, spread, used = compiled or (set(), set(), {-1})
         reaches = h.read is None or h.read < 0 or h.read in spread or -1 in spread
-        if reaches and not passed & set(h.lines):
+        returns = not h.results or -1 in used or bool(used & set(h.results))
+        if reaches and returns and not passed & set(h.lines):
             return h.message()
     return None
 

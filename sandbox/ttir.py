@@ -91,6 +91,25 @@ def handed_over(text: str) -> list[int]:
     return sorted(n for n, all_used in used.items() if all_used)
 
 
+_ATOMIC = re.compile(r"^\s*(%[\w$.-]+) = tt\.atomic_(?:rmw|cas) .* loc\((#loc\d*)\)")
+
+
+def returned(text: str) -> list[int]:
+    """The source lines of atomics, of any shape, with a copy whose result the kernel uses, in
+    Triton IR printed with its locations (-1: a line the locations do not give): such an atomic
+    hands each thread what memory held when its own update landed, which depends on the order
+    of the other threads' atomics (``lane_races.py``); a result dropped returns nothing."""
+    locs = _locations(text.splitlines())
+    out: set[int] = set()
+    for m in map(_ATOMIC.match, text.splitlines()):
+        if m:
+            name, loc = m.groups()
+            if len(re.findall(re.escape(name) + r"(?![\w$.-])", text)) > 1:
+                n = _line(locs, loc)
+                out.add(-1 if n is None else n)
+    return sorted(out)
+
+
 _CAST = re.compile(r"^\s*(%[\w$.-]+) = tt\.(?:ptr_to_int|bitcast) .*: (.*) -> (.*) loc\((.*)\)$")
 # What an address may go through and stay an address: widened, made a block, moved by an offset.
 _MOVES = frozenset(["arith.extsi", "arith.extui", "tt.splat", "tt.broadcast", "tt.expand_dims"])

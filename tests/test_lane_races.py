@@ -70,9 +70,24 @@ def test_a_lane_overwriting_what_another_read_or_stored_races():
     # but lane i stores to i + 1 too.
     assert _run(_at("load", range(4)), _at("store", [1, 2, 3, 4])).found is not None
     assert _run(_at("store", range(4)), _at("store", [1, 2, 3, 4])).found is not None
-    # Atomics among themselves are ordered, and against plain accesses of other lanes not.
-    assert _run(_at("atomic", range(4)), _at("atomic", [3, 2, 1, 0])).found is None
+    # Against plain accesses of other lanes, an atomic races at once.
     assert _run(_at("store", range(4)), _at("atomic", [3, 2, 1, 0])).found is not None
+
+
+def test_two_atomics_of_other_lanes_wait_for_the_compile_to_say_whether_a_result_is_used():
+    # Lane i adds into element i, then lane i adds 0 to element 3 - i to read it: each atomic is
+    # atomic, but which runs first is not fixed; only a result the kernel uses can tell.
+    r = _run(_at("atomic", range(4)), _at("atomic", [3, 2, 1, 0]))
+    assert r.found is None
+    (pair,) = r.unsettled.values()
+    assert pair.results == [-1] and pair.lines == [] and pair.read is None
+    assert "nothing orders one thread's atomic before another thread's" in pair.message()
+    # The same lanes (one thread), and two atomics on scalars (thread 0's), are not kept.
+    assert not _run(_at("atomic", range(4)), _at("atomic", range(4))).unsettled
+    assert not _run(_at("atomic", [5]), _at("atomic", [5])).unsettled
+    # A plain store between them still races at once, whatever the atomics say.
+    r = _run(_at("atomic", range(4)), _at("store", range(4)), _at("atomic", [3, 2, 1, 0]))
+    assert r.found is not None
 
 
 def test_a_race_that_only_a_scalar_atomic_orders_waits_for_the_compile():
@@ -219,3 +234,10 @@ def test_the_compiled_kernel_says_which_scalar_atomics_hand_their_result_over():
     # Line 20: two copies of one atomic (a loop unrolled), one result dropped: not handed over.
     # Line 25: an atomic in a @triton.jit helper, inlined (its location is a callsite).
     assert ttir.handed_over(TTIR) == [8, 13, 25]
+
+
+def test_the_compiled_kernel_says_which_atomics_return_what_it_uses():
+    from kernelwright.sandbox import ttir
+
+    # Any shape (x, line 14, a block), and a line with one copy used of two (20).
+    assert ttir.returned(TTIR) == [8, 13, 14, 20, 25]

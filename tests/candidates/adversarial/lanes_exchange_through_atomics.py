@@ -2,13 +2,9 @@
 # expect: incorrect
 # names: a data race between the threads of program
 # class: interpreter vs GPU execution (issue 14)
-# OPEN: a known false accept on the CPU (session 25, ninth round). Lanes of one program pass values
-# through scratch with two block atomics, the second reading (its result used) what another lane's
-# first wrote; lane_races.py takes atomics among themselves for ordered, and within a program
-# nothing orders one thread's atomic before another's. The rule that would close it: an atomic
-# whose result the compiled kernel uses, reading an address another lane's atomic wrote with no
-# barrier between, races (settled like the handovers, by the IR's uses). On a GPU the compiled
-# kernel is what runs.
+# Refused since session 28: two atomics of different lanes at one address are kept aside
+# (lane_races.py) and refused once the compiled kernel shows the result of either used
+# (ttir.returned); open since session 25 (atomics among themselves were taken for ordered).
 """Lanes exchange values through global scratch with atomics instead of a barrier: each chunk of
 a row is added into zeroed scratch with a block tl.atomic_add and its other half read back with a
 block tl.atomic_add(.., 0.0) (lane i reads lane (i + BLOCK/2) % BLOCK, another warp). The
