@@ -10,7 +10,10 @@ on the GPU. While ``Undefined`` is open (one launch), it refuses, naming the ker
   same value (a reduction's scalar broadcast to a block of pointers) are legitimate;
 - an integer division or remainder by zero in any lane, masked or not: LLVM's ``sdiv``/``udiv``
   /``srem``/``urem`` by zero is undefined behaviour (PTX ``div.s32`` by zero gives an
-  unspecified value), the interpreter's NumPy gives 0.
+  unspecified value), the interpreter's NumPy gives 0;
+- an integer shift (``<<``, ``>>``) by an amount outside 0 to the width minus one, in any lane:
+  LLVM's ``shl``/``lshr``/``ashr`` give poison there (a constant amount folds the whole result
+  away, and the PTX stores registers never written), NumPy gives 0 or the sign.
 
 Vectorised: one store costs a comparison of neighbouring addresses (lanes in increasing order
 never repeat one); only a store whose addresses are not increasing is sorted. A division costs
@@ -61,6 +64,12 @@ DIVISION = (
     "an integer {op} by zero ({n} lanes): undefined on a GPU (LLVM's {ir} by zero), "
     "the interpreter gives 0"
 )
+SHIFT = (
+    "an integer shift by {what} ({n} lanes): undefined on a GPU (LLVM's {ir} by an amount "
+    "outside 0 to the width minus one is poison; the compiled code stores whatever a register "
+    "held), the interpreter gives NumPy's answer"
+)
+_SHIFTS = {"create_shl": "shl", "create_lshr": "lshr", "create_ashr": "ashr"}
 _DIVISIONS = {
     "create_sdiv": ("division", "sdiv"),
     "create_udiv": ("division", "udiv"),
@@ -115,11 +124,19 @@ class Undefined:
 
             return div
 
+        def shift(orig: Any, name: str) -> Any:
+            def shifted(builder, lhs, rhs):
+                self._amount(name, lhs.data, rhs.data)
+                return orig(builder, lhs, rhs)
+
+            return shifted
+
         patches = {
             "create_masked_store": store,
             "create_atomic_store": atomic_store,
             "create_atomic_rmw": rmw,
             **{n: (lambda orig, n=n: division(orig, n)) for n in _DIVISIONS},
+            **{n: (lambda orig, n=n: shift(orig, n)) for n in _SHIFTS},
         }
         for name, make in patches.items():
             self._saved.append((name, b.__dict__.get(name)))
@@ -143,6 +160,14 @@ class Undefined:
         if zero.any():
             op, ir = _DIVISIONS[name]
             self._refuse(DIVISION.format(op=op, ir=ir, n=int(zero.sum())))
+
+    def _amount(self, name: str, value: np.ndarray, amount: np.ndarray) -> None:
+        bits = 8 * np.asarray(value).dtype.itemsize
+        a = np.asarray(amount)
+        out = (a >= bits) | (a < 0) if a.dtype.kind == "i" else a >= bits
+        if out.any():
+            what = f"{int(a[out].flat[0])} on a {bits}-bit integer"
+            self._refuse(SHIFT.format(what=what, ir=_SHIFTS[name], n=int(out.sum())))
 
     def _refuse(self, what: str) -> None:
         line, code = _frame(self.file, self.lines)

@@ -116,3 +116,13 @@ def test_integer_division_by_zero_is_refused(pool, op):
     code = _variant(f"    x = x + (offs {op} (offs * 0 + z - 1)).to(tl.float32)\n")
     what = "division" if op == "//" else "remainder"
     _refused(_check(pool, code), f"an integer {what} by zero", "13")
+
+
+@pytest.mark.parametrize("op", ["<<", ">>"])
+def test_an_integer_shift_by_the_width_or_more_is_refused(pool, op):
+    # offs is int32: a shift by 32 is poison in LLVM (the compiled kernel stores garbage).
+    code = _variant(f"    x = x + ((offs {op} (offs * 0 + z + 31)) * 0).to(tl.float32)\n")
+    _refused(_check(pool, code), "an integer shift by 32 on a 32-bit integer", "13")
+    # Up to the width minus one is defined: the same kernel with 31 passes.
+    code = _variant(f"    x = x + ((offs {op} (offs * 0 + z + 30)) * 0).to(tl.float32)\n")
+    assert _check(pool, code).correct
