@@ -51,15 +51,17 @@ WHAT = {
     "approximate math": "exp, exp2, log, log2, sqrt, rsqrt, sin, cos, erf and '/' within 1 ulp "
     "of the exact result in float32 and float64, float32 subnormal inputs and results flushed "
     "to zero (.approx.ftz, libdevice built with FTZ)",
-    "tf32 dot": "float32 tl.dot operands truncated to TF32 (input_precision='tf32', the default)",
+    "tf32 dot": "float32 tl.dot operands truncated to TF32 (input_precision='tf32', the default); "
+    "with 'tf32x3', each operand split into a big and a small TF32 part (cvt.rna) and the "
+    "small x small product dropped, as Triton lowers it",
     "dot order": "tl.dot accumulated into its accumulator a tensor-core step of K at a time",
     "float8 dot accumulator": "a float8 x float8 -> float32 tl.dot accumulated as sm_90's wgmma "
     "does without promotion (max_num_imprecise_acc unset): the accumulator kept to "
     "14 significant bits, truncated, after each step of 32 of K",
     "fma contraction": "a * b + c fused into one rounding (fma) in float16, float32 and float64, "
     "as the compiler contracts it",
-    "float remainder": "float32 % as NVPTX lowers it: x - trunc(x / y) * y with one division "
-    "and one fma, not fmod",
+    "float remainder": "float32 and float64 % as NVPTX lowers it: x - trunc(x / y) * y with one "
+    "division and one fma, not fmod",
     "signed zero min/max": "tl.maximum/tl.minimum, tl.clamp and the tl.max/tl.min reductions "
     "of +0.0 and -0.0 returning the zero a GPU may: either one for the default (maxnum: the "
     "sign drawn per replay, alternating), and -0.0 < +0.0 for propagate_nan=ALL (LLVM's "
@@ -192,9 +194,7 @@ def _table(
         sem.skipped.update({"fma contraction", "float remainder"})
     else:
         fma = _fma(fma32, fma64)
-        table.append(
-            ("float remainder", [(b, "create_frem", lambda orig: _frem(orig, fma32, sem))])
-        )
+        table.append(("float remainder", [(b, "create_frem", lambda orig: _frem(orig, fma, sem))]))
         table.append(
             (
                 "fma contraction",
@@ -624,18 +624,46 @@ def _tf32_dot(natural: Callable, interp: Any, sem: Semantics) -> Callable:
     """``input_precision='tf32'`` on float32 operands: the tensor core reads 10 mantissa bits;
     Triton's PTX passes the float32 bits unconverted, so the low 13 are dropped (truncation)."""
     tf32 = interp._ir.INPUT_PRECISION.TF32  # present: ``_table`` skips the patch otherwise
+    tf32x3 = getattr(interp._ir.INPUT_PRECISION, "TF32x3", None)
 
     def dot(a: Any, b: Any, d: Any, input_precision: Any, max_num_imprecise_acc: Any) -> Any:
-        if (
-            tf32 is not None
-            and input_precision == tf32
-            and a.data.dtype == b.data.dtype == np.float32
-        ):
+        if a.data.dtype != np.float32 or b.data.dtype != np.float32:
+            return natural(a, b, d, input_precision, max_num_imprecise_acc)
+        if input_precision == tf32:
             sem.applied.add("tf32 dot")
             a, b = (interp.TensorHandle(_truncate_tf32(x.data), x.dtype) for x in (a, b))
+        elif tf32x3 is not None and input_precision == tf32x3:
+            # Triton's lowering: small x big, + big x small, NaNs made 0, + big x big; each a
+            # TF32 dot with float32 accumulation, small x small never computed.
+            sem.applied.add("tf32 dot")
+            (a_big, a_small), (b_big, b_small) = (_split_tf32(x.data) for x in (a, b))
+
+            def part(x: np.ndarray, y: np.ndarray, acc: np.ndarray) -> np.ndarray:
+                handles = (interp.TensorHandle(v, t.dtype) for v, t in ((x, a), (y, b)))
+                return natural(
+                    *handles, interp.TensorHandle(acc, d.dtype), tf32, max_num_imprecise_acc
+                ).data
+
+            zero = np.zeros_like(d.data)
+            cross = part(a_big, b_small, part(a_small, b_big, zero))
+            cross = np.where(np.isnan(cross), np.float32(0), cross)
+            return interp.TensorHandle(part(a_big, b_big, d.data + cross), d.dtype)
         return natural(a, b, d, input_precision, max_num_imprecise_acc)
 
     return dot
+
+
+def _split_tf32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cvt.rna.tf32.f32`` of x (to 10 mantissa bits, ties away from zero), and of the rest."""
+    big = _round_tf32(x)
+    with np.errstate(all="ignore"):
+        return big, _round_tf32(np.subtract(x, big, dtype=np.float32))
+
+
+def _round_tf32(x: np.ndarray) -> np.ndarray:
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
+    rounded = ((bits + np.uint32(0x1000)) & np.uint32(0xFFFFE000)).view(np.float32)
+    return np.where(np.isfinite(x), rounded, x)
 
 
 def _dot_steps(natural: Callable, sem: Semantics, rng: np.random.Generator) -> Callable:
@@ -824,19 +852,20 @@ def _contracted(
     return add
 
 
-def _frem(natural: Callable, fma32: Callable, sem: Semantics) -> Callable:
+def _frem(natural: Callable, fma: Callable, sem: Semantics) -> Callable:
     """NVPTX has no float remainder: ``frem`` becomes ``div.rn``, ``cvt.rzi`` and ``fma.rn``
-    (x - trunc(x / y) * y, rounded once), which is not C's exact ``fmod`` once the quotient
-    is past float32's integers."""
+    (x - trunc(x / y) * y, rounded once; x itself where y is infinite), which is not C's exact
+    ``fmod`` once the quotient is past the type's integers, in float32 and float64 alike."""
 
     def rem(lhs: Any, rhs: Any) -> Any:
         out = natural(lhs, rhs)
-        if out.data.dtype != np.float32:
+        t = out.data.dtype
+        if t not in (np.float32, np.float64):
             return out
-        x, y = np.broadcast_arrays(lhs.data.astype(np.float32), rhs.data.astype(np.float32))
+        x, y = np.broadcast_arrays(lhs.data.astype(t), rhs.data.astype(t))
         with np.errstate(all="ignore"):
-            lowered = fma32(-np.trunc(np.divide(x, y)), y, x)
-        lowered = np.asarray(lowered, dtype=np.float32).reshape(out.data.shape)
+            lowered = np.where(np.isinf(y), x, fma(-np.trunc(np.divide(x, y)), y, x))
+        lowered = np.asarray(lowered, dtype=t).reshape(out.data.shape)
         if not np.array_equal(lowered, out.data, equal_nan=True):
             sem.applied.add("float remainder")
         out.data = lowered

@@ -76,6 +76,18 @@ def dots(a_ptr, b_ptr, out_ptr):
 
 
 @triton.jit
+def dot3(a_ptr, out_ptr):  # tf32x3: big x big + the cross terms, small x small dropped
+    r = tl.arange(0, 16)
+    a = tl.load(a_ptr + r[:, None] * 16 + r[None, :])
+    tl.store(out_ptr + r[:, None] * 16 + r[None, :], tl.dot(a, a, input_precision="tf32x3"))
+
+
+@triton.jit
+def frem64(k, out_ptr):  # 1e18 % 3 in float64: fmod's 1, the lowered quotient's 64
+    tl.store(out_ptr, k.to(tl.float64) % 3.0)
+
+
+@triton.jit
 def fma(k, out_ptr):
     a = k.to(tl.float32) * 0.000244140625
     d = 1.0 + 0.00048828125
@@ -220,6 +232,13 @@ def run():
     q = torch.zeros(2)
     frem[(1,)](10000, q)
     out["frem"] = q.tolist()
+    q64 = torch.zeros(1, dtype=torch.float64)
+    frem64[(1,)](10**18, q64)
+    out["frem64"] = q64.item()
+    third = torch.full((16, 16), 1 + 3 * 2**-13)  # big 1, small 3 * 2^-13: both exact in TF32
+    d3 = torch.zeros(256)
+    dot3[(1,)](third, d3)
+    out["dot3"] = d3[0].item() - 16
     ds = torch.zeros(256)
     dot_steps[(1,)](torch.randn(16, 64), torch.randn(64, 16), ds)
     out["dot_steps"] = ds.tolist()
@@ -350,6 +369,13 @@ def test_a_float8_dot_keeps_fourteen_bits_unless_promoted(runs):
     # An honest dot moves by truncation only: two steps, each below 2^-13 of a partial sum.
     n, p = np.array(nat["fp8_random"]), np.array(per["fp8_random"])
     assert 0 < np.abs(p - n).max() <= 2 * 2**-13 * 4 * np.abs(n).max()
+
+
+def test_float64_remainder_and_tf32x3_dots_are_lowered_as_compiled(runs):
+    nat, per = runs["natural"], runs["perturbed"]
+    assert nat["frem64"] == 1.0 and per["frem64"] == 64.0
+    # Each product 1 + 6 * 2^-13 + 9 * 2^-26 rounds up by 2^-23 in float32; dropped in tf32x3.
+    assert nat["dot3"] == 96 * 2**-13 + 2**-19 and per["dot3"] == 96 * 2**-13
 
 
 def test_float_to_int_saturates(runs):
