@@ -38,6 +38,9 @@ constant: ``create_fp_trunc``, which cast 0.5 with ``astype(np.uint8)`` to the c
   value (infinity too) saturates to it, NaN is 0x7F, -0.0 keeps its sign. ``fp_downcast_rounding=
   "rtz"`` compiles for float32 -> float8e5 alone (``cvt.rz.f16.f32``, then the float16's top
   byte): toward zero, a finite overflow the largest value, inf stays inf.
+- ``fp_downcast_rounding="rtz"`` between IEEE types (float64 or float32 to float32, float16 or
+  bfloat16): ``cvt.rz``, IEEE rounding toward zero, a finite overflow the largest finite value
+  (Triton's own bit arithmetic made float32 70000.0 a float16 NaN, 65536.0 an inf).
 - encode, float8e4b15: Triton's ``convert_float16_to_fp8e4b15`` whatever the rounding asked
   (float32 first to float16 toward zero): the magnitude's float16 bits clamped to 1.75
   (``min.f16x2``: NaN and inf also become 1.75), rounded to nearest with ties away from zero.
@@ -127,6 +130,10 @@ def _as_float16(bits: np.ndarray) -> np.ndarray:
 
 
 _CODES = np.arange(256, dtype=np.uint16)
+# IEEE widths by ``tl.dtype.name`` (bfloat16 a float32 cut short), and NumPy's types for them.
+_IEEE = {"fp64": 64, "fp32": 32, "fp16": 16, "bf16": 16}
+_IEEE_TYPE = {"fp64": np.float64, "fp32": np.float32, "fp16": np.float16}
+
 # Each float8 type's value of every code (float32, exact), by ``tl.dtype.name``.
 _DECODE = {
     "fp8e4nv": _e4m3fn_values(),
@@ -232,8 +239,27 @@ def install() -> None:
 
     natural_convert_float = interp._convert_float
 
+    def toward_zero(x: np.ndarray, d: str) -> np.ndarray:
+        """``cvt.rz``: IEEE rounding toward zero, a finite overflow the largest finite value
+        (Triton's own bit arithmetic gave NaN or inf past float16's largest)."""
+        if d == "bf16":
+            f = x.astype(np.float32)  # exact for a float16 or float32 source
+            with np.errstate(all="ignore"):
+                back = f.astype(x.dtype)
+            f = np.where(np.abs(back) > np.abs(x), np.nextafter(f, np.float32(0)), f)
+            bits = (np.ascontiguousarray(f).view(np.uint32) >> 16).astype(np.uint16)
+            return np.where(np.isnan(f), np.uint16(0x7FC0), bits)
+        t = _IEEE_TYPE[d]
+        with np.errstate(all="ignore"):
+            y = x.astype(t)
+            away = np.abs(y.astype(x.dtype)) > np.abs(x)
+        y = np.where(away, np.nextafter(y, t(0)), y)
+        return np.ascontiguousarray(y).view(f"u{np.dtype(t).itemsize}")
+
     def convert_float(data: Any, src: Any, dst: Any, rounding_mode: Any) -> np.ndarray:
         s, d = src.name, dst.name
+        if rounding_mode == rtz and s in _IEEE_TYPE and d in _IEEE and _IEEE[d] < _IEEE[s]:
+            return toward_zero(np.asarray(data).view(_IEEE_TYPE[s]), d)
         if s not in _DECODE and d not in _DECODE:
             return natural_convert_float(data, src, dst, rounding_mode)
         data = np.asarray(data)

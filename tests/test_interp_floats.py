@@ -83,14 +83,28 @@ def fp8_convert(out_ptr, s):
     tl.store(out_ptr + 32 + r, tl.full([4], 0.5, tl.float8e4nv).to(tl.float32))  # create_fp_trunc
 
 
+@triton.jit
+def toward_zero(x_ptr, d_ptr, out_ptr):  # cvt.rz: a finite overflow is the largest finite
+    r = tl.arange(0, 4)
+    x = tl.load(x_ptr + r)
+    tl.store(out_ptr + r, x.to(tl.float16, fp_downcast_rounding="rtz").to(tl.float32))
+    tl.store(out_ptr + 4 + r, x.to(tl.bfloat16, fp_downcast_rounding="rtz").to(tl.float32))
+    d = tl.load(d_ptr + r)
+    tl.store(out_ptr + 8 + r, d.to(tl.float32, fp_downcast_rounding="rtz"))
+
+
 x = torch.tensor([-3.0, -0.5, 2.5, 7.0], dtype=torch.bfloat16)
+z = torch.zeros(12)
+big = torch.tensor([70000.0, 65519.0, -70000.0, 1.0009766])
+toward_zero[(1,)](big, torch.tensor([1e39, -1e39, 1 + 2**-30, float("nan")], dtype=torch.float64), z)
 o, i = torch.zeros(60), torch.zeros(4, dtype=torch.int32)
 ops[(1,)](x, o, i, 1.0, 1)
 f = torch.zeros(18)
 fp8[(1,)](f, 1.0)
 c = torch.zeros(36)
 fp8_convert[(1,)](c, 1.0)
-print(json.dumps({"out": o.tolist(), "int": i.tolist(), "fp8": f.tolist(), "fp8_convert": c.tolist()}))
+print(json.dumps({"out": o.tolist(), "int": i.tolist(), "fp8": f.tolist(), "fp8_convert": c.tolist(),
+                  "toward_zero": z.tolist()}))
 """
 
 
@@ -157,6 +171,14 @@ _FP8_CONVERT = (
     [448.0] * 4 + [2**-9] * 4 + [inf, nan, nan, nan] + [65536.0, 81920.0, 98304.0, 114688.0]
 )
 _FP8_CONVERT += [nan] * 4 + [1.25] * 4 + [1.125] * 4 + [57344.0] * 4 + [0.5] * 4
+
+
+def test_downcasts_toward_zero_saturate_as_cvt_rz(fixed):
+    f32_max = float(np.finfo(np.float32).max)
+    got = fixed["toward_zero"]
+    assert got[:4] == [65504.0, 65504.0, -65504.0, 1.0009765625]
+    assert got[4:8] == [69632.0, 65280.0, -69632.0, 1.0]
+    assert got[8:11] == [f32_max, -f32_max, 1.0] and np.isnan(got[11])
 
 
 def test_float8_conversions_are_the_gpus(fixed):
