@@ -442,13 +442,20 @@ def _tree_reduce(sem: Semantics, orders: _Orders) -> Callable:
 def _fast_ties(natural: Callable, interp: Any) -> Callable:
     """argmin/argmax with ``tie_break_left=False``: the compiled combine keeps either index of
     a tie, so which one comes out follows the fold's order; NumPy's shortcut always gives the
-    leftmost. Those two fold as any other combine function (``_tree_reduce``)."""
+    leftmost. And any argmin/argmax over a NaN: NumPy's ``nanargmax`` skips it, the compiled
+    combine compares with ``<``/``>``, false against a NaN, and keeps whichever operand the
+    fold puts second. Those fold as any other combine function (``_tree_reduce``)."""
     std = interp.tl.standard
     fast = {std._argmin_combine_tie_break_fast, std._argmax_combine_tie_break_fast}
+    left = {std._argmin_combine_tie_break_left, std._argmax_combine_tie_break_left}
 
     def apply_impl(self: Any, input: Any) -> Any:
         if self.combine_fn in fast:
             return self.generic_reduce(input)
+        if self.combine_fn in left:
+            data = input[0].handle.data
+            if data.dtype.kind == "f" and np.isnan(data).any():
+                return self.generic_reduce(input)
         return natural(self, input)
 
     return apply_impl

@@ -157,6 +157,14 @@ def fast_tie(out_ptr):  # argmax of 64 equal values, either index of a tie allow
 
 
 @triton.jit
+def nan_argmax(out_ptr):  # 5.0 then NaNs: NumPy skips the NaNs, the compiled combine cannot
+    r = tl.arange(0, 64)
+    v = tl.where(r == 0, 5.0, float("nan"))
+    tl.store(out_ptr, tl.argmax(v, 0))
+    tl.store(out_ptr + 1, tl.argmax(tl.where(r == 63, 1.0, 0.0), 0))  # no NaN: the leftmost max
+
+
+@triton.jit
 def same_inputs(out_ptr):  # an approximate op is a function: equal inputs, equal results
     tl.store(out_ptr + tl.arange(0, 64), tl.exp(tl.full((64,), 0.3, tl.float32)))
 
@@ -253,6 +261,9 @@ def run():
     mv = torch.zeros(4)
     fma_moved[(1,)](4097, mv)
     out["fma_moved"] = mv.tolist()
+    na = torch.zeros(2, dtype=torch.int32)
+    nan_argmax[(1,)](na)
+    out["nan_argmax"] = na.tolist()
     e = torch.zeros(64)
     same_inputs[(1,)](e)
     out["same_inputs"] = len(set(e.tolist()))
@@ -369,6 +380,12 @@ def test_a_float8_dot_keeps_fourteen_bits_unless_promoted(runs):
     # An honest dot moves by truncation only: two steps, each below 2^-13 of a partial sum.
     n, p = np.array(nat["fp8_random"]), np.array(per["fp8_random"])
     assert 0 < np.abs(p - n).max() <= 2 * 2**-13 * 4 * np.abs(n).max()
+
+
+def test_an_argmax_over_a_nan_folds_with_the_compiled_combine(runs):
+    assert runs["natural"]["nan_argmax"] == [0, 63]
+    per = runs["perturbed"]["nan_argmax"]
+    assert per[0] != 0 and per[1] == 63
 
 
 def test_float64_remainder_and_tf32x3_dots_are_lowered_as_compiled(runs):
