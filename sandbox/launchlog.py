@@ -133,6 +133,10 @@ class Launch(_Plain):
     params: dict[str, Arg]
     constexprs: list[str]
     options: dict[str, Const]
+    # What the launched object was (``kernel_identity``): its def and its helpers' (name ->
+    # digest), the module constants they read (name -> value), held against the extraction.
+    sources: dict[str, str] = {}
+    constants: dict[str, str] = {}
 
 
 Step = Annotated[HostOp | Launch, Field(discriminator="k")]

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from kernelwright.sandbox import kernel_identity
 from kernelwright.sandbox.launchlog import (
     Arg,
     Buffer,
@@ -109,7 +110,12 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 class Recorder:
-    def __init__(self, args: list, state: dict[str, torch.Tensor]):
+    def __init__(
+        self, args: list, state: dict[str, torch.Tensor], rebound: frozenset[str] = frozenset()
+    ):
+        # The problem's size constants a candidate's copies of take this shape set's value
+        # (``ProblemModule.rebind_copies``): the extraction keeps the file's, as it should.
+        self.rebound = rebound
         self.buffers: list[Buffer] = []
         self._index: dict[tuple, int] = {}
         self._alive: list[torch.Tensor] = []  # no storage freed, so no address reused
@@ -259,6 +265,7 @@ class Recorder:
                 for k, v in kwargs.items()
                 if k not in names and k not in ("grid", "warmup")
             }
+            identity = kernel_identity.Identity(kernel, self.rebound)
             step = Launch(
                 kernel=name,
                 line=fn.__code__.co_firstlineno,
@@ -266,6 +273,8 @@ class Recorder:
                 params={k: self.arg(v) for k, v in bound.arguments.items()},
                 constexprs=constexprs,
                 options=options,
+                sources=identity.sources,
+                constants=identity.constants,
             )
         except (Unrecordable, TypeError, ValueError) as e:
             self.problem = f"the launch of {name} took {e}"

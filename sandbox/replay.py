@@ -12,6 +12,7 @@ poison, and so is every ``empty`` allocation. The outputs it computes are the on
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import functools
@@ -26,6 +27,7 @@ import torch
 from kernelwright.sandbox import (
     interleave,
     interp_rewrite,
+    kernel_identity,
     kernel_source,
     launch_signature,
     program_order,
@@ -139,8 +141,12 @@ class Replay:
         bounds_file: str | None = None,
         reorder: int | None = None,
         probe: Probe | None = None,
+        defs: dict[str, str] | None = None,
     ):
         self.log = log
+        # The extraction's digest of each def (``kernel_identity``): what each launch ran must
+        # be what is replayed. None where the caller replays logs it made itself.
+        self.defs = defs
         self.probe = probe  # the interpreter only: what the compiler folds, held against it
         # The candidate's source file, where each launch's memory accesses are bounds-checked
         # (the interpreter only); None where kernels run compiled.
@@ -256,6 +262,13 @@ class Replay:
         foreign = launch_signature.foreign_argument(step, _pointer_params(kernel))
         if foreign:
             raise ReplayError(f"the launch of {step.kernel}: {foreign}")
+        if self.defs is not None:
+            namespace = getattr(getattr(kernel, "fn", None), "__globals__", {})
+            other = kernel_identity.mismatch(
+                step.kernel, step.sources, step.constants, self.defs, namespace
+            )
+            if other:
+                raise ReplayError(other)
         params = {k: self.value(v) for k, v in step.params.items()}
         if self.probe is not None:  # the interpreter
             params = _as_launched(kernel, step, params)
@@ -475,14 +488,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         bounds_file = str(jobdir / KERNEL_FILE)
     try:
         given = job.get("extracted")
-        kernels, probe = load_kernels(
-            job["source"],
-            jobdir,
-            interpreter,
-            kernel_source.Extracted.load(given) if given else None,
+        extracted = (
+            kernel_source.Extracted.load(given) if given else kernel_source.extract(job["source"])
         )
+        kernels, probe = load_kernels(job["source"], jobdir, interpreter, extracted)
     except ReplayError as e:
         return {"error": str(e), "replays": []}
+    defs = {
+        n.name: kernel_identity.def_digest(n, n.name)
+        for n in ast.parse(extracted.text).body
+        if isinstance(n, ast.FunctionDef)
+    }
     replays = []
     for n, (k, seed, regime) in enumerate(job["plan"]):
         inputs = trial_inputs.make_inputs(pm, seed, device, dtype, regime)
@@ -493,7 +509,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 state_copy = {name: t.clone() for name, t in state.items()}
                 reorder = seed if program_order.reversed_replay(n) else None
                 replay = Replay(
-                    logs[k], inputs, state_copy, device, program, bounds_file, reorder, probe
+                    logs[k], inputs, state_copy, device, program, bounds_file, reorder, probe, defs
                 )
                 # The interpreter is one legal execution; this replay computes the ops a
                 # compiler may lower otherwise the other legal way (``semantics``).

@@ -153,6 +153,7 @@ class Worker:
         self.device = _device()
         self.traffic = traffic.COUNTER  # counting only where prepare() installed interp_memory
         self.traffic_counted: dict[str, int] | None = None
+        self.rebound: frozenset[str] = frozenset()  # the problem's size constants
         # On a GPU, what the profiler saw run during each trial and the timed calls.
         self.profile = None
         if self.device.startswith("cuda"):
@@ -288,6 +289,7 @@ class Worker:
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             pm.rebind_copies(module)  # a copied size constant follows the shape set
+            self.rebound = frozenset(pm.info.constants)
             cls = getattr(module, "ModelNew", None)
             if not isinstance(cls, type):
                 result.update(stage="import", error_kind="no_model_new")
@@ -457,7 +459,7 @@ class Worker:
         state = self.guards.STATE
         state.reset_forward()
         if record:
-            state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)))
+            state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)), self.rebound)
         try:
             with self.torch.no_grad(), self.guards.op_trace_mode():
                 out = model(*args)
