@@ -44,27 +44,26 @@ def def_digest(node: ast.FunctionDef, qualname: str, freevars: tuple[str, ...] =
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-# Per function and code object: a kernel launched once per row is read once.
-_DIGESTS: dict[tuple[types.FunctionType, types.CodeType], str | None] = {}
+# Per object, function and code object: a kernel launched once per row is read once.
+_DIGESTS: dict[tuple, str | None] = {}
 
 
-def _function_digest(fn: types.FunctionType) -> str | None:
-    key = (fn, fn.__code__)
+def _digest(obj: Any, fn: types.FunctionType) -> str | None:
+    """A @triton.jit object's def: on a GPU the text its JITFunction compiles (``src``, taken
+    when it was decorated), under the interpreter the file's text, which it runs."""
+    src = getattr(obj, "src", None)
+    key = (id(obj), fn, fn.__code__, src if isinstance(src, str) else None)
     if key not in _DIGESTS:
-        _DIGESTS[key] = _read_digest(fn)
+        try:
+            text = src if isinstance(src, str) else "".join(inspect.getsourcelines(fn)[0])
+            tree = ast.parse(textwrap.dedent(text))
+        except (OSError, TypeError, SyntaxError, IndentationError):
+            tree = None
+        node = (
+            next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None) if tree else None
+        )
+        _DIGESTS[key] = node and def_digest(node, fn.__qualname__, fn.__code__.co_freevars)
     return _DIGESTS[key]
-
-
-def _read_digest(fn: types.FunctionType) -> str | None:
-    try:
-        lines, _ = inspect.getsourcelines(fn)
-        tree = ast.parse(textwrap.dedent("".join(lines)))
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        return None
-    node = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
-    if node is None:
-        return None
-    return def_digest(node, fn.__qualname__, fn.__code__.co_freevars)
 
 
 def _python_function(obj: Any) -> types.FunctionType | None:
@@ -110,13 +109,13 @@ class Identity:
         fn = _python_function(kernel)
         if fn is None:
             return
-        todo, seen = [(fn.__name__, fn)], set()
+        todo, seen = [(fn.__name__, kernel, fn)], set()
         while todo:
-            name, f = todo.pop()
+            name, obj, f = todo.pop()
             if id(f) in seen:
                 continue
             seen.add(id(f))
-            self.sources[name] = _function_digest(f) or "unreadable"
+            self.sources[name] = _digest(obj, f) or "unreadable"
             module = f.__globals__
             for n in sorted(_names(f.__code__)):
                 if n not in module or n in skip:
@@ -124,7 +123,7 @@ class Identity:
                 v = module[n]
                 helper = _python_function(v)
                 if helper is not None:
-                    todo.append((n, helper))
+                    todo.append((n, v, helper))
                 elif (c := canonical(v)) is not None:
                     self.constants[n] = c
 
@@ -140,8 +139,9 @@ def mismatch(
     the extraction's digest of each def; ``namespace``: the replayed kernels' module."""
     for name, digest in sorted(sources.items()):
         want = defs.get(name)
-        if want is None and (helper := _python_function(namespace.get(name))) is not None:
-            want = _function_digest(helper)  # a helper library's, read from its own file
+        obj = namespace.get(name)
+        if want is None and (helper := _python_function(obj)) is not None:
+            want = _digest(obj, helper)  # a helper library's, read from its own file
         if digest != want:
             what = "it" if name == kernel else f"its helper {name}"
             return (
