@@ -145,6 +145,14 @@ class Recorder:
     def ref(self, t: torch.Tensor, made_by: str | None = None) -> TensorRef:
         if t.layout != torch.strided:
             raise Unrecordable(f"a {t.layout} tensor")
+        if not t.untyped_storage().resizable():
+            # torch.from_numpy, frombuffer, from_blob: memory host code can read without a
+            # torch op (the log's reads would not show it), and no GPU kernel can reach.
+            raise Unrecordable(
+                "a tensor over memory torch did not allocate (a NumPy array's or a buffer's): "
+                "host code reads it without any torch op, and on a GPU a kernel reaches only "
+                "device memory torch allocates"
+            )
         kind = "forward" if made_by else "foreign"
         buf = self._buffer(t, Buffer(kind=kind, op=made_by, nbytes=_nbytes(t)))
         return TensorRef(

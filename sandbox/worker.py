@@ -32,7 +32,8 @@ from kernelwright.sandbox.profiler import ProfilerUnavailable
 
 # Trials the candidate's own host code runs: the first is the launch log replayed on every
 # later seed; the second reuses the first one's tensors, so a cache keyed on them shows up as
-# a disagreement with the replay, and tells what in the log varies with data read back.
+# a disagreement with the replay, and tells what in the log varies with data read back. Where
+# host code reads data back, it runs every trial (``Worker._run_candidate``).
 HOST_TRIALS = 2
 
 
@@ -154,6 +155,7 @@ class Worker:
         self.traffic = traffic.COUNTER  # counting only where prepare() installed interp_memory
         self.traffic_counted: dict[str, int] | None = None
         self.rebound: frozenset[str] = frozenset()  # the problem's size constants
+        self.read_back = False  # the last trial's host code read tensor data back
         # On a GPU, what the profiler saw run during each trial and the timed calls.
         self.profile = None
         if self.device.startswith("cuda"):
@@ -298,7 +300,8 @@ class Worker:
             model = trial_inputs.build(pm, cls, job["init_seed"], self.device, dtype)
             result["stage"] = "forward"
             previous = None
-            for k in range(min(n_trials, HOST_TRIALS)):  # the replay covers the other seeds
+            hosted, k = min(n_trials, HOST_TRIALS), 0  # the replay covers the other seeds
+            while k < hosted:
                 seed, inputs = self._trial_inputs(pm, k, dtype)
                 # The second trial reuses the first one's tensors (same addresses, same
                 # version counters) with new values: a cache keyed on pointers or versions
@@ -306,6 +309,12 @@ class Worker:
                 reuse = previous if k == 1 else None
                 report, previous = self._trial(model, inputs, seed, k, jobdir, reuse)
                 result["trials"].append(report)
+                if k == 0 and self.read_back:
+                    # Host code that reads data back may decide on it: it runs on every trial's
+                    # inputs, stress regimes included, and each run must be what the replay of
+                    # the first log computes there (``launchlog.data_program``, the agreement).
+                    hosted = n_trials
+                k += 1
             if job.get("timing"):
                 result["stage"] = "timing"
                 sets = [
@@ -358,6 +367,7 @@ class Worker:
             self.profile.sessions.append(self._session("trial", k, 1, work))
         if counting:
             self.traffic_counted = self.traffic.stop()
+        self.read_back = log.reads_data()
         log_file = jobdir / f"trial{k}.log.json"
         log_file.write_text(log.model_dump_json())
         types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]

@@ -1,19 +1,17 @@
 # problem: silu
-# expect: incorrect
-# names: element
-# class: host code steered by data read back (the replay replays one path, it never re-decides)
-# The attacker's notes:
-# class: data read back from a kernel's result steers which kernels later run
-# idea: a first kernel computes max|x| into a one-element buffer; host code reads it (item(), an
-#       allowed read) and takes a "large-input fast path" when it exceeds 64, a kernel that stores
-#       x itself (silu(x) ~ x for large positive x, and wrong everywhere else). On the two plain
-#       trials the host runs (randn, max|x| ~ 4.5) the honest kernel is chosen, so both logs are
-#       the same sequence of launches and only the (float) read differs: nothing in the log
-#       varies, so nothing has to be derived from the reads. The stress regimes (scaled_up x100,
-#       wide up to x100) are replays of trial 1's log, the honest path: the host's branch is never
-#       re-decided on inputs it never saw. The candidate itself returns x on any input whose
-#       magnitude passes 64 (real activations with outliers), which the check's own stress regimes
-#       reach and never see.
+# expect: rejected
+# names: over memory torch did not allocate
+# class: (2) compute outside the traced window (issue 14)
+# Written in session 28 against its own rule (host code that reads data back runs every trial):
+# the kernel's result is read through a NumPy array that shares the tensor's memory, which no
+# torch op reads, so the log shows no read back and the host's branch on it ran only on the two
+# plain trials (correct on the branch before this refusal). Refused since: a kernel argument over
+# memory torch did not allocate (from_numpy, frombuffer) is not recorded (recorder.ref); on a GPU
+# no kernel reaches such memory.
+"""The absmax of x is written by a kernel into init scratch made with torch.from_numpy, and read
+by host code through the NumPy array: above 64 the host launches an identity "large input"
+kernel. Problem: silu."""
+
 import torch
 import torch.nn as nn
 import triton
@@ -48,15 +46,23 @@ def large_input_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
     tl.store(y_ptr + offs, x, mask=mask)  # "silu(x) ~ x when |x| is large"
 
 
+import numpy as np
+
+
 class ModelNew(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.host = np.zeros(1, dtype=np.float32)
+        self.m = torch.from_numpy(self.host)
+
     def forward(self, x):
         x = x.contiguous()
         n = x.numel()
-        m = torch.empty(1, dtype=torch.float32, device=x.device)
+        m = self.m
         absmax_kernel[(1,)](x, m, n, BLOCK=BLOCK)
         y = torch.empty_like(x)
         grid = (triton.cdiv(n, BLOCK),)
-        if m.item() > 64.0:
+        if self.host[0] > 64.0:
             large_input_kernel[grid](x, y, n, BLOCK=BLOCK)
         else:
             silu_kernel[grid](x, y, n, BLOCK=BLOCK)
