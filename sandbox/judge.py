@@ -904,6 +904,10 @@ def _replay_checks(
         failed = None
         if trial is not None and len(outs) == len(ref["outputs"]):
             failed = _agreement(info, trial, outs, trial_refs[:n], ref, tag, checks, details)
+            own = next((i for i, t in enumerate(result.trials) if t is trial), None)
+            if failed is not None and own and own < len(logs):
+                if note := _other_config(logs[0], logs[own]):
+                    checks[-1].detail += f" ({note})"
         if failed is None:
             failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
         if failed is not None:
@@ -1016,6 +1020,29 @@ def _agreement(info, trial, replayed: list, earlier, ref, tag, checks, details) 
                 Check(name=f"output agrees with its launches ({tag})", passed=False, detail=detail)
             )
             return Status.incorrect
+    return None
+
+
+def _other_config(first: LaunchLog, other: LaunchLog) -> str | None:
+    """Where a host trial launched a kernel with other constexprs or options than the log the
+    replay runs (the autotuner gives each host trial another config), said for the candidate."""
+    for a, b in zip(first.launches, other.launches, strict=False):
+        if a.kernel != b.kernel:
+            return None
+        moved = sorted(
+            k
+            for k in {*a.constexprs, *a.options, *b.options}
+            if a.params.get(k, a.options.get(k)) != b.params.get(k, b.options.get(k))
+        )
+        if moved:
+            said = ", ".join(
+                f"{k}={getattr(b.params.get(k, b.options.get(k)), 'value', None)}" for k in moved
+            )
+            return (
+                f"this trial ran kernel {b.kernel} with {said}, another of its autotune configs "
+                "than the replayed log's: every config must compute the same outputs, as a GPU's "
+                "autotuner may pick any of them"
+            )
     return None
 
 

@@ -37,12 +37,33 @@ from kernelwright.sandbox.profiler import ProfilerUnavailable
 HOST_TRIALS = 2
 
 
+# The host trial running now: the interpreter's autotuner takes config k of each kernel's list
+# on host trial k (``_interpreter_autotune``).
+_HOST_TRIAL = [0]
+
+
 def _interpreter_autotune() -> None:
-    """The interpreter cannot benchmark configs: pick the first, deterministically."""
+    """The interpreter cannot benchmark configs, and a GPU's autotuner may pick any of them: host
+    trial k takes config k (modulo their count) of every autotuned kernel, chosen afresh each
+    trial. The first trial's log is replayed on every seed; the second trial's own outputs,
+    computed with the next config, must agree with that replay, so a config that computes
+    something else is refused (and every config a trial took is compiled)."""
     from triton.runtime.autotuner import Autotuner
 
-    prune = Autotuner.prune_configs
-    Autotuner.prune_configs = lambda self, kwargs: prune(self, kwargs)[:1]
+    prune, run = Autotuner.prune_configs, Autotuner.run
+
+    def one_config(self, kwargs):
+        configs = prune(self, kwargs)
+        return configs[_HOST_TRIAL[0] % len(configs) :][:1] if configs else configs
+
+    def run_afresh(self, *args, **kwargs):
+        if getattr(self, "_kw_trial", None) != _HOST_TRIAL[0]:
+            self.cache.clear()  # a config chosen on an earlier trial is chosen again
+            self._kw_trial = _HOST_TRIAL[0]
+        return run(self, *args, **kwargs)
+
+    Autotuner.prune_configs = one_config
+    Autotuner.run = run_afresh
     Autotuner._bench = lambda self, *a, **k: [0.0, 0.0, 0.0]
 
 
@@ -307,6 +328,7 @@ class Worker:
                 # version counters) with new values: a cache keyed on pointers or versions
                 # returns stale results there.
                 reuse = previous if k == 1 else None
+                _HOST_TRIAL[0] = k
                 report, previous = self._trial(model, inputs, seed, k, jobdir, reuse)
                 result["trials"].append(report)
                 if k == 0 and self.read_back:

@@ -1,7 +1,10 @@
 # problem: silu
 # expect: incorrect
-# names: element
+# names: another of its autotune configs
 # class: autotune configs: the CPU check runs the first config only, a GPU runs the fastest
+# Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: host
+# trial k takes config k of each autotuned kernel's list (worker._interpreter_autotune), and the
+# second trial's own outputs must agree with the replay of the first's log.
 # The attacker's notes:
 # class: @triton.autotune configs (the log carries the config chosen where forward ran)
 # idea: on the interpreter the worker prunes every autotuner to its first config
