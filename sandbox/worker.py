@@ -24,6 +24,7 @@ import os
 import random
 import sys
 import traceback
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -37,17 +38,19 @@ from kernelwright.sandbox.profiler import ProfilerUnavailable
 HOST_TRIALS = 2
 
 
-# The host trial running now: the interpreter's autotuner takes config k of each kernel's list
-# on host trial k (``_interpreter_autotune``).
+# The host trial running now, counted from an offset each job draws: the interpreter's
+# autotuner takes config k of each kernel's list on the k-th (``_interpreter_autotune``).
 _HOST_TRIAL = [0]
 
 
 def _interpreter_autotune() -> None:
-    """The interpreter cannot benchmark configs, and a GPU's autotuner may pick any of them: host
-    trial k takes config k (modulo their count) of every autotuned kernel, chosen afresh each
-    trial. The first trial's log is replayed on every seed; the second trial's own outputs,
-    computed with the next config, must agree with that replay, so a config that computes
-    something else is refused (and every config a trial took is compiled)."""
+    """The interpreter cannot benchmark configs, and a GPU's autotuner may pick any of them: the
+    host trials take consecutive configs (modulo their count) of every autotuned kernel from an
+    offset each shape set's job draws, chosen afresh each trial. The first trial's log is
+    replayed on every seed; the second trial's own outputs, computed with the next config, must
+    agree with that replay, so a config that computes something else is refused (and every
+    config a trial took is compiled). Two configs a shape set, so a long list is covered across
+    a check's shape sets, by chance past two configs each."""
     from triton.runtime.autotuner import Autotuner
 
     prune, run = Autotuner.prune_configs, Autotuner.run
@@ -328,7 +331,7 @@ class Worker:
                 # version counters) with new values: a cache keyed on pointers or versions
                 # returns stale results there.
                 reuse = previous if k == 1 else None
-                _HOST_TRIAL[0] = k
+                _HOST_TRIAL[0] = job.get("draw_seed", 0) + zlib.crc32(str(pm.shape).encode()) + k
                 report, previous = self._trial(model, inputs, seed, k, jobdir, reuse)
                 result["trials"].append(report)
                 if k == 0 and self.read_back:
