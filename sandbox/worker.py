@@ -43,14 +43,21 @@ HOST_TRIALS = 2
 _HOST_TRIAL = [0]
 
 
+def _first_config(shape: str, draw_seed: int) -> int:
+    """Where a shape set's host trials start in an autotune list: ``small`` at 0, ``heldout``
+    at 2 (every CPU check runs both: a list's first four configs are always checked), any
+    other set at a place drawn for the check."""
+    fixed = {"small": 0, "heldout": 2}
+    return fixed.get(shape, 4 + zlib.crc32(f"{shape}:{draw_seed}".encode()) % 64)
+
+
 def _interpreter_autotune() -> None:
     """The interpreter cannot benchmark configs, and a GPU's autotuner may pick any of them: the
-    host trials take consecutive configs (modulo their count) of every autotuned kernel from an
-    offset each shape set's job draws, chosen afresh each trial. The first trial's log is
-    replayed on every seed; the second trial's own outputs, computed with the next config, must
-    agree with that replay, so a config that computes something else is refused (and every
-    config a trial took is compiled). Two configs a shape set, so a long list is covered across
-    a check's shape sets, by chance past two configs each."""
+    host trials take consecutive configs (modulo their count) of every autotuned kernel from
+    where the shape set starts (``_first_config``), chosen afresh each trial. The first trial's
+    log is replayed on every seed; the second trial's own outputs, computed with the next
+    config, must agree with that replay, so a config that computes something else is refused
+    (and every config a trial took is compiled). Past four configs, by chance."""
     from triton.runtime.autotuner import Autotuner
 
     prune, run = Autotuner.prune_configs, Autotuner.run
@@ -331,7 +338,7 @@ class Worker:
                 # version counters) with new values: a cache keyed on pointers or versions
                 # returns stale results there.
                 reuse = previous if k == 1 else None
-                _HOST_TRIAL[0] = job.get("draw_seed", 0) + zlib.crc32(str(pm.shape).encode()) + k
+                _HOST_TRIAL[0] = _first_config(pm.shape, job.get("draw_seed", 0)) + k
                 report, previous = self._trial(model, inputs, seed, k, jobdir, reuse)
                 result["trials"].append(report)
                 if k == 0 and self.read_back:
