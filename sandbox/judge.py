@@ -91,6 +91,7 @@ class ReplayReport(BaseModel):
     # settled against the compile (target_compile.unordered).
     unsettled: list[Unsettled] = Field(default_factory=list)
     mutated: list[int] = Field(default_factory=list)
+    state_mutated: list[str] = Field(default_factory=list)  # Model's state names forward wrote
     notes: list[str] = Field(default_factory=list)
 
 
@@ -537,7 +538,10 @@ def judge(
             return failed_outcome(failed)
     # A timed job's last references are the timed calls' input sets, checked apart.
     trial_refs = _trial_refs(reference, job.timing_sets)
-    failed = _replay_checks(info, job, result, trial_refs, logs or [], replayed, checks, details)
+    moved = set(measured.get("state_moved") or ())
+    failed = _replay_checks(
+        info, job, result, trial_refs, logs or [], replayed, checks, details, moved
+    )
     if failed is not None:
         return failed_outcome(failed)
     failed = _kernel_list_checks(job, result, logs or [], env, checks, details)
@@ -802,9 +806,10 @@ def log_refusal(logs: list[LaunchLog]) -> tuple[str, str, Status, str] | None:
 
 
 def _replay_checks(
-    info, job, result, trial_refs, logs, replayed, checks: list[Check], details
+    info, job, result, trial_refs, logs, replayed, checks: list[Check], details, moved: set[str]
 ) -> Status | None:
-    """The verdict's evidence: the launch logs, replayed where the candidate never ran."""
+    """The verdict's evidence: the launch logs, replayed where the candidate never ran.
+    ``moved``: the state Model's own forward changes, which the candidate's may too."""
 
     def fail(name: str, detail: str, status: Status, rule: str | None = None) -> Status:
         checks.append(Check(name=name, passed=False, detail=detail))
@@ -883,6 +888,14 @@ def _replay_checks(
                 Status.incorrect,
             )
         checks.append(Check(name=f"inputs unchanged ({tag})", passed=True))
+        written = [name for name in rep.state_mutated if name not in moved]
+        if written:
+            return fail(
+                f"state unchanged ({tag})",
+                f"forward wrote Model state {written[0]} in place, which Model's own forward "
+                "leaves as it is: each call would then compute with other weights",
+                Status.incorrect,
+            )
         if not job.allow_torch_ops:
             log = logs[rep.log]
             for name, problems, rule in (

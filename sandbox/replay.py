@@ -543,6 +543,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 for i, (a, b) in enumerate(zip(pristine, inputs, strict=True))
                 if not bitwise_equal(a, b)
             ],
+            state_mutated=[
+                name for name, t in state_copy.items() if not bitwise_equal(t, state[name])
+            ],
             notes=replay.notes,
             unsettled=[h.model_dump() for h in replay.unsettled],
         )

@@ -221,6 +221,7 @@ class Worker:
             freed = []
             cost = None
             ref64 = _Reference64(pm, job["init_seed"], self.device, dtype)
+            before = {k: v.detach().clone() for k, v in ref_model.state_dict().items()}
             for seed, regime in plan:
                 inputs = self._inputs(pm, seed, dtype, regime)
                 args = [trial_inputs.clone(a) for a in inputs]
@@ -233,6 +234,14 @@ class Worker:
                 # reference that returns a view of its input must be saved first.
                 freed.append(args)
                 trials.append((seed, regime, inputs, _as_list(out), ref64(inputs)))
+            # What Model's own forward changes of its state (BatchNorm's running statistics):
+            # the candidate's forward may change that, and nothing else (judge.py).
+            state_moved = sorted(
+                k
+                for k, v in ref_model.state_dict().items()
+                if k in before and not bitwise_equal(before[k], v.detach())
+            )
+            del before
             again = self._inputs(pm, seeds[0], dtype)
             if len(again) != len(trials[0][2]) or not all(map(bitwise_equal, again, trials[0][2])):
                 raise ProblemError(
@@ -271,6 +280,7 @@ class Worker:
                 "file": str(ref_file),
                 "notes": notes + pm.notes + ref64.notes,
                 "sizes": pm.sizes,
+                "state_moved": state_moved,
                 "cost": cost,
                 "baselines": baselines,
             }

@@ -1,7 +1,10 @@
 # problem: rms_norm
 # expect: incorrect
-# names: output matches
+# names: forward wrote Model state
 # class: in-place updates of the model's state (every replay starts from Model's fresh state)
+# Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: the
+# replay compares Model's state after each replay with before, and a change Model's own forward
+# does not make is refused (judge: state unchanged).
 # The attacker's notes:
 # class: a kernel writes into the model's state: the replay resets it, nothing compares it
 # idea: after the honest RMSNorm launch, a second kernel rewrites the model's own weight in place,
