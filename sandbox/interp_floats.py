@@ -165,6 +165,33 @@ _FLOAT8 = {"fp8e4nv", "fp8e5", "fp8e4b15", "fp8e4b8", "fp8e5b16"}
 _NARROW = _FLOAT8 | {"bf16"}
 
 
+def _bf16_atomics(natural: Any, interp: Any, narrow: Any) -> Any:
+    """``tl.atomic_add`` on bfloat16 (``atom.add.noftz.bf16`` on sm_90), which the
+    interpreter's C++ refuses ("Unsupported data type"): lane by lane, in order, the old value
+    returned, each sum rounded to bfloat16 once. Other types and ops are its own."""
+    import ctypes
+
+    ops = interp._ir.ATOMIC_OP
+    done = {ops.FADD: lambda a, b: encode(decode(a) + decode(b))}
+
+    def atomic_rmw(self: Any, op: Any, ptr: Any, val: Any, mask: Any, sem: Any, scope: Any):
+        t = narrow(val)
+        if t is None or t.name != "bf16" or op not in done:
+            return natural(self, op, ptr, val, mask, sem, scope)
+        shape = np.broadcast_shapes(np.shape(ptr.data), np.shape(val.data), np.shape(mask.data))
+        addrs = np.broadcast_to(ptr.data, shape).reshape(-1)
+        vals = np.broadcast_to(val.data, shape).reshape(-1)
+        active = np.broadcast_to(mask.data, shape).reshape(-1)
+        old = np.zeros(addrs.size, dtype=np.uint16)
+        for i in np.flatnonzero(active):
+            cell = ctypes.c_uint16.from_address(int(addrs[i]))
+            old[i] = cell.value
+            cell.value = int(done[op](old[i : i + 1], vals[i : i + 1])[0])
+        return interp.TensorHandle(old.reshape(shape), t)
+
+    return atomic_rmw
+
+
 def decode8(bits: np.ndarray, name: str, to_bf16: bool = False) -> np.ndarray:
     """float8 codes -> their float32 values as sm_90 decodes them (``to_bf16``: for a
     bfloat16 result)."""
@@ -400,6 +427,7 @@ def install() -> None:
     builder.cast_impl = narrow_cast_impl
     builder.create_fma = narrow_fma
     builder.create_dot = bf16_dot
+    builder.create_atomic_rmw = _bf16_atomics(builder.create_atomic_rmw, interp, narrow)
     reduce_ops.min_max = narrow_min_max
     interp._convert_float = convert_float
     interp._mxfp_value_handle_to_float32 = mxfp_values

@@ -472,7 +472,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     interpreter = os.environ.get("TRITON_INTERPRET") == "1"
     info = read_problem(job["problem"], job["problem_source"])
     pm = exec_problem(info, job.get("shape"), job.get("draw_seed", 0), device)
-    dtype, _ = trial_inputs.run_dtype(pm, interpreter)
+    dtype = trial_inputs.run_dtype(pm)
     model = trial_inputs.build(pm, pm.module.Model, job["init_seed"], device, dtype)
     state = {k: v.detach() for k, v in model.state_dict().items()}
     logs = [LaunchLog.model_validate(x) for x in job["logs"]]

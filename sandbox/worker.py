@@ -208,7 +208,7 @@ class Worker:
         try:
             info = read_problem(job["problem"], job["problem_source"])
             pm = exec_problem(info, job.get("shape"), job.get("draw_seed", 0), self.device)
-            dtype, notes = trial_inputs.run_dtype(pm, self.interpreter)
+            dtype, notes = trial_inputs.run_dtype(pm), []
             ref_model = trial_inputs.build(
                 pm, pm.module.Model, job["init_seed"], self.device, dtype
             )

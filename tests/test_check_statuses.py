@@ -79,11 +79,14 @@ def test_check_cli_usage_errors_exit_2_without_traceback(tmp_path):
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
-def test_bf16_problem_runs_in_fp32_on_the_interpreter_and_says_so(pool):
+def test_bf16_problem_runs_in_bf16_on_the_interpreter(pool):
     code = (CANDIDATES / "legit" / "bf16_on_the_interpreter.py").read_text()
     outcome = pool.evaluate(Job(problem=TESTS / "problems" / "bf16_axpb.py", code=code))
     assert outcome.correct, outcome.message
-    assert any("bf16 problem run in float32" in n for n in outcome.env["notes"])
+    # A kernel's bfloat16 specialisation is the one that runs: a wrong one is refused.
+    code = (CANDIDATES / "adversarial" / "bf16_path_the_cpu_never_specialises.py").read_text()
+    outcome = pool.evaluate(Job(problem=TESTS / "problems" / "bf16_axpb.py", code=code))
+    assert outcome.status.value == "incorrect", outcome.message
 
 
 @pytest.mark.parametrize(

@@ -308,3 +308,43 @@ def test_the_device_tests_conversions_run_the_model_on_the_interpreter(tmp_path)
     assert run("fixed") == {}
     natural = run("natural")
     assert {"fp8e5 -> float32", "float32 -> fp8e4nv", "bfloat16 -> fp8e5"} <= set(natural)
+
+
+_ATOMICS = r"""
+import json
+import torch
+import triton
+import triton.language as tl
+from kernelwright.sandbox import interp_memory
+interp_memory.install()
+
+
+@triton.jit
+def add(x_ptr, a_ptr, old_ptr):
+    r = tl.arange(0, 8)
+    old = tl.atomic_add(a_ptr + r % 2, tl.load(x_ptr + r))  # four lanes at each address
+    tl.store(old_ptr + r, old)
+
+
+x = torch.tensor([1.0, 2.0, 0.5, 256.0, 0.25, 1.0, 0.125, 3.0], dtype=torch.bfloat16)
+a, old = torch.zeros(2, dtype=torch.bfloat16), torch.zeros(8, dtype=torch.bfloat16)
+add[(1,)](x, a, old)
+print(json.dumps({"a": a.float().tolist(), "old": old.float().tolist()}))
+"""
+
+
+def test_bfloat16_atomics_add_lane_by_lane_rounding_each_sum(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _ATOMICS],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "TRITON_INTERPRET": "1"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    # Address 0: 1 + 0.5 + 0.25 + 0.125 in lane order, each sum exact; address 1: 2 + 256 is
+    # 258, + 1 is 259, a tie bfloat16 (8 bits) rounds to even, 260; + 3 is 263, to 264.
+    assert got["a"] == [1.875, 264.0]
+    assert got["old"] == [0.0, 0.0, 1.0, 2.0, 1.5, 258.0, 1.75, 260.0]

@@ -1,5 +1,5 @@
 # problem: bf16_axpb
-# style: a bf16 problem, which the CPU interpreter runs in fp32 (Triton's interpreter mishandles bf16)
+# style: a bf16 problem, which the CPU interpreter runs in bf16 (interp_floats computes it as a GPU does)
 import torch
 import torch.nn as nn
 import triton

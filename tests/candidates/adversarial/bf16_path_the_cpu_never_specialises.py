@@ -1,7 +1,10 @@
 # problem: bf16_axpb
 # expect: incorrect
-# names: element
+# names: of elements are wrong | outside atol
 # class: a bf16 problem's bf16 specialisation is never run, replayed or compiled on the CPU
+# Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: a
+# bfloat16 problem runs in bfloat16 on the interpreter too (trial_inputs.run_dtype), computed as a
+# GPU does (interp_floats, bfloat16 atomics included), so the kernel's bfloat16 specialisation runs.
 # The attacker's notes:
 # class: dtypes: the log's (and the replay's) tensors are fp32 where the problem says bf16
 # idea: on the interpreter a bfloat16 problem runs in float32 (trial_inputs.run_dtype: the inputs,
