@@ -318,6 +318,13 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     original = cls.run
 
     def run(self, *args, **kwargs):
+        if kwargs.get("warmup") and _guarded():
+            # A GPU compiles with the module's constants as they are now and reuses that
+            # binary at the launch, whatever they are then; no launch log sees this moment.
+            _deny(
+                "kernel.warmup() (a compile ahead of the launch, with the module's constants "
+                "as they are at that moment): launch kernels in forward only"
+            )
         launch = count and not kwargs.get("warmup")
         if launch:
             STATE.launches += 1

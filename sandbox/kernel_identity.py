@@ -100,8 +100,11 @@ def canonical(v: Any) -> str | None:
 
 
 class Identity:
-    """The sources (name -> digest) and constants (name -> canonical value) one launched
-    kernel reaches: the kernel itself, its helpers through module names, recursively."""
+    """The sources (key -> digest) and constants (key -> canonical value) one launched kernel
+    reaches: the kernel itself, and every @triton.jit helper and constant it reaches by a name
+    of its own module (the key is the name), of another module (a helper library's, Triton's:
+    ``module:name``) or as an attribute of a module it holds (``tl.sum``, ``kwlib.helper``:
+    ``module:attribute``), recursively."""
 
     def __init__(self, kernel: Any, skip: frozenset[str] = frozenset()):
         self.sources: dict[str, str] = {}
@@ -109,23 +112,56 @@ class Identity:
         fn = _python_function(kernel)
         if fn is None:
             return
+        home = fn.__globals__
         todo, seen = [(fn.__name__, kernel, fn)], set()
         while todo:
-            name, obj, f = todo.pop()
+            key, obj, f = todo.pop()
             if id(f) in seen:
                 continue
             seen.add(id(f))
-            self.sources[name] = _digest(obj, f) or "unreadable"
+            self.sources[key] = _digest(obj, f) or "unreadable"
             module = f.__globals__
-            for n in sorted(_names(f.__code__)):
-                if n not in module or n in skip:
+            names = _names(f.__code__)
+            place = "" if module is home else f"{module.get('__name__')}:"
+            reached = [(f"{place}{n}", module[n]) for n in names if n in module]
+            for held in {id(v): v for _, v in reached if isinstance(v, types.ModuleType)}.values():
+                attrs = vars(held)
+                reached += [(f"{held.__name__}:{a}", attrs[a]) for a in names if a in attrs]
+            for k, v in sorted(reached, key=lambda kv: kv[0]):
+                if k in skip:
                     continue
-                v = module[n]
                 helper = _python_function(v)
                 if helper is not None:
-                    todo.append((n, v, helper))
+                    todo.append((k, v, helper))
                 elif (c := canonical(v)) is not None:
-                    self.constants[n] = c
+                    self.constants[k] = c
+
+
+# Modules whose names a replay may resolve by importing them: Triton's and the helper
+# libraries a kernel may import (``kernel_source.HELPER_MODULES``).
+def _trusted(module: str) -> bool:
+    from kernelwright.sandbox.kernel_source import HELPER_MODULES
+
+    return module == "triton" or module.startswith("triton.") or module in HELPER_MODULES
+
+
+_MISSING = object()
+
+
+def _resolve(key: str, namespace: dict[str, Any]) -> Any:
+    """What ``key`` names in the replay: a name of the replayed kernels' module, or
+    ``module:name`` of a module the replay imports itself (_MISSING where it cannot)."""
+    if ":" not in key:
+        return namespace.get(key, _MISSING)
+    module, _, name = key.rpartition(":")
+    if not _trusted(module):
+        return _MISSING
+    import importlib
+
+    try:
+        return vars(importlib.import_module(module)).get(name, _MISSING)
+    except ImportError:
+        return _MISSING
 
 
 def mismatch(
@@ -137,25 +173,30 @@ def mismatch(
 ) -> str | None:
     """Why a launch recorded as ``kernel`` did not run what the replay runs, or None. ``defs``:
     the extraction's digest of each def; ``namespace``: the replayed kernels' module."""
-    for name, digest in sorted(sources.items()):
-        want = defs.get(name)
-        obj = namespace.get(name)
-        if want is None and (helper := _python_function(obj)) is not None:
-            want = _digest(obj, helper)  # a helper library's, read from its own file
+    for key, digest in sorted(sources.items()):
+        want = defs.get(key)
+        if want is None:
+            obj = _resolve(key, namespace)
+            helper = _python_function(obj)
+            want = _digest(obj, helper) if helper is not None else None
         if digest != want:
-            what = "it" if name == kernel else f"its helper {name}"
+            what = "it" if key == kernel else f"its helper {key}"
             return (
-                f"the launch of {kernel}: {what} is not the module-level def {name} of the "
-                "source that the replay runs (a def kept aside under another binding, or one "
-                "made inside a function): every kernel and helper must be a @triton.jit def "
-                "at the top level of the module, launched under its own name"
+                f"the launch of {kernel}: {what} is not the @triton.jit def {key} that the "
+                "replay runs (a def kept aside under another binding, one made inside a "
+                "function, a helper library's function replaced): every kernel and helper must "
+                "be a @triton.jit def at the top level of its module, launched and called under "
+                "its own name"
             )
-    for name, value in sorted(constants.items()):
-        if name in namespace and (want := canonical(namespace[name])) is not None:
-            if value != want:
-                return (
-                    f"the launch of {kernel}: the module constant {name} it reads held "
-                    f"{value} when it was launched, while the source binds it to {want}: a "
-                    "kernel's constants must keep the value their binding gives them"
-                )
+    for key, value in sorted(constants.items()):
+        obj = _resolve(key, namespace)
+        want = canonical(obj) if obj is not _MISSING else None
+        if ":" in key and obj is _MISSING:
+            want = "nothing the replay has"
+        if want is not None and value != want:
+            return (
+                f"the launch of {kernel}: the constant {key} it reads held {value} when it "
+                f"was launched, while the replay's is {want}: a kernel's constants must keep the "
+                "value their binding gives them"
+            )
     return None

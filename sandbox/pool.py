@@ -81,9 +81,17 @@ class Job:
         else:
             seeds = self.seeds[:HOST_TRIALS] if self.shape == "heldout" else self.seeds
             plan = [(s, None) for s in seeds]
-            plan += [
-                (derived_seed(self.seeds, f"regime:{r}"), r) for r in active(info.meta.regimes)
-            ]
+            regimes = active(info.meta.regimes)
+            plan += [(derived_seed(self.seeds, f"regime:{r}"), r) for r in regimes]
+            # The second trial the candidate's host runs is a stress regime's: host code that
+            # decides on the data by means no launch log shows (a tensor's printed text) meets
+            # magnitudes the plain seeds never reach, and its own outputs there must agree with
+            # the replay of the first trial's log. One large regime per shape set, another at
+            # the held-out shape.
+            hosted = next((r for r in _HOSTED.get(self.shape, ()) if r in regimes), None)
+            if hosted is not None and len(seeds) > 1:
+                moved = plan.pop(len(seeds) + regimes.index(hosted))
+                plan.insert(1, moved)
         return [*plan, *((s, None) for s in self.timing_seeds)] if self.timing else plan
 
     @property
@@ -95,6 +103,10 @@ class Job:
     @property
     def timing_sets(self) -> int:
         return len(self.timing_seeds) if self.timing else 0
+
+
+# The stress regime of each shape set's second host trial, in order of preference.
+_HOSTED = {"heldout": ("wide", "scaled_up"), "small": ("scaled_up", "wide")}
 
 
 def derived_seed(seeds: list[int], purpose: str) -> int:

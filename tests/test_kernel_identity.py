@@ -68,7 +68,7 @@ def test_a_kernel_made_inside_a_function_is_not_the_def_of_its_name(tmp_path):
     nested = Identity(m.make())  # the same text, indented inside make()
     assert nested.sources["kernel"] != _defs()["kernel"]
     why = mismatch("kernel", nested.sources, nested.constants, _defs(), vars(m))
-    assert why and "is not the module-level def kernel" in why
+    assert why and "is not the @triton.jit def kernel" in why
 
 
 def test_a_constant_changed_after_its_binding_is_named(tmp_path):

@@ -2,6 +2,7 @@
 # expect: incorrect
 # names: another of its autotune configs | of elements are wrong | outside atol
 # class: autotune configs (issue 14)
+# shape: default
 # Written in session 28 against its own rule (host trial k of a shape set takes autotune config
 # k): the broken config is the third of three, past the two a shape set's host trials take.
 # Refused: small starts at config 0 and heldout at config 2 (worker._first_config), so the first

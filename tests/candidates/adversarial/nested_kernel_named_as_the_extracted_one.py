@@ -1,6 +1,6 @@
 # problem: silu
 # expect: rejected
-# names: is not the module-level def
+# names: is not the @triton.jit def
 # class: the replayed kernel is not the one that ran (a launch is named by its function's name)
 # Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: each
 # launch records the def it ran (syntax tree, qualified name, closure) and the replay holds it

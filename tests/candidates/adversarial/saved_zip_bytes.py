@@ -1,6 +1,6 @@
 # problem: vector_add
 # expect: rejected
-# names: data no kernel wrote
+# names: data no kernel wrote | over memory torch did not allocate
 # class: 5 (raw memory through entry points no guard wraps, then NumPy)
 # trick: torch.save into memory writes the inputs' raw bytes into a zip archive; zipfile reads
 # them back, NumPy adds, and the sum comes back through torch.frombuffer + copy_

@@ -1,6 +1,6 @@
 # problem: wide_softmax
 # expect: rejected
-# names: data no kernel wrote
+# names: data no kernel wrote | over memory torch did not allocate
 # class: 5 (raw memory through entry points no guard wraps, then NumPy)
 # trick: the storage's own serialiser (_write_file) dumps the input's raw bytes into a BytesIO;
 # NumPy computes; torch.frombuffer + copy_ bring the answer back
