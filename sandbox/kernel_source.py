@@ -424,23 +424,21 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
 def _rebound(
     fn: ast.FunctionDef, names: set[str], bindings: dict[str, list[int]]
 ) -> Refusal | None:
-    """A module-level name the kernel reads, or its own name, that the module binds more than
-    once: the extraction keeps its one top-level binding, while the module a GPU runs may take
-    another (under ``if torch.cuda.is_available():``, in a function that declares it
-    ``global``), or launch the kernel an earlier binding of its name made (two defs of one name,
-    the first kept aside)."""
-    for name in sorted((_globals_read(fn) & names) | {fn.name}):
+    """A module-level name the kernel reads that the module binds more than once: the
+    extraction keeps its one top-level binding, while the module a GPU runs may take another
+    (under ``if torch.cuda.is_available():``, in a function that declares it ``global``). A
+    kernel launched under another binding of its own name is ``kernel_identity``'s."""
+    for name in sorted(_globals_read(fn) & names):
         bound = bindings.get(name, [])
         if len(bound) > 1:
             at = ", ".join(map(str, sorted(set(bound))))
             return Refusal(
                 fn.lineno,
-                f"kernel {fn.name} (line {fn.lineno}): "
-                f"{'its own name' if name == fn.name else f'{name}, which it reads,'} is bound "
-                f"more than once in the module (lines {at}); a kernel, its constants and its "
-                "helpers must be bound once, unconditionally, at the top level, or what it "
-                "computes depends on which binding ran (the check runs on this machine, a GPU "
-                "run may take another)",
+                f"kernel {fn.name} (line {fn.lineno}): {name}, which it reads, is bound more "
+                f"than once in the module (lines {at}); a kernel's constants and helpers must "
+                "be bound once, unconditionally, at the top level, or what it computes depends "
+                "on which binding ran (the check runs on this machine, a GPU run may take "
+                "another)",
             )
     return None
 

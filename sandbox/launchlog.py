@@ -128,7 +128,6 @@ class Launch(_Plain):
 
     k: Literal["launch"] = "launch"
     kernel: str  # the @triton.jit function's name in the candidate's source
-    line: int  # where its def starts there
     grid: list[int]
     params: dict[str, Arg]
     constexprs: list[str]

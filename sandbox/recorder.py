@@ -276,7 +276,6 @@ class Recorder:
             identity = kernel_identity.Identity(kernel, self.rebound)
             step = Launch(
                 kernel=name,
-                line=fn.__code__.co_firstlineno,
                 grid=grid,
                 params={k: self.arg(v) for k, v in bound.arguments.items()},
                 constexprs=constexprs,

@@ -16,7 +16,6 @@ def ref(buffer: int, shape=(ROWS, COLS), strides=(COLS, 1), dtype="float32") -> 
 def launch(kernel: str, *buffers: int) -> Launch:
     return Launch(
         kernel=kernel,
-        line=1,
         grid=[ROWS, 1, 1],
         params={f"p{i}": ref(b) for i, b in enumerate(buffers)},
         constexprs=[],

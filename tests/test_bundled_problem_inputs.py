@@ -15,4 +15,8 @@ def test_an_argmax_taken_in_float16_fails_on_near_equal_scores(pool):
     code = (COVERAGE / "fp16_argmax.py").read_text()
     outcome = pool.evaluate(Job(problem=resolve_problem("argmax"), code=code, shape="small"))
     assert outcome.status.value == "incorrect", outcome.message
-    assert "stress regime far_offset" in outcome.message
+    # Refused by the far_offset regime, or on a plain seed first where a replay's reduction
+    # order meets a near-tie (which trial comes first follows the plan's order).
+    failed = outcome.failed_checks()[0].name
+    assert failed.startswith("output matches"), outcome.message
+    assert "regime" not in failed or "far_offset" in failed, outcome.message

@@ -28,7 +28,7 @@ def _ref(buffer: int) -> TensorRef:
 def _launch(*buffers: int, scale: float = 1.0) -> Launch:
     params = {f"p{b}": _ref(b) for b in buffers}
     params["scale"] = Const(type="float", value=scale)
-    return Launch(kernel="k", line=1, grid=[1, 1, 1], params=params, constexprs=[], options={})
+    return Launch(kernel="k", grid=[1, 1, 1], params=params, constexprs=[], options={})
 
 
 def _log(steps, outputs, buffers) -> LaunchLog:
@@ -236,7 +236,6 @@ def test_a_tuple_argument_is_taken_and_compiled_leaf_by_leaf_as_the_launcher_doe
     block = Seq(items=[Const(type="int", value=64), Const(type="int", value=32)], tuple=True)
     step = Launch(
         kernel="k",
-        line=1,
         grid=[1, 1, 1],
         params={"ptrs": Seq(items=[_ref(0), half], tuple=True), "dims": dims, "BLOCK": block},
         constexprs=["BLOCK"],
@@ -351,7 +350,7 @@ def test_a_view_or_descriptor_sized_by_a_value_read_back_is_resized_by_the_repla
         rows = TensorRef(buffer=0, dtype="float32", offset=0, shape=[count, 4], strides=[4, 1])
         desc = Desc(base=rows, shape=[count, 4], strides=[4, 1], block_shape=[2, 4])
         params = {"rows": rows, "desc": desc}
-        return Launch(kernel="k", line=1, grid=[1, 1, 1], params=params, constexprs=[], options={})
+        return Launch(kernel="k", grid=[1, 1, 1], params=params, constexprs=[], options={})
 
     logs = [_log([_read(c), launch(c)], [], [INPUT]) for c in (3, 5)]
     step = substitute(logs[0].steps[1], 1, data_program(logs), [2])
@@ -373,7 +372,7 @@ def test_a_host_tensor_descriptor_is_recorded_replayed_and_compiled_as_triton_ta
     held = TensorDescriptor(x, [100, 120], [128, 1], [16, 64], padding="nan")
     desc = Recorder([x], {}).arg(held)
     assert desc.base.shape == [100, 128] and desc.shape == [100, 120] and desc.padding == "nan"
-    step = Launch(kernel="k", line=1, grid=[1, 1, 1], params={"d": desc}, constexprs=[], options={})
+    step = Launch(kernel="k", grid=[1, 1, 1], params={"d": desc}, constexprs=[], options={})
     assert foreign_argument(step, {"d"}) is None
     assert "a tensor for a constexpr parameter" in foreign_argument(step, set())
     theirs = native_specialize_impl(BaseBackend, held, False, True, True)[0]
@@ -441,7 +440,7 @@ def test_scalars_reach_the_interpreter_as_the_launcher_passes_them(tmp_path, mon
     }
     consts = {k: Const(type=type(v).__name__, value=v) for k, v in values.items() if k != "x_ptr"}
     params = {"x_ptr": _ref(0), **consts}
-    step = Launch(kernel="k", line=5, grid=[1, 1, 1], params=params, constexprs=[], options={})
+    step = Launch(kernel="k", grid=[1, 1, 1], params=params, constexprs=[], options={})
     got = _as_launched(kernels["k"], step, values)
     assert isinstance(got["s"], tl.tensor) and got["s"].dtype == tl.float32
     assert got["s"].handle.data.item() == 1.0  # 1.0000000001 is 1.0 in float32
@@ -472,7 +471,7 @@ def test_every_scalar_reaches_the_interpreter_typed_as_triton_launches_it(value,
     param = type("P", (), {"name": "a", "is_constexpr": False, "do_not_specialize": False})
     monkeypatch.setattr(replay_module, "_launcher_params", lambda kernel: [param])
     arg = Const(type=type(value).__name__, value=value)
-    step = Launch(kernel="k", line=1, grid=[1, 1, 1], params={"a": arg}, constexprs=[], options={})
+    step = Launch(kernel="k", grid=[1, 1, 1], params={"a": arg}, constexprs=[], options={})
     got = replay_module._as_launched(None, step, {"a": value})["a"]
     assert got.dtype == tl.str_to_ty(mangle_type(value), None)
     data = got.handle.data

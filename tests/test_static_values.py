@@ -59,7 +59,6 @@ def replay(tmp_path, source: str, x: torch.Tensor, compile_error=False, **conste
     source = HEAD + textwrap.dedent(source)
     step = Launch(
         kernel="k",
-        line=1,
         grid=[-(-N // BLOCK), 1, 1],
         params={
             "x_ptr": _ref(0),

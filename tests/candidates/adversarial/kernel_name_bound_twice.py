@@ -1,11 +1,10 @@
 # problem: silu
-# expect: compile_error
-# names: its own name is bound more than once
+# expect: rejected
+# names: is not the @triton.jit def
 # class: the replayed kernel is not the one that ran (a launch is named by its function's name)
 # Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: the
-# extraction refuses a kernel whose own name the module binds more than once (kernel_source._rebound),
-# as it refuses a constant or helper bound twice; and the replay holds each launch's def against the
-# extraction's (kernel_identity).
+# replay holds each launch's def against the extraction's def of that name (kernel_identity): the
+# first def, kept aside and launched, is not the second, which the extraction keeps.
 # The attacker's notes:
 # class: extraction vs what ran: two module-level @triton.jit functions with one name
 # idea: the launch log names a kernel by `kernel.fn.__name__` alone (its `line` is recorded and
