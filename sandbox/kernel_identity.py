@@ -89,9 +89,9 @@ def canonical(v: Any) -> str | None:
         return None if inner is None else f"constexpr {inner}"
     if t in _PLAIN:
         return f"{t.__name__} {v!r}"
-    if t is tuple:
+    if t in (tuple, list):
         items = [canonical(x) for x in v]
-        return None if None in items else f"tuple ({', '.join(items)})"
+        return None if None in items else f"{t.__name__} ({', '.join(items)})"
     if isinstance(v, _DTYPE) and t.__module__.startswith("triton."):
         return f"dtype {v}"
     if isinstance(v, _NOT_VALUES) or _python_function(v):

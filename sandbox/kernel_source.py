@@ -379,16 +379,49 @@ def _check_body(fn: ast.FunctionDef, names: set[str]) -> Refusal | None:
     return None
 
 
+def _root(node: ast.expr) -> str | None:
+    """The name an attribute or item chain starts from: ``LIMIT`` of ``LIMIT.value[0]``."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _local_names(fn: ast.AST) -> set[str]:
+    """The names a function binds for itself (its parameters and plain assignments)."""
+    args = getattr(fn, "args", None)
+    params = {a.arg for a in ast.walk(args) if isinstance(a, ast.arg)} if args else set()
+    return params | {
+        n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
+
+
 def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
-    """Every line that binds each module-level name, anywhere in the module: at the top level,
-    inside a module-level ``if``, loop, ``try``, ``with`` or ``match`` (a capture pattern), by
-    an import, a ``def`` or a ``class``, and inside a function or class that declares the name
-    ``global``; a star import counts as binding every name."""
+    """Every line that binds or changes each module-level name, anywhere in the module: at the
+    top level, inside a module-level ``if``, loop, ``try``, ``with`` or ``match`` (a capture
+    pattern), by an import, a ``def`` or a ``class``, inside a function or class that declares
+    the name ``global``, and a store into what it holds (``LIMIT.value = 6.0``, ``S.value[0] =
+    0.0``, ``setattr(LIMIT, ...)``) wherever the name is the module's; a star import counts as
+    binding every name."""
     found: dict[str, list[int]] = {}
 
-    def visit(node: ast.AST, module: bool, declared: frozenset[str]) -> None:
+    def visit(node: ast.AST, module: bool, declared: frozenset[str], local: set[str]) -> None:
         for child in ast.iter_child_nodes(node):
             name = None
+            if isinstance(child, (ast.Attribute, ast.Subscript)) and not isinstance(
+                child.ctx, ast.Load
+            ):
+                root = _root(child)
+                if root is not None and (module or root in declared or root not in local):
+                    found.setdefault(root, []).append(child.lineno)
+            elif (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Name)
+                and child.func.id in ("setattr", "delattr")
+                and child.args
+                and (root := _root(child.args[0])) is not None
+                and (module or root in declared or root not in local)
+            ):
+                found.setdefault(root, []).append(child.lineno)
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 name = child.name
             elif isinstance(child, ast.Name) and not isinstance(child.ctx, ast.Load):
@@ -405,11 +438,11 @@ def _module_bindings(tree: ast.Module) -> dict[str, list[int]]:
                 )
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 inner = {n for s in ast.walk(child) if isinstance(s, ast.Global) for n in s.names}
-                visit(child, False, frozenset(inner))
+                visit(child, False, frozenset(inner), _local_names(child) - inner)
             else:
-                visit(child, module, declared)
+                visit(child, module, declared, local)
 
-    visit(tree, True, frozenset())
+    visit(tree, True, frozenset(), set())
     # A star import binds names no one can list here: any name, once more.
     stars = [
         n.lineno
@@ -434,11 +467,12 @@ def _rebound(
             at = ", ".join(map(str, sorted(set(bound))))
             return Refusal(
                 fn.lineno,
-                f"kernel {fn.name} (line {fn.lineno}): {name}, which it reads, is bound more "
-                f"than once in the module (lines {at}); a kernel's constants and helpers must "
-                "be bound once, unconditionally, at the top level, or what it computes depends "
-                "on which binding ran (the check runs on this machine, a GPU run may take "
-                "another)",
+                f"kernel {fn.name} (line {fn.lineno}): {name}, which it reads, is bound or "
+                f"changed more than once in the module (lines {at}); a kernel's constants and "
+                "helpers must be bound once, unconditionally, at the top level, and never "
+                "changed after, or what it computes depends on which binding or change ran "
+                "(the check runs on this machine, a GPU run may take another, or compile with "
+                "a value held only for a moment)",
             )
     return None
 

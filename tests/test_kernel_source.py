@@ -284,7 +284,7 @@ def test_a_name_a_kernel_reads_is_bound_once(rebinding):
     # another, under a condition this machine never meets.
     extracted = kernel_source.extract(HEAD + GATED.format(rebinding=rebinding))
     assert "k" not in extracted.kernels
-    assert "GATE, which it reads, is bound more than once" in str(extracted.refused["k"])
+    assert "GATE, which it reads, is bound or changed more than once" in str(extracted.refused["k"])
     # A name the kernel does not read may be rebound freely.
     other = GATED.format(rebinding=rebinding.replace("GATE", "OTHER"))
     assert "k" in kernel_source.extract(HEAD + other).kernels
@@ -292,7 +292,7 @@ def test_a_name_a_kernel_reads_is_bound_once(rebinding):
 
 def test_a_star_import_may_bind_any_name_a_kernel_reads():
     extracted = kernel_source.extract(HEAD + GATED.format(rebinding="from os.path import *"))
-    assert "is bound more than once" in str(extracted.refused["k"])
+    assert "is bound or changed more than once" in str(extracted.refused["k"])
 
 
 def test_an_extraction_travels_as_json_unchanged():
@@ -305,3 +305,35 @@ def test_an_extraction_travels_as_json_unchanged():
     travelled = kernel_source.Extracted.load(json.loads(json.dumps(extracted.dump())))
     assert travelled == extracted
     assert kernel_source.extracted(source) == extracted
+
+
+def test_a_constant_changed_through_what_it_holds_counts_as_a_second_binding():
+    # A store into what the name holds, anywhere the name is the module's: at import, in a
+    # method (no local of that name), through setattr; a local of the same name is not it.
+    for change in (
+        "LIMIT.value = 6.0",
+        "def f():\n    LIMIT.value = 6.0",
+        "def f(s):\n    setattr(LIMIT, 'value', s)",
+        "SCALE.value[0] = 0.0",
+    ):
+        code = KERNEL_READING_CONSTANTS + change + "\n"
+        refused = kernel_source.extract(code).refused
+        assert "changed more than once" in str(refused.get("k")), change
+    local = "def f():\n    LIMIT = object()\n    LIMIT.value = 6.0\n"
+    assert not kernel_source.extract(KERNEL_READING_CONSTANTS + local).refused
+
+
+KERNEL_READING_CONSTANTS = """import triton
+import triton.language as tl
+
+LIMIT = tl.constexpr(1e30)
+SCALE = tl.constexpr([1.0])
+
+
+@triton.jit
+def k(x_ptr):
+    x = tl.load(x_ptr)
+    tl.store(x_ptr, tl.minimum(x, LIMIT) * SCALE[0])
+
+
+"""

@@ -1,6 +1,6 @@
 # problem: silu
-# expect: rejected
-# names: the constant LIMIT it reads held
+# expect: compile_error
+# names: changed more than once | the constant LIMIT it reads held
 # class: the replayed kernel is not the one that ran (a module constant changed in place)
 # Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: each
 # launch records the module constants its kernel reads as they were at the launch, and the replay

@@ -1,6 +1,6 @@
 # problem: silu
 # expect: compile_error
-# names: is bound more than once
+# names: is bound or changed more than once
 # class: 7 (a kernel body that is not Triton: interpreter vs compiled)
 # Closed: a match statement's capture patterns bind names too, and a star import binds any
 # (kernel_source._module_bindings). Correct on bb62136 (session 26, twelfth round, an informed

@@ -1,6 +1,6 @@
 # problem: silu
 # expect: compile_error
-# names: is bound more than once
+# names: is bound or changed more than once
 # class: 7 (a kernel body that is not Triton: the kernel the replay extracts is not the one a GPU runs)
 # Closed: a module-level name a kernel reads must be bound once in the whole module (not again under
 # an `if`, a `try`, a loop, an import or a function's `global`; kernel_source._rebound), or the
