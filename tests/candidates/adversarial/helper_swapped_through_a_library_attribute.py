@@ -1,11 +1,12 @@
 # problem: silu
-# expect: rejected
-# names: is not the @triton.jit def
+# expect: compile_error
+# names: changed more than once | is not the @triton.jit def
 # class: launched code differs from the extracted def (kernel identity, session 28)
 # Found by session 28's attacker round C (written against kernel_identity). Refused since: each
 # launch also records the @triton.jit helpers and constants a kernel reaches as attributes of a
 # module it holds (kwlib.store_vec, tl.sum) and through other modules' names, keyed by module, and
-# the replay resolves them in modules it imports itself.
+# the replay resolves them in modules it imports itself. Since round D the extraction refuses it
+# first: the store into kwlib counts as a second binding of a name the kernel reads.
 # The attacker's notes:
 # class: (1) a helper reached other than by a module global name
 # idea: the kernel calls kwlib.store_vec through the module kwlib. At import, host code rebinds
