@@ -141,12 +141,8 @@ class Replay:
         bounds_file: str | None = None,
         reorder: int | None = None,
         probe: Probe | None = None,
-        defs: dict[str, str] | None = None,
     ):
         self.log = log
-        # The extraction's digest of each def (``kernel_identity``): what each launch ran must
-        # be what is replayed. None where the caller replays logs it made itself.
-        self.defs = defs
         self.probe = probe  # the interpreter only: what the compiler folds, held against it
         # The candidate's source file, where each launch's memory accesses are bounds-checked
         # (the interpreter only); None where kernels run compiled.
@@ -262,13 +258,6 @@ class Replay:
         foreign = launch_signature.foreign_argument(step, _pointer_params(kernel))
         if foreign:
             raise ReplayError(f"the launch of {step.kernel}: {foreign}")
-        if self.defs is not None:
-            namespace = getattr(getattr(kernel, "fn", None), "__globals__", {})
-            other = kernel_identity.mismatch(
-                step.kernel, step.sources, step.constants, self.defs, namespace
-            )
-            if other:
-                raise ReplayError(other)
         params = {k: self.value(v) for k, v in step.params.items()}
         if self.probe is not None:  # the interpreter
             params = _as_launched(kernel, step, params)
@@ -368,6 +357,22 @@ class Replay:
                 self.host(step, allowed)
         outs = [self.value(o) for o in self.log.outputs]
         return [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
+
+
+def _launched_otherwise(
+    log: LaunchLog, kernels: dict[str, Any], defs: dict[str, str]
+) -> str | None:
+    """Why some launch of ``log`` ran other code than the replay runs, or None."""
+    for step in log.launches:
+        kernel = kernels.get(step.kernel)
+        if kernel is not None:  # an unknown name is the replay's own error, at the launch
+            namespace = getattr(getattr(kernel, "fn", None), "__globals__", {})
+            why = kernel_identity.mismatch(
+                step.kernel, step.sources, step.constants, defs, namespace
+            )
+            if why:
+                return why
+    return None
 
 
 def _as_launched(kernel, step: Launch, params: dict[str, Any]) -> dict[str, Any]:
@@ -494,22 +499,29 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         kernels, probe = load_kernels(job["source"], jobdir, interpreter, extracted)
     except ReplayError as e:
         return {"error": str(e), "replays": []}
+    # What each launch ran must be what is replayed (``kernel_identity``): a property of the
+    # log, not of the inputs, so settled once per log.
     defs = {
         n.name: kernel_identity.def_digest(n, n.name)
         for n in ast.parse(extracted.text).body
         if isinstance(n, ast.FunctionDef)
     }
+    other = [_launched_otherwise(log, kernels, defs) for log in logs]
     replays = []
     for n, (k, seed, regime) in enumerate(job["plan"]):
         inputs = trial_inputs.make_inputs(pm, seed, device, dtype, regime)
         pristine = [trial_inputs.clone(a) for a in inputs]
         report: dict[str, Any] = {"log": k, "seed": seed, "file": None, "error": None}
+        if other[k]:
+            report["error"] = other[k]
+            replays.append(report)
+            continue
         try:
             with torch.no_grad():
                 state_copy = {name: t.clone() for name, t in state.items()}
                 reorder = seed if program_order.reversed_replay(n) else None
                 replay = Replay(
-                    logs[k], inputs, state_copy, device, program, bounds_file, reorder, probe, defs
+                    logs[k], inputs, state_copy, device, program, bounds_file, reorder, probe
                 )
                 # The interpreter is one legal execution; this replay computes the ops a
                 # compiler may lower otherwise the other legal way (``semantics``).
