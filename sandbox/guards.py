@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 # Modules whose use in a candidate has no legitimate purpose in a kernel module.
 FORBIDDEN_IMPORTS = {
@@ -289,6 +290,15 @@ class GuardState:
         self.suspended = 0  # >0 inside a Triton launch: the interpreter's own torch ops
         self.in_launch = 0  # >0 inside a kernel's run or an autotuner's benchmark
         self.recorder = None  # the launch log of the forward being traced
+        self.capture: list | None = None  # a dry run's launches: logged here, never run
+        # Each autotuned launch of a forward, in order: the config a replay of the log runs
+        # first and the other configs it runs (``_record_configs``); while ``forced`` holds
+        # one config per autotuned launch, those launches take it.
+        self.tuned: list[tuple[Any, list]] = []
+        self.forced: list | None = None
+        # The problem's size constants a candidate's copies of take the shape set's value
+        # (``ProblemModule.rebind_copies``): not a kernel's own constants changing.
+        self.rebound: frozenset[str] = frozenset()
         self.launches = 0
         self.torch_ops: Counter[str] = Counter()
         self.events: list[str] = []
@@ -315,6 +325,8 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     """Count launches, and suspend the guards inside Triton's own machinery: its compiler
     runs ptxas as a subprocess, its autotuner benchmarks with torch ops, the interpreter
     copies tensors. None of that is the candidate's doing."""
+    from kernelwright.sandbox import kernel_identity
+
     original = cls.run
 
     def run(self, *args, **kwargs):
@@ -326,10 +338,16 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
                 "as they are at that moment): launch kernels in forward only"
             )
         launch = count and not kwargs.get("warmup")
-        if launch:
-            STATE.launches += 1
-            if STATE.recorder is not None and not STATE.in_launch:
-                STATE.recorder.launch(self, args, kwargs)
+        if count:  # a launch, or a compile ahead of one
+            identity = kernel_identity.Identity(self, STATE.rebound)
+        if launch and STATE.capture is not None:
+            STATE.recorder.launch(self, args, kwargs, identity, into=STATE.capture)
+            return None
+        if launch and STATE.recorder is not None and not STATE.in_launch:
+            STATE.recorder.launch(self, args, kwargs, identity)
+        elif count:  # the first launch or compile of a kernel's code sets what later ones see
+            kernel_identity.changed_since_first(identity)
+        STATE.launches += launch
         STATE.suspended += 1
         STATE.in_launch += count
         try:
@@ -342,19 +360,93 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     cls.run = run
 
 
+def _record_configs(cls: type) -> None:
+    """A GPU's autotuner may pick any config of the list, by timings this check never sees:
+    an autotuned launch is logged with the launch every config of the list makes, dry (its
+    grid and heuristics evaluated, nothing run), and the replay runs each
+    (``LaunchLog.variant``)."""
+    from kernelwright.sandbox.launchlog import Launch
+
+    original = cls.run
+
+    def run(self, *args, **kwargs):
+        recorder = STATE.recorder if not STATE.in_launch else None
+        if recorder is None or len(self.configs) < 2:
+            return original(self, *args, **kwargs)
+        if STATE.forced is not None:
+            configs = self.configs
+            self.configs, STATE.forced = STATE.forced[:1] or configs, STATE.forced[1:]
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.configs = configs
+        STATE.suspended += 1
+        try:
+            found = _dry_configs(self, args, kwargs)
+        finally:
+            STATE.suspended -= 1
+        before = len(recorder.steps)
+        out = original(self, *args, **kwargs)
+        taken = [s for s in recorder.steps[before:] if isinstance(s, Launch)]
+        kept = recorder.variants(taken[-1] if taken else None, self.best_config, found)
+        STATE.tuned.append((self.best_config, kept))
+        return out
+
+    run.__wrapped__ = original
+    cls.run = run
+
+
+def _dry_configs(tuner, args: tuple, kwargs: dict) -> list[tuple[Any, list]]:
+    """Each config a GPU's autotuner would benchmark (pruned as it prunes them, not as the
+    interpreter's autotuner does), with the launches it makes."""
+    from triton.runtime.autotuner import Autotuner
+
+    prune = getattr(Autotuner.prune_configs, "__wrapped__", Autotuner.prune_configs)
+    tuner.nargs = dict(zip(tuner.arg_names, args, strict=False))
+    found = []
+    for config in prune(tuner, kwargs):
+        STATE.capture = []
+        try:
+            tuner.fn.run(*args, **kwargs, **config.all_kwargs())
+        finally:
+            made, STATE.capture = STATE.capture, None
+        found.append((config, made))
+    return found
+
+
 def _quiet_benchmark(cls: type) -> None:
     """An autotuner's benchmark runs are not the forward's: only the chosen config's launch (and
-    its pre_hook's host ops) go into the launch log."""
-    original = cls._bench
+    its pre_hook's host ops) go into the launch log. Nor is the reset after a benchmark
+    (``reset_to_zero``, a pre_hook called with ``reset_only``): a GPU runs it at the first call
+    of a key only, so a forward whose output is zeroed by it alone is wrong from the second
+    call on, and its log must not zero it."""
+    bench, run = cls._bench, cls.run
 
-    def bench(self, *args, **kwargs):
+    def quiet_bench(self, *args, **kwargs):
         STATE.in_launch += 1
         try:
-            return original(self, *args, **kwargs)
+            return bench(self, *args, **kwargs)
         finally:
             STATE.in_launch -= 1
 
-    cls._bench = bench
+    def quiet_run(self, *args, **kwargs):
+        hook = self.pre_hook
+
+        def quiet_reset(*a, **kw):
+            STATE.in_launch += bool(kw.get("reset_only"))
+            try:
+                return hook(*a, **kw)
+            finally:
+                STATE.in_launch -= bool(kw.get("reset_only"))
+
+        self.pre_hook = quiet_reset
+        try:
+            return run(self, *args, **kwargs)
+        finally:
+            self.pre_hook = hook
+
+    quiet_run.__wrapped__ = run
+    cls._bench, cls.run = quiet_bench, quiet_run
 
 
 def _deny(what: str):
@@ -381,6 +473,7 @@ def install() -> None:
 
     _wrap_launch(JITFunction)
     _wrap_launch(Autotuner, count=False)
+    _record_configs(Autotuner)
     _quiet_benchmark(Autotuner)
     try:
         from triton.runtime.interpreter import InterpretedFunction

@@ -93,6 +93,7 @@ class ReplayReport(BaseModel):
     mutated: list[int] = Field(default_factory=list)
     state_mutated: list[str] = Field(default_factory=list)  # Model's state names forward wrote
     notes: list[str] = Field(default_factory=list)
+    config: str | None = None  # an autotuned launch's other config, replayed in its place
 
 
 class ReplayResult(BaseModel):
@@ -101,6 +102,8 @@ class ReplayResult(BaseModel):
     # (static_values.Probe.dump), held against the compile's once it is in.
     probed: dict[str, Any] | None = None
     replays: list[ReplayReport] = Field(default_factory=list)
+    # The first replayed trial again, once per other config of its autotuned launches' lists.
+    configs: list[ReplayReport] = Field(default_factory=list)
 
 
 class WorkerResult(BaseModel):
@@ -248,12 +251,11 @@ def _counted(trials: list[dict]) -> str:
     return text + (f" and {stress} stress regime{'s' * (stress != 1)}" if stress else "")
 
 
-def _tag(info: ProblemInfo, seed: int, regime: str | None) -> str:
-    if regime is None:
-        return f"seed {seed}"
-    return (
-        f"seed {seed}, stress regime {regime}: {regimes_for(info.meta.regimes)[regime].describe()}"
-    )
+def _tag(info: ProblemInfo, seed: int, regime: str | None, config: str | None = None) -> str:
+    tag = f"seed {seed}"
+    if regime is not None:
+        tag += f", stress regime {regime}: {regimes_for(info.meta.regimes)[regime].describe()}"
+    return f"{tag}, autotune config {config}" if config else tag
 
 
 def unreadable(reason: str, output: str, env: dict) -> Outcome:
@@ -846,8 +848,13 @@ def _replay_checks(
     # An access outside every buffer comes first: on a GPU it is a fault, and on the CPU the
     # values it read are garbage whatever the outputs say. A race or a false hint likewise: on a
     # GPU the values differ from the ones this replay computed, whatever they are here.
-    for (_, seed, regime), rep in zip(plan, replayed.replays, strict=True):
-        tag = _tag(info, seed, regime)
+    first = next(r for r in trial_refs if r["seed"] == plan[0][1])
+    judged = [
+        (seed, regime, rep) for (_, seed, regime), rep in zip(plan, replayed.replays, strict=True)
+    ]
+    judged += [(first["seed"], first.get("regime"), rep) for rep in replayed.configs]
+    for seed, regime, rep in judged:
+        tag = _tag(info, seed, regime, rep.config)
         if rep.out_of_bounds:
             details["mismatch"] = {
                 "pattern": "out_of_bounds",
@@ -861,21 +868,9 @@ def _replay_checks(
             return fail(f"hints hold ({tag})", rep.false_hint.message(), Status.incorrect)
         if rep.undefined:
             return fail(f"results defined ({tag})", rep.undefined.message(), Status.incorrect)
-    trials = {t.seed: t for t in result.trials}
-    replays = {r.seed: r for r in replayed.replays}
-    for n, ref in enumerate(trial_refs):
-        tag = _tag(info, ref["seed"], ref.get("regime"))
-        rep, trial = replays.get(ref["seed"]), trials.get(ref["seed"])
-        if rep is None:
-            # The seed the first log was recorded on: the candidate's own answer, compared too.
-            try:
-                outs = load_result(trial.file, _device_of([ref]), ("outputs",))["outputs"]
-            except UnsupportedOutput as e:
-                return fail(f"outputs are tensors ({tag})", _unsupported(e), Status.incorrect)
-            failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
-            if failed is not None:
-                return failed
-            continue
+
+    def replayed_outputs(rep: ReplayReport, ref: dict, tag: str) -> list | Status:
+        """What the replay computed, once what it did besides is found lawful."""
         if rep.error:
             status = Status.runtime_error if rep.launch_failed else Status.rejected
             return fail(
@@ -914,6 +909,26 @@ def _replay_checks(
         ]
         if laid_out:
             return fail(f"output layout ({tag})", laid_out[0], Status.incorrect)
+        return outs
+
+    trials = {t.seed: t for t in result.trials}
+    replays = {r.seed: r for r in replayed.replays}
+    for n, ref in enumerate(trial_refs):
+        tag = _tag(info, ref["seed"], ref.get("regime"))
+        rep, trial = replays.get(ref["seed"]), trials.get(ref["seed"])
+        if rep is None:
+            # The seed the first log was recorded on: the candidate's own answer, compared too.
+            try:
+                outs = load_result(trial.file, _device_of([ref]), ("outputs",))["outputs"]
+            except UnsupportedOutput as e:
+                return fail(f"outputs are tensors ({tag})", _unsupported(e), Status.incorrect)
+            failed = _outputs_match(info, job, outs, ref, trial_refs[:n], tag, checks, details)
+            if failed is not None:
+                return failed
+            continue
+        outs = replayed_outputs(rep, ref, tag)
+        if isinstance(outs, Status):
+            return outs
         failed = None
         if trial is not None and len(outs) == len(ref["outputs"]):
             failed = _agreement(info, trial, outs, trial_refs[:n], ref, tag, checks, details)
@@ -927,6 +942,19 @@ def _replay_checks(
             # What this replay did differently (a poisoned state, programs in reverse order).
             if rep.notes:
                 checks[-1].detail += " (" + "; ".join(rep.notes[:3]) + ")"
+            return failed
+    earlier = trial_refs[: trial_refs.index(first)]
+    for rep in replayed.configs:
+        tag = _tag(info, first["seed"], first.get("regime"), rep.config)
+        outs = replayed_outputs(rep, first, tag)
+        if isinstance(outs, Status):
+            return outs
+        failed = _outputs_match(info, job, outs, first, earlier, tag, checks, details)
+        if failed is not None:
+            checks[-1].detail += (
+                " (a GPU's autotuner may pick this config: every config of the list must be "
+                "correct)"
+            )
             return failed
     return None
 

@@ -137,6 +137,40 @@ class Identity:
                     self.constants[k] = c
 
 
+# The constants each kernel's code (its def and helpers, by digest) read at its first launch or
+# compile in this process. On a GPU that one compiled the binary later launches reuse, through
+# the kernel object's cache or Triton's cache on disk, which another object of the same code
+# shares: Triton holds the globals a kernel read against their values at compile time with
+# ``==``, and -0.0 == 0.0, so a constant changed for a launch outside forward (at import, in
+# __init__, in a hook) and changed back is what a GPU runs, while the launch log records the
+# value it was changed back to.
+# Once they changed, every later launch of that code is refused: a launch between may have
+# compiled the binary one with the first values reuses.
+_FIRST: dict[frozenset, dict[str, str]] = {}
+_CHANGED: dict[frozenset, str] = {}
+
+
+def changed_since_first(identity: Identity) -> str | None:
+    """Where a launch's constants differ from those its code read at its first launch or
+    compile in this process, or did at an earlier one, said for the candidate."""
+    key = frozenset(identity.sources.items())
+    first = _FIRST.setdefault(key, identity.constants)
+    now = identity.constants
+    changed = sorted(k for k in first.keys() | now.keys() if first.get(k) != now.get(k))
+    if changed and key not in _CHANGED:
+        _CHANGED[key] = _changed(changed[0], first, now)
+    return _CHANGED.get(key)
+
+
+def _changed(k: str, first: dict[str, str], now: dict[str, str]) -> str:
+    return (
+        f"{k} held {first.get(k, 'nothing')} at the first launch or compile of this kernel's "
+        f"code in the process and holds {now.get(k, 'nothing')} at this one: on a GPU the "
+        "first compiled the binary this launch reuses (Triton finds a changed constant only "
+        "where it compares unequal), so a kernel's constants must keep one value throughout"
+    )
+
+
 # Modules whose names a replay may resolve by importing them: Triton's and the helper
 # libraries a kernel may import (``kernel_source.HELPER_MODULES``).
 def _trusted(module: str) -> bool:

@@ -122,6 +122,16 @@ class HostOp(_Plain):
         return self.op.split(".")[1] if self.op.count(".") >= 2 else self.op
 
 
+class Variant(_Plain):
+    """An autotuned launch as another config of its list would have made it: the parameters
+    that differ (the config's and what heuristics derive from them), the grid and options."""
+
+    config: str
+    grid: list[int]
+    params: dict[str, Arg]
+    options: dict[str, Const]
+
+
 class Launch(_Plain):
     """One Triton launch, after autotune and heuristics chose: every parameter by name
     (constexprs included), the resolved grid and the compile options (num_warps, ...)."""
@@ -136,6 +146,8 @@ class Launch(_Plain):
     # digest), the module constants they read (name -> value), held against the extraction.
     sources: dict[str, str] = {}
     constants: dict[str, str] = {}
+    # An autotuned launch: every other config a GPU's benchmark could pick in its place.
+    variants: list[Variant] = []
 
 
 Step = Annotated[HostOp | Launch, Field(discriminator="k")]
@@ -151,6 +163,52 @@ class LaunchLog(_Plain):
     @property
     def launches(self) -> list[Launch]:
         return [s for s in self.steps if isinstance(s, Launch)]
+
+    def variant_count(self) -> int:
+        return max((len(s.variants) for s in self.launches), default=0)
+
+    def variant(self, j: int) -> tuple[LaunchLog, list[str]]:
+        """This log with every autotuned launch taking the ``j``-th other config of its list
+        (modulo its length), and the configs taken."""
+        steps, taken = [], []
+        for s in self.steps:
+            if isinstance(s, Launch) and s.variants:
+                v = s.variants[j % len(s.variants)]
+                taken.append(f"{s.kernel} {v.config}")
+                s = s.model_copy(
+                    update={
+                        "grid": v.grid,
+                        "params": {**s.params, **v.params},
+                        "options": v.options,
+                        "variants": [],
+                    }
+                )
+            steps.append(s)
+        return self.model_copy(update={"steps": steps}), list(dict.fromkeys(taken))
+
+    def first_difference(self, other: LaunchLog) -> str | None:
+        """Where another log of the same forward on the same inputs does otherwise than this
+        one, said for the candidate; None where it does not."""
+
+        def said(step: Step | None) -> str:
+            if step is None:
+                return "nothing"
+            if isinstance(step, HostOp):
+                return f"host op {step.op}"
+            return f"a launch of {step.kernel} with grid {step.grid}"
+
+        def plain(step: Step | None) -> str | None:
+            exclude = {"variants"} if isinstance(step, Launch) else None
+            return step.model_dump_json(exclude=exclude) if step is not None else None
+
+        for n, (a, b) in enumerate(itertools.zip_longest(self.steps, other.steps)):
+            if plain(a) != plain(b):
+                return f"step {n} is {said(b)} where it was {said(a)}"
+        if self.model_dump_json(include={"buffers", "outputs"}) != other.model_dump_json(
+            include={"buffers", "outputs"}
+        ):
+            return "its outputs are other buffers"
+        return None
 
     def reads_data(self) -> bool:
         """Host code read tensor data back: the launches may depend on the inputs' values."""

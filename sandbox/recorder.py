@@ -24,6 +24,7 @@ from kernelwright.sandbox.launchlog import (
     LaunchLog,
     Seq,
     TensorRef,
+    Variant,
 )
 
 
@@ -110,12 +111,7 @@ def dtype_name(dtype: torch.dtype) -> str:
 
 
 class Recorder:
-    def __init__(
-        self, args: list, state: dict[str, torch.Tensor], rebound: frozenset[str] = frozenset()
-    ):
-        # The problem's size constants a candidate's copies of take this shape set's value
-        # (``ProblemModule.rebind_copies``): the extraction keeps the file's, as it should.
-        self.rebound = rebound
+    def __init__(self, args: list, state: dict[str, torch.Tensor]):
         self.buffers: list[Buffer] = []
         self._index: dict[tuple, int] = {}
         self._alive: list[torch.Tensor] = []  # no storage freed, so no address reused
@@ -251,11 +247,23 @@ class Recorder:
             return
         self.steps.append(step)
 
-    def launch(self, kernel, args: tuple, kwargs: dict) -> None:
+    def launch(
+        self,
+        kernel,
+        args: tuple,
+        kwargs: dict,
+        identity: kernel_identity.Identity,
+        into: list | None = None,
+    ) -> None:
+        """Log a launch about to run (into ``into`` instead, for one that will not)."""
         if self.problem:
             return
         fn = getattr(kernel, "fn", None)
         name = getattr(fn, "__name__", "?")
+        changed = kernel_identity.changed_since_first(identity)
+        if changed:
+            self.problem = f"the launch of {name}: {changed}"
+            return
         try:
             sig = inspect.signature(fn)
             names = set(sig.parameters)
@@ -273,7 +281,6 @@ class Recorder:
                 for k, v in kwargs.items()
                 if k not in names and k not in ("grid", "warmup")
             }
-            identity = kernel_identity.Identity(kernel, self.rebound)
             step = Launch(
                 kernel=name,
                 grid=grid,
@@ -286,7 +293,36 @@ class Recorder:
         except (Unrecordable, TypeError, ValueError) as e:
             self.problem = f"the launch of {name} took {e}"
             return
-        self.steps.append(step)
+        (self.steps if into is None else into).append(step)
+
+    def variants(self, taken: Launch | None, best, found: list[tuple[Any, list]]) -> list:
+        """Give the autotuned launch ``taken`` (made with config ``best``) the launches every
+        other config of its list made in a dry run (``found``: config, launches logged); the
+        configs kept, in the order of ``taken.variants``."""
+        if self.problem or taken is None:
+            return []
+        seen, kept = set(), []
+        for config, made in found:
+            if config is best:
+                continue
+            if len(made) != 1 or made[0].kernel != taken.kernel:
+                self.problem = f"config {config} of autotuned {taken.kernel} launched otherwise"
+                return []
+            other = made[0]
+            v = Variant(
+                config=", ".join(
+                    f"{k}={x}" for k, x in config.all_kwargs().items() if x is not None
+                ),
+                grid=other.grid,
+                params={k: a for k, a in other.params.items() if taken.params.get(k) != a},
+                options=other.options,
+            )
+            key = v.model_dump_json(exclude={"config"})
+            if key not in seen and (v.params or v.grid != taken.grid or v.options != taken.options):
+                seen.add(key)
+                taken.variants.append(v)
+                kept.append(config)
+        return kept
 
     def finish(self, outs: list) -> LaunchLog:
         outputs = []

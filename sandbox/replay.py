@@ -507,21 +507,20 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         if isinstance(n, ast.FunctionDef)
     }
     other = [_launched_otherwise(log, kernels, defs) for log in logs]
-    replays = []
-    for n, (k, seed, regime) in enumerate(job["plan"]):
+
+    def replay_one(n: int, k: int, log: LaunchLog, seed: int, regime) -> dict[str, Any]:
         inputs = trial_inputs.make_inputs(pm, seed, device, dtype, regime)
         pristine = [trial_inputs.clone(a) for a in inputs]
         report: dict[str, Any] = {"log": k, "seed": seed, "file": None, "error": None}
         if other[k]:
             report["error"] = other[k]
-            replays.append(report)
-            continue
+            return report
         try:
             with torch.no_grad():
                 state_copy = {name: t.clone() for name, t in state.items()}
                 reorder = seed if program_order.reversed_replay(n) else None
                 replay = Replay(
-                    logs[k], inputs, state_copy, device, program, bounds_file, reorder, probe
+                    log, inputs, state_copy, device, program, bounds_file, reorder, probe
                 )
                 # The interpreter is one legal execution; this replay computes the ops a
                 # compiler may lower otherwise the other legal way (``semantics``).
@@ -534,18 +533,15 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 torch.cuda.synchronize()
         except interp_memory.Refusal as e:  # out of bounds, a race, a false hint, undefined
             report.update({"error": str(e), e.field: e.record.model_dump()})
-            replays.append(report)
-            continue
+            return report
         except ReplayError as e:
             report["error"] = str(e)
-            replays.append(report)
-            continue
+            return report
         except Exception as e:
             inner = e.__cause__ or e
             report["error"] = f"{type(inner).__name__}: {inner}"[:2000]
             report["launch_failed"] = True
-            replays.append(report)
-            continue
+            return report
         file = jobdir / f"replay{n}.pt"
         torch.save({"outputs": outs}, file)
         report.update(
@@ -561,5 +557,22 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
             notes=replay.notes,
             unsettled=[h.model_dump() for h in replay.unsettled],
         )
-        replays.append(report)
-    return {"error": None, "replays": replays, "probed": probe.dump() if probe else None}
+        return report
+
+    plan = job["plan"]
+    replays = [replay_one(n, k, logs[k], seed, regime) for n, (k, seed, regime) in enumerate(plan)]
+    # Every other config of an autotuned launch's list, on the first replayed trial's inputs:
+    # a GPU's autotuner may pick any of them.
+    configs = []
+    if plan:
+        k, seed, regime = plan[0]
+        for j in range(logs[k].variant_count()):
+            log, taken = logs[k].variant(j)
+            report = replay_one(len(plan) + j, k, log, seed, regime)
+            configs.append({**report, "config": "; ".join(taken)})
+    return {
+        "error": None,
+        "replays": replays,
+        "configs": configs,
+        "probed": probe.dump() if probe else None,
+    }

@@ -89,6 +89,7 @@ def _interpreter_autotune() -> None:
             self._kw_trial = _HOST_TRIAL[1]
         return run(self, *args, **kwargs)
 
+    pruned.__wrapped__ = prune  # the list a GPU's autotuner benchmarks (guards._dry_configs)
     Autotuner.prune_configs = pruned
     Autotuner.run = run_afresh
     Autotuner.do_bench = property(lambda self: once)
@@ -202,8 +203,10 @@ class Worker:
         self.device = _device()
         self.traffic = traffic.COUNTER  # counting only where prepare() installed interp_memory
         self.traffic_counted: dict[str, int] | None = None
-        self.rebound: frozenset[str] = frozenset()  # the problem's size constants
         self.read_back = False  # the last trial's host code read tensor data back
+        # The first trial's inputs, log and autotuned launches (``guards.STATE.tuned``), kept
+        # where its log has other autotune configs to try (``_config_forwards``).
+        self.first: tuple[list, Any, list] | None = None
         # On a GPU, what the profiler saw run during each trial and the timed calls.
         self.profile = None
         if self.device.startswith("cuda"):
@@ -344,12 +347,12 @@ class Worker:
         path = jobdir / "candidate.py"
         try:
             _reseed()
+            state.rebound = frozenset(pm.info.constants)
             state.active = True
             spec = importlib.util.spec_from_file_location("kw_candidate", path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             pm.rebind_copies(module)  # a copied size constant follows the shape set
-            self.rebound = frozenset(pm.info.constants)
             cls = getattr(module, "ModelNew", None)
             if not isinstance(cls, type):
                 result.update(stage="import", error_kind="no_model_new")
@@ -374,6 +377,8 @@ class Worker:
                     # the first log computes there (``launchlog.data_program``, the agreement).
                     hosted = n_trials
                 k += 1
+            if self.first is not None and not self.read_back:
+                self._config_forwards(model, jobdir, *self.first)
             if job.get("timing"):
                 result["stage"] = "timing"
                 sets = [
@@ -427,6 +432,8 @@ class Worker:
         if counting:
             self.traffic_counted = self.traffic.stop()
         self.read_back = log.reads_data()
+        if k == 0 and log.variant_count():
+            self.first = (inputs, log, list(state.tuned))
         log_file = jobdir / f"trial{k}.log.json"
         log_file.write_text(log.model_dump_json())
         types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]
@@ -520,21 +527,51 @@ class Worker:
 
         return Session(phase=phase, trial=trial, calls=calls, work=work)
 
-    def _traced_forward(self, model, args, record: bool = False):
+    def _traced_forward(self, model, args, record: bool = False, dry: bool = False):
         """One call of forward as the checks see it: launches counted, torch ops traced, and
-        with ``record`` its launch log."""
+        with ``record`` its launch log (``dry``: its launches logged, none run)."""
         from kernelwright.sandbox.recorder import Recorder
 
         state = self.guards.STATE
         state.reset_forward()
         if record:
-            state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)), self.rebound)
+            state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)))
+            state.tuned = []
+            if dry:
+                state.capture = state.recorder.steps
         try:
             with self.torch.no_grad(), self.guards.op_trace_mode():
                 out = model(*args)
         finally:
-            recorder, state.recorder = state.recorder, None
+            recorder, state.recorder, state.capture = state.recorder, None, None
         return out, recorder.finish(_as_list(out)) if record else None
+
+    def _config_forwards(self, model, jobdir: Path, inputs: list, log, tuned: list) -> None:
+        """A GPU's autotuner may choose any config of a list, and host code may do otherwise
+        after it did (a pre_hook that reads its config, code that reads ``best_config``): the
+        replay of each config runs the first log's host ops. So forward runs again on the first
+        trial's inputs once per other config, every autotuned launch made to take it, dry
+        (host code and hooks run; launches are logged, none runs), and must log what the
+        replay of that config runs; where it does not, the first log says so and is refused."""
+        state = self.guards.STATE
+        for j in range(log.variant_count()):
+            expected, taken = log.variant(j)
+            state.forced = [
+                configs[j % len(configs)] if configs else best for best, configs in tuned
+            ]
+            args = [trial_inputs.clone(a) for a in inputs]
+            try:
+                _, got = self._traced_forward(model, args, record=True, dry=True)
+            finally:
+                state.forced = None
+            why = got.problem or expected.first_difference(got)
+            if why:
+                log.problem = (
+                    f"with autotune config {'; '.join(taken)} chosen, as a GPU's autotuner may "
+                    f"choose it, forward did otherwise than with the config this check ran: {why}"
+                )
+                (jobdir / "trial0.log.json").write_text(log.model_dump_json())
+                return
 
     # --- helpers -----------------------------------------------------------------
 

@@ -93,3 +93,16 @@ def test_constants_are_read_by_exact_type():
     assert canonical(Sneaky(2)).startswith("an object of ")
     assert canonical(tl) is None and canonical(len) is None
     assert kernel_identity.canonical(object()) == "an object of builtins.object"
+
+
+def test_constants_changed_after_a_kernels_first_launch_are_refused_from_then_on(tmp_path):
+    m = _module(tmp_path)
+    first = Identity(m.kernel)
+    assert kernel_identity.changed_since_first(first) is None
+    m.LIMIT.value = -0.0  # == 0.0 on a GPU's check of changed globals, not here
+    why = kernel_identity.changed_since_first(Identity(m.kernel))
+    assert why and "LIMIT held constexpr float 6.0" in why and "constexpr float -0.0" in why
+    m.LIMIT.value = 6.0  # changed back: a binary compiled in between may be reused
+    assert kernel_identity.changed_since_first(Identity(m.kernel)) == why
+    # Another kernel's code (the nested def) has a first launch of its own.
+    assert kernel_identity.changed_since_first(Identity(m.make())) is None

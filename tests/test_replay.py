@@ -13,6 +13,7 @@ from kernelwright.sandbox.launchlog import (
     LaunchLog,
     Seq,
     TensorRef,
+    Variant,
     data_program,
     host_reorders,
     one_block,
@@ -42,6 +43,27 @@ def test_an_output_allocated_and_passed_to_a_kernel_is_written_by_one():
     made = HostOp(op="aten.empty_like.default", args=[_ref(0)], kwargs={}, outs=[_ref(1)])
     buffers = [INPUT, Buffer(kind="forward", op=made.op, nbytes=16)]
     assert output_problems(_log([made, _launch(0, 1)], [_ref(1)], buffers)) == []
+
+
+def test_a_log_runs_each_other_config_of_its_autotuned_launches_in_turn():
+    a, b = _launch(0, scale=1.0), _launch(0, scale=2.0)
+    a.variants = [
+        Variant(
+            config=f"BLOCK={n}",
+            grid=[n, 1, 1],
+            params={"scale": Const(type="float", value=n)},
+            options={},
+        )
+        for n in (3, 4, 5)
+    ]
+    b.variants = a.variants[:2]
+    log = _log([a, b], [_ref(0)], [INPUT])
+    assert log.variant_count() == 3
+    third, taken = log.variant(2)
+    assert [s.grid[0] for s in third.launches] == [5, 3]  # each list wraps at its own length
+    assert [s.params["scale"].value for s in third.launches] == [5, 3]
+    assert taken == ["k BLOCK=5", "k BLOCK=3"]
+    assert all(not s.variants for s in third.launches) and a.variants  # the log is unchanged
 
 
 def test_outputs_no_kernel_wrote_are_named():

@@ -1,6 +1,6 @@
 # problem: silu
 # expect: incorrect
-# names: another of its autotune configs
+# names: a GPU's autotuner may pick this config | another of its autotune configs
 # class: autotune configs: the CPU check runs the first config only, a GPU runs the fastest
 # Found by session 28's attacker round B (correct on 3e900ad). Refused since session 28: host
 # trial k takes config k of each autotuned kernel's list (worker._interpreter_autotune), and the

@@ -1,6 +1,6 @@
 # problem: silu
 # expect: incorrect
-# names: another of its autotune configs | of elements are wrong | outside atol
+# names: a GPU's autotuner may pick this config | another of its autotune configs | of elements are wrong | outside atol
 # class: autotune configs (issue 14)
 # shape: default
 # Written in session 28 against its own rule (host trial k of a shape set takes autotune config

@@ -1,11 +1,13 @@
 # problem: silu
-# expect: compile_error
-# names: changed more than once
+# expect: rejected
+# names: must keep one value throughout | changed more than once
 # class: launched code differs from the extracted def (kernel identity), compile ahead of the recorded launch
 # Found by session 28's attacker round D (written against kernel_identity and the warmup denial).
 # Refused since: the extraction refuses a kernel whose constant is changed after its binding anywhere
 # in the module, a store into what the name holds (NAME.value = ..., NAME.value[0] = ..., setattr)
-# counting as a binding (kernel_source._module_bindings).
+# counting as a binding (kernel_source._module_bindings). Since session 29 the launch log is
+# refused first: the kernel's code was launched with other constants earlier in the process
+# (kernel_identity.changed_since_first).
 # The attacker's notes:
 # class: (2) a GPU compile before the recorded launch, with different module constants
 # idea: kernel.warmup() is denied, but a plain launch is not, and launches outside forward (at

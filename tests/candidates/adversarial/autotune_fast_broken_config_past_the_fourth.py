@@ -1,12 +1,11 @@
 # problem: silu
 # expect: incorrect
-# names: a broken config only a GPU's benchmark would pick, past the configs every check runs
+# names: a GPU's autotuner may pick this config
 # class: autotune config the interpreter never picks (config coverage)
-# OPEN: a known false accept on the CPU (session 28, attacker round D). 24 configs, the last
-# broken: the host trials take configs 0-3 (small, heldout) and two from a drawn place at `even`,
-# so config 23 is checked in 4 of 64 draws. The rule that would close it: the replay runs every
-# config the autotuner could pick (the list recorded with the launch) and holds each against the
-# reference.
+# Found by session 28's attacker round D (correct at 7576eda). Refused since session 29: an
+# autotuned launch is logged with the launch each config of its list makes, dry
+# (guards._record_configs), and the replay runs every one of them on the first replayed trial's
+# inputs and holds it against the reference.
 # The attacker's notes:
 # class: (3) a broken config only the GPU's benchmark timing would pick
 # idea: the host trials take configs 0-1 (small), 2-3 (heldout) and, for the third shape set,

@@ -1,16 +1,13 @@
 # problem: silu
-# expect: incorrect
-# names: changed more than once
+# expect: rejected
+# names: must keep one value throughout
 # class: a kernel's constant changed for a compile and back (issue 14)
-# OPEN: a known false accept on the CPU (session 28, written against its own rule). The static
-# rule refuses stores rooted at a name a kernel reads (`ZERO.value = -0.0`); the same object held
-# under another name (`_HELD[0].value`) is changed for a launch in __init__ and changed back, so
-# the launch the log records reads 0.0. On a GPU the forward's launch reuses the binary compiled
-# in __init__ with -0.0 (Triton's check of changed globals finds -0.0 == 0.0). The interpreter
-# has no compile cache. The rule that would close it: constexpr objects immutable in candidate
-# code (a guard the hooks Triton runs must not escape), or every launch outside forward refused.
-"""A constexpr changed through an alias for a launch in __init__, then changed back. Problem:
-silu."""
+# Written in session 29 against its own rule: the constant is changed for launches of a second
+# JITFunction made of the same def (its own in-memory cache, but the same key in Triton's cache
+# on disk, where the forward's kernel finds the binary compiled with -0.0), so the kernel object
+# forward launches never saw -0.0. Refused: the first launch is kept per kernel code (its def and
+# helpers by digest), not per object.
+"""Problem: silu."""
 
 import torch
 import torch.nn as nn
@@ -18,7 +15,7 @@ import triton
 import triton.language as tl
 
 ZERO = tl.constexpr(0.0)
-_HELD = [ZERO]  # the same object, under a name no kernel reads
+_HELD = [ZERO]
 
 
 @triton.jit
@@ -30,6 +27,9 @@ def silu_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
     tl.store(y_ptr + offs, (x * tl.sigmoid(x) + bias).to(y_ptr.dtype.element_ty), mask=mask)
 
 
+_twin = triton.jit(silu_kernel.fn)
+
+
 class ModelNew(nn.Module):
     def __init__(self):
         super().__init__()
@@ -38,8 +38,7 @@ class ModelNew(nn.Module):
         for dt in (torch.float32, torch.float16, torch.bfloat16):
             for n in (16, 17):
                 a = torch.zeros(n, device=dev, dtype=dt)
-                b = torch.empty_like(a)
-                silu_kernel[(1,)](a, b, n, BLOCK=1024)
+                _twin[(1,)](a, torch.empty_like(a), n, BLOCK=1024)
         _HELD[0].value = 0.0
 
     def forward(self, x):
