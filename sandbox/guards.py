@@ -291,11 +291,11 @@ class GuardState:
         self.in_launch = 0  # >0 inside a kernel's run or an autotuner's benchmark
         self.recorder = None  # the launch log of the forward being traced
         self.capture: list | None = None  # a dry run's launches: logged here, never run
-        # Each autotuned launch of a forward, in order: the config a replay of the log runs
-        # first and the other configs it runs (``_record_configs``); while ``forced`` holds
-        # one config per autotuned launch, those launches take it.
-        self.tuned: list[tuple[Any, list]] = []
-        self.forced: list | None = None
+        # Where the forward's autotuned launches are in its log (``_record_configs``); while
+        # ``forced`` holds what each should run (``Launch.made``), each takes the config of its
+        # list that makes it.
+        self.tuned: list[int] = []
+        self.forced: list[str] | None = None
         # The problem's size constants a candidate's copies of take the shape set's value
         # (``ProblemModule.rebind_copies``): not a kernel's own constants changing.
         self.rebound: frozenset[str] = frozenset()
@@ -373,23 +373,33 @@ def _record_configs(cls: type) -> None:
         recorder = STATE.recorder if not STATE.in_launch else None
         if recorder is None or len(self.configs) < 2:
             return original(self, *args, **kwargs)
-        if STATE.forced is not None:
-            configs = self.configs
-            self.configs, STATE.forced = STATE.forced[:1] or configs, STATE.forced[1:]
-            try:
-                return original(self, *args, **kwargs)
-            finally:
-                self.configs = configs
         STATE.suspended += 1
         try:
             found = _dry_configs(self, args, kwargs)
         finally:
             STATE.suspended -= 1
+        if STATE.forced is not None:
+            want = STATE.forced.pop(0) if STATE.forced else None
+            config = next((c for c, made in found if [m.made() for m in made] == [want]), None)
+            if config is None:
+                name = getattr(getattr(self, "base_fn", None), "__name__", "a kernel")
+                recorder.problem = recorder.problem or (
+                    f"no config of autotuned {name} launches what the log replays in its place"
+                )
+                return None
+            configs, self.configs = self.configs, [config]
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                self.configs = configs
         before = len(recorder.steps)
         out = original(self, *args, **kwargs)
-        taken = [s for s in recorder.steps[before:] if isinstance(s, Launch)]
-        kept = recorder.variants(taken[-1] if taken else None, self.best_config, found)
-        STATE.tuned.append((self.best_config, kept))
+        taken = [
+            i for i in range(before, len(recorder.steps)) if isinstance(recorder.steps[i], Launch)
+        ]
+        if taken:
+            recorder.variants(recorder.steps[taken[-1]], self.best_config, found)
+            STATE.tuned.append(taken[-1])
         return out
 
     run.__wrapped__ = original
@@ -405,11 +415,11 @@ def _dry_configs(tuner, args: tuple, kwargs: dict) -> list[tuple[Any, list]]:
     tuner.nargs = dict(zip(tuner.arg_names, args, strict=False))
     found = []
     for config in prune(tuner, kwargs):
-        STATE.capture = []
+        held, STATE.capture = STATE.capture, []  # a dry forward's own log, held meanwhile
         try:
             tuner.fn.run(*args, **kwargs, **config.all_kwargs())
         finally:
-            made, STATE.capture = STATE.capture, None
+            made, STATE.capture = STATE.capture, held
         found.append((config, made))
     return found
 

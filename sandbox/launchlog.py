@@ -149,6 +149,10 @@ class Launch(_Plain):
     # An autotuned launch: every other config a GPU's benchmark could pick in its place.
     variants: list[Variant] = []
 
+    def made(self) -> str:
+        """What the launch runs (kernel, grid, parameters, options), as one string."""
+        return self.model_dump_json(include={"kernel", "grid", "params", "options"})
+
 
 Step = Annotated[HostOp | Launch, Field(discriminator="k")]
 

@@ -295,19 +295,18 @@ class Recorder:
             return
         (self.steps if into is None else into).append(step)
 
-    def variants(self, taken: Launch | None, best, found: list[tuple[Any, list]]) -> list:
+    def variants(self, taken: Launch, best, found: list[tuple[Any, list]]) -> None:
         """Give the autotuned launch ``taken`` (made with config ``best``) the launches every
-        other config of its list made in a dry run (``found``: config, launches logged); the
-        configs kept, in the order of ``taken.variants``."""
-        if self.problem or taken is None:
-            return []
-        seen, kept = set(), []
+        other config of its list made in a dry run (``found``: config, launches logged)."""
+        if self.problem:
+            return
+        seen = set()
         for config, made in found:
             if config is best:
                 continue
             if len(made) != 1 or made[0].kernel != taken.kernel:
                 self.problem = f"config {config} of autotuned {taken.kernel} launched otherwise"
-                return []
+                return
             other = made[0]
             v = Variant(
                 config=", ".join(
@@ -321,8 +320,6 @@ class Recorder:
             if key not in seen and (v.params or v.grid != taken.grid or v.options != taken.options):
                 seen.add(key)
                 taken.variants.append(v)
-                kept.append(config)
-        return kept
 
     def finish(self, outs: list) -> LaunchLog:
         outputs = []

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from kernelwright.sandbox import trial_inputs
+from kernelwright.sandbox.launchlog import LaunchLog
+from kernelwright.sandbox.pristine import Pristine
 from kernelwright.sandbox.profiler import ProfilerUnavailable
 
 # Trials the candidate's own host code runs: the first is the launch log replayed on every
@@ -36,6 +38,9 @@ from kernelwright.sandbox.profiler import ProfilerUnavailable
 # a disagreement with the replay, and tells what in the log varies with data read back. Where
 # host code reads data back, it runs every trial (``Worker._run_candidate``).
 HOST_TRIALS = 2
+# A forward whose launches are logged and not run (``Worker._config_forwards``) runs host code
+# alone: far less than a trial.
+DRY_FORWARD_TIMEOUT_S = 60.0
 
 
 # Where the job's host trials start in an autotune list, and the host trial running now: the
@@ -204,9 +209,9 @@ class Worker:
         self.traffic = traffic.COUNTER  # counting only where prepare() installed interp_memory
         self.traffic_counted: dict[str, int] | None = None
         self.read_back = False  # the last trial's host code read tensor data back
-        # The first trial's inputs, log and autotuned launches (``guards.STATE.tuned``), kept
-        # where its log has other autotune configs to try (``_config_forwards``).
-        self.first: tuple[list, Any, list] | None = None
+        # The first trial's log and where its autotuned launches are (``guards.STATE.tuned``),
+        # kept where it has other autotune configs to try (``_config_forwards``).
+        self.tuned: tuple[Any, list[int]] | None = None
         # On a GPU, what the profiler saw run during each trial and the timed calls.
         self.profile = None
         if self.device.startswith("cuda"):
@@ -327,7 +332,7 @@ class Worker:
     def _inputs(self, pm, seed: int, dtype, regime: str | None = None) -> list:
         return trial_inputs.make_inputs(pm, seed, self.device, dtype, regime)
 
-    def _trial_inputs(self, pm, k: int, dtype) -> tuple[int, list]:
+    def _trial_inputs(self, pm, k: int, dtype) -> tuple[int, str | None, list]:
         """Trial k's seed and stress regime, asked of the parent only now, and the inputs
         they make."""
         self.proto.send({"type": "trial", "k": k})
@@ -337,7 +342,8 @@ class Worker:
         state = self.guards.STATE
         state.active = False  # the problem's get_inputs runs here, not candidate code
         try:
-            return msg["seed"], self._inputs(pm, msg["seed"], dtype, msg.get("regime"))
+            regime = msg.get("regime")
+            return msg["seed"], regime, self._inputs(pm, msg["seed"], dtype, regime)
         finally:
             state.active = True
 
@@ -345,6 +351,7 @@ class Worker:
         state = self.guards.STATE
         result: dict[str, Any] = {"type": "result", "trials": [], "stage": "import"}
         path = jobdir / "candidate.py"
+        pristine = None
         try:
             _reseed()
             state.rebound = frozenset(pm.info.constants)
@@ -359,17 +366,21 @@ class Worker:
                 return result
             result["stage"] = "init"
             model = trial_inputs.build(pm, cls, job["init_seed"], self.device, dtype)
+            if not self.device.startswith("cuda"):
+                pristine = Pristine(lambda item: self._dry_forward(model, pm, dtype, item))
             result["stage"] = "forward"
             previous = None
             hosted, k = min(n_trials, HOST_TRIALS), 0  # the replay covers the other seeds
             while k < hosted:
-                seed, inputs = self._trial_inputs(pm, k, dtype)
+                seed, regime, inputs = self._trial_inputs(pm, k, dtype)
                 # The second trial reuses the first one's tensors (same addresses, same
                 # version counters) with new values: a cache keyed on pointers or versions
                 # returns stale results there.
                 reuse = previous if k == 1 else None
                 _HOST_TRIAL[:] = [_first_config(pm.shape, job.get("draw_seed", 0)), k]
                 report, previous = self._trial(model, inputs, seed, k, jobdir, reuse)
+                if k == 0:
+                    first = (seed, regime)
                 result["trials"].append(report)
                 if k == 0 and self.read_back:
                     # Host code that reads data back may decide on it: it runs on every trial's
@@ -377,12 +388,12 @@ class Worker:
                     # the first log computes there (``launchlog.data_program``, the agreement).
                     hosted = n_trials
                 k += 1
-            if self.first is not None and not self.read_back:
-                self._config_forwards(model, jobdir, *self.first)
+            if self.tuned and not self.read_back:
+                self._config_forwards(model, pm, dtype, jobdir, pristine, *first)
             if job.get("timing"):
                 result["stage"] = "timing"
                 sets = [
-                    self._trial_inputs(pm, n_trials + r, dtype)[1] for r in range(_timing_sets(job))
+                    self._trial_inputs(pm, n_trials + r, dtype)[2] for r in range(_timing_sets(job))
                 ]
                 result["timing"] = self._time(model, sets, jobdir)
             result["stage"] = "done"
@@ -393,6 +404,8 @@ class Worker:
             result["error"] = _describe(e, str(path))
         finally:
             state.active = False
+            if pristine is not None:
+                pristine.close()
         result["guard_events"] = list(state.events)
         result["traffic"] = self.traffic_counted
         if self.profile is not None:
@@ -433,7 +446,7 @@ class Worker:
             self.traffic_counted = self.traffic.stop()
         self.read_back = log.reads_data()
         if k == 0 and log.variant_count():
-            self.first = (inputs, log, list(state.tuned))
+            self.tuned = (log, list(state.tuned))
         log_file = jobdir / f"trial{k}.log.json"
         log_file.write_text(log.model_dump_json())
         types = [type(o).__module__ + "." + type(o).__qualname__ for o in outs]
@@ -546,32 +559,54 @@ class Worker:
             recorder, state.recorder, state.capture = state.recorder, None, None
         return out, recorder.finish(_as_list(out)) if record else None
 
-    def _config_forwards(self, model, jobdir: Path, inputs: list, log, tuned: list) -> None:
+    def _config_forwards(
+        self, model, pm, dtype, jobdir: Path, pristine: Pristine | None, seed: int, regime
+    ) -> None:
         """A GPU's autotuner may choose any config of a list, and host code may do otherwise
-        after it did (a pre_hook that reads its config, code that reads ``best_config``): the
-        replay of each config runs the first log's host ops. So forward runs again on the first
-        trial's inputs once per other config, every autotuned launch made to take it, dry
-        (host code and hooks run; launches are logged, none runs), and must log what the
-        replay of that config runs; where it does not, the first log says so and is refused."""
-        state = self.guards.STATE
+        once it has (a pre_hook that reads its config, code that reads ``best_config``), while
+        the replay of each config runs the first log's host ops. So forward runs again on the
+        first trial's inputs once per other config, every autotuned launch made to take it,
+        dry (host code and hooks run; launches are logged, none runs), each as the first call
+        of a copy of the process made before any forward (``pristine``; in this process where
+        there is a GPU), and must log what the replay of that config runs. Where it does not,
+        the first log says so, and is refused."""
+        log, tuned = self.tuned
+        items, configs = [], []
         for j in range(log.variant_count()):
             expected, taken = log.variant(j)
-            state.forced = [
-                configs[j % len(configs)] if configs else best for best, configs in tuned
-            ]
-            args = [trial_inputs.clone(a) for a in inputs]
-            try:
-                _, got = self._traced_forward(model, args, record=True, dry=True)
-            finally:
-                state.forced = None
-            why = got.problem or expected.first_difference(got)
+            made = [expected.steps[i].made() for i in tuned]
+            items.append({"seed": seed, "regime": regime, "forced": made})
+            configs.append((expected, "; ".join(taken)))
+        if pristine is not None:
+            answers = pristine.ask(items, DRY_FORWARD_TIMEOUT_S)
+        else:
+            answers = [self._dry_forward(model, pm, dtype, item) for item in items]
+        for (expected, config), answer in zip(configs, answers, strict=True):
+            got = LaunchLog.model_validate(answer["log"]) if "log" in answer else None
+            why = answer.get("error") or got.problem or expected.first_difference(got)
             if why:
                 log.problem = (
-                    f"with autotune config {'; '.join(taken)} chosen, as a GPU's autotuner may "
-                    f"choose it, forward did otherwise than with the config this check ran: {why}"
+                    f"with autotune config {config} chosen, as a GPU's autotuner may choose "
+                    f"it, forward did otherwise than with the config this check ran: {why}"
                 )
                 (jobdir / "trial0.log.json").write_text(log.model_dump_json())
                 return
+
+    def _dry_forward(self, model, pm, dtype, item: dict[str, Any]) -> dict[str, Any]:
+        """Forward on a trial's inputs with each autotuned launch taking the config that makes
+        ``item["forced"]``, dry: its log."""
+        state = self.guards.STATE
+        state.active = False  # the problem's get_inputs runs here, not candidate code
+        try:
+            inputs = self._inputs(pm, item["seed"], dtype, item["regime"])
+        finally:
+            state.active = True
+        state.forced = list(item["forced"])
+        try:
+            _, log = self._traced_forward(model, inputs, record=True, dry=True)
+        finally:
+            state.forced = None
+        return {"log": log.model_dump(mode="json")}
 
     # --- helpers -----------------------------------------------------------------
 
