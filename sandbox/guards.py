@@ -360,6 +360,17 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     cls.run = run
 
 
+def _read_at_jit(cls: type, read) -> None:
+    """What @triton.jit read of a function when it wrapped it, kept (``kernel_identity``)."""
+    original = cls.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        read(self)
+
+    cls.__init__ = init
+
+
 def _record_configs(cls: type) -> None:
     """A GPU's autotuner may pick any config of the list, by timings this check never sees:
     an autotuned launch is logged with the launch every config of the list makes, dry (its
@@ -481,7 +492,10 @@ def install() -> None:
     from triton.runtime.autotuner import Autotuner
     from triton.runtime.jit import JITFunction
 
+    from kernelwright.sandbox import kernel_identity
+
     _wrap_launch(JITFunction)
+    _read_at_jit(JITFunction, kernel_identity.read_at_jit)
     _wrap_launch(Autotuner, count=False)
     _record_configs(Autotuner)
     _quiet_benchmark(Autotuner)
@@ -489,6 +503,7 @@ def install() -> None:
         from triton.runtime.interpreter import InterpretedFunction
 
         _wrap_launch(InterpretedFunction)
+        _read_at_jit(InterpretedFunction, kernel_identity.read_at_jit)
     except ImportError:
         pass
     # The usual way to compute outside kernels, named: tensor data handed to NumPy or lists.

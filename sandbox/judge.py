@@ -37,6 +37,7 @@ from kernelwright.sandbox.launchlog import (
     data_program,
     host_reorders,
     output_problems,
+    with_later,
 )
 from kernelwright.sandbox.races import Race
 from kernelwright.sandbox.undefined import UndefinedRecord
@@ -93,7 +94,10 @@ class ReplayReport(BaseModel):
     mutated: list[int] = Field(default_factory=list)
     state_mutated: list[str] = Field(default_factory=list)  # Model's state names forward wrote
     notes: list[str] = Field(default_factory=list)
-    config: str | None = None  # an autotuned launch's other config, replayed in its place
+    # What an extra replay ran in place of the first log: an autotuned launch's other config,
+    # or forward's later call (an index into the first log's ``later``).
+    config: str | None = None
+    later: int | None = None
 
 
 class ReplayResult(BaseModel):
@@ -102,8 +106,9 @@ class ReplayResult(BaseModel):
     # (static_values.Probe.dump), held against the compile's once it is in.
     probed: dict[str, Any] | None = None
     replays: list[ReplayReport] = Field(default_factory=list)
-    # The first replayed trial again, once per other config of its autotuned launches' lists.
-    configs: list[ReplayReport] = Field(default_factory=list)
+    # The first replayed trial again, once per other config of its autotuned launches' lists
+    # and once per later call of forward that logged otherwise.
+    extras: list[ReplayReport] = Field(default_factory=list)
 
 
 class WorkerResult(BaseModel):
@@ -251,11 +256,18 @@ def _counted(trials: list[dict]) -> str:
     return text + (f" and {stress} stress regime{'s' * (stress != 1)}" if stress else "")
 
 
-def _tag(info: ProblemInfo, seed: int, regime: str | None, config: str | None = None) -> str:
+def _tag(info: ProblemInfo, seed: int, regime: str | None, extra: str | None = None) -> str:
     tag = f"seed {seed}"
     if regime is not None:
         tag += f", stress regime {regime}: {regimes_for(info.meta.regimes)[regime].describe()}"
-    return f"{tag}, autotune config {config}" if config else tag
+    return f"{tag}, {extra}" if extra else tag
+
+
+def _extra(rep: ReplayReport) -> str | None:
+    """What an extra replay ran in place of the first log, for a check's name."""
+    if rep.config:
+        return f"autotune config {rep.config}"
+    return None if rep.later is None else "a later call of forward"
 
 
 def unreadable(reason: str, output: str, env: dict) -> Outcome:
@@ -775,7 +787,7 @@ def _host_checks(job, trial, tag, checks: list[Check], details, env: dict) -> St
 def log_refusal(logs: list[LaunchLog]) -> tuple[str, str, Status, str] | None:
     """What the launch logs themselves refuse, before anything is replayed: (check, detail,
     status, rule), or None."""
-    for log in logs:
+    for log in with_later(logs):
         if log.problem:
             return (
                 "launch log recorded",
@@ -852,9 +864,9 @@ def _replay_checks(
     judged = [
         (seed, regime, rep) for (_, seed, regime), rep in zip(plan, replayed.replays, strict=True)
     ]
-    judged += [(first["seed"], first.get("regime"), rep) for rep in replayed.configs]
+    judged += [(first["seed"], first.get("regime"), rep) for rep in replayed.extras]
     for seed, regime, rep in judged:
-        tag = _tag(info, seed, regime, rep.config)
+        tag = _tag(info, seed, regime, _extra(rep))
         if rep.out_of_bounds:
             details["mismatch"] = {
                 "pattern": "out_of_bounds",
@@ -892,13 +904,12 @@ def _replay_checks(
                 Status.incorrect,
             )
         if not job.allow_torch_ops:
-            log = logs[rep.log]
+            log = logs[rep.log] if rep.later is None else logs[rep.log].later[rep.later]
+            # A later call may return a buffer an earlier one made (a reused output): its
+            # replay poisons it, so the values alone say whether a kernel wrote it.
+            written = output_problems(log) if rep.later is None else []
             for name, problems, rule in (
-                (
-                    "outputs written by kernels",
-                    output_problems(log),
-                    "output not written by a kernel",
-                ),
+                ("outputs written by kernels", written, "output not written by a kernel"),
                 ("data moved by kernels", host_reorders(log), "data reordered by the host"),
             ):
                 if problems:
@@ -944,8 +955,8 @@ def _replay_checks(
                 checks[-1].detail += " (" + "; ".join(rep.notes[:3]) + ")"
             return failed
     earlier = trial_refs[: trial_refs.index(first)]
-    for rep in replayed.configs:
-        tag = _tag(info, first["seed"], first.get("regime"), rep.config)
+    for rep in replayed.extras:
+        tag = _tag(info, first["seed"], first.get("regime"), _extra(rep))
         outs = replayed_outputs(rep, first, tag)
         if isinstance(outs, Status):
             return outs
@@ -954,6 +965,10 @@ def _replay_checks(
             checks[-1].detail += (
                 " (a GPU's autotuner may pick this config: every config of the list must be "
                 "correct)"
+                if rep.config
+                else " (forward's later call on the same inputs, logged dry in a copy of the "
+                "process and replayed: every call must compute from its own inputs, as a GPU's "
+                "timed calls check)"
             )
             return failed
     return None

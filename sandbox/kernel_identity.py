@@ -19,6 +19,7 @@ is beyond it. It closes the plain ways of launching one kernel under another's n
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import hashlib
 import inspect
@@ -109,6 +110,7 @@ class Identity:
     def __init__(self, kernel: Any, skip: frozenset[str] = frozenset()):
         self.sources: dict[str, str] = {}
         self.constants: dict[str, str] = {}
+        self.problem: str | None = None  # a function changed since @triton.jit read it
         fn = _python_function(kernel)
         if fn is None:
             return
@@ -120,6 +122,8 @@ class Identity:
                 continue
             seen.add(id(f))
             self.sources[key] = _digest(obj, f) or "unreadable"
+            if self.problem is None and (why := changed_since_jit(obj, f)):
+                self.problem = f"{key}: {why}"
             module = f.__globals__
             names = _names(f.__code__)
             place = "" if module is home else f"{module.get('__name__')}:"
@@ -135,6 +139,44 @@ class Identity:
                     todo.append((k, v, helper))
                 elif (c := canonical(v)) is not None:
                     self.constants[k] = c
+
+
+# What @triton.jit read of each function when it wrapped it. A GPU's JITFunction reads the
+# source text and the signature (defaults and annotations evaluated) once, then, and compiles and
+# binds every launch from them. The text is read now here too: the interpreter reads a function's
+# source once (``interpreter_cache``), so it runs what a GPU would compile, whatever the file or
+# ``linecache`` say later. The signature is kept and held against the function's at each launch,
+# which the launch log binds the arguments by (``guards.install`` reads every object made after
+# it).
+_AT_JIT: dict[int, tuple[Any, str | None]] = {}
+
+
+def read_at_jit(obj: Any) -> None:
+    fn = _python_function(obj)
+    if fn is None:
+        return
+    with contextlib.suppress(OSError, TypeError):
+        inspect.getsourcelines(fn)
+    _AT_JIT[id(obj)] = (obj, _signature(fn))
+
+
+def changed_since_jit(obj: Any, fn: types.FunctionType) -> str | None:
+    """Where ``fn``'s signature is not what @triton.jit read when it wrapped it into ``obj``,
+    said for the candidate."""
+    held, sig = _AT_JIT.get(id(obj), (None, None))
+    if held is not obj or sig == (now := _signature(fn)):
+        return None
+    return (
+        f"its signature was ({sig}) when @triton.jit read it and is ({now}) at this launch: a "
+        "GPU binds every launch's arguments, defaults and annotations as @triton.jit read them"
+    )
+
+
+def _signature(fn: types.FunctionType) -> str | None:
+    try:
+        return str(inspect.signature(fn))
+    except (TypeError, ValueError):
+        return None
 
 
 # The constants each kernel's code (its def and helpers, by digest) read at its first launch or

@@ -13,7 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kernelwright.sandbox.launchlog import Const, Desc, Launch, LaunchLog, Seq, TensorRef
+from kernelwright.sandbox.launchlog import (
+    Const,
+    Desc,
+    Launch,
+    LaunchLog,
+    Seq,
+    TensorRef,
+    with_later,
+)
 
 # Distinct signatures compiled per candidate: each is a compile per target.
 MAX_RECORDS = 32
@@ -133,7 +141,7 @@ def record(launch: Launch) -> dict[str, Any]:
 def records(logs: list[LaunchLog], limit: int = MAX_RECORDS) -> list[dict[str, Any]]:
     """The distinct records of every launch in these logs, in order, at most ``limit``."""
     seen: dict[str, dict[str, Any]] = {}
-    for log in logs:
+    for log in with_later(logs):
         for launch in log.launches:
             r = record(launch)
             seen.setdefault(json.dumps(r, sort_keys=True, default=str), r)

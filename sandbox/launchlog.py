@@ -163,6 +163,9 @@ class LaunchLog(_Plain):
     outputs: list[Arg]
     # Set when forward did something the log cannot describe: such a log is never replayed.
     problem: str | None = None
+    # Later calls of forward on the same inputs, logged dry, where they did otherwise than
+    # this one (``Worker._dry_forwards``): each is replayed too.
+    later: list[LaunchLog] = []
 
     @property
     def launches(self) -> list[Launch]:
@@ -188,7 +191,7 @@ class LaunchLog(_Plain):
                     }
                 )
             steps.append(s)
-        return self.model_copy(update={"steps": steps}), list(dict.fromkeys(taken))
+        return self.model_copy(update={"steps": steps, "later": []}), list(dict.fromkeys(taken))
 
     def first_difference(self, other: LaunchLog) -> str | None:
         """Where another log of the same forward on the same inputs does otherwise than this
@@ -217,6 +220,11 @@ class LaunchLog(_Plain):
     def reads_data(self) -> bool:
         """Host code read tensor data back: the launches may depend on the inputs' values."""
         return any(isinstance(s, HostOp) and s.name in READ_OPS for s in self.steps)
+
+
+def with_later(logs: list[LaunchLog]) -> list[LaunchLog]:
+    """Each log, followed by the later calls of forward logged with it."""
+    return [x for log in logs for x in (log, *log.later)]
 
 
 def refs(arg: Arg) -> list[TensorRef]:

@@ -260,7 +260,7 @@ class Recorder:
             return
         fn = getattr(kernel, "fn", None)
         name = getattr(fn, "__name__", "?")
-        changed = kernel_identity.changed_since_first(identity)
+        changed = identity.problem or kernel_identity.changed_since_first(identity)
         if changed:
             self.problem = f"the launch of {name}: {changed}"
             return

@@ -508,12 +508,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     }
     other = [_launched_otherwise(log, kernels, defs) for log in logs]
 
-    def replay_one(n: int, k: int, log: LaunchLog, seed: int, regime) -> dict[str, Any]:
+    def replay_one(n: int, k: int, log: LaunchLog, seed: int, regime, refused) -> dict[str, Any]:
         inputs = trial_inputs.make_inputs(pm, seed, device, dtype, regime)
         pristine = [trial_inputs.clone(a) for a in inputs]
         report: dict[str, Any] = {"log": k, "seed": seed, "file": None, "error": None}
-        if other[k]:
-            report["error"] = other[k]
+        if refused:
+            report["error"] = refused
             return report
         try:
             with torch.no_grad():
@@ -560,19 +560,27 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         return report
 
     plan = job["plan"]
-    replays = [replay_one(n, k, logs[k], seed, regime) for n, (k, seed, regime) in enumerate(plan)]
-    # Every other config of an autotuned launch's list, on the first replayed trial's inputs:
-    # a GPU's autotuner may pick any of them.
-    configs = []
+    replays = [
+        replay_one(n, k, logs[k], seed, regime, other[k])
+        for n, (k, seed, regime) in enumerate(plan)
+    ]
+    # On the first replayed trial's inputs: every other config of an autotuned launch's list (a
+    # GPU's autotuner may pick any), and forward's later calls where they logged otherwise.
+    extras = []
     if plan:
         k, seed, regime = plan[0]
         for j in range(logs[k].variant_count()):
             log, taken = logs[k].variant(j)
-            report = replay_one(len(plan) + j, k, log, seed, regime)
-            configs.append({**report, "config": "; ".join(taken)})
+            extras.append((log, other[k], {"config": "; ".join(taken)}))
+        for i, log in enumerate(logs[k].later):
+            extras.append((log, _launched_otherwise(log, kernels, defs), {"later": i}))
+        extras = [
+            {**replay_one(len(plan) + n, k, log, seed, regime, refused), **what}
+            for n, (log, refused, what) in enumerate(extras)
+        ]
     return {
         "error": None,
         "replays": replays,
-        "configs": configs,
+        "extras": extras,
         "probed": probe.dump() if probe else None,
     }

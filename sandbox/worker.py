@@ -38,9 +38,11 @@ from kernelwright.sandbox.profiler import ProfilerUnavailable
 # a disagreement with the replay, and tells what in the log varies with data read back. Where
 # host code reads data back, it runs every trial (``Worker._run_candidate``).
 HOST_TRIALS = 2
-# A forward whose launches are logged and not run (``Worker._config_forwards``) runs host code
+# A forward whose launches are logged and not run (``Worker._dry_forwards``) runs host code
 # alone: far less than a trial.
-DRY_FORWARD_TIMEOUT_S = 60.0
+DRY_FORWARD_TIMEOUT_S = 20.0
+# Dry calls in a row on one input set: past the two host trials, by as many again and more.
+DRY_CALLS = 8
 
 
 # Where the job's host trials start in an autotune list, and the host trial running now: the
@@ -210,7 +212,7 @@ class Worker:
         self.traffic_counted: dict[str, int] | None = None
         self.read_back = False  # the last trial's host code read tensor data back
         # The first trial's log and where its autotuned launches are (``guards.STATE.tuned``),
-        # kept where it has other autotune configs to try (``_config_forwards``).
+        # for the dry forwards (``_dry_forwards``).
         self.tuned: tuple[Any, list[int]] | None = None
         # On a GPU, what the profiler saw run during each trial and the timed calls.
         self.profile = None
@@ -388,8 +390,8 @@ class Worker:
                     # the first log computes there (``launchlog.data_program``, the agreement).
                     hosted = n_trials
                 k += 1
-            if self.tuned and not self.read_back:
-                self._config_forwards(model, pm, dtype, jobdir, pristine, *first)
+            if self.tuned and not self.read_back and not self.tuned[0].problem:
+                self._dry_forwards(model, pm, dtype, jobdir, pristine, *first)
             if job.get("timing"):
                 result["stage"] = "timing"
                 sets = [
@@ -445,7 +447,7 @@ class Worker:
         if counting:
             self.traffic_counted = self.traffic.stop()
         self.read_back = log.reads_data()
-        if k == 0 and log.variant_count():
+        if k == 0:
             self.tuned = (log, list(state.tuned))
         log_file = jobdir / f"trial{k}.log.json"
         log_file.write_text(log.model_dump_json())
@@ -559,56 +561,83 @@ class Worker:
             recorder, state.recorder, state.capture = state.recorder, None, None
         return out, recorder.finish(_as_list(out)) if record else None
 
-    def _config_forwards(
+    def _dry_forwards(
         self, model, pm, dtype, jobdir: Path, pristine: Pristine | None, seed: int, regime
     ) -> None:
-        """A GPU's autotuner may choose any config of a list, and host code may do otherwise
-        once it has (a pre_hook that reads its config, code that reads ``best_config``), while
-        the replay of each config runs the first log's host ops. So forward runs again on the
-        first trial's inputs once per other config, every autotuned launch made to take it,
-        dry (host code and hooks run; launches are logged, none runs), each as the first call
-        of a copy of the process made before any forward (``pristine``; in this process where
-        there is a GPU), and must log what the replay of that config runs. Where it does not,
-        the first log says so, and is refused."""
+        """Forward again on the first trial's inputs, dry (host code and hooks run; launches are
+        logged, none runs), as the first calls of a copy of the process made before any
+        forward (``pristine``; this process where there is a GPU or a thread a fork would
+        lose). What the first log does not show, a replay runs or a refusal says; both go into
+        the first log, which is written again.
+
+        - ``DRY_CALLS`` calls in a row, every autotuned launch taking the config the first
+          trial took. The first must log what the first trial did; each later one that logs
+          otherwise (returns an output it kept, skips a launch, reuses a buffer) is replayed
+          (``LaunchLog.later``): on a GPU a forward is called far more often than the CPU's
+          two host trials.
+        - One call per other config of the autotune lists, every autotuned launch made to take
+          it, which must log what that config's replay runs (``LaunchLog.variant``): a GPU's
+          autotuner may choose any, and host code may do otherwise once it has (a pre_hook that
+          reads its config, code that reads ``best_config``)."""
         log, tuned = self.tuned
-        items, configs = [], []
-        for j in range(log.variant_count()):
-            expected, taken = log.variant(j)
-            made = [expected.steps[i].made() for i in tuned]
-            items.append({"seed": seed, "regime": regime, "forced": made})
-            configs.append((expected, "; ".join(taken)))
-        if pristine is not None:
+        items, wanted = [], []
+        for j in range(-1, log.variant_count()):
+            want, taken = (log, []) if j < 0 else log.variant(j)
+            made = [want.steps[i].made() for i in tuned]
+            calls = DRY_CALLS if j < 0 else 1
+            items.append({"seed": seed, "regime": regime, "forced": made, "calls": calls})
+            wanted.append((want, "; ".join(taken)))
+        if pristine is not None and _threads() == 1:
             answers = pristine.ask(items, DRY_FORWARD_TIMEOUT_S)
         else:
             answers = [self._dry_forward(model, pm, dtype, item) for item in items]
-        for (expected, config), answer in zip(configs, answers, strict=True):
+        for (want, config), answer in zip(wanted, answers, strict=True):
             got = LaunchLog.model_validate(answer["log"]) if "log" in answer else None
-            why = answer.get("error") or got.problem or expected.first_difference(got)
-            if why:
-                log.problem = (
+            why = answer.get("error") or got.problem or want.first_difference(got)
+            if why and config:
+                why = (
                     f"with autotune config {config} chosen, as a GPU's autotuner may choose "
                     f"it, forward did otherwise than with the config this check ran: {why}"
                 )
-                (jobdir / "trial0.log.json").write_text(log.model_dump_json())
-                return
+            elif why:
+                why = f"forward, called again on the first trial's inputs, did otherwise: {why}"
+            if why:
+                log.problem = why
+                break
+            log.later += [LaunchLog.model_validate(x) for x in answer.get("later", [])]
+        if log.problem or log.later:
+            (jobdir / "trial0.log.json").write_text(log.model_dump_json())
 
     def _dry_forward(self, model, pm, dtype, item: dict[str, Any]) -> dict[str, Any]:
-        """Forward on a trial's inputs with each autotuned launch taking the config that makes
-        ``item["forced"]``, dry: its log."""
+        """``item["calls"]`` forwards on a trial's inputs (made afresh for each), dry, each
+        autotuned launch taking the config that makes ``item["forced"]``: the first call's log,
+        and the later calls' that differ from it and from each other."""
         state = self.guards.STATE
-        state.active = False  # the problem's get_inputs runs here, not candidate code
-        try:
-            inputs = self._inputs(pm, item["seed"], dtype, item["regime"])
-        finally:
-            state.active = True
-        state.forced = list(item["forced"])
-        try:
-            _, log = self._traced_forward(model, inputs, record=True, dry=True)
-        finally:
-            state.forced = None
-        return {"log": log.model_dump(mode="json")}
+        logs: dict[str, Any] = {}
+        for _ in range(item["calls"]):
+            state.active = False  # the problem's get_inputs runs here, not candidate code
+            try:
+                inputs = self._inputs(pm, item["seed"], dtype, item["regime"])
+            finally:
+                state.active = True
+            state.forced = list(item["forced"])
+            try:
+                _, log = self._traced_forward(model, inputs, record=True, dry=True)
+            finally:
+                state.forced = None
+            logs.setdefault(log.model_dump_json(), log)
+        first, *later = logs.values()
+        return {
+            "log": first.model_dump(mode="json"),
+            "later": [x.model_dump(mode="json") for x in later],
+        }
 
     # --- helpers -----------------------------------------------------------------
+
+
+def _threads() -> int:
+    """This process's threads: a fork keeps only the one that forks."""
+    return len(os.listdir("/proc/self/task"))
 
 
 def _reseed() -> None:

@@ -49,32 +49,46 @@ SOFTMAX = TESTS / "problems" / "wide_softmax.py"
 TWO_KERNELS = (CANDIDATES / "legit" / "two_kernels_softmax.py").read_text()
 
 # After the two trials the candidate's host code runs (the replay covers the other seeds), the
-# third call (the first timed one) changes behaviour.
-REPLAY_FIRST = TWO_KERNELS.replace(
-    "class ModelNew(nn.Module):",
-    "class ModelNew(nn.Module):\n    calls = []\n",
-).replace(
-    "    def forward(self, x):\n",
-    "    def forward(self, x):\n"
-    "        if len(ModelNew.calls) >= 2:\n"
-    "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
-    "            return ModelNew.calls[0].clone()\n"
-    "        ModelNew.calls.append(self._forward(x))\n"
-    "        return ModelNew.calls[-1]\n\n"
-    "    def _forward(self, x):\n",
+# third call (the first timed one) changes behaviour, in the process the trials ran in only: the
+# forked copies that make dry calls (worker._dry_forwards) have another pid. That is a test of
+# the timed calls, which see every call a GPU's run makes.
+_IN_THE_TRIALS_PROCESS = (
+    "import os\n\n",
+    "_PID = os.getpid()  # the trials' process, not a copy made for dry calls\n\n\n",
 )
-TORCH_WHEN_TIMED = TWO_KERNELS.replace(
-    "class ModelNew(nn.Module):",
-    "class ModelNew(nn.Module):\n    calls = 0\n",
-).replace(
-    "    def forward(self, x):\n",
-    "    def forward(self, x):\n"
-    "        ModelNew.calls += 1\n"
-    "        if ModelNew.calls > 2:\n"
-    "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
-    "            return torch.softmax(x, dim=-1)\n"
-    "        return self._forward(x)\n\n"
-    "    def _forward(self, x):\n",
+REPLAY_FIRST = (
+    TWO_KERNELS.replace("import torch\n", _IN_THE_TRIALS_PROCESS[0] + "import torch\n", 1)
+    .replace(
+        "class ModelNew(nn.Module):",
+        _IN_THE_TRIALS_PROCESS[1] + "class ModelNew(nn.Module):\n    calls = []\n",
+    )
+    .replace(
+        "    def forward(self, x):\n",
+        "    def forward(self, x):\n"
+        "        if len(ModelNew.calls) >= 2 and os.getpid() == _PID:\n"
+        "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
+        "            return ModelNew.calls[0].clone()\n"
+        "        ModelNew.calls.append(self._forward(x))\n"
+        "        return ModelNew.calls[-1]\n\n"
+        "    def _forward(self, x):\n",
+    )
+)
+TORCH_WHEN_TIMED = (
+    TWO_KERNELS.replace("import torch\n", _IN_THE_TRIALS_PROCESS[0] + "import torch\n", 1)
+    .replace(
+        "class ModelNew(nn.Module):",
+        _IN_THE_TRIALS_PROCESS[1] + "class ModelNew(nn.Module):\n    calls = 0\n",
+    )
+    .replace(
+        "    def forward(self, x):\n",
+        "    def forward(self, x):\n"
+        "        ModelNew.calls += 1\n"
+        "        if ModelNew.calls > 2 and os.getpid() == _PID:\n"
+        "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
+        "            return torch.softmax(x, dim=-1)\n"
+        "        return self._forward(x)\n\n"
+        "    def _forward(self, x):\n",
+    )
 )
 
 

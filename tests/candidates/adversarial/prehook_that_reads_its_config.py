@@ -8,7 +8,7 @@
 # one a GPU's benchmark picks (the others run blocks of 64 on one warp), it zeroes the input
 # before the launch. No host trial on the CPU takes that config. Refused: forward runs again,
 # dry, once per other config with every autotuned launch made to take it (worker.
-# _config_forwards), and must log what the replay of that config runs.
+# _dry_forwards), and must log what the replay of that config runs.
 """Problem: silu."""
 
 import torch

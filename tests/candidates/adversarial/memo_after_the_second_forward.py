@@ -1,12 +1,15 @@
 # problem: silu
 # expect: incorrect
-# names: forward memoises its output from the third call on
+# names: every call must compute from its own inputs
 # class: state unchanged (session 28: the replay reports which of Model's state forward wrote)
-# OPEN: a known false accept on the CPU (session 28, attacker round C). Forward counts its calls
-# in a plain attribute and from the third call on returns the first output it kept, launching
-# nothing; each shape set's process calls forward twice on the CPU. On a GPU the timed calls
-# (rotating inputs, every output checked, timed_calls.py) refuse it. The rule that would close it
-# here: a number of host calls the candidate cannot predict, or a model carried across shape sets.
+# Found by session 28's attacker round C (correct at 7576eda). Forward counts its calls in a
+# plain attribute and from the third call on returns the first output it kept, launching
+# nothing; each shape set's process calls forward twice on the CPU. Refused since session 29:
+# forward also runs DRY_CALLS (8) times in a row, dry (launches logged, none run), as the first
+# calls of a copy of the process forked before any forward, and each later call that logs
+# otherwise is replayed too (worker._dry_forwards, LaunchLog.later): its output, a buffer no
+# kernel of that call wrote, is poisoned there. Memoising from a later call than the eighth is open
+# (memo_past_the_dry_calls); a GPU's timed calls check every call.
 # The attacker's notes:
 # class: (5) drift through something that is not state: a plain attribute
 # idea: ModelNew counts its forwards in a plain int attribute (not a parameter or buffer, so not
