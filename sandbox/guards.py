@@ -291,6 +291,7 @@ class GuardState:
         self.in_launch = 0  # >0 inside a kernel's run or an autotuner's benchmark
         self.recorder = None  # the launch log of the forward being traced
         self.capture: list | None = None  # a dry run's launches: logged here, never run
+        self.dry = False  # a dry forward (``Worker._dry_forwards``): what it allocates is poison
         # Where the forward's autotuned launches are in its log (``_record_configs``); while
         # ``forced`` holds what each should run (``Launch.made``), each takes the config of its
         # list that makes it.
@@ -539,6 +540,9 @@ def op_trace_mode():
     """A TorchDispatchMode that counts the aten ops forward issues outside Triton launches."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
+    from kernelwright.sandbox.launchlog import EMPTY_OPS
+    from kernelwright.sandbox.replay import poison
+
     class OpTrace(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             if not STATE.suspended:
@@ -548,6 +552,10 @@ def op_trace_mode():
             out = func(*args, **(kwargs or {}))
             if recorder:
                 recorder.done(step, out)
+            if STATE.dry and func.overloadpacket.__name__ in EMPTY_OPS:
+                # No kernel runs in a dry forward: what host code reads of memory one would have
+                # written is the same poison on every run, as in the replay.
+                poison(out)
             return out
 
     return OpTrace()

@@ -59,23 +59,36 @@ def _first_config(shape: str, draw_seed: int) -> int:
     return fixed.get(shape, 4 + zlib.crc32(f"{shape}:{draw_seed}".encode()) % 64)
 
 
+# Autotuners made in this process (on the interpreter): where the candidate made none before its
+# first forward, no copy of the process is kept for dry calls (``Worker._dry_forwards``).
+_AUTOTUNERS = [0]
+
+
 def _interpreter_autotune() -> None:
     """The interpreter cannot benchmark configs, and a GPU's autotuner may pick any of them: the
     host trials take consecutive configs (modulo their count) of every autotuned kernel from
     where the shape set starts (``_first_config``), chosen afresh each trial. The first trial's
     log is replayed on every seed; the second trial's own outputs, computed with the next
     config, must agree with that replay, so a config that computes something else is refused
-    (and every config a trial took is compiled). Past four configs, by chance.
+    (and every config a trial took is compiled). Every config is replayed besides
+    (``LaunchLog.variant``).
 
-    On the first host trial the benchmark runs too, once per config, as a GPU's autotuner runs
-    each config on the launch's own arguments before its first launch (``reset_to_zero`` and
-    ``restore_value`` around each): a kernel that accumulates into an output the autotuner is
-    not told to reset ends with several runs' worth in it, here as there. That trial benchmarks
-    its config and the next, and keeps the first (every timing is 0); the second trial runs
-    its config alone, as every call after the first does on a GPU."""
+    On the first host trial the benchmark runs too, as a GPU's autotuner runs it before its
+    first launch: every config once, on the launch's own arguments, with the hooks a GPU runs
+    around each (each config's pre_hook, ``reset_to_zero``, ``restore_value``, the autotuner's
+    pre_hook and post_hook) and through the candidate's own ``do_bench`` where it gave one.
+    Whatever those do to the arguments happens here as there (a hook of the config a GPU would
+    keep that zeroes an input; a kernel that accumulates into an output no one resets). Timings
+    are positive, as a GPU's are, and the trial's own config is the fastest; the second trial
+    runs its config alone, as every call after the first does on a GPU."""
     from triton.runtime.autotuner import Autotuner
 
-    prune, run = Autotuner.prune_configs, Autotuner.run
+    prune, run, init = Autotuner.prune_configs, Autotuner.run, Autotuner.__init__
+
+    def made(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._kw_do_bench = kwargs.get("do_bench")  # the candidate's own, if it gave one
+        _AUTOTUNERS[0] += 1
 
     def pruned(self, kwargs):
         configs = prune(self, kwargs)
@@ -83,12 +96,22 @@ def _interpreter_autotune() -> None:
             return configs
         start, trial = _HOST_TRIAL
         k = (start + trial) % len(configs)
-        benchmarked = 2 if trial == 0 and len(configs) > 1 else 1
-        return [configs[(k + i) % len(configs)] for i in range(benchmarked)]
+        self._kw_timed = 0
+        ordered = configs[k:] + configs[:k]
+        return ordered if trial == 0 else ordered[:1]
 
-    def once(kernel_call, quantiles):
-        kernel_call()
-        return [0.0, 0.0, 0.0]
+    def timer(self):
+        theirs = getattr(self, "_kw_do_bench", None)
+        if theirs is not None:
+            return theirs
+
+        def once(kernel_call, quantiles):
+            kernel_call()
+            self._kw_timed += 1
+            t = 1.0 if self._kw_timed == 1 else 2.0  # the first benchmarked is the trial's own
+            return [t, t, t]
+
+        return once
 
     def run_afresh(self, *args, **kwargs):
         if getattr(self, "_kw_trial", None) != _HOST_TRIAL[1]:
@@ -97,9 +120,10 @@ def _interpreter_autotune() -> None:
         return run(self, *args, **kwargs)
 
     pruned.__wrapped__ = prune  # the list a GPU's autotuner benchmarks (guards._dry_configs)
+    Autotuner.__init__ = made
     Autotuner.prune_configs = pruned
     Autotuner.run = run_afresh
-    Autotuner.do_bench = property(lambda self: once)
+    Autotuner.do_bench = property(timer)
 
 
 def _driver_version() -> int | None:
@@ -368,7 +392,7 @@ class Worker:
                 return result
             result["stage"] = "init"
             model = trial_inputs.build(pm, cls, job["init_seed"], self.device, dtype)
-            if not self.device.startswith("cuda"):
+            if _AUTOTUNERS[0] and not self.device.startswith("cuda"):
                 pristine = Pristine(lambda item: self._dry_forward(model, pm, dtype, item))
             result["stage"] = "forward"
             previous = None
@@ -553,84 +577,96 @@ class Worker:
             state.recorder = Recorder(args, dict(model.state_dict(keep_vars=True)))
             state.tuned = []
             if dry:
-                state.capture = state.recorder.steps
+                state.capture, state.dry = state.recorder.steps, True
         try:
             with self.torch.no_grad(), self.guards.op_trace_mode():
                 out = model(*args)
         finally:
             recorder, state.recorder, state.capture = state.recorder, None, None
+            state.dry = False
         return out, recorder.finish(_as_list(out)) if record else None
 
     def _dry_forwards(
         self, model, pm, dtype, jobdir: Path, pristine: Pristine | None, seed: int, regime
     ) -> None:
-        """Forward again on the first trial's inputs, dry (host code and hooks run; launches are
-        logged, none runs), as the first calls of a copy of the process made before any
-        forward (``pristine``; this process where there is a GPU or a thread a fork would
-        lose). What the first log does not show, a replay runs or a refusal says; both go into
-        the first log, which is written again.
+        """Forward again on the first trial's inputs, dry (host code runs; launches are logged,
+        none runs). What the first log does not show, a replay runs or a refusal says; both go
+        into the first log, which is written again.
 
-        - ``DRY_CALLS`` calls in a row, every autotuned launch taking the config the first
-          trial took. The first must log what the first trial did; each later one that logs
-          otherwise (returns an output it kept, skips a launch, reuses a buffer) is replayed
-          (``LaunchLog.later``): on a GPU a forward is called far more often than the CPU's
-          two host trials.
+        - ``DRY_CALLS`` calls in a row, here, each autotuned launch taking the config the first
+          trial took: on a GPU forward is called far more often than the CPU's two host
+          trials, and each call that logs otherwise than the first (returns an output it kept,
+          skips a launch, reuses a buffer) is replayed too (``LaunchLog.later``).
         - One call per other config of the autotune lists, every autotuned launch made to take
-          it, which must log what that config's replay runs (``LaunchLog.variant``): a GPU's
-          autotuner may choose any, and host code may do otherwise once it has (a pre_hook that
-          reads its config, code that reads ``best_config``)."""
+          it, each the first call of a copy of the process made before any forward
+          (``pristine``; here where there is a GPU, or a thread a fork would lose): a GPU's
+          autotuner may choose any config at its first call, and host code may do otherwise
+          once it has (a pre_hook that reads its config, code that reads ``best_config``);
+          each must log what that config's replay runs (``LaunchLog.variant``)."""
         log, tuned = self.tuned
-        items, wanted = [], []
-        for j in range(-1, log.variant_count()):
-            want, taken = (log, []) if j < 0 else log.variant(j)
+
+        def item(want: LaunchLog, calls: int) -> dict[str, Any]:
             made = [want.steps[i].made() for i in tuned]
-            calls = DRY_CALLS if j < 0 else 1
-            items.append({"seed": seed, "regime": regime, "forced": made, "calls": calls})
-            wanted.append((want, "; ".join(taken)))
-        if pristine is not None and _threads() == 1:
-            answers = pristine.ask(items, DRY_FORWARD_TIMEOUT_S)
-        else:
-            answers = [self._dry_forward(model, pm, dtype, item) for item in items]
-        for (want, config), answer in zip(wanted, answers, strict=True):
-            got = LaunchLog.model_validate(answer["log"]) if "log" in answer else None
-            why = answer.get("error") or got.problem or want.first_difference(got)
-            if why and config:
-                why = (
-                    f"with autotune config {config} chosen, as a GPU's autotuner may choose "
-                    f"it, forward did otherwise than with the config this check ran: {why}"
-                )
-            elif why:
-                why = f"forward, called again on the first trial's inputs, did otherwise: {why}"
-            if why:
-                log.problem = why
-                break
-            log.later += [LaunchLog.model_validate(x) for x in answer.get("later", [])]
+            return {"seed": seed, "regime": regime, "forced": made, "calls": calls}
+
+        answer = self._dry_forward(model, pm, dtype, item(log, DRY_CALLS))
+        seen = {log.model_dump_json(exclude={"later"})}
+        for x in answer.get("logs", []):
+            later = LaunchLog.model_validate(x)
+            if later.problem:
+                answer["error"] = f"a later call of forward: {later.problem}"
+            elif later.model_dump_json(exclude={"later"}) not in seen:
+                log.later.append(later)
+        why = answer.get("error")
+        variants = [log.variant(j) for j in range(log.variant_count())]
+        if not why and variants:
+            items = [item(want, 1) for want, _ in variants]
+            if pristine is not None and _threads() == 1:
+                answers = pristine.ask(items, DRY_FORWARD_TIMEOUT_S)
+            elif pristine is None and self.interpreter:
+                # No autotuner existed before the first forward: this one was made in it.
+                answers = [
+                    {
+                        "error": "an autotuner was made during forward: wrap kernels in "
+                        "@triton.autotune at import (a GPU would benchmark a new one at "
+                        "every call)"
+                    }
+                ] * len(items)
+            else:
+                answers = [self._dry_forward(model, pm, dtype, x) for x in items]
+            for (want, taken), answer in zip(variants, answers, strict=True):
+                got = LaunchLog.model_validate(answer["logs"][0]) if "logs" in answer else None
+                if why := answer.get("error") or got.problem or want.first_difference(got):
+                    why = (
+                        f"with autotune config {'; '.join(taken)} chosen, as a GPU's autotuner "
+                        f"may choose it, forward did otherwise than with the config this check "
+                        f"ran: {why}"
+                    )
+                    break
+        if why:
+            log.problem = why
         if log.problem or log.later:
             (jobdir / "trial0.log.json").write_text(log.model_dump_json())
 
     def _dry_forward(self, model, pm, dtype, item: dict[str, Any]) -> dict[str, Any]:
-        """``item["calls"]`` forwards on a trial's inputs (made afresh for each), dry, each
-        autotuned launch taking the config that makes ``item["forced"]``: the first call's log,
-        and the later calls' that differ from it and from each other."""
+        """``item["calls"]`` forwards on a trial's inputs, dry, each autotuned launch taking the
+        config that makes ``item["forced"]``: the distinct logs, the first call's first."""
         state = self.guards.STATE
+        state.active = False  # the problem's get_inputs runs here, not candidate code
+        try:
+            inputs = self._inputs(pm, item["seed"], dtype, item["regime"])
+        finally:
+            state.active = True
         logs: dict[str, Any] = {}
         for _ in range(item["calls"]):
-            state.active = False  # the problem's get_inputs runs here, not candidate code
-            try:
-                inputs = self._inputs(pm, item["seed"], dtype, item["regime"])
-            finally:
-                state.active = True
             state.forced = list(item["forced"])
             try:
-                _, log = self._traced_forward(model, inputs, record=True, dry=True)
+                args = [trial_inputs.clone(a) for a in inputs]
+                _, log = self._traced_forward(model, args, record=True, dry=True)
             finally:
                 state.forced = None
             logs.setdefault(log.model_dump_json(), log)
-        first, *later = logs.values()
-        return {
-            "log": first.model_dump(mode="json"),
-            "later": [x.model_dump(mode="json") for x in later],
-        }
+        return {"logs": [x.model_dump(mode="json") for x in logs.values()]}
 
     # --- helpers -----------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 from conftest import CANDIDATES, TESTS
 from kernelwright.problem import ProblemError
 from kernelwright.sandbox.pool import Job
+from kernelwright.sandbox.worker import DRY_CALLS, HOST_TRIALS
 
 SOLUTION = (CANDIDATES / "broken" / "correct.py").read_text()
 VECTOR_ADD = (TESTS / "problems" / "vector_add.py").read_text()
@@ -48,47 +49,35 @@ def test_inputs_that_do_not_follow_the_seed_are_a_problem_error(pool, tmp_path):
 SOFTMAX = TESTS / "problems" / "wide_softmax.py"
 TWO_KERNELS = (CANDIDATES / "legit" / "two_kernels_softmax.py").read_text()
 
-# After the two trials the candidate's host code runs (the replay covers the other seeds), the
-# third call (the first timed one) changes behaviour, in the process the trials ran in only: the
-# forked copies that make dry calls (worker._dry_forwards) have another pid. That is a test of
-# the timed calls, which see every call a GPU's run makes.
-_IN_THE_TRIALS_PROCESS = (
-    "import os\n\n",
-    "_PID = os.getpid()  # the trials' process, not a copy made for dry calls\n\n\n",
+# The calls before the timed ones: the two trials the candidate's host code runs (the replay
+# covers the other seeds) and the dry calls after them (worker._dry_forwards). The first timed
+# call changes behaviour: a test of the timed calls, which see every call a GPU's run makes.
+_UNTIMED = HOST_TRIALS + DRY_CALLS
+REPLAY_FIRST = TWO_KERNELS.replace(
+    "class ModelNew(nn.Module):",
+    "class ModelNew(nn.Module):\n    calls = []\n",
+).replace(
+    "    def forward(self, x):\n",
+    "    def forward(self, x):\n"
+    f"        if len(ModelNew.calls) >= {_UNTIMED}:\n"
+    "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
+    "            return ModelNew.calls[0].clone()\n"
+    "        ModelNew.calls.append(self._forward(x))\n"
+    "        return ModelNew.calls[-1]\n\n"
+    "    def _forward(self, x):\n",
 )
-REPLAY_FIRST = (
-    TWO_KERNELS.replace("import torch\n", _IN_THE_TRIALS_PROCESS[0] + "import torch\n", 1)
-    .replace(
-        "class ModelNew(nn.Module):",
-        _IN_THE_TRIALS_PROCESS[1] + "class ModelNew(nn.Module):\n    calls = []\n",
-    )
-    .replace(
-        "    def forward(self, x):\n",
-        "    def forward(self, x):\n"
-        "        if len(ModelNew.calls) >= 2 and os.getpid() == _PID:\n"
-        "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
-        "            return ModelNew.calls[0].clone()\n"
-        "        ModelNew.calls.append(self._forward(x))\n"
-        "        return ModelNew.calls[-1]\n\n"
-        "    def _forward(self, x):\n",
-    )
-)
-TORCH_WHEN_TIMED = (
-    TWO_KERNELS.replace("import torch\n", _IN_THE_TRIALS_PROCESS[0] + "import torch\n", 1)
-    .replace(
-        "class ModelNew(nn.Module):",
-        _IN_THE_TRIALS_PROCESS[1] + "class ModelNew(nn.Module):\n    calls = 0\n",
-    )
-    .replace(
-        "    def forward(self, x):\n",
-        "    def forward(self, x):\n"
-        "        ModelNew.calls += 1\n"
-        "        if ModelNew.calls > 2 and os.getpid() == _PID:\n"
-        "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
-        "            return torch.softmax(x, dim=-1)\n"
-        "        return self._forward(x)\n\n"
-        "    def _forward(self, x):\n",
-    )
+TORCH_WHEN_TIMED = TWO_KERNELS.replace(
+    "class ModelNew(nn.Module):",
+    "class ModelNew(nn.Module):\n    calls = 0\n",
+).replace(
+    "    def forward(self, x):\n",
+    "    def forward(self, x):\n"
+    "        ModelNew.calls += 1\n"
+    f"        if ModelNew.calls > {_UNTIMED}:\n"
+    "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
+    "            return torch.softmax(x, dim=-1)\n"
+    "        return self._forward(x)\n\n"
+    "    def _forward(self, x):\n",
 )
 
 

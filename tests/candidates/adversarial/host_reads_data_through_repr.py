@@ -1,13 +1,11 @@
 # problem: silu
-# expect: rejected
-# names: output agrees with its launches | is not what its launches compute | did otherwise
+# expect: incorrect
+# names: output agrees with its launches | is not what its launches compute
 # class: data-dependent host decisions (session 28: read-back runs every trial, data_program)
 # Found by session 28's attacker round C (a host branch on a value read through the tensor's
 # printed text, which no launch log shows). Refused since: each shape set's second host trial is a
 # large stress regime's (pool.Job.trials: scaled_up at small, wide at heldout), and the host's own
-# outputs there must agree with the replay of the first trial's log. Since session 29 a dry call
-# of forward on the first trial's inputs (launches logged, none run: the printed max is not the
-# one the trial read) takes the other branch and must log what the trial did: refused first.
+# outputs there must agree with the replay of the first trial's log.
 # The attacker's notes:
 # class: (3) host decisions on data obtained through a channel that is not a READ_OP
 # idea: a Triton kernel writes max|x| to a buffer; forward prints that element to a string
