@@ -10,6 +10,7 @@ from conftest import CANDIDATES, TESTS
 from kernelwright.sandbox.pool import Job
 from kernelwright.sandbox.timed_calls import SAMPLES, RotatingCalls, check_samples
 from kernelwright.sandbox.verify import compare
+from kernelwright.sandbox.worker import DRY_CALLS, HOST_TRIALS
 
 SOFTMAX = TESTS / "problems" / "wide_softmax.py"
 TWO_KERNELS = (CANDIDATES / "legit" / "two_kernels_softmax.py").read_text()
@@ -105,9 +106,11 @@ def test_a_call_that_returns_another_shape_is_named():
     assert wrong is not None and "timed call 4 of 6" in wrong and "[2, 32]" in wrong
 
 
-# After the two trials the candidate's host code runs, the first timed call computes honestly
-# and every later call serves its answer: checked only on the timing seed (the old single
-# input set), the answer was right, since every timed call ran on that same input.
+# After the two trials the candidate's host code runs and the dry calls after them
+# (worker._dry_forwards), the first timed call computes honestly and every later call serves its
+# answer: checked only on the timing seed (the old single input set), the answer was right,
+# since every timed call ran on that same input.
+_FIRST_TIMED = HOST_TRIALS + DRY_CALLS + 1
 SERVE_FIRST_TIMED = TWO_KERNELS.replace(
     "class ModelNew(nn.Module):",
     "class ModelNew(nn.Module):\n    calls = []\n",
@@ -115,9 +118,9 @@ SERVE_FIRST_TIMED = TWO_KERNELS.replace(
     "    def forward(self, x):\n",
     "    def forward(self, x):\n"
     "        ModelNew.calls.append(None)\n"
-    "        if len(ModelNew.calls) == 3:\n"
+    f"        if len(ModelNew.calls) == {_FIRST_TIMED}:\n"
     "            ModelNew.first_timed = self._forward(x)\n"
-    "        if len(ModelNew.calls) >= 3:\n"
+    f"        if len(ModelNew.calls) >= {_FIRST_TIMED}:\n"
     "            self._forward(x)  # a launch, for the launch count; its result is dropped\n"
     "            return ModelNew.first_timed.clone()\n"
     "        return self._forward(x)\n\n"
