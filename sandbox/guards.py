@@ -329,6 +329,7 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
     from kernelwright.sandbox import kernel_identity
 
     original = cls.run
+    hooks = _knob_hooks()  # as they are before any candidate
 
     def run(self, *args, **kwargs):
         if kwargs.get("warmup") and _guarded():
@@ -339,6 +340,8 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
                 "as they are at that moment): launch kernels in forward only"
             )
         launch = count and not kwargs.get("warmup")
+        if count and (changed := _hooks_changed(hooks)):
+            STATE.flag(changed)
         if count:  # a launch, or a compile ahead of one
             identity = kernel_identity.Identity(self, STATE.rebound)
         if launch and STATE.capture is not None:
@@ -359,6 +362,41 @@ def _wrap_launch(cls: type, count: bool = True) -> None:
 
     run.__wrapped__ = original
     cls.run = run
+
+
+def _knob_hooks() -> list[tuple[str, Any, str, tuple]]:
+    """Triton's knobs that hold code Triton runs at a compile or a launch (``launch_exit_hook``,
+    ``jit_cache_hook``, the autotuner's listener), as they are now: (namespace name, namespace,
+    knob, what it holds)."""
+    try:
+        from triton import knobs
+    except ImportError:  # a Triton without knobs: none to hold
+        return []
+    found = []
+    for name in dir(knobs):
+        ns = getattr(knobs, name)
+        if isinstance(ns, type) or type(ns).__module__ != knobs.__name__:
+            continue
+        for knob in dir(ns):
+            if not knob.startswith("_") and ("hook" in knob or "listener" in knob):
+                found.append((name, ns, knob, _holds(getattr(ns, knob, None))))
+    return found
+
+
+def _holds(value: Any) -> tuple:
+    return (id(value), tuple(map(id, getattr(value, "calls", ()))))
+
+
+def _hooks_changed(start: list[tuple[str, Any, str, tuple]]) -> str | None:
+    from triton import knobs
+
+    for name, ns, knob, held in start:
+        if getattr(knobs, name, None) is not ns or _holds(getattr(ns, knob, None)) != held:
+            return (
+                f"a Triton hook set (triton.knobs.{name}.{knob}): Triton runs it at a launch or "
+                "a compile on a GPU, where the interpreter never does"
+            )
+    return None
 
 
 def _read_at_jit(cls: type, read) -> None:
@@ -410,7 +448,7 @@ def _record_configs(cls: type) -> None:
             i for i in range(before, len(recorder.steps)) if isinstance(recorder.steps[i], Launch)
         ]
         if taken:
-            recorder.variants(recorder.steps[taken[-1]], self.best_config, found)
+            recorder.variants(recorder.steps[taken[-1]], self, self.best_config, found)
             STATE.tuned.append(taken[-1])
         return out
 

@@ -146,8 +146,10 @@ class Launch(_Plain):
     # digest), the module constants they read (name -> value), held against the extraction.
     sources: dict[str, str] = {}
     constants: dict[str, str] = {}
-    # An autotuned launch: every other config a GPU's benchmark could pick in its place.
+    # An autotuned launch: every other config a GPU's benchmark could pick in its place, and
+    # which autotuner of the log it is (numbered in order of first launch).
     variants: list[Variant] = []
+    tuner: int | None = None
 
     def made(self) -> str:
         """What the launch runs (kernel, grid, parameters, options), as one string."""
@@ -155,6 +157,10 @@ class Launch(_Plain):
 
 
 Step = Annotated[HostOp | Launch, Field(discriminator="k")]
+
+
+# What the autotuning of a launch adds to it, not what it ran.
+_TUNING = {"variants", "tuner"}
 
 
 class LaunchLog(_Plain):
@@ -171,15 +177,21 @@ class LaunchLog(_Plain):
     def launches(self) -> list[Launch]:
         return [s for s in self.steps if isinstance(s, Launch)]
 
-    def variant_count(self) -> int:
-        return max((len(s.variants) for s in self.launches), default=0)
+    def variants(self) -> list[tuple[int, int]]:
+        """(autotuner, j) for each other config of each autotuner of the log: a GPU tunes each
+        autotuner apart, so each takes its configs in turn while the others keep theirs."""
+        count: dict[int, int] = {}
+        for s in self.launches:
+            if s.variants and s.tuner is not None:
+                count[s.tuner] = max(count.get(s.tuner, 0), len(s.variants))
+        return [(t, j) for t, n in count.items() for j in range(n)]
 
-    def variant(self, j: int) -> tuple[LaunchLog, list[str]]:
-        """This log with every autotuned launch taking the ``j``-th other config of its list
-        (modulo its length), and the configs taken."""
+    def variant(self, tuner: int, j: int) -> tuple[LaunchLog, list[str]]:
+        """This log with every launch of autotuner ``tuner`` taking the ``j``-th other config of
+        its list (modulo its length), and the configs taken."""
         steps, taken = [], []
         for s in self.steps:
-            if isinstance(s, Launch) and s.variants:
+            if isinstance(s, Launch) and s.variants and s.tuner == tuner:
                 v = s.variants[j % len(s.variants)]
                 taken.append(f"{s.kernel} {v.config}")
                 s = s.model_copy(
@@ -193,6 +205,20 @@ class LaunchLog(_Plain):
             steps.append(s)
         return self.model_copy(update={"steps": steps, "later": []}), list(dict.fromkeys(taken))
 
+    def what_ran(self) -> str:
+        """The log as one string, without what autotuning adds to it or the later calls."""
+        return self.model_copy(
+            update={
+                "steps": [
+                    s.model_copy(update={"variants": [], "tuner": None})
+                    if isinstance(s, Launch)
+                    else s
+                    for s in self.steps
+                ],
+                "later": [],
+            }
+        ).model_dump_json()
+
     def first_difference(self, other: LaunchLog) -> str | None:
         """Where another log of the same forward on the same inputs does otherwise than this
         one, said for the candidate; None where it does not."""
@@ -205,7 +231,7 @@ class LaunchLog(_Plain):
             return f"a launch of {step.kernel} with grid {step.grid}"
 
         def plain(step: Step | None) -> str | None:
-            exclude = {"variants"} if isinstance(step, Launch) else None
+            exclude = _TUNING if isinstance(step, Launch) else None
             return step.model_dump_json(exclude=exclude) if step is not None else None
 
         for n, (a, b) in enumerate(itertools.zip_longest(self.steps, other.steps)):

@@ -117,6 +117,7 @@ class Recorder:
         self._alive: list[torch.Tensor] = []  # no storage freed, so no address reused
         self.steps: list = []
         self.problem: str | None = None
+        self._tuners: dict[int, int] = {}
         for i, a in enumerate(args):
             if isinstance(a, torch.Tensor):
                 self._buffer(a, Buffer(kind="input", input=i, nbytes=_nbytes(a)))
@@ -295,11 +296,14 @@ class Recorder:
             return
         (self.steps if into is None else into).append(step)
 
-    def variants(self, taken: Launch, best, found: list[tuple[Any, list]]) -> None:
-        """Give the autotuned launch ``taken`` (made with config ``best``) the launches every
-        other config of its list made in a dry run (``found``: config, launches logged)."""
+    def variants(self, taken: Launch, tuner, best, found: list[tuple[Any, list]]) -> None:
+        """Give the launch ``taken`` of autotuner ``tuner`` (made with config ``best``) the
+        launches every other config of its list made in a dry run (``found``: config, launches
+        logged)."""
         if self.problem:
             return
+        taken.tuner = self._tuners.setdefault(id(tuner), len(self._tuners))
+        self._alive.append(tuner)  # no other autotuner takes its id
         seen = set()
         for config, made in found:
             if config is best:

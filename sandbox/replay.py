@@ -111,8 +111,15 @@ def poison(t: torch.Tensor) -> None:
         t.fill_(torch.iinfo(t.dtype).max)
 
 
-def _poison_bytes(nbytes: int, device: str) -> torch.UntypedStorage:
-    t = torch.full((nbytes,), 0xFF, dtype=torch.uint8, device=device)  # all-ones: NaN, -1
+# Memory made outside forward (in __init__, at import) is poison in every replay, and another
+# poison in every second one: a kernel that relies on what it holds (a counter kept across calls,
+# which reads as -1 in all-ones memory) computes otherwise in one of them.
+_FOREIGN = "memory made outside forward"
+_FOREIGN_FILLS = (0xFF, 0x7F)  # all-ones (NaN, -1), and a large positive number in every dtype
+
+
+def _poison_bytes(nbytes: int, device: str, fill: int = 0xFF) -> torch.UntypedStorage:
+    t = torch.full((nbytes,), fill, dtype=torch.uint8, device=device)
     return t.untyped_storage()
 
 
@@ -141,6 +148,7 @@ class Replay:
         bounds_file: str | None = None,
         reorder: int | None = None,
         probe: Probe | None = None,
+        foreign_fill: int = 0xFF,
     ):
         self.log = log
         self.probe = probe  # the interpreter only: what the compiler folds, held against it
@@ -175,7 +183,12 @@ class Replay:
                     )
                     st = _poison_bytes(b.nbytes, device)
             elif b.kind == "foreign":
-                st = _poison_bytes(b.nbytes, device)
+                st = _poison_bytes(b.nbytes, device, foreign_fill)
+                if foreign_fill != 0xFF and not any(n.startswith(_FOREIGN) for n in self.notes):
+                    self.notes.append(
+                        f"{_FOREIGN} held bytes {foreign_fill:#04x} in this replay (0xff in "
+                        "others): no kernel may rely on what it holds"
+                    )
             self.storages.append(st)
 
     def view(self, r: TensorRef) -> torch.Tensor:
@@ -508,7 +521,9 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     }
     other = [_launched_otherwise(log, kernels, defs) for log in logs]
 
-    def replay_one(n: int, k: int, log: LaunchLog, seed: int, regime, refused) -> dict[str, Any]:
+    def replay_one(
+        n: int, k: int, log: LaunchLog, seed: int, regime, refused, fill: int | None = None
+    ) -> dict[str, Any]:
         inputs = trial_inputs.make_inputs(pm, seed, device, dtype, regime)
         pristine = [trial_inputs.clone(a) for a in inputs]
         report: dict[str, Any] = {"log": k, "seed": seed, "file": None, "error": None}
@@ -520,7 +535,15 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 state_copy = {name: t.clone() for name, t in state.items()}
                 reorder = seed if program_order.reversed_replay(n) else None
                 replay = Replay(
-                    log, inputs, state_copy, device, program, bounds_file, reorder, probe
+                    log,
+                    inputs,
+                    state_copy,
+                    device,
+                    program,
+                    bounds_file,
+                    reorder,
+                    probe,
+                    _FOREIGN_FILLS[n % 2] if fill is None else fill,
                 )
                 # The interpreter is one legal execution; this replay computes the ops a
                 # compiler may lower otherwise the other legal way (``semantics``).
@@ -569,14 +592,17 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     extras = []
     if plan:
         k, seed, regime = plan[0]
-        for j in range(logs[k].variant_count()):
-            log, taken = logs[k].variant(j)
+        for tuner, j in logs[k].variants():
+            log, taken = logs[k].variant(tuner, j)
             extras.append((log, other[k], {"config": "; ".join(taken)}))
+        # A later call's log holds what earlier calls left in memory made outside this call:
+        # it is replayed under each poison.
         for i, log in enumerate(logs[k].later):
-            extras.append((log, _launched_otherwise(log, kernels, defs), {"later": i}))
+            refused = _launched_otherwise(log, kernels, defs)
+            extras += [(log, refused, {"later": i}, fill) for fill in _FOREIGN_FILLS]
         extras = [
-            {**replay_one(len(plan) + n, k, log, seed, regime, refused), **what}
-            for n, (log, refused, what) in enumerate(extras)
+            {**replay_one(len(plan) + n, k, log, seed, regime, refused, *fill), **what}
+            for n, (log, refused, what, *fill) in enumerate(extras)
         ]
     return {
         "error": None,

@@ -377,7 +377,7 @@ class Worker:
         state = self.guards.STATE
         result: dict[str, Any] = {"type": "result", "trials": [], "stage": "import"}
         path = jobdir / "candidate.py"
-        pristine = None
+        pristine, nocopy = None, None
         try:
             _reseed()
             state.rebound = frozenset(pm.info.constants)
@@ -392,7 +392,20 @@ class Worker:
                 return result
             result["stage"] = "init"
             model = trial_inputs.build(pm, cls, job["init_seed"], self.device, dtype)
-            if _AUTOTUNERS[0] and not self.device.startswith("cuda"):
+            if not self.interpreter:
+                pass  # a CUDA context does not survive a fork: dry calls run in this process
+            elif not _AUTOTUNERS[0]:
+                nocopy = (
+                    "an autotuner was made during forward: wrap kernels in @triton.autotune at "
+                    "import (a GPU would benchmark a new one at every call)"
+                )
+            elif (threads := _threads()) > 1:
+                nocopy = (
+                    f"the process ran {threads} threads before its first forward (a thread pool "
+                    "started at import or in __init__, torch.set_num_threads): a copy of it made "
+                    "for the autotune configs' dry calls would lose them; start none"
+                )
+            else:
                 pristine = Pristine(lambda item: self._dry_forward(model, pm, dtype, item))
             result["stage"] = "forward"
             previous = None
@@ -415,7 +428,7 @@ class Worker:
                     hosted = n_trials
                 k += 1
             if self.tuned and not self.read_back and not self.tuned[0].problem:
-                self._dry_forwards(model, pm, dtype, jobdir, pristine, *first)
+                self._dry_forwards(model, pm, dtype, jobdir, pristine or nocopy, *first)
             if job.get("timing"):
                 result["stage"] = "timing"
                 sets = [
@@ -587,7 +600,7 @@ class Worker:
         return out, recorder.finish(_as_list(out)) if record else None
 
     def _dry_forwards(
-        self, model, pm, dtype, jobdir: Path, pristine: Pristine | None, seed: int, regime
+        self, model, pm, dtype, jobdir: Path, pristine: Pristine | str | None, seed: int, regime
     ) -> None:
         """Forward again on the first trial's inputs, dry (host code runs; launches are logged,
         none runs). What the first log does not show, a replay runs or a refusal says; both go
@@ -599,7 +612,8 @@ class Worker:
           skips a launch, reuses a buffer) is replayed too (``LaunchLog.later``).
         - One call per other config of the autotune lists, every autotuned launch made to take
           it, each the first call of a copy of the process made before any forward
-          (``pristine``; here where there is a GPU, or a thread a fork would lose): a GPU's
+          (``pristine``; here where there is a GPU; where a copy could not be made, the reason,
+          which refuses them): a GPU's
           autotuner may choose any config at its first call, and host code may do otherwise
           once it has (a pre_hook that reads its config, code that reads ``best_config``);
           each must log what that config's replay runs (``LaunchLog.variant``)."""
@@ -610,30 +624,25 @@ class Worker:
             return {"seed": seed, "regime": regime, "forced": made, "calls": calls}
 
         answer = self._dry_forward(model, pm, dtype, item(log, DRY_CALLS))
-        seen = {log.model_dump_json(exclude={"later"})}
+        seen = {log.what_ran()}
         for x in answer.get("logs", []):
             later = LaunchLog.model_validate(x)
             if later.problem:
                 answer["error"] = f"a later call of forward: {later.problem}"
-            elif later.model_dump_json(exclude={"later"}) not in seen:
+            elif later.what_ran() not in seen:
+                seen.add(later.what_ran())
                 log.later.append(later)
         why = answer.get("error")
-        variants = [log.variant(j) for j in range(log.variant_count())]
+        variants = [log.variant(tuner, j) for tuner, j in log.variants()]
         if not why and variants:
             items = [item(want, 1) for want, _ in variants]
-            if pristine is not None and _threads() == 1:
+            if isinstance(pristine, Pristine):
                 answers = pristine.ask(items, DRY_FORWARD_TIMEOUT_S)
-            elif pristine is None and self.interpreter:
-                # No autotuner existed before the first forward: this one was made in it.
-                answers = [
-                    {
-                        "error": "an autotuner was made during forward: wrap kernels in "
-                        "@triton.autotune at import (a GPU would benchmark a new one at "
-                        "every call)"
-                    }
-                ] * len(items)
+            elif pristine:  # why no copy of the process was made
+                answers = [{"error": pristine}] * len(items)
             else:
                 answers = [self._dry_forward(model, pm, dtype, x) for x in items]
+
             for (want, taken), answer in zip(variants, answers, strict=True):
                 got = LaunchLog.model_validate(answer["logs"][0]) if "logs" in answer else None
                 if why := answer.get("error") or got.problem or want.first_difference(got):

@@ -57,13 +57,16 @@ def test_a_log_runs_each_other_config_of_its_autotuned_launches_in_turn():
         for n in (3, 4, 5)
     ]
     b.variants = a.variants[:2]
-    log = _log([a, b], [_ref(0)], [INPUT])
-    assert log.variant_count() == 3
-    third, taken = log.variant(2)
-    assert [s.grid[0] for s in third.launches] == [5, 3]  # each list wraps at its own length
-    assert [s.params["scale"].value for s in third.launches] == [5, 3]
+    a.tuner = b.tuner = 0  # one autotuner launched twice: its launches take a config together
+    c = _launch(0, scale=3.0)
+    c.variants, c.tuner = a.variants[:1], 1  # another autotuner: its configs in turn, apart
+    log = _log([a, b, c], [_ref(0)], [INPUT])
+    assert log.variants() == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    third, taken = log.variant(0, 2)
+    assert [s.grid[0] for s in third.launches] == [5, 3, 1]  # each list wraps at its length
+    assert [s.params["scale"].value for s in third.launches] == [5, 3, 3.0]
     assert taken == ["k BLOCK=5", "k BLOCK=3"]
-    assert all(not s.variants for s in third.launches) and a.variants  # the log is unchanged
+    assert all(not s.variants for s in third.launches[:2]) and a.variants  # the log unchanged
 
 
 def test_outputs_no_kernel_wrote_are_named():
