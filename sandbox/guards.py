@@ -379,19 +379,36 @@ def _knob_hooks() -> list[tuple[str, Any, str, tuple]]:
             continue
         for knob in dir(ns):
             if not knob.startswith("_") and ("hook" in knob or "listener" in knob):
-                found.append((name, ns, knob, _holds(getattr(ns, knob, None))))
+                found.append((name, ns, knob, _held(ns, knob)))
     return found
 
 
+def _held(ns: Any, knob: str) -> tuple:
+    # The namespace's class too: a property put there in place of the knob could answer this
+    # check one way and Triton's launcher another.
+    return (_holds(getattr(ns, knob, None)), tuple((k, id(v)) for k, v in vars(type(ns)).items()))
+
+
 def _holds(value: Any) -> tuple:
-    return (id(value), tuple(map(id, getattr(value, "calls", ()))))
+    """What a knob holds, by identity: the object, what it holds (a HookChain's list of calls,
+    and each call), and its class's attributes (a HookChain's ``__call__``, patched on the
+    class, runs at every launch as surely as a hook added to the chain)."""
+    held = getattr(value, "__dict__", {})
+    return (
+        id(value),
+        id(type(value)),
+        tuple((k, id(v)) for k, v in vars(type(value)).items()),
+        tuple(
+            (k, id(v), tuple(map(id, v)) if isinstance(v, list) else ()) for k, v in held.items()
+        ),
+    )
 
 
 def _hooks_changed(start: list[tuple[str, Any, str, tuple]]) -> str | None:
     from triton import knobs
 
     for name, ns, knob, held in start:
-        if getattr(knobs, name, None) is not ns or _holds(getattr(ns, knob, None)) != held:
+        if getattr(knobs, name, None) is not ns or _held(ns, knob) != held:
             return (
                 f"a Triton hook set (triton.knobs.{name}.{knob}): Triton runs it at a launch or "
                 "a compile on a GPU, where the interpreter never does"

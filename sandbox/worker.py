@@ -624,13 +624,12 @@ class Worker:
             return {"seed": seed, "regime": regime, "forced": made, "calls": calls}
 
         answer = self._dry_forward(model, pm, dtype, item(log, DRY_CALLS))
-        seen = {log.what_ran()}
-        for x in answer.get("logs", []):
+        first = log.what_ran()
+        for x in answer.get("logs", []):  # distinct already (``_dry_forward``)
             later = LaunchLog.model_validate(x)
             if later.problem:
                 answer["error"] = f"a later call of forward: {later.problem}"
-            elif later.what_ran() not in seen:
-                seen.add(later.what_ran())
+            elif later.what_ran() != first:
                 log.later.append(later)
         why = answer.get("error")
         variants = [log.variant(tuner, j) for tuner, j in log.variants()]
@@ -642,7 +641,6 @@ class Worker:
                 answers = [{"error": pristine}] * len(items)
             else:
                 answers = [self._dry_forward(model, pm, dtype, x) for x in items]
-
             for (want, taken), answer in zip(variants, answers, strict=True):
                 got = LaunchLog.model_validate(answer["logs"][0]) if "logs" in answer else None
                 if why := answer.get("error") or got.problem or want.first_difference(got):
@@ -674,7 +672,7 @@ class Worker:
                 _, log = self._traced_forward(model, args, record=True, dry=True)
             finally:
                 state.forced = None
-            logs.setdefault(log.model_dump_json(), log)
+            logs.setdefault(log.what_ran(), log)
         return {"logs": [x.model_dump(mode="json") for x in logs.values()]}
 
     # --- helpers -----------------------------------------------------------------
